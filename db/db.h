@@ -1,0 +1,140 @@
+/* db: the only code that talks to libpq. A lazy connection pool and tenant-scoped transactions
+ * that obey the pooler rule: unnamed statements only (PQexecParams/PQsendQueryParams with no
+ * name), no session-level SET, no session advisory locks, no LISTEN, no temp tables. Tenant
+ * context is set_config('aam.namespace', ns, true) inside the transaction that uses it.
+ * Works unchanged against PostgreSQL, PgBouncer (session or transaction mode) and Supavisor.
+ * Callers never see a PGresult: results are struct db_result, freed with db_result_free. */
+#ifndef AAM_DB_H
+#define AAM_DB_H
+
+#include <stddef.h>
+
+/* The setting the row-level security policies read. */
+#define DB_TENANT_SETTING "aam.namespace"
+/* Set only by login, to let the users policy show the one row with that email. */
+#define DB_LOGIN_EMAIL_SETTING "aam.login_email"
+
+struct db_pool;
+struct db_result;
+struct db_tx;
+
+struct db_config {
+    const char *url;          /* libpq URI or key=value string; copied */
+    int pool_size;            /* connections kept; 0 = open one per use and close it after */
+    int acquire_timeout_ms;   /* bounded wait for a free connection, then DB_ERR_UNAVAILABLE */
+    int statement_timeout_ms; /* applied per transaction with set_config(..., true); 0 = none */
+    int connect_timeout_s;    /* libpq connect_timeout */
+    int max_lifetime_s;       /* a connection older than this is closed on release */
+};
+
+enum db_status {
+    DB_OK = 0,
+    DB_ERR_UNAVAILABLE, /* cannot connect / connection lost / pool wait timed out -> 503 */
+    DB_ERR_UNIQUE,      /* 23505: see db_error.constraint -> usually 409 */
+    DB_ERR_INVALID,     /* class 22 (data) or 23 other than unique (check, not null) -> 422 */
+    DB_ERR_QUERY,       /* anything else: a bug or a schema mismatch -> 500 */
+};
+
+struct db_error {
+    enum db_status status;
+    char sqlstate[6];     /* "" when not from the server */
+    char constraint[64];  /* the violated constraint's name, when the server says */
+    char message[256];    /* primary message; for logs, not for clients */
+};
+
+/* One statement: unnamed, text parameters ($1..$n; NULL = SQL NULL), text results. */
+struct db_stmt {
+    const char *sql;
+    int nparams;
+    const char *const *params;
+};
+
+/* Flags for db_run. */
+#define DB_READ_ONLY 1 /* safe to retry once on a fresh connection if the first one was dead */
+
+/* Creates the pool. Never connects: the process starts (and /health answers) while the
+ * database is down; the first use connects. Returns NULL only when cfg->url is NULL/empty. */
+struct db_pool *db_pool_new(const struct db_config *cfg) __attribute__((warn_unused_result));
+
+/* Closes every connection and frees the pool. Callers must have returned all connections.
+ * NULL-safe. */
+void db_pool_free(struct db_pool *pool);
+
+/* Runs stmts[0..n) as one transaction, scoped to tenant ns (NULL or "" = no tenant: RLS then
+ * shows no tenant rows), in one network round trip (pipeline mode, a single Sync: the whole
+ * pipeline is one implicit transaction, committed at Sync, rolled back on any error).
+ * On 0, results[i] holds stmt i's rows (each owned by the caller: db_result_free each);
+ * results may be NULL when the caller wants none. On -1, *err says why, no result is returned
+ * and nothing was committed. A dead pooled connection found before anything ran is replaced
+ * and the work retried once; with DB_READ_ONLY, also when it died mid-flight. */
+int db_run(struct db_pool *pool, const char *ns, const struct db_stmt *stmts, int n,
+           struct db_result **results, int flags, struct db_error *err)
+    __attribute__((warn_unused_result));
+
+/* Interactive transaction, for work whose later statements depend on earlier results
+ * (seed reconciliation, migrations). One round trip per statement. ns as in db_run.
+ * Returns NULL with *err set when no connection could be had or BEGIN failed. */
+struct db_tx *db_tx_begin(struct db_pool *pool, const char *ns, struct db_error *err)
+    __attribute__((warn_unused_result));
+
+/* Runs one statement inside tx. *out (if out is non-NULL) receives the rows, caller frees.
+ * On -1 the transaction is failed: the caller must db_tx_rollback it. */
+int db_tx_exec(struct db_tx *tx, const struct db_stmt *stmt, struct db_result **out,
+               struct db_error *err) __attribute__((warn_unused_result));
+
+/* Runs a multi-statement SQL script (a migration file) inside tx, simple protocol, no
+ * parameters. On -1 the transaction is failed: roll it back. */
+int db_tx_exec_script(struct db_tx *tx, const char *sql, struct db_error *err)
+    __attribute__((warn_unused_result));
+
+/* Commits and returns the connection to the pool; tx is freed either way. */
+int db_tx_commit(struct db_tx *tx, struct db_error *err) __attribute__((warn_unused_result));
+
+/* Rolls back and returns the connection; frees tx. NULL-safe. */
+void db_tx_rollback(struct db_tx *tx);
+
+/* Result access. Row and column are 0-based; out of range or SQL NULL -> NULL.
+ * Strings are borrowed from r and valid until db_result_free(r). */
+int db_result_rows(const struct db_result *r);
+int db_result_cols(const struct db_result *r);
+const char *db_result_get(const struct db_result *r, int row, int col);
+size_t db_result_len(const struct db_result *r, int row, int col);
+/* Number of rows an INSERT/UPDATE/DELETE touched. */
+long db_result_affected(const struct db_result *r);
+/* NULL-safe. */
+void db_result_free(struct db_result *r);
+
+/* Round trip "SELECT 1" on a pooled connection. Returns 0 with *latency_ms, or -1 + *err. */
+int db_ping(struct db_pool *pool, double *latency_ms, struct db_error *err)
+    __attribute__((warn_unused_result));
+
+struct db_pool_stats {
+    int size;            /* configured AAM_DB_POOL_SIZE */
+    int open;            /* connections currently open (idle + in use) */
+    int idle;
+    int in_use;
+    int waiting;         /* callers waiting for a connection now */
+    unsigned long created;   /* connections opened since start */
+    unsigned long discarded; /* connections closed as broken, not idle, or too old */
+    unsigned long timeouts;  /* acquisitions that gave up waiting */
+};
+
+void db_pool_get_stats(struct db_pool *pool, struct db_pool_stats *out);
+
+/* The URL with its password replaced by "***", for logs. malloc'd; NULL on NULL input.
+ * Also returns host, port, dbname and user pieces through the optional out pointers
+ * (each malloc'd or NULL). */
+char *db_url_redacted(const char *url);
+
+/* One line describing the effective settings, for startup logs ("target … pool 16 …
+ * unnamed statements only"). malloc'd. */
+char *db_describe(const struct db_pool *pool);
+
+/* Applies migrations/NNNN_name.sql from dir in order, each in its own transaction with its
+ * schema_migrations row, serialised across processes by a transaction-scoped advisory lock.
+ * Refuses (returns -1) when an applied file's checksum changed. Prints progress to the log.
+ * *applied receives how many were applied now. */
+int db_migrate(struct db_pool *pool, const char *dir, int *applied, struct db_error *err)
+    __attribute__((warn_unused_result));
+
+#endif
