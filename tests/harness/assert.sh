@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# assert.sh: a small TAP-style assertion kit for HTTP tests.
+#   req METHOD PATH [curl args...]  -> STATUS, BODY, HDRS (a file with the response headers)
+#   check "desc" command...         -> ok/not ok, by the command's exit status
+#   expect_status CODE "desc"; expect_jq 'filter' 'expected' "desc"; hdr Name; finish
+
+T_PASS=0
+T_FAIL=0
+HDRS=$(mktemp /tmp/aam-hdrs.XXXXXX)
+BODY_FILE=$(mktemp /tmp/aam-body.XXXXXX)
+
+req() {
+  local method=$1 path=$2; shift 2
+  STATUS=$(curl -s -o "$BODY_FILE" -D "$HDRS" -w '%{http_code}' --path-as-is -X "$method" \
+    --max-time 30 "$@" "$BASE_URL$path")
+  BODY=$(cat "$BODY_FILE")
+}
+
+hdr() {  # the value of response header $1 (case-insensitive), without CR
+  grep -i "^$1:" "$HDRS" | head -1 | cut -d: -f2- | sed 's/^ *//; s/\r$//'
+}
+
+t__report() {  # status desc
+  if [ "$1" = 0 ]; then
+    T_PASS=$((T_PASS + 1)); echo "ok - $2"
+  else
+    T_FAIL=$((T_FAIL + 1)); echo "not ok - $2"
+    [ -n "${STATUS:-}" ] && echo "#   last response: HTTP $STATUS $(printf '%s' "${BODY:-}" | head -c 400)"
+  fi
+}
+
+check() {
+  local desc=$1; shift
+  "$@" >/dev/null 2>&1
+  t__report $? "$desc"
+}
+
+expect_status() {
+  [ "$STATUS" = "$1" ]
+  t__report $? "$2 (HTTP $1)"
+}
+
+expect_jq() {  # filter expected desc
+  local got
+  got=$(printf '%s' "$BODY" | jq -r "$1" 2>/dev/null)
+  if [ "$got" = "$2" ]; then t__report 0 "$3"; else t__report 1 "$3 ($1: expected '$2', got '$got')"; fi
+}
+
+finish() {
+  rm -f "$HDRS" "$BODY_FILE"
+  if [ "$T_FAIL" -gt 0 ] && [ -n "${SERVER_LOG:-}" ] && [ -f "$SERVER_LOG" ]; then
+    echo "# server log (last 40 lines):"
+    tail -40 "$SERVER_LOG" | sed 's/^/#   /'
+  fi
+  [ -n "${SERVER_PID:-}" ] && server_stop
+  [ -n "${SERVER_LOG:-}" ] && rm -f "$SERVER_LOG"
+  echo "# $T_PASS passed, $T_FAIL failed"
+  [ "$T_FAIL" -eq 0 ]
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# server.sh: start and stop `aam serve` for an HTTP test. Source it after the runner has set
+# AAM_BIN and DATABASE_URL. The server's log is printed when the test fails (see assert.sh).
+
+export JWT_SECRET=${JWT_SECRET:-test-secret-0123456789abcdef0123456789abcdef}
+
+server_start() {  # [VAR=value ...]: extra environment for the server
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  SERVER_LOG=$(mktemp /tmp/aam-server.XXXXXX.log)
+  env PORT="$port" "$@" "$AAM_BIN" serve >>"$SERVER_LOG" 2>&1 &
+  SERVER_PID=$!
+  BASE_URL="http://127.0.0.1:$port"
+  export BASE_URL SERVER_PID SERVER_LOG
+  local n=100
+  while ((n-- > 0)); do
+    curl -fs -o /dev/null "$BASE_URL/health" 2>/dev/null && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "# server did not come up; its log:" >&2
+  sed 's/^/#   /' "$SERVER_LOG" >&2
+  return 1
+}
+
+server_stop() {  # SIGTERM, wait; returns the server's exit status
+  [ -n "${SERVER_PID:-}" ] || return 0
+  local rc=0
+  kill -TERM "$SERVER_PID" 2>/dev/null
+  wait "$SERVER_PID" || rc=$?
+  SERVER_PID=""
+  return "$rc"
+}
