@@ -31,16 +31,22 @@ ITEST_BIN := $(ITEST_SRC:%.c=$(BUILD)/%)
 
 all: $(BUILD)/aam
 
+# V=1 shows the full command lines.
+Q := $(if $(V),,@)
+
 $(BUILD)/aam: $(APP_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD   $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC   $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
+	@echo "  TEST $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
 
 deps:
 	@scripts/deps.sh
@@ -85,3 +91,6 @@ clean:
 	rm -rf build build-sanitize build-valgrind
 
 -include $(APP_OBJ:.o=.d)
+
+# The OpenAPI document is embedded with .incbin (server/handlers/docs.c).
+$(BUILD)/server/handlers/docs.o: docs/openapi.json

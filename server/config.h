@@ -21,7 +21,7 @@ struct cfg {
     int db_max_lifetime_s;     /* AAM_DB_MAX_LIFETIME_S: recycle older connections */
     char *jwt_secret;          /* NULL when not set and not needed; never logged */
     size_t jwt_secret_len;
-    long jwt_ttl_s;            /* JWT_TTL_SECONDS */
+    int jwt_ttl_s;             /* JWT_TTL_SECONDS */
     int port;                  /* PORT */
     char *sources_root;        /* AAM_SOURCES_ROOT, resolved with realpath when it exists */
     char **cors_origins;       /* AAM_CORS_ORIGINS split on ',', trimmed; NULL-terminated */
@@ -33,6 +33,8 @@ struct cfg {
     int shutdown_grace_s;      /* AAM_SHUTDOWN_GRACE_S: in-flight requests get this long */
     int login_max_failures;    /* AAM_LOGIN_MAX_FAILURES per email and per address per window */
     int login_window_s;        /* AAM_LOGIN_WINDOW_S */
+    char *migrations_dir;      /* AAM_MIGRATIONS_DIR, default ./migrations */
+    char *seeds_dir;           /* AAM_SEEDS_DIR, default ./seeds */
 };
 
 /* Reads and validates the environment into *out (zeroed first).

@@ -1,0 +1,740 @@
+/* http: libmicrohttpd glue. I/O runs on AAM_THREADS epoll threads; a request that needs the
+ * database (or a password hash) is suspended and handed to a worker lane, then resumed with
+ * its response, so a slow query never blocks the connections sharing its I/O thread.
+ * The middleware (path normalisation, X-Request-Id, CORS, bearer auth) and the one mapping
+ * from app_err to status and problem+json also live here. */
+#include "server/http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "server/config.h"
+#include "server/lane.h"
+#include "server/log.h"
+#include "server/path.h"
+#include "server/router.h"
+
+#define HTTP_MAX_BODY (1024 * 1024) /* the contract's cap; larger bodies get 413 */
+#define HTTP_CONNECTION_TIMEOUT_S 30 /* idle or slow (slowloris) connections are closed */
+#define HTTP_CONNECTION_LIMIT 4096
+#define HTTP_PER_IP_LIMIT 512 /* above a load generator's 64-256 sockets, below exhaustion */
+#define HTTP_JSON "application/json; charset=utf-8"
+#define HTTP_PROBLEM "application/problem+json"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    const struct cfg *cfg;
+    struct db_pool *db;
+    struct lane *db_lane;
+    struct lane *hash_lane;
+    atomic_int in_flight; /* requests handed to a lane and not yet resumed */
+};
+
+enum ctx_state { CTX_NEW = 0, CTX_READING, CTX_DISPATCHED, CTX_READY };
+
+/* One request. Created by the URI-log callback, freed by the completion callback. */
+struct http_ctx {
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    enum ctx_state state;
+    struct timespec started;
+    char *raw_uri;
+    char method[16];
+    char *path;
+    struct http_kv *query;
+    size_t n_query;
+    char request_id[129];
+    char *content_type, *authorization, *origin;
+    char client_ip[INET6_ADDRSTRLEN];
+    char *body;
+    size_t body_len, body_cap;
+    int body_too_large;
+    struct auth_identity who;
+    struct router_match match;
+    struct http_req req;
+    struct http_res res;
+    int status_sent;
+};
+
+/* ------------------------------------------------------------------ response helpers */
+
+const char *http_req_query(const struct http_req *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_query; i++) {
+        if (strcmp(req->query[i].name, name) == 0)
+            return req->query[i].value;
+    }
+    return NULL;
+}
+
+static void res_clear_body(struct http_res *res)
+{
+    free(res->body);
+    res->body = NULL;
+    res->body_len = 0;
+}
+
+void http_res_raw_json(struct http_res *res, int status, char *text, size_t len)
+{
+    res_clear_body(res);
+    res->status = status;
+    res->err = APP_OK;
+    res->body = text;
+    res->body_len = len;
+    res->content_type = HTTP_JSON;
+}
+
+void http_res_json(struct http_res *res, int status, json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (text == NULL) {
+        http_res_error(res, APP_ERR_INTERNAL, "could not serialise the response");
+        return;
+    }
+    http_res_raw_json(res, status, text, strlen(text));
+}
+
+void http_res_error(struct http_res *res, enum app_err err, const char *fmt, ...)
+{
+    va_list ap;
+    res_clear_body(res);
+    res->err = err;
+    va_start(ap, fmt);
+    vsnprintf(res->detail, sizeof res->detail, fmt, ap);
+    va_end(ap);
+}
+
+void http_res_field_error(struct http_res *res, const char *field, const char *message)
+{
+    if (res->errors == NULL)
+        res->errors = json_array();
+    json_array_append_new(res->errors, json_pack("{s:s, s:s}", "field", field, "message", message));
+    if (res->err != APP_ERR_VALIDATION) {
+        res_clear_body(res);
+        res->err = APP_ERR_VALIDATION;
+        snprintf(res->detail, sizeof res->detail, "the request has invalid fields");
+    }
+}
+
+void http_res_free(struct http_res *res)
+{
+    res_clear_body(res);
+    json_decref(res->errors);
+    res->errors = NULL;
+}
+
+void http_res_db_error(struct http_res *res, const struct db_error *err, const char *what)
+{
+    switch (err->status) {
+    case DB_ERR_UNAVAILABLE:
+        res->retry_after = 2;
+        http_res_error(res, APP_ERR_UNAVAILABLE, "the database is unavailable; retry shortly");
+        log_warn("%s: database unavailable: %s", what, err->message);
+        return;
+    case DB_ERR_UNIQUE:
+        http_res_error(res, APP_ERR_CONFLICT, "that resource already exists");
+        return;
+    case DB_ERR_INVALID:
+        http_res_error(res, APP_ERR_VALIDATION, "the database refused a value: %s", err->message);
+        return;
+    default:
+        log_error("%s: query failed: SQLSTATE %s: %s", what, err->sqlstate, err->message);
+        http_res_error(res, APP_ERR_INTERNAL, "internal error");
+        return;
+    }
+}
+
+static int content_type_is_json(const char *ct)
+{
+    return strncasecmp(ct, "application/json", 16) == 0 &&
+           (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
+}
+
+json_t *http_req_json_object(const struct http_req *req, struct http_res *res)
+{
+    json_error_t jerr;
+    if (req->content_type != NULL && !content_type_is_json(req->content_type)) {
+        http_res_error(res, APP_ERR_UNSUPPORTED_MEDIA, "send the body as application/json");
+        return NULL;
+    }
+    if (req->body_len == 0) {
+        http_res_error(res, APP_ERR_BAD_REQUEST, "a JSON body is required");
+        return NULL;
+    }
+    json_t *doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL) {
+        http_res_error(res, APP_ERR_BAD_REQUEST, "the body is not valid JSON: %s (line %d, column %d)",
+                       jerr.text, jerr.line, jerr.column);
+        return NULL;
+    }
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        http_res_field_error(res, "body", "must be a JSON object");
+        return NULL;
+    }
+    return doc;
+}
+
+/* ------------------------------------------------------------------ the one error mapping */
+
+struct err_map {
+    int status;
+    const char *title;
+};
+
+static const struct err_map err_table[] = {
+    [APP_OK] = {200, "OK"},
+    [APP_ERR_BAD_REQUEST] = {400, "Bad Request"},
+    [APP_ERR_UNAUTHORIZED] = {401, "Unauthorized"},
+    [APP_ERR_NOT_FOUND] = {404, "Not Found"},
+    [APP_ERR_METHOD_NOT_ALLOWED] = {405, "Method Not Allowed"},
+    [APP_ERR_CONFLICT] = {409, "Conflict"},
+    [APP_ERR_PAYLOAD_TOO_LARGE] = {413, "Content Too Large"},
+    [APP_ERR_UNSUPPORTED_MEDIA] = {415, "Unsupported Media Type"},
+    [APP_ERR_VALIDATION] = {422, "Unprocessable Content"},
+    [APP_ERR_TOO_MANY_REQUESTS] = {429, "Too Many Requests"},
+    [APP_ERR_INTERNAL] = {500, "Internal Server Error"},
+    [APP_ERR_UNAVAILABLE] = {503, "Service Unavailable"},
+};
+
+int http_err_status(enum app_err err)
+{
+    if ((size_t)err >= sizeof err_table / sizeof err_table[0])
+        return 500;
+    return err_table[err].status;
+}
+
+char *http_render(const struct http_res *res, const struct http_req *req, int *status, size_t *len)
+{
+    (void)req;
+    if (res->err == APP_OK) {
+        *status = res->status;
+        *len = res->body_len;
+        if (res->body == NULL)
+            return NULL;
+        char *copy = malloc(res->body_len + 1);
+        if (copy != NULL)
+            memcpy(copy, res->body, res->body_len + 1);
+        return copy;
+    }
+    const struct err_map *m = &err_table[(size_t)res->err < sizeof err_table / sizeof err_table[0]
+                                             ? res->err : APP_ERR_INTERNAL];
+    json_t *doc = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title", m->title,
+                            "status", m->status, "detail", res->detail[0] ? res->detail : m->title);
+    if (res->errors != NULL)
+        json_object_set(doc, "errors", res->errors);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    *status = m->status;
+    *len = text ? strlen(text) : 0;
+    return text;
+}
+
+/* ------------------------------------------------------------------ request context */
+
+static void ctx_free(struct http_ctx *ctx)
+{
+    if (ctx == NULL)
+        return;
+    free(ctx->raw_uri);
+    free(ctx->path);
+    for (size_t i = 0; i < ctx->n_query; i++) {
+        free(ctx->query[i].name);
+        free(ctx->query[i].value);
+    }
+    free(ctx->query);
+    free(ctx->content_type);
+    free(ctx->authorization);
+    free(ctx->origin);
+    free(ctx->body);
+    http_res_free(&ctx->res);
+    free(ctx);
+}
+
+static char *dup_header(struct MHD_Connection *conn, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+    return v ? strdup(v) : NULL;
+}
+
+/* A caller's X-Request-Id is echoed only when it is short and plain; else one is made. */
+static int request_id_sane(const char *id)
+{
+    size_t n = 0;
+    for (; id[n] != '\0'; n++) {
+        unsigned char c = (unsigned char)id[n];
+        if (n >= 128 || !(isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':'))
+            return 0;
+    }
+    return n > 0;
+}
+
+static void make_request_id(char *out, size_t size)
+{
+    static _Thread_local unsigned long long state;
+    if (state == 0 && getrandom(&state, sizeof state, 0) != sizeof state)
+        state = (unsigned long long)time(NULL) ^ (unsigned long long)pthread_self();
+    unsigned long long a, b;
+    /* xorshift64*: ids need to be unique, not secret */
+    state ^= state >> 12, state ^= state << 25, state ^= state >> 27;
+    a = state * 2685821657736338717ULL;
+    state ^= state >> 12, state ^= state << 25, state ^= state >> 27;
+    b = state * 2685821657736338717ULL;
+    snprintf(out, size, "%016llx%016llx", a, b);
+}
+
+static void capture_client_ip(struct http_ctx *ctx)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(ctx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    strcpy(ctx->client_ip, "unknown");
+    if (ci == NULL || ci->client_addr == NULL)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ctx->client_ip,
+                  sizeof ctx->client_ip);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                  ctx->client_ip, sizeof ctx->client_ip);
+}
+
+/* Splits and decodes the query string. Returns -1 on a malformed escape. */
+static int parse_query(struct http_ctx *ctx, const char *q)
+{
+    size_t cap = 1;
+    for (const char *s = q; *s; s++)
+        cap += (*s == '&');
+    ctx->query = calloc(cap, sizeof *ctx->query);
+    if (ctx->query == NULL)
+        return -1;
+    while (*q != '\0') {
+        size_t len = strcspn(q, "&");
+        if (len > 0) {
+            const char *eq = memchr(q, '=', len);
+            size_t klen = eq ? (size_t)(eq - q) : len;
+            struct http_kv *kv = &ctx->query[ctx->n_query];
+            kv->name = path_decode_component(q, klen);
+            kv->value = eq ? path_decode_component(eq + 1, len - klen - 1) : strdup("");
+            ctx->n_query++;
+            if (kv->name == NULL || kv->value == NULL)
+                return -1;
+        }
+        q += len;
+        if (*q == '&')
+            q++;
+    }
+    return 0;
+}
+
+/* Splits the raw target into a normalised path and the decoded query. -1: bad request. */
+static int parse_target(struct http_ctx *ctx)
+{
+    const char *uri = ctx->raw_uri ? ctx->raw_uri : "/";
+    size_t plen = strcspn(uri, "?#");
+    ctx->path = malloc(plen + 2);
+    if (ctx->path == NULL || path_normalize(uri, plen, ctx->path, plen + 2) != 0)
+        return -1;
+    if (uri[plen] == '?') {
+        const char *q = uri + plen + 1;
+        size_t qlen = strcspn(q, "#");
+        char *query = strndup(q, qlen);
+        int rc = query ? parse_query(ctx, query) : -1;
+        free(query);
+        return rc;
+    }
+    return 0;
+}
+
+static void capture_request(struct http_ctx *ctx, const char *method)
+{
+    snprintf(ctx->method, sizeof ctx->method, "%s", method);
+    ctx->content_type = dup_header(ctx->conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+    ctx->authorization = dup_header(ctx->conn, MHD_HTTP_HEADER_AUTHORIZATION);
+    ctx->origin = dup_header(ctx->conn, "Origin");
+    const char *rid = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (rid != NULL && request_id_sane(rid))
+        snprintf(ctx->request_id, sizeof ctx->request_id, "%s", rid);
+    else
+        make_request_id(ctx->request_id, sizeof ctx->request_id);
+    capture_client_ip(ctx);
+}
+
+static void fill_req(struct http_ctx *ctx)
+{
+    struct http_req *r = &ctx->req;
+    r->method = ctx->method;
+    r->path = ctx->path ? ctx->path : "/";
+    r->request_id = ctx->request_id;
+    r->content_type = ctx->content_type;
+    r->authorization = ctx->authorization;
+    r->origin = ctx->origin;
+    r->client_ip = ctx->client_ip;
+    r->body = ctx->body ? ctx->body : "";
+    r->body_len = ctx->body_len;
+    r->query = ctx->query;
+    r->n_query = ctx->n_query;
+    r->n_params = ctx->match.n_params;
+    for (size_t i = 0; i < ctx->match.n_params; i++)
+        r->params[i] = ctx->match.params[i];
+    r->cfg = ctx->srv->cfg;
+    r->db = ctx->srv->db;
+}
+
+/* ------------------------------------------------------------------ sending */
+
+static void add_cors_headers(struct http_ctx *ctx, struct MHD_Response *resp)
+{
+    if (ctx->origin == NULL || !cfg_cors_allowed(ctx->srv->cfg, ctx->origin))
+        return;
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", ctx->origin);
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Location");
+    if (strcmp(ctx->method, "OPTIONS") == 0) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+                                "GET, HEAD, POST, PATCH, DELETE, OPTIONS");
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                "Authorization, Content-Type, X-Request-Id");
+        MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+    }
+}
+
+static void add_headers(struct http_ctx *ctx, struct MHD_Response *resp, int status)
+{
+    const struct http_res *res = &ctx->res;
+    char num[16];
+    MHD_add_response_header(resp, "X-Request-Id", ctx->request_id);
+    if (res->err != APP_OK)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, HTTP_PROBLEM);
+    else if (status != 204)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                res->content_type ? res->content_type : HTTP_JSON);
+    if (status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                res->invalid_token ? "Bearer error=\"invalid_token\"" : "Bearer");
+    if (res->retry_after > 0) {
+        snprintf(num, sizeof num, "%d", res->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, num);
+    }
+    if (res->allow[0] != '\0')
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, res->allow);
+    if (res->location[0] != '\0')
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, res->location);
+    if (ctx->path != NULL && strncmp(ctx->path, "/api/", 5) == 0)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (ctx->srv->cfg->n_cors_origins > 0)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
+    add_cors_headers(ctx, resp);
+}
+
+static enum MHD_Result send_response(struct http_ctx *ctx)
+{
+    int status = 500;
+    size_t len = 0;
+    char *body = http_render(&ctx->res, &ctx->req, &status, &len);
+    if (status == 204 || body == NULL) {
+        free(body);
+        body = NULL;
+        len = 0;
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, body ? body : (void *)"", body ? MHD_RESPMEM_MUST_FREE
+                                                                             : MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL) {
+        free(body);
+        return MHD_NO;
+    }
+    add_headers(ctx, resp, status);
+    ctx->status_sent = status;
+    enum MHD_Result rc = MHD_queue_response(ctx->conn, (unsigned int)status, resp);
+    MHD_destroy_response(resp); /* MHD keeps its own reference until the response is sent */
+    ctx->state = CTX_READY;
+    return rc;
+}
+
+static enum MHD_Result send_error(struct http_ctx *ctx, enum app_err err, const char *detail)
+{
+    http_res_error(&ctx->res, err, "%s", detail);
+    return send_response(ctx);
+}
+
+/* ------------------------------------------------------------------ middleware + dispatch */
+
+/* Runs once, on the first call for a request: target, auth, routing. Returns 0 to go on
+ * reading the body, or 1 when the response is already decided (sent by the caller). */
+static int admit_request(struct http_ctx *ctx)
+{
+    struct http_res *res = &ctx->res;
+    if (parse_target(ctx) != 0) {
+        http_res_error(res, APP_ERR_BAD_REQUEST,
+                       "the path is malformed (bad escape, encoded '/', or a '.' or '..' segment)");
+        return 1;
+    }
+    const char *len = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
+                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (len != NULL && strtoull(len, NULL, 10) > HTTP_MAX_BODY) {
+        http_res_error(res, APP_ERR_PAYLOAD_TOO_LARGE, "the body is larger than 1 MiB");
+        return 1;
+    }
+    if (!router_is_public(ctx->method, ctx->path)) {
+        const char *why = NULL;
+        const struct cfg *cfg = ctx->srv->cfg;
+        if (auth_verify_bearer(ctx->authorization, cfg->jwt_secret, cfg->jwt_secret_len, time(NULL),
+                               &ctx->who, &why) != 0) {
+            res->invalid_token = ctx->authorization != NULL;
+            log_debug("token refused: %s", why ? why : "?");
+            http_res_error(res, APP_ERR_UNAUTHORIZED, "a valid bearer token is required");
+            return 1;
+        }
+        ctx->req.who = &ctx->who;
+        log_set_context(ctx->request_id, ctx->who.ns);
+    }
+    enum router_result rr = router_match(ctx->method, ctx->path, &ctx->match);
+    if (strcmp(ctx->method, "OPTIONS") == 0) {
+        if (rr == ROUTER_NO_PATH) {
+            http_res_error(res, APP_ERR_NOT_FOUND, "no such resource");
+            return 1;
+        }
+        size_t n = strlen(ctx->match.allow);
+        snprintf(res->allow, sizeof res->allow, "%.*s, OPTIONS", (int)(n < 48 ? n : 48), ctx->match.allow);
+        res->status = 204;
+        return 1;
+    }
+    if (rr == ROUTER_NO_PATH) {
+        http_res_error(res, APP_ERR_NOT_FOUND, "no such resource");
+        return 1;
+    }
+    if (rr == ROUTER_NO_METHOD) {
+        snprintf(res->allow, sizeof res->allow, "%s", ctx->match.allow);
+        http_res_error(res, APP_ERR_METHOD_NOT_ALLOWED, "%s is not allowed here", ctx->method);
+        return 1;
+    }
+    return 0;
+}
+
+static void run_handler(struct http_ctx *ctx)
+{
+    log_set_context(ctx->request_id, ctx->req.who ? ctx->req.who->ns : NULL);
+    fill_req(ctx);
+    ctx->match.route->handler(&ctx->req, &ctx->res);
+}
+
+/* Lane callback: runs on a worker thread, then wakes the connection up. */
+static void on_lane_job(void *arg)
+{
+    struct http_ctx *ctx = arg;
+    run_handler(ctx);
+    log_set_context(NULL, NULL);
+    ctx->state = CTX_READY;
+    atomic_fetch_sub(&ctx->srv->in_flight, 1);
+    MHD_resume_connection(ctx->conn);
+}
+
+static enum MHD_Result dispatch(struct http_ctx *ctx)
+{
+    if (ctx->body_too_large)
+        return send_error(ctx, APP_ERR_PAYLOAD_TOO_LARGE, "the body is larger than 1 MiB");
+    const struct router_route *route = ctx->match.route;
+    if (route->lane == ROUTER_LANE_INLINE) {
+        run_handler(ctx);
+        return send_response(ctx);
+    }
+    struct lane *lane = route->lane == ROUTER_LANE_HASH ? ctx->srv->hash_lane : ctx->srv->db_lane;
+    ctx->state = CTX_DISPATCHED;
+    atomic_fetch_add(&ctx->srv->in_flight, 1);
+    MHD_suspend_connection(ctx->conn);
+    if (lane_submit(lane, on_lane_job, ctx) != 0) {
+        atomic_fetch_sub(&ctx->srv->in_flight, 1);
+        MHD_resume_connection(ctx->conn);
+        http_res_error(&ctx->res, APP_ERR_UNAVAILABLE, "the server is shutting down");
+        ctx->res.retry_after = 5;
+        ctx->state = CTX_READY;
+    }
+    return MHD_YES;
+}
+
+static void append_body(struct http_ctx *ctx, const char *data, size_t size)
+{
+    if (ctx->body_too_large)
+        return;
+    if (ctx->body_len + size > HTTP_MAX_BODY) {
+        ctx->body_too_large = 1;
+        return;
+    }
+    if (ctx->body_len + size + 1 > ctx->body_cap) {
+        size_t cap = ctx->body_cap ? ctx->body_cap : 1024;
+        while (cap < ctx->body_len + size + 1)
+            cap *= 2;
+        char *nb = realloc(ctx->body, cap);
+        if (nb == NULL) {
+            ctx->body_too_large = 1;
+            return;
+        }
+        ctx->body = nb;
+        ctx->body_cap = cap;
+    }
+    memcpy(ctx->body + ctx->body_len, data, size);
+    ctx->body_len += size;
+    ctx->body[ctx->body_len] = '\0';
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    (void)url, (void)version;
+    struct http_ctx *ctx = *req_cls;
+    if (ctx == NULL)
+        return MHD_NO; /* the URI callback could not allocate */
+    ctx->srv = cls;
+    ctx->conn = conn;
+    if (ctx->state == CTX_NEW) {
+        ctx->state = CTX_READING;
+        capture_request(ctx, method);
+        log_set_context(ctx->request_id, NULL);
+        if (admit_request(ctx))
+            return send_response(ctx);
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        append_body(ctx, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (ctx->state == CTX_READY)
+        return send_response(ctx); /* resumed after a lane ran the handler */
+    if (ctx->state == CTX_DISPATCHED)
+        return MHD_YES;
+    return dispatch(ctx);
+}
+
+/* Called by MHD before anything else with the target exactly as the client sent it: the one
+ * place we can see encoded slashes and dots before MHD decodes them. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls, (void)conn;
+    struct http_ctx *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL)
+        return NULL;
+    clock_gettime(CLOCK_MONOTONIC, &ctx->started);
+    ctx->raw_uri = strdup(uri ? uri : "/");
+    ctx->res = (struct http_res)HTTP_RES_INIT;
+    return ctx;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls, (void)conn, (void)toe;
+    struct http_ctx *ctx = *req_cls;
+    if (ctx == NULL)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double ms = (double)(now.tv_sec - ctx->started.tv_sec) * 1e3 +
+                (double)(now.tv_nsec - ctx->started.tv_nsec) / 1e6;
+    if (ctx->method[0] != '\0' && log_threshold <= LOG_INFO) {
+        log_set_context(ctx->request_id, ctx->req.who ? ctx->who.ns : NULL);
+        log_access(ctx->method, ctx->path ? ctx->path : (ctx->raw_uri ? ctx->raw_uri : "?"),
+                   ctx->status_sent, ms);
+    }
+    log_set_context(NULL, NULL);
+    ctx_free(ctx);
+    *req_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_debug("libmicrohttpd: %s", msg);
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned int flags)
+{
+    const struct cfg *cfg = srv->cfg;
+    return MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads > 1 ? cfg->threads : 0),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_CONNECTION_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTION_LIMIT,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_LIMIT,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+        MHD_OPTION_END);
+}
+
+struct http_server *http_start(const struct cfg *cfg, struct db_pool *db)
+{
+    struct http_server *srv = calloc(1, sizeof *srv);
+    if (srv == NULL)
+        return NULL;
+    srv->cfg = cfg;
+    srv->db = db;
+    srv->db_lane = lane_new("db", cfg->workers);
+    srv->hash_lane = lane_new("hash", cfg->hash_workers);
+    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+                         MHD_USE_ITC | MHD_USE_TURBO;
+    if (srv->db_lane != NULL && srv->hash_lane != NULL) {
+        /* Both IPv6 and IPv4 where the host has IPv6 ("localhost" may resolve to ::1 first). */
+        srv->daemon = start_daemon(srv, flags | MHD_USE_DUAL_STACK);
+        if (srv->daemon == NULL)
+            srv->daemon = start_daemon(srv, flags);
+    }
+    if (srv->daemon == NULL) {
+        log_error("cannot listen on port %d: %s", cfg->port, strerror(errno));
+        lane_free(srv->db_lane);
+        lane_free(srv->hash_lane);
+        free(srv);
+        return NULL;
+    }
+    return srv;
+}
+
+void http_stop(struct http_server *srv)
+{
+    if (srv == NULL)
+        return;
+    MHD_quiesce_daemon(srv->daemon); /* no new connections; in-flight ones go on */
+    int waited_ms = 0, grace_ms = srv->cfg->shutdown_grace_s * 1000;
+    while (atomic_load(&srv->in_flight) > 0 && waited_ms < grace_ms) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        waited_ms += 20;
+    }
+    if (atomic_load(&srv->in_flight) > 0) {
+        /* MHD must not be stopped with suspended connections; leave the rest to exit(). */
+        log_warn("%d requests still running after %d s; exiting without waiting for them",
+                 atomic_load(&srv->in_flight), srv->cfg->shutdown_grace_s);
+        return;
+    }
+    /* Let resumed connections flush their responses before the daemon closes them. */
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    MHD_stop_daemon(srv->daemon);
+    lane_free(srv->db_lane);
+    lane_free(srv->hash_lane);
+    free(srv);
+}

@@ -1,0 +1,50 @@
+/* main: picks the subcommand and hands over. Each command loads its own configuration,
+ * starts what it needs in a fixed order and tears it down in reverse (server/cmd_*.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "server/commands.h"
+#include "server/config.h"
+
+#define AAM_VERSION "0.1.0"
+
+static void print_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: aam <command> [options]\n"
+            "  serve                               the HTTP API\n"
+            "  migrate                             apply migrations/*.sql in order, once each\n"
+            "  seed                                idempotently apply seeds/ (the demo tenant)\n"
+            "  token --namespace NS --sub ID [--ttl S] [--email E] [--tenant-id T]\n"
+            "                                      mint a token for operators and services\n"
+            "  --help, --version\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0)
+        return cmd_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "seed") == 0)
+        return cmd_seed(argc - 1, argv + 1);
+    if (strcmp(cmd, "token") == 0)
+        return cmd_token(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        print_usage(stdout);
+        cfg_print_help();
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("aam %s\n", AAM_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "aam: unknown command \"%s\"\n", cmd);
+    print_usage(stderr);
+    return 2;
+}

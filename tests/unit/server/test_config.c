@@ -1,0 +1,126 @@
+/* Unit tests for server/config.c: defaults, bounds, required settings, and that an error
+ * line names the setting without echoing a secret. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/config.h"
+
+#define SECRET "0123456789abcdef0123456789abcdef"
+
+static const char *const vars[] = {"DATABASE_URL", "AAM_DB_POOL_SIZE", "JWT_SECRET",
+                                   "JWT_TTL_SECONDS", "PORT", "AAM_SOURCES_ROOT",
+                                   "AAM_CORS_ORIGINS", "AAM_DEMO_PASSWORD", "AAM_THREADS",
+                                   "AAM_WORKERS", "AAM_LOG_LEVEL"};
+
+static void clean_env(void)
+{
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        unsetenv(vars[i]);
+    setenv("DATABASE_URL", "postgresql://u:pw@127.0.0.1:6432/aam", 1);
+    setenv("JWT_SECRET", SECRET, 1);
+}
+
+START_TEST(test_config_defaults)
+{
+    struct cfg c;
+    char err[256];
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err), 0);
+    ck_assert_int_eq(c.db_pool_size, 16);
+    ck_assert_int_eq(c.port, 8080);
+    ck_assert_int_eq(c.jwt_ttl_s, 3600);
+    ck_assert_int_eq(c.workers, 16);
+    ck_assert_uint_eq(c.jwt_secret_len, strlen(SECRET));
+    ck_assert_uint_eq(c.n_cors_origins, 0);
+    cfg_free(&c);
+    cfg_free(&c); /* twice is safe */
+}
+END_TEST
+
+struct bad_case {
+    const char *name, *value, *must_say;
+};
+
+static const struct bad_case bad[] = {
+    {"JWT_SECRET", "short-secret", "JWT_SECRET must be at least 32 bytes"},
+    {"AAM_DB_POOL_SIZE", "-1", "AAM_DB_POOL_SIZE must be an integer"},
+    {"AAM_DB_POOL_SIZE", "lots", "AAM_DB_POOL_SIZE must be an integer"},
+    {"PORT", "70000", "PORT must be an integer from 1 to 65535"},
+    {"PORT", "80a", "PORT must be an integer"},
+    {"PORT", "", "PORT must be an integer"},
+    {"JWT_TTL_SECONDS", "0", "JWT_TTL_SECONDS must be an integer"},
+    {"AAM_CORS_ORIGINS", "http://ok.example, ftp://nope", "AAM_CORS_ORIGINS"},
+    {"AAM_CORS_ORIGINS", "http://ui.example/path", "AAM_CORS_ORIGINS"},
+    {"AAM_SOURCES_ROOT", "/definitely/not/here", "AAM_SOURCES_ROOT"},
+    {"AAM_DEMO_PASSWORD", "short", "AAM_DEMO_PASSWORD must be at least 8 bytes"},
+    {"AAM_LOG_LEVEL", "loud", "AAM_LOG_LEVEL"},
+    {"DATABASE_URL", "nonsense", "DATABASE_URL"},
+};
+
+START_TEST(test_config_bad_values_named)
+{
+    const struct bad_case *b = &bad[_i];
+    struct cfg c;
+    char err[256] = "";
+    setenv(b->name, b->value, 1);
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, b->must_say) != NULL, "error \"%s\" should say \"%s\"", err, b->must_say);
+    if (strcmp(b->name, "JWT_SECRET") == 0 || strcmp(b->name, "AAM_DEMO_PASSWORD") == 0)
+        ck_assert_msg(strstr(err, b->value) == NULL, "a secret was echoed: %s", err);
+}
+END_TEST
+
+START_TEST(test_config_required_only_when_needed)
+{
+    struct cfg c;
+    char err[256];
+    unsetenv("JWT_SECRET");
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err), -1);
+    ck_assert_str_eq(err, "JWT_SECRET is required");
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB, err, sizeof err), 0); /* migrate needs no secret */
+    cfg_free(&c);
+    unsetenv("DATABASE_URL");
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB, err, sizeof err), -1);
+    ck_assert_str_eq(err, "DATABASE_URL is required");
+}
+END_TEST
+
+START_TEST(test_config_pool_zero_and_cors)
+{
+    struct cfg c;
+    char err[256];
+    setenv("AAM_DB_POOL_SIZE", "0", 1);
+    setenv("AAM_CORS_ORIGINS", " http://ui.example , https://app.example:8443 ", 1);
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err), 0);
+    ck_assert_int_eq(c.db_pool_size, 0);
+    ck_assert_int_eq(c.workers, 16);
+    ck_assert_uint_eq(c.n_cors_origins, 2);
+    ck_assert_int_eq(cfg_cors_allowed(&c, "http://ui.example"), 1);
+    ck_assert_int_eq(cfg_cors_allowed(&c, "https://app.example:8443"), 1);
+    ck_assert_int_eq(cfg_cors_allowed(&c, "http://evil.example"), 0);
+    ck_assert_int_eq(cfg_cors_allowed(&c, NULL), 0);
+    cfg_free(&c);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("load");
+    tcase_add_checked_fixture(tc, clean_env, NULL);
+    tcase_add_test(tc, test_config_defaults);
+    tcase_add_loop_test(tc, test_config_bad_values_named, 0, (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_test(tc, test_config_required_only_when_needed);
+    tcase_add_test(tc, test_config_pool_zero_and_cors);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(config_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}

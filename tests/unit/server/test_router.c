@@ -1,0 +1,124 @@
+/* Unit tests for server/router.c: matching, captures, 404 vs 405 (+ Allow), and which paths
+ * are public. */
+#include <check.h>
+#include <string.h>
+
+#include "server/handlers/connectors.h"
+#include "server/handlers/files.h"
+#include "server/handlers/health.h"
+#include "server/router.h"
+
+START_TEST(test_router_exact_and_capture)
+{
+    struct router_match m;
+    ck_assert_int_eq(router_match("GET", "/health", &m), ROUTER_FOUND);
+    ck_assert_ptr_eq((void *)m.route->handler, (void *)health_get);
+    ck_assert_int_eq(router_match("GET", "/api/v1/aam/connectors/abc", &m), ROUTER_FOUND);
+    ck_assert_ptr_eq((void *)m.route->handler, (void *)connectors_get);
+    ck_assert_uint_eq(m.n_params, 1);
+    ck_assert_str_eq(m.params[0], "abc");
+    ck_assert_int_eq(router_match("GET", "/api/v1/aam/connectors/c1/files/a b.csv/rows", &m),
+                     ROUTER_FOUND);
+    ck_assert_ptr_eq((void *)m.route->handler, (void *)files_rows);
+    ck_assert_uint_eq(m.n_params, 2);
+    ck_assert_str_eq(m.params[0], "c1");
+    ck_assert_str_eq(m.params[1], "a b.csv");
+}
+END_TEST
+
+START_TEST(test_router_method_not_allowed_lists_allow)
+{
+    struct router_match m;
+    ck_assert_int_eq(router_match("PUT", "/api/v1/aam/connectors/x", &m), ROUTER_NO_METHOD);
+    ck_assert_str_eq(m.allow, "GET, HEAD, PATCH, DELETE");
+    ck_assert_int_eq(router_match("POST", "/health", &m), ROUTER_NO_METHOD);
+    ck_assert_str_eq(m.allow, "GET, HEAD");
+}
+END_TEST
+
+START_TEST(test_router_unknown_paths)
+{
+    struct router_match m;
+    ck_assert_int_eq(router_match("GET", "/nope", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match("GET", "/api/v1/aam/connectors/a/b", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match("GET", "/API/V1/AAM/CONNECTORS", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match("GET", "/healthz", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match("GET", "/", &m), ROUTER_NO_PATH);
+}
+END_TEST
+
+START_TEST(test_router_head_matches_get)
+{
+    struct router_match m;
+    ck_assert_int_eq(router_match("HEAD", "/health", &m), ROUTER_FOUND);
+    ck_assert_str_eq(m.route->method, "GET");
+}
+END_TEST
+
+START_TEST(test_router_public_paths)
+{
+    ck_assert_int_eq(router_is_public("GET", "/health"), 1);
+    ck_assert_int_eq(router_is_public("GET", "/ready"), 1);
+    ck_assert_int_eq(router_is_public("POST", "/api/v1/auth/login"), 1);
+    ck_assert_int_eq(router_is_public("POST", "/api/v1/auth/register"), 1);
+    ck_assert_int_eq(router_is_public("OPTIONS", "/api/v1/aam/connectors"), 1);
+    ck_assert_int_eq(router_is_public("GET", "/api/v1/auth/me"), 0);
+    ck_assert_int_eq(router_is_public("GET", "/api/v1/aam/connectors"), 0);
+    /* a path that matches no route still needs a token under /api: no probing */
+    ck_assert_int_eq(router_is_public("GET", "/api/v1/nope"), 0);
+    ck_assert_int_eq(router_is_public("GET", "/api"), 0);
+    ck_assert_int_eq(router_is_public("GET", "/api/v1/auth/login/x"), 0);
+}
+END_TEST
+
+START_TEST(test_router_every_route_matches_itself)
+{
+    size_t n;
+    const struct router_route *r = router_routes(&n);
+    ck_assert_uint_gt(n, 10);
+    for (size_t i = 0; i < n; i++) {
+        char path[256];
+        struct router_match m;
+        /* replace each {x} with a concrete segment */
+        const char *p = r[i].pattern;
+        size_t o = 0;
+        while (*p) {
+            if (*p == '{') {
+                memcpy(path + o, "seg", 3);
+                o += 3;
+                p = strchr(p, '}') + 1;
+            } else {
+                path[o++] = *p++;
+            }
+        }
+        path[o] = '\0';
+        ck_assert_int_eq(router_match(r[i].method, path, &m), ROUTER_FOUND);
+        ck_assert_ptr_eq(m.route, &r[i]);
+    }
+}
+END_TEST
+
+static Suite *router_suite(void)
+{
+    Suite *s = suite_create("router");
+    TCase *tc = tcase_create("match");
+    tcase_add_test(tc, test_router_exact_and_capture);
+    tcase_add_test(tc, test_router_method_not_allowed_lists_allow);
+    tcase_add_test(tc, test_router_unknown_paths);
+    tcase_add_test(tc, test_router_head_matches_get);
+    tcase_add_test(tc, test_router_every_route_matches_itself);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("public");
+    tcase_add_test(tc, test_router_public_paths);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(router_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
