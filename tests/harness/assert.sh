@@ -4,6 +4,9 @@
 #   check "desc" command...         -> ok/not ok, by the command's exit status
 #   expect_status CODE "desc"; expect_jq 'filter' 'expected' "desc"; hdr Name; finish
 
+# The stack controls (stack_pgb_admin, stack_pg_restart, …) for tests that need them.
+. "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
+
 T_PASS=0
 T_FAIL=0
 HDRS=$(mktemp /tmp/aam-hdrs.XXXXXX)
