@@ -107,7 +107,8 @@ static int check_times(jwt_t *jwt, time_t now, const char **why)
         *why = "exp missing or not an integer";
         return -1;
     }
-    if ((long long)now >= (long long)exp + AUTH_LEEWAY_S) {
+    /* exp <= now - leeway, written so that no claim value can overflow the arithmetic. */
+    if ((long long)exp <= (long long)now - AUTH_LEEWAY_S) {
         *why = "token expired";
         return -1;
     }
