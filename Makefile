@@ -27,7 +27,7 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 ITEST_SRC := $(wildcard tests/integration/test_*.c)
 ITEST_BIN := $(ITEST_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all deps test check unit integration sanitize check-asan check-valgrind run clean format
+.PHONY: all deps test check unit integration sanitize check-asan check-valgrind run clean format fuzz
 
 all: $(BUILD)/aam
 
@@ -84,11 +84,28 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/run-local.sh $(BUILD)/aam
 
+# libFuzzer targets (clang + libclang-rt-14-dev), FUZZ_SECONDS each over the committed corpus.
+FUZZ_SECONDS ?= 30
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz: deps
+	@dpkg-query -W -f='$${Status}' libclang-rt-14-dev 2>/dev/null | grep -q 'ok installed' || \
+	  { echo "make fuzz needs clang's libFuzzer runtime: apt-get install libclang-rt-14-dev" >&2; exit 1; }
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang SANITIZE=address,undefined,fuzzer-no-link \
+	  CFLAGS="-O1 -g" $(LIB_SRC:%.c=build-fuzz/%.o)
+	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); c=tests/fuzz/corpus/$${n#fuzz_}; \
+	  [ -d $$c ] || c=tests/fuzz/corpus/$$(echo $${n#fuzz_} | cut -d_ -f1); \
+	  echo "  FUZZ $$n ($(FUZZ_SECONDS) s, corpus $$c)"; \
+	  clang -O1 -g -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
+	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -fsanitize=fuzzer,address,undefined \
+	    -o build-fuzz/$$n $$f $(LIB_SRC:%.c=build-fuzz/%.o) $(LDLIBS); \
+	  mkdir -p build-fuzz/corpus-$$n; \
+	  build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n $$c; done
+
 format:
 	clang-format -i $(APP_SRC) $(wildcard server/*.h server/handlers/*.h db/*.h)
 
 clean:
-	rm -rf build build-sanitize build-valgrind
+	rm -rf build build-sanitize build-valgrind build-fuzz
 
 -include $(APP_OBJ:.o=.d)
 

@@ -24,6 +24,8 @@ static long decode_segment(const char *s, size_t len, char *out)
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
+        if ((unsigned char)c < 0x20 || c == 0x7f)
+            return -1; /* raw control bytes are not legal in a request target (RFC 9112 §3.2) */
         if (c == '%') {
             if (i + 2 >= len)
                 return -1;
@@ -31,7 +33,9 @@ static long decode_segment(const char *s, size_t len, char *out)
             if (hi < 0 || lo < 0)
                 return -1;
             c = (char)(hi * 16 + lo);
-            if (c == '\0' || c == '/')
+            /* an encoded '/' would make a new segment, an encoded control byte has no
+             * business in any route parameter: refuse both rather than guess */
+            if ((unsigned char)c < 0x20 || c == 0x7f || c == '/')
                 return -1;
             i += 2;
         }

@@ -7,8 +7,8 @@
 
 /* Normalises the raw path of a request target (the part before '?', as the client sent it):
  * collapses repeated '/', drops a trailing '/', decodes percent-escapes exactly once.
- * Refuses (returns -1) a path that does not start with '/', a bad or NUL escape, an encoded
- * '/' ("%2f"), and "." or ".." segments, encoded or not. On 0, out holds the result
+ * Refuses (returns -1) a path that does not start with '/', a control byte (raw or encoded),
+ * a malformed escape, an encoded '/' ("%2f"), and "." or ".." segments, encoded or not. On 0, out holds the result
  * ("/" for the root), NUL-terminated; out must have room for strlen(raw) + 2 bytes. */
 int path_normalize(const char *raw, size_t raw_len, char *out, size_t out_size)
     __attribute__((warn_unused_result));

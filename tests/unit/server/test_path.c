@@ -37,6 +37,9 @@ static const struct path_case cases[] = {
     {"/a%zzb", NULL},
     {"/a%4", NULL},
     {"/a%", NULL},
+    {"/a\tb", NULL},
+    {"/a%09b", NULL},
+    {"/a%7Fb", NULL},
     {"relative", NULL},
     {"", NULL},
 };
