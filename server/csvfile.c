@@ -360,8 +360,8 @@ static int on_is_space(unsigned char c)
  * CSVFILE_MAX_FIELD turns a runaway field into CSV_ENOMEM instead of unbounded memory. */
 static void *on_realloc(void *ptr, size_t size)
 {
-    if (size > CSVFILE_MAX_FIELD + FIELD_BLOCK)
-        return NULL;
+    if (size > CSVFILE_MAX_FIELD)
+        return NULL; /* libcsv then retries smaller steps up to the limit, then fails */
     return realloc(ptr, size);
 }
 
