@@ -43,6 +43,7 @@ check "the demo rows are as the contract says" test "$(stack_psql_super -d "$TES
    FROM tenants t, users u, connections c")" = \
   'demo|Demo|demo@autonomos.local|demo|filesource_demo|FilesSource Demo|filesource|ACTIVE|{"path": "mock_sources/", "pattern": "*.csv"}|demo'
 dump "$TEST_DB" >"$TMP/first"
+check "the dump holds the three seeded rows" test "$(grep -c '' "$TMP/first")" = 3
 sleep 1
 out=$(AAM_DEMO_PASSWORD=a-different-password "$AAM_BIN" seed 2>/dev/null); rc=$?
 check "second seed exits 0" test "$rc" = 0
