@@ -69,10 +69,11 @@ static int check_connector(struct seed_ctx *s, const char *ns, const json_t *c)
         return fail(s, "connector %s/%s: name, type, status and config (an object) must all be "
                        "valid", ns, id);
     /* The folder itself is not checked: a seed may run where the sources are not mounted. */
+    const json_t *pattern = json_object_get(config, "pattern");
     if (strcmp(type, CONNECTOR_TYPE_FILESOURCE) == 0 &&
         (!json_is_string(json_object_get(config, "path")) ||
-         !sources_pattern_valid(json_string_value(json_object_get(config, "pattern")))))
-        return fail(s, "connector %s/%s: a filesource needs config.path and config.pattern", ns, id);
+         (pattern != NULL && !sources_pattern_valid(json_string_value(pattern)))))
+        return fail(s, "connector %s/%s: a filesource needs config.path (and a valid pattern)", ns, id);
     return 0;
 }
 

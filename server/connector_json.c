@@ -103,9 +103,9 @@ static int check_filesource(const json_t *config, const char *root, struct http_
     } else if (path_check(json_string_value(path), root, res) != 0) {
         ok = 0;
     }
-    if (!json_is_string(pattern) || !sources_pattern_valid(json_string_value(pattern))) {
+    if (pattern != NULL && !sources_pattern_valid(json_string_value(pattern))) {
         http_res_field_error(res, "config.pattern",
-                             "required: a file-name glob such as \"*.csv\" (1-255 bytes, no '/')");
+                             "must be a file-name glob such as \"*.csv\" (1-255 bytes, no '/')");
         ok = 0;
     }
     return ok ? 0 : -1;
@@ -121,23 +121,6 @@ int connector_json_check_config(const char *type, const json_t *config, const ch
     if (type != NULL && strcmp(type, CONNECTOR_TYPE_FILESOURCE) == 0)
         return check_filesource(config, sources_root, res);
     return 0;
-}
-
-json_t *connector_json_merge_config(const json_t *current, const json_t *patch)
-{
-    json_t *merged = json_is_object(current) ? json_deep_copy(current) : json_object();
-    const char *key;
-    json_t *value;
-    if (merged == NULL)
-        return NULL;
-    /* jansson's iteration macros take a non-const object; nothing is modified through it. */
-    json_object_foreach((json_t *)(uintptr_t)patch, key, value) {
-        if (json_is_null(value))
-            json_object_del(merged, key);
-        else
-            json_object_set(merged, key, value);
-    }
-    return merged;
 }
 
 /* ------------------------------------------------------------------ bodies */
@@ -226,7 +209,9 @@ int connector_json_parse_patch(const json_t *body, struct connector_patch *out,
     check_common(out->name, out->status, res);
     out->config = json_object_get(body, "config");
     if (out->config != NULL && !json_is_object(out->config))
-        http_res_field_error(res, "config", "must be a JSON object (a merge patch)");
+        http_res_field_error(res, "config", "must be a JSON object");
+    if (json_object_size(body) == 0)
+        http_res_field_error(res, "body", "nothing to change: give name, status or config");
     return res->err == before ? 0 : -1;
 }
 

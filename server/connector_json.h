@@ -14,6 +14,8 @@
 #define CONNECTOR_TYPE_MAX 64        /* ^[a-z][a-z0-9_]{0,63}$ */
 #define CONNECTOR_DEFAULT_STATUS "PENDING"
 #define CONNECTOR_TYPE_FILESOURCE "filesource"
+/* A filesource config without "pattern" lists CSV files. */
+#define CONNECTOR_DEFAULT_PATTERN "*.csv"
 
 /* Paging for list routes: limit 1..500 (default 50), offset >= 0 (default 0). */
 #define CONNECTOR_LIMIT_DEFAULT 50
@@ -28,7 +30,8 @@ int connector_json_name_valid(const char *name);
 /* Checks config (must be a JSON object) against type's rules, adding field errors
  * ("config", "config.path", "config.pattern") to res. For "filesource": path is a string that
  * resolves, symlinks followed, to a directory inside sources_root (relative paths against the
- * working directory); pattern is a file-name glob without '/'. Other keys are kept as given.
+ * working directory); pattern, when given, is a file-name glob without '/' (absent means
+ * CONNECTOR_DEFAULT_PATTERN). Other keys are kept as given.
  * Other types accept any object. Returns 0 when valid, else -1. */
 int connector_json_check_config(const char *type, const json_t *config, const char *sources_root,
                                 struct http_res *res) __attribute__((warn_unused_result));
@@ -50,21 +53,15 @@ int connector_json_parse_create(const json_t *body, const char *sources_root,
 /* A validated PATCH body; NULL members were not given. Borrowed from the body. */
 struct connector_patch {
     const char *name, *status;
-    const json_t *config; /* a merge patch for the stored config, see below */
+    const json_t *config; /* replaces the stored config as a whole */
 };
 
-/* Validates a PATCH body: any of name, status, config; every other field (id, type and
- * namespace included: they cannot change) is an error. Type-specific config rules are
- * checked later, on the merged result (connector_json_merge_config). Returns 0 or -1. */
+/* Validates a PATCH body: at least one of name, status, config; every other field (id, type
+ * and namespace included: they cannot change) is an error. config must be an object; the
+ * type-specific rules are checked against the stored type by the caller
+ * (connector_json_check_config). Returns 0 or -1. */
 int connector_json_parse_patch(const json_t *body, struct connector_patch *out,
                                struct http_res *res) __attribute__((warn_unused_result));
-
-/* The stored config after a patch, key by key at the top level (RFC 7396 applied one level
- * deep): a key in patch replaces the stored one, a key set to null is removed, other keys
- * stay. The same rule runs in SQL when the row is written. Returns a new reference, or NULL
- * when out of memory. */
-json_t *connector_json_merge_config(const json_t *current, const json_t *patch)
-    __attribute__((warn_unused_result));
 
 /* Reads query argument name as an integer in [min, max], or def when absent. A value that is
  * empty, not a decimal integer or out of range adds a field error and returns -1. */

@@ -11,8 +11,8 @@
  *   - a UTF-8 byte order mark before the header is dropped; bytes that are not UTF-8 (and
  *     NUL bytes) become U+FFFD, so every value is valid JSON text;
  *   - an empty header name becomes "column_<n>" (1-based); a repeated one gets "_2", "_3"…;
- *   - ragged rows: a short row's missing cells are NULL (JSON null), cells past the header's
- *     width are dropped;
+ *   - ragged rows: a short row's missing cells are NULL (the API shows them as ""), cells
+ *     past the header's width are dropped;
  *   - a lone quote inside an unquoted field is kept as a character, and an unterminated quoted
  *     field runs to the end of the file (libcsv's non-strict mode): nothing is refused. */
 #ifndef AAM_CSVFILE_H

@@ -13,7 +13,6 @@
 #include "db/db.h"
 #include "server/config.h"
 #include "server/connector_json.h"
-#include "server/log.h"
 
 /* One connector as JSON text, from a row of connections aliased t. Timestamps are RFC 3339
  * UTC with microseconds, always six digits: 2024-01-01T00:00:00.000000Z. */
@@ -22,9 +21,6 @@
     "json_build_object('id', " t ".id, 'name', " t ".name, 'type', " t ".source_type, "         \
     "'status', " t ".status, 'namespace', " t ".namespace, 'config', " t ".connector_config, " \
     "'created_at', " TS_JSON(t ".created_at") ", 'updated_at', " TS_JSON(t ".updated_at") ")"
-
-/* PATCH retries this often when the stored config changes between its read and its write. */
-#define PATCH_ATTEMPTS 3
 
 /* ------------------------------------------------------------------ shared */
 
@@ -104,8 +100,9 @@ void connectors_list(const struct http_req *req, struct http_res *res)
         http_res_field_error(res, "status", "must be one of ACTIVE, INACTIVE, PENDING, ERROR");
         bad = 1;
     }
-    if (type != NULL && !connector_json_type_valid(type)) {
-        http_res_field_error(res, "type", "must match ^[a-z][a-z0-9_]{0,63}$");
+    if (type != NULL && type[0] == '\0') {
+        /* Any other value is an exact match: a type no connector can have lists nothing. */
+        http_res_field_error(res, "type", "must not be empty");
         bad = 1;
     }
     if (bad)
@@ -214,99 +211,46 @@ cleanup:
 
 /* ------------------------------------------------------------------ patch */
 
-/* One statement: lock the row, compute the wanted values (config merged key by key, as
- * connector_json_merge_config does), write only when something differs, and answer with the
- * row as it now is. $6, when given, is the config the caller validated the merge against: if
- * the stored one differs by then, nothing is written and the state says 'stale'.
- * $1 namespace, $2 id, $3 name, $4 status, $5 request body (for its "config"), $6 config. */
+/* One statement: lock the row, compute the wanted values (a config given in the body, read by
+ * PostgreSQL from the body text so numbers keep their digits, replaces the stored one), write
+ * only when something differs and the result is valid for the row's type, and answer with the
+ * row as it now is. The caller cannot know the row's type before asking, so it checks a new
+ * config against the filesource rules up front and passes the verdict as $6; the statement
+ * applies it only when the stored type is filesource (the type cannot be patched).
+ * $1 namespace, $2 id, $3 name, $4 status, $5 request body (for "config"), $6 filesource-valid.
+ * Rows: state ('updated' | 'unchanged' | 'invalid'), connector JSON. */
 static const char patch_sql[] =
     "WITH cur AS (SELECT * FROM connections WHERE namespace = $1 AND id = $2 FOR UPDATE), "
     "want AS (SELECT cur.namespace, cur.id, COALESCE($3::text, cur.name) AS name, "
     "  COALESCE($4::text, cur.status) AS status, "
-    "  CASE WHEN $5::jsonb -> 'config' IS NULL THEN cur.connector_config "
-    "  ELSE (cur.connector_config || ($5::jsonb -> 'config')) - ARRAY(SELECT e.key FROM "
-    "    jsonb_each($5::jsonb -> 'config') e WHERE e.value = 'null'::jsonb) END AS connector_config, "
-    "  ($6::jsonb IS NULL OR cur.connector_config = $6::jsonb) AS fresh FROM cur), "
+    "  COALESCE($5::jsonb -> 'config', cur.connector_config) AS connector_config, "
+    "  ($5::jsonb -> 'config' IS NULL OR cur.source_type <> '" CONNECTOR_TYPE_FILESOURCE "' "
+    "   OR $6::boolean) AS valid FROM cur), "
     "upd AS (UPDATE connections c SET name = w.name, status = w.status, "
     "  connector_config = w.connector_config, updated_at = now() FROM want w "
-    "  WHERE c.namespace = $1 AND c.id = $2 AND w.fresh AND (c.name, c.status, c.connector_config) "
+    "  WHERE c.namespace = $1 AND c.id = $2 AND w.valid AND (c.name, c.status, c.connector_config) "
     "  IS DISTINCT FROM (w.name, w.status, w.connector_config) RETURNING c.*) "
     "SELECT 'updated', " CONNECTOR_JSON("u") "::text FROM upd u "
-    "UNION ALL SELECT CASE WHEN w.fresh THEN 'unchanged' ELSE 'stale' END, " CONNECTOR_JSON("k")
+    "UNION ALL SELECT CASE WHEN w.valid THEN 'unchanged' ELSE 'invalid' END, " CONNECTOR_JSON("k")
     "::text FROM cur k, want w WHERE NOT EXISTS (SELECT 1 FROM upd)";
 
-/* Reads the stored type and config and checks the merge of patch into it against the type's
- * rules. Returns 0 with *stored (the config text, malloc'd) set, or -1 with res set. */
-static int patch_validate(const struct http_req *req, const char *ns, const char *id,
-                          const json_t *patch, char **stored, struct http_res *res)
+/* Moves the field errors of from into res (a 422). */
+static void take_errors(struct http_res *res, struct http_res *from)
 {
-    static const char sql[] = "SELECT source_type, connector_config::text FROM connections "
-                              "WHERE namespace = $1 AND id = $2";
-    const char *params[] = {ns, id};
-    struct db_stmt stmt = {sql, 2, params};
-    struct db_result *r = NULL;
-    struct db_error err = {0};
-    json_t *current = NULL, *merged = NULL;
-    int ret = -1;
-    if (db_run(req->db, ns, &stmt, 1, &r, DB_READ_ONLY, &err) != 0) {
-        http_res_db_error(res, &err, "patch connector");
-        goto cleanup;
+    size_t i;
+    json_t *e;
+    json_array_foreach(from->errors, i, e) {
+        http_res_field_error(res, json_string_value(json_object_get(e, "field")),
+                             json_string_value(json_object_get(e, "message")));
     }
-    if (db_result_rows(r) == 0) {
-        http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
-        goto cleanup;
-    }
-    /* Integers beyond 64 bits are legal jsonb; as doubles they are still fine to validate. */
-    current = json_loads(db_result_get(r, 0, 1), JSON_DECODE_INT_AS_REAL, NULL);
-    merged = current ? connector_json_merge_config(current, patch) : NULL;
-    if (merged == NULL) {
-        log_error("patch connector: stored config of %s is not readable JSON", id);
-        http_res_error(res, APP_ERR_INTERNAL, "internal error");
-        goto cleanup;
-    }
-    if (connector_json_check_config(db_result_get(r, 0, 0), merged, req->cfg->sources_root, res) != 0)
-        goto cleanup;
-    *stored = strdup(db_result_get(r, 0, 1));
-    if (*stored == NULL) {
-        http_res_error(res, APP_ERR_INTERNAL, "out of memory");
-        goto cleanup;
-    }
-    ret = 0;
-cleanup:
-    json_decref(current);
-    json_decref(merged);
-    db_result_free(r);
-    return ret;
-}
-
-/* Runs the patch statement once. Returns 1 when the row was stale (retry), else 0 with res
- * set (200 with the connector, 404, or an error). */
-static int patch_write(const struct http_req *req, const char *ns, const char *id,
-                       const struct connector_patch *in, const char *stored, struct http_res *res)
-{
-    const char *params[] = {ns, id, in->name, in->status, in->config ? req->body : NULL, stored};
-    struct db_stmt stmt = {patch_sql, 6, params};
-    struct db_result *r = NULL;
-    struct db_error err = {0};
-    int stale = 0;
-    if (db_run(req->db, ns, &stmt, 1, &r, 0, &err) != 0) {
-        http_res_db_error(res, &err, "patch connector");
-        return 0;
-    }
-    if (db_result_rows(r) == 0)
-        http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
-    else if (strcmp(db_result_get(r, 0, 0), "stale") == 0)
-        stale = 1;
-    else
-        send_cell(res, 200, r, 1);
-    db_result_free(r);
-    return stale;
 }
 
 void connectors_patch(const struct http_req *req, struct http_res *res)
 {
     struct connector_patch in;
-    char *stored = NULL;
+    struct http_res fs = HTTP_RES_INIT; /* the filesource verdict on a new config */
+    struct db_result *r = NULL;
+    struct db_error err = {0};
     const char *ns = tenant_of(req, res);
     const char *id = ns ? route_id(req, res) : NULL;
     json_t *body = id ? http_req_json_object(req, res) : NULL;
@@ -314,16 +258,23 @@ void connectors_patch(const struct http_req *req, struct http_res *res)
         return;
     if (connector_json_parse_patch(body, &in, res) != 0)
         goto cleanup;
-    for (int attempt = 0; attempt < PATCH_ATTEMPTS; attempt++) {
-        free(stored);
-        stored = NULL;
-        if (in.config != NULL && patch_validate(req, ns, id, in.config, &stored, res) != 0)
-            goto cleanup;
-        if (!patch_write(req, ns, id, &in, stored, res))
-            goto cleanup;
+    int fs_valid = in.config != NULL &&
+        connector_json_check_config(CONNECTOR_TYPE_FILESOURCE, in.config, req->cfg->sources_root, &fs) == 0;
+    const char *params[] = {ns, id, in.name, in.status, in.config ? req->body : NULL,
+                            in.config ? (fs_valid ? "true" : "false") : NULL};
+    struct db_stmt stmt = {patch_sql, 6, params};
+    if (db_run(req->db, ns, &stmt, 1, &r, 0, &err) != 0) {
+        http_res_db_error(res, &err, "patch connector");
+        goto cleanup;
     }
-    http_res_error(res, APP_ERR_CONFLICT, "the connector kept changing while being updated; retry");
+    if (db_result_rows(r) == 0)
+        http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
+    else if (strcmp(db_result_get(r, 0, 0), "invalid") == 0)
+        take_errors(res, &fs);
+    else
+        send_cell(res, 200, r, 1);
 cleanup:
-    free(stored);
+    db_result_free(r);
+    http_res_free(&fs);
     json_decref(body);
 }

@@ -7,7 +7,11 @@
  *        not a regular file;
  *   409  the connector is not a filesource, its config lacks path/pattern, or its folder is
  *        gone or now resolves outside the root (nothing is read then);
- *   422  bad limit/offset, or a file beyond the reader's bounds (csvfile.h). */
+ *   422  bad limit/offset, or a file beyond the reader's bounds (csvfile.h).
+ * The files list takes limit/offset too, with a default (and maximum) of 500 files, so an
+ * ordinary folder is listed whole. A file the reader refuses is still listed, with empty
+ * columns, row_count null and "error" saying why. Rows carry every header column: values are
+ * strings exactly as in the file (CSV has no types), "" where a short row has no cell. */
 #include "server/handlers/files.h"
 
 #include <limits.h>
@@ -58,6 +62,8 @@ static int check_connector(const struct http_req *req, const struct db_result *r
                        "only filesource connectors have files; this one is of type \"%s\"", type);
         return -1;
     }
+    if (pattern == NULL)
+        pattern = CONNECTOR_DEFAULT_PATTERN;
     if (path == NULL || path[0] == '\0' || !sources_pattern_valid(pattern)) {
         http_res_error(res, APP_ERR_CONFLICT, "the connector's config lacks a valid path or pattern");
         return -1;
@@ -112,8 +118,7 @@ static void cache_key(const struct folder *f, const char *name, char *key, size_
 
 /* ------------------------------------------------------------------ list */
 
-/* One entry of the files list. A file that cannot be read as CSV still appears, with its
- * columns empty, row_count null and "error" saying why. */
+/* One entry of the files list (see the top of the file for unreadable files). */
 static json_t *file_json(const struct folder *f, const struct sources_file *file)
 {
     struct csvfile_page page;
@@ -135,6 +140,8 @@ static json_t *file_json(const struct folder *f, const struct sources_file *file
     return entry;
 }
 
+#define FILES_LIMIT_DEFAULT 500
+
 void files_list(const struct http_req *req, struct http_res *res)
 {
     const char *ns = NULL, *id = NULL;
@@ -144,7 +151,7 @@ void files_list(const struct http_req *req, struct http_res *res)
     long limit = 0, offset = 0;
     if (!params_ok(req, res, &ns, &id))
         return;
-    int bad = connector_json_query_long(req, "limit", CONNECTOR_LIMIT_DEFAULT, 1,
+    int bad = connector_json_query_long(req, "limit", FILES_LIMIT_DEFAULT, 1,
                                         CONNECTOR_LIMIT_MAX, &limit, res) != 0;
     bad |= connector_json_query_long(req, "offset", 0, 0, LONG_MAX, &offset, res) != 0;
     if (bad || open_folder(req, ns, id, &f, res) != 0)
@@ -172,7 +179,7 @@ static json_t *page_json(const struct csvfile_page *page)
         json_t *row = json_object();
         for (size_t c = 0; c < page->n_columns; c++) {
             const char *cell = csvfile_cell(page, r, c);
-            json_object_set_new(row, page->columns[c], cell ? json_string(cell) : json_null());
+            json_object_set_new(row, page->columns[c], json_string(cell ? cell : ""));
         }
         json_array_append_new(rows, row);
     }

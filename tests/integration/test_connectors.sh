@@ -117,10 +117,11 @@ done
 post "$TA" "{\"id\":\"fs-bad\",\"name\":\"Bad\",\"type\":\"filesource\",\"config\":{\"path\":\"$TMP/src/data\",\"pattern\":\"../*.csv\"}}"
 expect_status 422 "a pattern with '/' is refused"
 check "…on config.pattern" has_error_for config.pattern
-post "$TA" '{"id":"fs-bad","name":"Bad","type":"filesource","config":{}}'
-expect_status 422 "a filesource without path and pattern"
+post "$TA" '{"id":"fs-bad","name":"Bad","type":"filesource","config":{"pattern":"*.csv"}}'
+expect_status 422 "a filesource without a path"
 check "…names config.path" has_error_for config.path
-check "…and config.pattern" has_error_for config.pattern
+post "$TA" "{\"id\":\"fs-nopat\",\"name\":\"No pattern\",\"type\":\"filesource\",\"config\":{\"path\":\"$TMP/src/data\"}}"
+expect_status 201 "a filesource without a pattern (it lists *.csv)"
 
 # --- get
 req GET "$C/c1" "${A[@]}"
@@ -166,7 +167,9 @@ expect_jq .total "$n_active_beta" "type and status together"
 expect_jq '[.connectors[] | select(.status != "ACTIVE" or .type != "beta")] | length' 0 "…both filters hold"
 req GET "$C?type=nosuchtype" "${A[@]}"
 expect_jq '. | tojson' '{"connectors":[],"total":0}' "an unused type lists nothing"
-for q in limit=0 limit=501 limit=abc limit= limit=-1 limit=1.5 offset=-1 offset=x offset=99999999999999999999 status=active status=DELETED type=Bad; do
+req GET "$C?type=Not-A-Type" "${A[@]}"
+expect_jq '. | tojson' '{"connectors":[],"total":0}' "a type no connector can have lists nothing"
+for q in limit=0 limit=501 limit=abc limit= limit=-1 limit=1.5 offset=-1 offset=x offset=99999999999999999999 status=active status=DELETED status= type=; do
   req GET "$C?$q" "${A[@]}"
   expect_status 422 "?$q"
   check "…errors[] names ${q%%=*}" has_error_for "${q%%=*}"
@@ -181,15 +184,15 @@ expect_jq .created_at "$c1_created" "created_at is kept"
 expect_jq ".updated_at > \"$c1_created\"" true "updated_at moved forward"
 c1_updated=$(jq -r .updated_at <<<"$BODY")
 xmin_before=$(sql "SELECT xmin FROM connections WHERE namespace='tenant-a' AND id='c1'")
-patch "$TA" c1 '{"name":"Renamed","status":"PENDING","config":{"retries":3}}'
+patch "$TA" c1 '{"name":"Renamed","status":"PENDING","config":{"retries":3,"url":"https://x.example"}}'
 expect_status 200 "a patch that changes nothing"
 expect_jq .updated_at "$c1_updated" "…leaves updated_at alone"
+check "…and did not write the row (xmin unchanged)" test "$(sql "SELECT xmin FROM connections WHERE namespace='tenant-a' AND id='c1'")" = "$xmin_before"
 patch "$TA" c1 '{}'
-expect_status 200 "an empty patch"
-check "…and neither wrote the row (xmin unchanged)" test "$(sql "SELECT xmin FROM connections WHERE namespace='tenant-a' AND id='c1'")" = "$xmin_before"
-patch "$TA" c1 '{"status":"ACTIVE","config":{"retries":5,"url":null,"timeout_s":30}}'
+expect_status 422 "an empty patch (nothing to change)"
+patch "$TA" c1 '{"status":"ACTIVE","config":{"retries":5,"timeout_s":30}}'
 expect_status 200 "patch status and config"
-expect_jq '[.status, .config] == ["ACTIVE",{"retries":5,"timeout_s":30}]' true "config merged key by key; null removes a key"
+expect_jq '[.status, .config] == ["ACTIVE",{"retries":5,"timeout_s":30}]' true "config is replaced as a whole"
 for c in 'id|{"id":"other"}' 'type|{"type":"beta"}' 'namespace|{"namespace":"tenant-b"}' 'created_at|{"created_at":"x"}' \
   'status|{"status":"on"}' 'name|{"name":""}' 'config|{"config":[1]}' 'bogus|{"bogus":1}'; do
   patch "$TA" c1 "${c#*|}"
@@ -198,16 +201,21 @@ for c in 'id|{"id":"other"}' 'type|{"type":"beta"}' 'namespace|{"namespace":"ten
 done
 patch "$TA" missing '{"name":"x"}'
 expect_status 404 "patch a missing connector"
-patch "$TA" fs '{"config":{"pattern":"*.tsv"}}'
-expect_status 200 "patch a filesource's pattern"
-expect_jq '[.config.path, .config.pattern] | join(" ")' "$TMP/src/data *.tsv" "…its path is kept"
+patch "$TA" fs "{\"config\":{\"path\":\"$TMP/src/data/\",\"pattern\":\"*.tsv\"}}"
+expect_status 200 "patch a filesource's config"
+expect_jq '[.config.path, .config.pattern] | join(" ")' "$TMP/src/data/ *.tsv" "…the new config is stored"
+patch "$TA" fs '{"config":{"pattern":"*.csv"}}'
+expect_status 422 "a filesource config without a path (config is replaced whole)"
+check "…on config.path" has_error_for config.path
 patch "$TA" fs "{\"config\":{\"path\":\"$TMP/src/escape\"}}"
 expect_status 422 "patch a filesource's path through a symlink out of the root"
 check "…on config.path" has_error_for config.path
 patch "$TA" fs '{"config":{"path":null}}'
 expect_status 422 "patch that removes a filesource's path"
 req GET "$C/fs" "${A[@]}"
-expect_jq '.config.path' "$TMP/src/data" "the refused patches changed nothing"
+expect_jq '.config.path' "$TMP/src/data/" "the refused patches changed nothing"
+patch "$TA" c1 '{"config":{"path":"/etc"}}'
+expect_status 200 "a custom connector's config is not held to filesource rules"
 
 # --- delete
 req DELETE "$C/nums" "${A[@]}"

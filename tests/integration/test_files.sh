@@ -48,6 +48,9 @@ expect_status 201 "create a filesource over the test folder"
 create mov filesource "$SRC/movable"
 create swp filesource "$SRC/swap"
 create plain custom "$D"
+req POST "$C" "${A[@]}" -H 'Content-Type: application/json' --data-binary \
+  "{\"id\":\"nopat\",\"name\":\"nopat\",\"type\":\"filesource\",\"config\":{\"path\":\"$D\"}}"
+expect_status 201 "a filesource without a pattern"
 
 # --- the files list
 req GET "$C/fs/files" "${A[@]}"
@@ -62,6 +65,8 @@ expect_jq '.files[] | select(.name=="empty.csv") | [.row_count, (.columns|length
 expect_jq '.files[] | select(.name=="header_only.csv") | [.row_count, (.columns|join("|"))] | map(tostring) | join(" ")' "0 only|a|header" "header_only.csv: columns, 0 rows"
 expect_jq '.files[] | select(.name=="bom.csv") | .columns[0]' id "the byte order mark is not part of the first column"
 expect_jq '.files[] | select(.name=="ragged.csv") | .row_count' 3 "ragged.csv: 3 rows (the blank line is not one)"
+req GET "$C/nopat/files" "${A[@]}"
+expect_jq .total 7 "…lists the *.csv files"
 req GET "$C/fs/files?limit=2&offset=1" "${A[@]}"
 expect_jq '[([.files[].name] | join(",")), .total] | map(tostring) | join(" ")' "bom.csv,crlf.csv 7" "the files list pages too"
 
@@ -75,8 +80,8 @@ expect_jq '.rows[2].name' "" "an empty quoted value is an empty string"
 req GET "$C/fs/files/crlf.csv/rows" "${A[@]}"
 expect_jq '.rows == [{"a":"1","b":"2"},{"a":"x\r\ny","b":"3"}]' true "CRLF line ends; a CRLF inside quotes is kept"
 req GET "$C/fs/files/ragged.csv/rows" "${A[@]}"
-expect_jq '.rows == [{"a":"1","b":null,"c":null},{"a":"1","b":"2","c":"3"},{"a":"5","b":"6","c":"7"}]' true \
-  "ragged rows: missing cells null, extra cells dropped"
+expect_jq '.rows == [{"a":"1","b":"","c":""},{"a":"1","b":"2","c":"3"},{"a":"5","b":"6","c":"7"}]' true \
+  "ragged rows: missing cells are empty strings, extra cells dropped"
 req GET "$C/fs/files/empty.csv/rows" "${A[@]}"
 expect_jq '. == {"columns":[],"rows":[],"total":0}' true "an empty file"
 req GET "$C/fs/files/header_only.csv/rows" "${A[@]}"

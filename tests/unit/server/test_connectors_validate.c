@@ -1,7 +1,6 @@
 /* Unit tests for server/connector_json.c: the field rules (tables of valid and invalid ids,
  * types, statuses, names), create and patch bodies with the 422 field errors each must give,
- * filesource config checks against a real sources root, the config merge, and paging
- * parameters. */
+ * filesource config checks against a real sources root, and paging parameters. */
 #include <check.h>
 #include <limits.h>
 #include <stdio.h>
@@ -139,7 +138,9 @@ static const struct bad_create bad_creates[] = {
     {"{\"id\":1,\"name\":[],\"type\":null,\"config\":{}}", {"id", "name", "type"}, 3},
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"t\",\"config\":[],\"status\":\"on\"}", {"config", "status"}, 2},
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"t\",\"config\":{},\"owner\":\"x\"}", {"owner"}, 1},
-    {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{}}", {"config.path", "config.pattern"}, 2},
+    {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{}}", {"config.path"}, 1},
+    {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{\"path\":\"root/data\",\"pattern\":3}}",
+     {"config.pattern"}, 1},
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{\"path\":\"outside\",\"pattern\":\"*.csv\"}}",
      {"config.path"}, 1},
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{\"path\":\"root/../outside\",\"pattern\":\"*.csv\"}}",
@@ -193,11 +194,19 @@ START_TEST(test_connector_json_patch)
     ck_assert_ptr_nonnull(in.config);
     json_decref(body);
 
-    body = json_loads("{}", 0, NULL); /* nothing to change is fine */
+    body = json_loads("{\"status\":\"ACTIVE\"}", 0, NULL);
     ck_assert_int_eq(connector_json_parse_patch(body, &in, &res), 0);
     ck_assert_ptr_null(in.name);
     ck_assert_ptr_null(in.config);
+    ck_assert_int_eq(res.err, APP_OK);
     json_decref(body);
+
+    body = json_loads("{}", 0, NULL); /* nothing to change: the documented minProperties 1 */
+    ck_assert_int_eq(connector_json_parse_patch(body, &in, &res), -1);
+    ck_assert(has_error(&res, "body"));
+    json_decref(body);
+    http_res_free(&res);
+    res = (struct http_res)HTTP_RES_INIT;
 
     body = json_loads("{\"id\":\"x\",\"type\":\"t\",\"namespace\":\"other\",\"name\":\"\",\"status\":\"nope\","
                       "\"config\":\"str\"}", 0, NULL);
@@ -211,27 +220,23 @@ START_TEST(test_connector_json_patch)
 }
 END_TEST
 
-START_TEST(test_connector_json_merge_and_recheck)
+/* PATCH replaces config whole, so a new filesource config is checked on its own. */
+START_TEST(test_connector_json_replaced_config)
 {
     struct http_res res = HTTP_RES_INIT;
-    json_t *cur = json_loads("{\"path\":\"root/data\",\"pattern\":\"*.csv\",\"keep\":{\"x\":1}}", 0, NULL);
-    json_t *patch = json_loads("{\"pattern\":\"*.txt\",\"keep\":{\"y\":2},\"gone\":null}", 0, NULL);
-    json_t *merged = connector_json_merge_config(cur, patch);
-    json_t *want = json_loads("{\"path\":\"root/data\",\"pattern\":\"*.txt\",\"keep\":{\"y\":2}}", 0, NULL);
-    ck_assert(json_equal(merged, want));
-    ck_assert_int_eq(connector_json_check_config("filesource", merged, root, &res), 0);
-    json_decref(merged);
-    json_decref(patch);
-
-    patch = json_loads("{\"path\":null}", 0, NULL); /* the merged result lacks path */
-    merged = connector_json_merge_config(cur, patch);
-    ck_assert_int_eq(connector_json_check_config("filesource", merged, root, &res), -1);
+    json_t *only_pattern = json_loads("{\"pattern\":\"*.txt\"}", 0, NULL);
+    json_t *full = json_loads("{\"path\":\"root/data\",\"pattern\":\"*.txt\",\"note\":{\"x\":1}}", 0, NULL);
+    json_t *no_pattern = json_loads("{\"path\":\"root/data/\"}", 0, NULL);
+    ck_assert_int_eq(connector_json_check_config("filesource", full, root, &res), 0);
+    ck_assert_int_eq(connector_json_check_config("filesource", no_pattern, root, &res), 0);
+    ck_assert_int_eq(res.err, APP_OK);
+    ck_assert_int_eq(connector_json_check_config("filesource", only_pattern, root, &res), -1);
     ck_assert(has_error(&res, "config.path"));
-    ck_assert_int_eq(connector_json_check_config("custom", merged, root, &res), 0);
-    json_decref(merged);
-    json_decref(patch);
-    json_decref(want);
-    json_decref(cur);
+    ck_assert_uint_eq(n_errors(&res), 1);
+    ck_assert_int_eq(connector_json_check_config("custom", only_pattern, root, &res), 0);
+    json_decref(only_pattern);
+    json_decref(full);
+    json_decref(no_pattern);
     http_res_free(&res);
 }
 END_TEST
@@ -279,7 +284,7 @@ static Suite *connector_json_suite(void)
                         (int)(sizeof bad_creates / sizeof bad_creates[0]));
     tcase_add_test(tc, test_connector_json_symlink_out_of_root);
     tcase_add_test(tc, test_connector_json_patch);
-    tcase_add_test(tc, test_connector_json_merge_and_recheck);
+    tcase_add_test(tc, test_connector_json_replaced_config);
     suite_add_tcase(s, tc);
     return s;
 }
