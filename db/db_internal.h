@@ -1,0 +1,103 @@
+/* db_internal: what the db/ files share and nothing outside db/ (except its tests) may use:
+ * the pooled connection, checkout/return, the one-round-trip pipeline, error mapping, URL
+ * pieces and the migration file helpers. Only db/ and tests include libpq-fe.h. */
+#ifndef AAM_DB_INTERNAL_H
+#define AAM_DB_INTERNAL_H
+
+#include <libpq-fe.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "db/db.h"
+
+/* After a failed connect, further connects are refused for this long (fail fast), so that
+ * while the database is down every request does not wait a whole connect timeout. */
+#define DB_FAIL_FAST_MS 1000
+
+/* One server connection. Owned by the pool while idle, by one caller while checked out. */
+struct db_conn {
+    PGconn *pg;
+    long long born_ms; /* monotonic; for max_lifetime_s */
+    int broken;        /* set when its protocol state is unknown: never reuse it */
+};
+
+struct db_result {
+    PGresult *pg;
+};
+
+/* What a failed attempt means for a retry. */
+enum db_fate {
+    DB_FATE_NOT_SENT, /* the connection was dead before the work left: nothing ran */
+    DB_FATE_LOST,     /* the connection died after sending: the work may have run */
+    DB_FATE_FAILED,   /* the server answered with an error: a retry would do the same */
+};
+
+/* Monotonic milliseconds. */
+long long db_now_ms(void);
+
+/* Small internal allocations abort on OOM (STYLE.md 4): callers do not test for NULL. */
+void *db_xmalloc(size_t n);
+char *db_xstrdup(const char *s);
+
+/* Checks out a usable connection: an idle one that passes the cheap liveness check (status,
+ * transaction state, age, and an empty socket), else a new one while under pool_size, else
+ * waits up to acquire_timeout_ms. Dead idle connections are discarded on the way. Returns 0
+ * with *out, or -1 with *err (DB_ERR_UNAVAILABLE). Never holds the pool mutex during I/O. */
+int db_pool_acquire(struct db_pool *pool, struct db_conn **out, struct db_error *err)
+    __attribute__((warn_unused_result));
+
+/* Returns a checked-out connection: kept if healthy, idle, young and the pool keeps
+ * connections; closed otherwise. c is the pool's again (or freed) afterwards. */
+void db_pool_release(struct db_pool *pool, struct db_conn *c);
+
+/* The statement_timeout to apply per transaction, 0 = none. */
+int db_pool_statement_timeout_ms(const struct db_pool *pool);
+
+/* Sends [BEGIN if begin], the tenant/timeout prelude, stmts[0..n) and one Sync, then reads
+ * every result up to the Sync. results (optional) receives stmt i's rows on success only.
+ * Returns 0, or -1 with *err and *fate. Leaves c out of pipeline mode, or marks it broken. */
+int db_conn_pipeline(struct db_pool *pool, struct db_conn *c, const char *ns, int begin,
+                     const struct db_stmt *stmts, int n, struct db_result **results,
+                     struct db_error *err, enum db_fate *fate) __attribute__((warn_unused_result));
+
+/* Error mapping. classify: SQLSTATE (may be NULL) + whether the connection is gone. */
+enum db_status db_error_classify(const char *sqlstate, int conn_lost);
+/* Fills *err from a failed result (r may be NULL: then from the connection's message). */
+void db_error_from_pg(struct db_error *err, const PGresult *r, PGconn *pg);
+/* Fills *err from a printf message, with no SQLSTATE. */
+void db_error_set(struct db_error *err, enum db_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* One log line for a failure: warn for UNAVAILABLE, error for QUERY, debug for the
+ * client-caused UNIQUE/INVALID. Carries the SQLSTATE; never a URL. */
+void db_error_log(const struct db_error *err, const char *what);
+
+/* Takes ownership of r. */
+struct db_result *db_result_wrap(PGresult *r);
+
+/* The pieces of a connection string, from PQconninfoParse; each malloc'd or NULL. */
+struct db_url_parts {
+    char *host, *port, *dbname, *user;
+    int has_password;
+};
+/* Returns 0, or -1 when libpq cannot parse url (parts then all NULL). */
+int db_url_parts_get(const char *url, struct db_url_parts *out) __attribute__((warn_unused_result));
+void db_url_parts_free(struct db_url_parts *parts);
+
+/* Migration files: NNNN_name.sql (4+ digits, '_', a name of [A-Za-z0-9_.-], ".sql"). */
+struct db_migration {
+    long version;
+    char *file; /* base name, e.g. "0001_init.sql" */
+    char *path; /* dir/file */
+};
+/* 0 with *version for a migration file name, -1 for any other name (ignored). */
+int db_migration_parse_name(const char *name, long *version) __attribute__((warn_unused_result));
+/* Lists dir's migration files sorted by name. Two files with one version are an error.
+ * Returns 0 with *out (free with db_migration_list_free) and *n, or -1 with *err. */
+int db_migration_list(const char *dir, struct db_migration **out, size_t *n, struct db_error *err)
+    __attribute__((warn_unused_result));
+void db_migration_list_free(struct db_migration *list, size_t n);
+/* SHA-256 of data as 64 lowercase hex digits + NUL. */
+void db_sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif

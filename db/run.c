@@ -1,0 +1,248 @@
+/* run: a request's statements as one tenant-scoped transaction in one network round trip.
+ * libpq pipeline mode, no BEGIN/COMMIT: everything before the single Sync is one implicit
+ * transaction (committed at Sync, rolled back on any error), and nothing is sent after the
+ * Sync until its ReadyForQuery has been read, which keeps clear of PgBouncer's pipelining race
+ * (pgbouncer#759: a client that sends more after Sync, before ReadyForQuery, after an error).
+ * Also db_ping. Retries: once when the connection was dead before anything left; once more for
+ * DB_READ_ONLY work whose connection died mid-flight; never otherwise. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "db/db_internal.h"
+#include "server/log.h"
+
+/* The prelude: tenant scope and statement_timeout, both transaction-local (is_local = true),
+ * so nothing outlives the transaction on a server connection a pooler shares. */
+static const char PRELUDE[] = "SELECT set_config('" DB_TENANT_SETTING "', $1, true)";
+static const char PRELUDE_TIMEOUT[] = "SELECT set_config('" DB_TENANT_SETTING "', $1, true), "
+                                      "set_config('statement_timeout', $2, true)";
+
+/* Unnamed statement (""), text parameters, text results. */
+static int send_stmt(PGconn *pg, const char *sql, int nparams, const char *const *params)
+{
+    return PQsendQueryParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
+}
+
+static int send_failed(struct db_conn *c, struct db_error *err, enum db_fate *fate)
+{
+    /* Without the Sync the server commits nothing, whatever part of the pipeline it got. */
+    if (PQstatus(c->pg) == CONNECTION_BAD) {
+        db_error_from_pg(err, NULL, c->pg);
+        *fate = DB_FATE_NOT_SENT;
+    } else {
+        db_error_set(err, DB_ERR_QUERY, "could not queue the statements: %s", PQerrorMessage(c->pg));
+        *fate = DB_FATE_FAILED;
+    }
+    c->broken = 1; /* half a pipeline may be queued: never reuse it */
+    return -1;
+}
+
+static void free_results(struct db_result **results, int n)
+{
+    for (int i = 0; results != NULL && i < n; i++) {
+        db_result_free(results[i]);
+        results[i] = NULL;
+    }
+}
+
+/* Keeps stmt i's result (the prelude's are dropped). */
+static void keep_result(PGresult *r, int idx, int npre, int n, struct db_result **results)
+{
+    int i = idx - npre;
+    if (results != NULL && i >= 0 && i < n && results[i] == NULL)
+        results[i] = db_result_wrap(r);
+    else
+        PQclear(r);
+}
+
+/* Reads every result up to the Sync's. After an error the server skips to the Sync, which
+ * libpq reports as PGRES_PIPELINE_ABORTED for each skipped statement. A NULL separates one
+ * statement's results from the next; two in a row, or a dead connection, means we will never
+ * see the Sync. */
+static int read_results(struct db_conn *c, int npre, int n, struct db_result **results,
+                        struct db_error *err, enum db_fate *fate)
+{
+    PGconn *pg = c->pg;
+    int idx = 0, nulls = 0, failed = 0, synced = 0;
+    for (;;) {
+        PGresult *r = PQgetResult(pg);
+        if (r == NULL) {
+            if (PQstatus(pg) == CONNECTION_BAD || ++nulls > 1)
+                break;
+            idx++;
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            synced = 1;
+            break;
+        }
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            keep_result(r, idx, npre, n, results);
+            continue;
+        }
+        if (st != PGRES_PIPELINE_ABORTED && !failed) {
+            if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR)
+                db_error_from_pg(err, r, pg);
+            else /* COPY and the like have no place in a pipeline */
+                db_error_set(err, DB_ERR_QUERY, "unexpected result %s", PQresStatus(st));
+            failed = 1;
+        }
+        PQclear(r);
+    }
+    if (synced) {
+        *fate = DB_FATE_FAILED;
+        if (PQexitPipelineMode(pg) != 1)
+            c->broken = 1;
+        if (idx != npre + n && !failed) { /* cannot happen with libpq's pipeline contract */
+            c->broken = 1;
+            db_error_set(err, DB_ERR_QUERY, "pipeline out of step: %d results for %d statements",
+                         idx - npre, n);
+            failed = 1;
+        }
+        return failed ? -1 : 0;
+    }
+    /* No Sync: the connection died (or fell out of step with the server): never reuse it. */
+    c->broken = 1;
+    if (failed && err->status != DB_ERR_UNAVAILABLE) {
+        /* The server's error came first: it rolled the transaction back; report that. */
+        *fate = DB_FATE_FAILED;
+        return -1;
+    }
+    if (!failed)
+        db_error_from_pg(err, NULL, pg);
+    err->status = DB_ERR_UNAVAILABLE;
+    *fate = DB_FATE_LOST;
+    return -1;
+}
+
+int db_conn_pipeline(struct db_pool *pool, struct db_conn *c, const char *ns, int begin,
+                     const struct db_stmt *stmts, int n, struct db_result **results,
+                     struct db_error *err, enum db_fate *fate)
+{
+    PGconn *pg = c->pg;
+    char timeout[16];
+    const char *pre_params[2] = {ns ? ns : "", timeout};
+    int tmo = db_pool_statement_timeout_ms(pool);
+    snprintf(timeout, sizeof timeout, "%d", tmo);
+    if (!PQenterPipelineMode(pg))
+        return send_failed(c, err, fate);
+    if (begin && !send_stmt(pg, "BEGIN", 0, NULL))
+        return send_failed(c, err, fate);
+    if (!send_stmt(pg, tmo > 0 ? PRELUDE_TIMEOUT : PRELUDE, tmo > 0 ? 2 : 1, pre_params))
+        return send_failed(c, err, fate);
+    for (int i = 0; i < n; i++)
+        if (!send_stmt(pg, stmts[i].sql, stmts[i].nparams, stmts[i].params))
+            return send_failed(c, err, fate);
+    if (!PQpipelineSync(pg)) /* also flushes: the whole request leaves in one write */
+        return send_failed(c, err, fate);
+    int rc = read_results(c, begin + 1, n, results, err, fate);
+    if (rc != 0)
+        free_results(results, n);
+    return rc;
+}
+
+static int stmts_valid(const struct db_stmt *stmts, int n, struct db_error *err)
+{
+    if (n < 0 || (n > 0 && stmts == NULL)) {
+        db_error_set(err, DB_ERR_QUERY, "db_run: no statements");
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        if (stmts[i].sql == NULL || stmts[i].nparams < 0 ||
+            (stmts[i].nparams > 0 && stmts[i].params == NULL)) {
+            db_error_set(err, DB_ERR_QUERY, "db_run: statement %d is malformed", i);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int may_retry(enum db_fate fate, int flags)
+{
+    return fate == DB_FATE_NOT_SENT || (fate == DB_FATE_LOST && (flags & DB_READ_ONLY));
+}
+
+int db_run(struct db_pool *pool, const char *ns, const struct db_stmt *stmts, int n,
+           struct db_result **results, int flags, struct db_error *err)
+{
+    struct db_error scratch;
+    if (err == NULL)
+        err = &scratch;
+    memset(err, 0, sizeof *err);
+    for (int i = 0; results != NULL && i < n; i++)
+        results[i] = NULL;
+    if (pool == NULL) {
+        db_error_set(err, DB_ERR_UNAVAILABLE, "db_run: no database pool");
+        return -1;
+    }
+    if (!stmts_valid(stmts, n, err))
+        return -1;
+    for (int attempt = 0;; attempt++) {
+        struct db_conn *c = NULL;
+        enum db_fate fate = DB_FATE_FAILED;
+        if (db_pool_acquire(pool, &c, err) != 0)
+            break;
+        int rc = db_conn_pipeline(pool, c, ns, 0, stmts, n, results, err, &fate);
+        db_pool_release(pool, c);
+        if (rc == 0)
+            return 0;
+        if (attempt > 0 || !may_retry(fate, flags))
+            break;
+        log_warn("db_run: connection lost %s (%s); retrying once on another connection",
+                 fate == DB_FATE_NOT_SENT ? "before anything was sent" : "mid-flight on read-only work",
+                 err->message);
+    }
+    db_error_log(err, "db_run");
+    return -1;
+}
+
+static double elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* One attempt: 0 ok, -1 failed; *lost says whether the connection died (worth one retry:
+ * SELECT 1 is read-only). */
+static int ping_once(struct db_pool *pool, double *latency_ms, struct db_error *err, int *lost)
+{
+    struct db_conn *c = NULL;
+    *lost = 0;
+    if (db_pool_acquire(pool, &c, err) != 0)
+        return -1;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    PGresult *r = PQexecParams(c->pg, "SELECT 1", 0, NULL, NULL, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    if (ok && latency_ms != NULL)
+        *latency_ms = elapsed_ms(&t0);
+    if (!ok) {
+        db_error_from_pg(err, r, c->pg);
+        *lost = PQstatus(c->pg) == CONNECTION_BAD;
+    }
+    PQclear(r);
+    db_pool_release(pool, c);
+    return ok ? 0 : -1;
+}
+
+int db_ping(struct db_pool *pool, double *latency_ms, struct db_error *err)
+{
+    struct db_error scratch;
+    int lost = 0;
+    if (err == NULL)
+        err = &scratch;
+    memset(err, 0, sizeof *err);
+    if (pool == NULL) {
+        db_error_set(err, DB_ERR_UNAVAILABLE, "db_ping: no database pool");
+        return -1;
+    }
+    if (ping_once(pool, latency_ms, err, &lost) == 0 || (lost && ping_once(pool, latency_ms, err, &lost) == 0))
+        return 0;
+    db_error_log(err, "db_ping");
+    return -1;
+}

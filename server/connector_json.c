@@ -1,0 +1,240 @@
+/* connector_json: field rules and body parsing for the connectors API. Rules are written out
+ * as small character-class loops rather than regexes: they are short, allocation-free and
+ * exactly the documented patterns. */
+#include "server/connector_json.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server/sources.h"
+
+static int is_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+int connector_json_id_valid(const char *id)
+{
+    if (id == NULL || !is_alnum(id[0]))
+        return 0;
+    size_t n = 1;
+    for (; id[n] != '\0'; n++) {
+        char c = id[n];
+        if (!is_alnum(c) && c != '_' && c != '.' && c != '-')
+            return 0;
+    }
+    return n <= CONNECTOR_ID_MAX;
+}
+
+int connector_json_type_valid(const char *type)
+{
+    if (type == NULL || type[0] < 'a' || type[0] > 'z')
+        return 0;
+    size_t n = 1;
+    for (; type[n] != '\0'; n++) {
+        char c = type[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    return n <= CONNECTOR_TYPE_MAX;
+}
+
+int connector_json_status_valid(const char *status)
+{
+    static const char *const all[] = {"ACTIVE", "INACTIVE", "PENDING", "ERROR"};
+    for (size_t i = 0; status != NULL && i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(status, all[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* jansson only hands out valid UTF-8, so counting the bytes that do not continue a
+ * sequence counts characters (code points). */
+int connector_json_name_valid(const char *name)
+{
+    size_t chars = 0;
+    int blank = 1;
+    for (const unsigned char *p = (const unsigned char *)name; p && *p; p++) {
+        chars += (*p & 0xC0) != 0x80;
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            blank = 0;
+    }
+    return chars >= 1 && chars <= CONNECTOR_NAME_MAX_CHARS && !blank;
+}
+
+/* ------------------------------------------------------------------ config */
+
+/* Adds config.path's error when path is not a directory inside root; returns 0 when it is. */
+static int path_check(const char *path, const char *root, struct http_res *res)
+{
+    char msg[160];
+    int fd = -1;
+    enum sources_status st = sources_open_folder(root, path, &fd, NULL, 0);
+    if (fd >= 0)
+        close(fd);
+    if (st == SOURCES_OK)
+        return 0;
+    if (st == SOURCES_OUTSIDE)
+        snprintf(msg, sizeof msg, "must resolve inside the sources root (AAM_SOURCES_ROOT)");
+    else
+        snprintf(msg, sizeof msg, "must be an existing directory inside the sources root: it %s",
+                 sources_status_text(st));
+    http_res_field_error(res, "config.path", msg);
+    return -1;
+}
+
+static int check_filesource(const json_t *config, const char *root, struct http_res *res)
+{
+    int ok = 1;
+    const json_t *path = json_object_get(config, "path");
+    const json_t *pattern = json_object_get(config, "pattern");
+    if (!json_is_string(path) || json_string_length(path) == 0) {
+        http_res_field_error(res, "config.path", "required: a directory (string) inside the sources root");
+        ok = 0;
+    } else if (json_string_length(path) >= PATH_MAX) {
+        http_res_field_error(res, "config.path", "is too long");
+        ok = 0;
+    } else if (path_check(json_string_value(path), root, res) != 0) {
+        ok = 0;
+    }
+    if (pattern != NULL && !sources_pattern_valid(json_string_value(pattern))) {
+        http_res_field_error(res, "config.pattern",
+                             "must be a file-name glob such as \"*.csv\" (1-255 bytes, no '/')");
+        ok = 0;
+    }
+    return ok ? 0 : -1;
+}
+
+int connector_json_check_config(const char *type, const json_t *config, const char *sources_root,
+                                struct http_res *res)
+{
+    if (!json_is_object(config)) {
+        http_res_field_error(res, "config", "required: a JSON object");
+        return -1;
+    }
+    if (type != NULL && strcmp(type, CONNECTOR_TYPE_FILESOURCE) == 0)
+        return check_filesource(config, sources_root, res);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ bodies */
+
+/* Returns the string member key, NULL when absent; a non-string adds an error. */
+static const char *get_string(const json_t *body, const char *key, int required,
+                              struct http_res *res)
+{
+    const json_t *v = json_object_get(body, key);
+    char msg[96];
+    if (v == NULL && !required)
+        return NULL;
+    if (!json_is_string(v)) {
+        snprintf(msg, sizeof msg, "%s: a string", v == NULL ? "required" : "must be");
+        http_res_field_error(res, key, msg);
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+static int field_known(const char *key, const char *const *known)
+{
+    for (size_t i = 0; known[i] != NULL; i++) {
+        if (strcmp(key, known[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Adds an error for every member of body not listed in allowed nor in ignored. */
+static void reject_unknown(const json_t *body, const char *const *allowed,
+                           const char *const *ignored, const char *why, struct http_res *res)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)(uintptr_t)body, key, value) {
+        (void)value;
+        if (!field_known(key, allowed) && !(ignored && field_known(key, ignored)))
+            http_res_field_error(res, key, why);
+    }
+}
+
+static void check_common(const char *name, const char *status, struct http_res *res)
+{
+    if (name != NULL && !connector_json_name_valid(name))
+        http_res_field_error(res, "name", "must be 1-200 characters and not only spaces");
+    if (status != NULL && !connector_json_status_valid(status))
+        http_res_field_error(res, "status", "must be one of ACTIVE, INACTIVE, PENDING, ERROR");
+}
+
+int connector_json_parse_create(const json_t *body, const char *sources_root,
+                                struct connector_create *out, struct http_res *res)
+{
+    static const char *const allowed[] = {"id", "name", "type", "status", "config", NULL};
+    static const char *const read_only[] = {"namespace", "created_at", "updated_at", NULL};
+    enum app_err before = res->err;
+    memset(out, 0, sizeof *out);
+    reject_unknown(body, allowed, read_only, "unknown field", res);
+    out->id = get_string(body, "id", 1, res);
+    out->name = get_string(body, "name", 1, res);
+    out->type = get_string(body, "type", 1, res);
+    out->status = get_string(body, "status", 0, res);
+    if (out->id != NULL && !connector_json_id_valid(out->id))
+        http_res_field_error(res, "id", "must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$");
+    if (out->type != NULL && !connector_json_type_valid(out->type))
+        http_res_field_error(res, "type", "must match ^[a-z][a-z0-9_]{0,63}$");
+    check_common(out->name, out->status, res);
+    if (out->status == NULL)
+        out->status = CONNECTOR_DEFAULT_STATUS;
+    out->config = json_object_get(body, "config");
+    int type_ok = out->type != NULL && connector_json_type_valid(out->type);
+    if (connector_json_check_config(type_ok ? out->type : NULL, out->config, sources_root, res) != 0)
+        out->config = NULL;
+    return res->err == before ? 0 : -1;
+}
+
+int connector_json_parse_patch(const json_t *body, struct connector_patch *out,
+                               struct http_res *res)
+{
+    static const char *const allowed[] = {"name", "status", "config", NULL};
+    enum app_err before = res->err;
+    memset(out, 0, sizeof *out);
+    reject_unknown(body, allowed, NULL, "cannot be changed (PATCH takes name, status, config)", res);
+    out->name = get_string(body, "name", 0, res);
+    out->status = get_string(body, "status", 0, res);
+    check_common(out->name, out->status, res);
+    out->config = json_object_get(body, "config");
+    if (out->config != NULL && !json_is_object(out->config))
+        http_res_field_error(res, "config", "must be a JSON object");
+    if (json_object_size(body) == 0)
+        http_res_field_error(res, "body", "nothing to change: give name, status or config");
+    return res->err == before ? 0 : -1;
+}
+
+int connector_json_query_long(const struct http_req *req, const char *name, long def, long min,
+                              long max, long *out, struct http_res *res)
+{
+    const char *raw = http_req_query(req, name);
+    char msg[96];
+    *out = def;
+    if (raw == NULL)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(raw, &end, 10);
+    int digits_only = raw[0] != '\0' && strspn(raw, "0123456789") == strlen(raw);
+    if (!digits_only || errno != 0 || *end != '\0' || v < min || v > max) {
+        if (max == LONG_MAX)
+            snprintf(msg, sizeof msg, "must be an integer >= %ld", min);
+        else
+            snprintf(msg, sizeof msg, "must be an integer from %ld to %ld", min, max);
+        http_res_field_error(res, name, msg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}

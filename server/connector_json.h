@@ -1,0 +1,72 @@
+/* connector_json: the request side of the connectors API. Field rules for a connector (id,
+ * name, type, status, config and the per-type config rules), the parsing of create and patch
+ * bodies, and the paging parameters shared by every list route. Every failure is reported as
+ * a 422 field error on the response (http_res_field_error), one per offending field. */
+#ifndef AAM_CONNECTOR_JSON_H
+#define AAM_CONNECTOR_JSON_H
+
+#include <jansson.h>
+
+#include "server/http.h"
+
+#define CONNECTOR_ID_MAX 128         /* ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$ */
+#define CONNECTOR_NAME_MAX_CHARS 200 /* UTF-8 characters, not bytes */
+#define CONNECTOR_TYPE_MAX 64        /* ^[a-z][a-z0-9_]{0,63}$ */
+#define CONNECTOR_DEFAULT_STATUS "PENDING"
+#define CONNECTOR_TYPE_FILESOURCE "filesource"
+/* A filesource config without "pattern" lists CSV files. */
+#define CONNECTOR_DEFAULT_PATTERN "*.csv"
+
+/* Paging for list routes: limit 1..500 (default 50), offset >= 0 (default 0). */
+#define CONNECTOR_LIMIT_DEFAULT 50
+#define CONNECTOR_LIMIT_MAX 500
+
+int connector_json_id_valid(const char *id);
+int connector_json_type_valid(const char *type);
+int connector_json_status_valid(const char *status); /* ACTIVE, INACTIVE, PENDING, ERROR */
+/* 1..200 UTF-8 characters and not only white space. */
+int connector_json_name_valid(const char *name);
+
+/* Checks config (must be a JSON object) against type's rules, adding field errors
+ * ("config", "config.path", "config.pattern") to res. For "filesource": path is a string that
+ * resolves, symlinks followed, to a directory inside sources_root (relative paths against the
+ * working directory); pattern, when given, is a file-name glob without '/' (absent means
+ * CONNECTOR_DEFAULT_PATTERN). Other keys are kept as given.
+ * Other types accept any object. Returns 0 when valid, else -1. */
+int connector_json_check_config(const char *type, const json_t *config, const char *sources_root,
+                                struct http_res *res) __attribute__((warn_unused_result));
+
+/* A validated create body. Strings and config are borrowed from the body they came from. */
+struct connector_create {
+    const char *id, *name, *type, *status; /* status defaults to CONNECTOR_DEFAULT_STATUS */
+    const json_t *config;
+};
+
+/* Validates a POST body: id, name, type and config required, status optional. Read-only
+ * fields of the connector representation ("namespace", "created_at", "updated_at") are
+ * ignored, so a fetched connector can be posted back; any other unknown field is an error.
+ * The namespace always comes from the token, never from a body. Returns 0 or -1 (res set). */
+int connector_json_parse_create(const json_t *body, const char *sources_root,
+                                struct connector_create *out, struct http_res *res)
+    __attribute__((warn_unused_result));
+
+/* A validated PATCH body; NULL members were not given. Borrowed from the body. */
+struct connector_patch {
+    const char *name, *status;
+    const json_t *config; /* replaces the stored config as a whole */
+};
+
+/* Validates a PATCH body: at least one of name, status, config; every other field (id, type
+ * and namespace included: they cannot change) is an error. config must be an object; the
+ * type-specific rules are checked against the stored type by the caller
+ * (connector_json_check_config). Returns 0 or -1. */
+int connector_json_parse_patch(const json_t *body, struct connector_patch *out,
+                               struct http_res *res) __attribute__((warn_unused_result));
+
+/* Reads query argument name as an integer in [min, max], or def when absent. A value that is
+ * empty, not a decimal integer or out of range adds a field error and returns -1. */
+int connector_json_query_long(const struct http_req *req, const char *name, long def, long min,
+                              long max, long *out, struct http_res *res)
+    __attribute__((warn_unused_result));
+
+#endif

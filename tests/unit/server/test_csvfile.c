@@ -1,0 +1,327 @@
+/* Unit tests for server/csvfile.c: a table of tricky CSV inputs (RFC 4180 quoting, CRLF,
+ * UTF-8, empty and header-only files, ragged rows) with the header, page and count each must
+ * give; then paging, streaming (a page does not read the whole file), the row-count cache and
+ * the bounds. */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "server/csvfile.h"
+
+/* Writes len bytes of data to a fresh temporary file; returns its path (static buffer). */
+static const char *write_temp(const char *data, size_t len)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/aam-csvtest.XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+/* Header as "a|b|c"; rows as "1|2|3;4|5|6" with "~" for a missing (NULL) cell. */
+static void join_columns(const struct csvfile_page *p, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < p->n_columns; i++) {
+        strncat(out, p->columns[i], size - strlen(out) - 1);
+        if (i + 1 < p->n_columns)
+            strncat(out, "|", size - strlen(out) - 1);
+    }
+}
+
+static void join_rows(const struct csvfile_page *p, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (size_t r = 0; r < p->n_rows; r++) {
+        for (size_t c = 0; c < p->n_columns; c++) {
+            const char *cell = csvfile_cell(p, r, c);
+            strncat(out, cell ? cell : "~", size - strlen(out) - 1);
+            if (c + 1 < p->n_columns)
+                strncat(out, "|", size - strlen(out) - 1);
+        }
+        if (r + 1 < p->n_rows)
+            strncat(out, ";", size - strlen(out) - 1);
+    }
+}
+
+struct csv_case {
+    const char *what;
+    const char *input;
+    const char *columns;
+    const char *rows;
+    long long total;
+};
+
+static const struct csv_case cases[] = {
+    {"quoted comma", "a,b\n\"x,y\",z\n", "a|b", "x,y|z", 1},
+    {"doubled quote", "a\n\"say \"\"hi\"\"\"\n", "a", "say \"hi\"", 1},
+    {"newline inside quotes", "a,b\n\"l1\nl2\",x\n", "a|b", "l1\nl2|x", 1},
+    {"CRLF inside quotes kept", "a,b\r\n\"l1\r\nl2\",x\r\n", "a|b", "l1\r\nl2|x", 1},
+    {"CRLF line ends", "a,b\r\n1,2\r\n3,4\r\n", "a|b", "1|2;3|4", 2},
+    {"CR-only line ends", "a,b\r1,2\r", "a|b", "1|2", 1},
+    {"UTF-8 names and values", "名前,città\nΩmega,Zürich 🚀\n", "名前|città", "Ωmega|Zürich 🚀", 1},
+    {"empty file", "", "", "", 0},
+    {"header only", "a,b\n", "a|b", "", 0},
+    {"header only, no newline", "a,b", "a|b", "", 0},
+    {"last row without newline", "a\n1\n2", "a", "1;2", 2},
+    {"ragged rows: short gets nulls, long is cut", "a,b,c\n1\n1,2,3,4\n", "a|b|c", "1|~|~;1|2|3", 2},
+    {"blank lines are not rows", "a\n\n1\n\r\n2\n\n", "a", "1;2", 2},
+    {"byte order mark dropped", "\xEF\xBB\xBFid,name\n1,x\n", "id|name", "1|x", 1},
+    {"invalid UTF-8 replaced", "a\n\xff\xfe ok\n", "a", "\xEF\xBF\xBD\xEF\xBF\xBD ok", 1},
+    {"empty and repeated header names", "a,,a,a\n1,2,3,4\n", "a|column_2|a_2|a_3", "1|2|3|4", 1},
+    {"spaces are data", "a,b\n 1 , 2 \n", "a|b", " 1 | 2 ", 1},
+    {"empty quoted and unquoted cells", "a,b\n\"\",\n", "a|b", "|", 1},
+    {"quotes inside an unquoted field are kept", "a\nfoo\"bar\n", "a", "foo\"bar", 1},
+    {"a quoted header", "\"x,1\",\"y\"\"2\"\n1,2\n", "x,1|y\"2", "1|2", 1},
+};
+
+START_TEST(test_csvfile_cases)
+{
+    const struct csv_case *c = &cases[_i];
+    const char *path = write_temp(c->input, strlen(c->input));
+    int fd = open(path, O_RDONLY);
+    struct csvfile_page page;
+    char cols[512], rows[512];
+    ck_assert_int_eq(csvfile_read(fd, NULL, 0, 50, 1, &page), 0);
+    join_columns(&page, cols, sizeof cols);
+    join_rows(&page, rows, sizeof rows);
+    ck_assert_msg(strcmp(cols, c->columns) == 0, "%s: columns '%s', want '%s'", c->what, cols, c->columns);
+    ck_assert_msg(strcmp(rows, c->rows) == 0, "%s: rows '%s', want '%s'", c->what, rows, c->rows);
+    ck_assert_msg(page.total == c->total, "%s: total %lld, want %lld", c->what, page.total, c->total);
+    csvfile_page_free(&page);
+    csvfile_page_free(&page); /* twice is safe */
+    close(fd);
+    unlink(path);
+}
+END_TEST
+
+/* "h\n0\n1\n…\n(n-1)\n" */
+static const char *numbered_file(int n)
+{
+    size_t cap = 16 + (size_t)n * 12, len = 0;
+    char *buf = malloc(cap);
+    len += (size_t)snprintf(buf, cap, "h\n");
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "%d\n", i);
+    const char *path = write_temp(buf, len);
+    free(buf);
+    return path;
+}
+
+START_TEST(test_csvfile_paging)
+{
+    const char *path = numbered_file(10);
+    struct csvfile_page page;
+    char rows[256];
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_eq(csvfile_read(fd, NULL, 3, 2, 1, &page), 0);
+    join_rows(&page, rows, sizeof rows);
+    ck_assert_str_eq(rows, "3;4");
+    ck_assert_int_eq(page.total, 10);
+    csvfile_page_free(&page);
+
+    lseek(fd, 0, SEEK_SET);
+    ck_assert_int_eq(csvfile_read(fd, NULL, 8, 50, 1, &page), 0);
+    join_rows(&page, rows, sizeof rows);
+    ck_assert_str_eq(rows, "8;9");
+    csvfile_page_free(&page);
+
+    lseek(fd, 0, SEEK_SET);
+    ck_assert_int_eq(csvfile_read(fd, NULL, 20, 5, 1, &page), 0);
+    ck_assert_int_eq(page.n_rows, 0);
+    ck_assert_int_eq(page.total, 10);
+    ck_assert_int_eq(page.n_columns, 1);
+    csvfile_page_free(&page);
+
+    lseek(fd, 0, SEEK_SET);
+    ck_assert_int_eq(csvfile_read(fd, NULL, 0, 0, 0, &page), 0); /* header only, no count */
+    ck_assert_int_eq(page.n_rows, 0);
+    ck_assert_int_eq(page.total, -1);
+    ck_assert_str_eq(page.columns[0], "h");
+    csvfile_page_free(&page);
+    close(fd);
+    unlink(path);
+}
+END_TEST
+
+/* A page from the head of a large file must stop reading early: the descriptor's offset after
+ * the read shows how much was consumed. */
+START_TEST(test_csvfile_page_does_not_read_whole_file)
+{
+    const char *path = numbered_file(400000); /* about 2.6 MB */
+    struct stat st;
+    struct csvfile_page page;
+    char rows[256];
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    ck_assert_int_eq(csvfile_read(fd, NULL, 0, 3, 0, &page), 0);
+    join_rows(&page, rows, sizeof rows);
+    ck_assert_str_eq(rows, "0;1;2");
+    off_t consumed = lseek(fd, 0, SEEK_CUR);
+    ck_assert_msg(consumed < st.st_size / 10, "read %lld of %lld bytes for a 3-row page",
+                  (long long)consumed, (long long)st.st_size);
+    csvfile_page_free(&page);
+
+    lseek(fd, 0, SEEK_SET);
+    ck_assert_int_eq(csvfile_read(fd, NULL, 0, 3, 1, &page), 0); /* counting reads it all */
+    ck_assert_int_eq(page.total, 400000);
+    ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), st.st_size);
+    csvfile_page_free(&page);
+    close(fd);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_csvfile_count_cache)
+{
+    const char *path = numbered_file(100000); /* larger than one read chunk */
+    char key[80];
+    struct csvfile_page page;
+    snprintf(key, sizeof key, "%s", path);
+    csvfile_cache_clear();
+    int fd = open(path, O_RDONLY);
+    unsigned long hits = csvfile_cache_hits();
+    ck_assert_int_eq(csvfile_read(fd, key, 0, 1, 1, &page), 0);
+    ck_assert_int_eq(page.total, 100000);
+    csvfile_page_free(&page);
+    ck_assert_uint_eq(csvfile_cache_hits(), hits);
+
+    lseek(fd, 0, SEEK_SET);
+    ck_assert_int_eq(csvfile_read(fd, key, 0, 1, 1, &page), 0);
+    ck_assert_int_eq(page.total, 100000);
+    ck_assert_uint_eq(csvfile_cache_hits(), hits + 1);
+    ck_assert_int_lt(lseek(fd, 0, SEEK_CUR), 200000); /* from the cache: stopped early */
+    csvfile_page_free(&page);
+    close(fd);
+
+    /* Appending changes size and mtime: the old count must not be served. */
+    int afd = open(path, O_WRONLY | O_APPEND);
+    ck_assert_int_eq(write(afd, "x\ny\n", 4), 4);
+    close(afd);
+    fd = open(path, O_RDONLY);
+    ck_assert_int_eq(csvfile_read(fd, key, 0, 1, 1, &page), 0);
+    ck_assert_int_eq(page.total, 100002);
+    csvfile_page_free(&page);
+    close(fd);
+
+    /* The same content under another key is counted on its own. */
+    fd = open(path, O_RDONLY);
+    ck_assert_int_eq(csvfile_read(fd, "/elsewhere/x.csv", 0, 1, 1, &page), 0);
+    ck_assert_int_eq(page.total, 100002);
+    csvfile_page_free(&page);
+    close(fd);
+    unlink(path);
+}
+END_TEST
+
+/* A quoted field with commas and newlines that straddles the 64 KiB read boundary. */
+START_TEST(test_csvfile_field_across_chunks)
+{
+    size_t big = 200000, len = 0;
+    char *buf = malloc(big + 64);
+    len += (size_t)snprintf(buf, 64, "a,b\n1,\"");
+    for (size_t i = 0; i < big; i++)
+        buf[len++] = (i % 1000 == 999) ? '\n' : (i % 100 == 99) ? ',' : 'x';
+    memcpy(buf + len, "\"\n2,y\n", 6);
+    len += 6;
+    const char *path = write_temp(buf, len);
+    struct csvfile_page page;
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_eq(csvfile_read(fd, NULL, 0, 10, 1, &page), 0);
+    ck_assert_int_eq(page.total, 2);
+    ck_assert_int_eq(strlen(csvfile_cell(&page, 0, 1)), big);
+    ck_assert_int_eq(memcmp(csvfile_cell(&page, 0, 1), buf + 7, big), 0);
+    ck_assert_str_eq(csvfile_cell(&page, 1, 1), "y");
+    csvfile_page_free(&page);
+    close(fd);
+    unlink(path);
+    free(buf);
+}
+END_TEST
+
+START_TEST(test_csvfile_field_too_long_fails)
+{
+    size_t big = CSVFILE_MAX_FIELD + 1024;
+    char *buf = malloc(big + 16);
+    memcpy(buf, "a\n\"", 3);
+    memset(buf + 3, 'x', big);
+    memcpy(buf + 3 + big, "\"\n", 2);
+    const char *path = write_temp(buf, big + 5);
+    free(buf);
+    struct csvfile_page page;
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_eq(csvfile_read(fd, NULL, 0, 10, 1, &page), -1);
+    ck_assert_int_eq(page.fail, CSVFILE_FAIL_CONTENT);
+    ck_assert_ptr_nonnull(strstr(page.error, "8 MiB"));
+    ck_assert_int_eq(page.n_rows, 0);
+    csvfile_page_free(&page);
+    close(fd);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_csvfile_bad_descriptor_is_io_failure)
+{
+    struct csvfile_page page;
+    ck_assert_int_eq(csvfile_read(-1, NULL, 0, 10, 1, &page), -1);
+    ck_assert_int_eq(page.fail, CSVFILE_FAIL_IO);
+    csvfile_page_free(&page);
+}
+END_TEST
+
+START_TEST(test_csvfile_utf8_dup)
+{
+    struct { const char *in; size_t len; const char *want; } t[] = {
+        {"plain", 5, "plain"},
+        {"\xF0\x9F\x98\x80", 4, "\xF0\x9F\x98\x80"},             /* U+1F600 kept */
+        {"\xC0\xAF", 2, "\xEF\xBF\xBD\xEF\xBF\xBD"},             /* overlong '/' */
+        {"\xED\xA0\x80", 3, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"}, /* surrogate */
+        {"\xF4\x90\x80\x80", 4, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},
+        {"a\0b", 3, "a\xEF\xBF\xBD" "b"},                        /* NUL */
+        {"\xE2\x82", 2, "\xEF\xBF\xBD\xEF\xBF\xBD"},             /* truncated */
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char *s = csvfile_utf8_dup(t[i].in, t[i].len);
+        ck_assert_msg(strcmp(s, t[i].want) == 0, "case %zu", i);
+        free(s);
+    }
+}
+END_TEST
+
+static Suite *csvfile_suite(void)
+{
+    Suite *s = suite_create("csvfile");
+    TCase *tc = tcase_create("parsing");
+    tcase_add_loop_test(tc, test_csvfile_cases, 0, (int)(sizeof cases / sizeof cases[0]));
+    tcase_add_test(tc, test_csvfile_field_across_chunks);
+    tcase_add_test(tc, test_csvfile_utf8_dup);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("paging");
+    tcase_add_test(tc, test_csvfile_paging);
+    tcase_add_test(tc, test_csvfile_page_does_not_read_whole_file);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("cache");
+    tcase_add_test(tc, test_csvfile_count_cache);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("bounds");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_csvfile_field_too_long_fails);
+    tcase_add_test(tc, test_csvfile_bad_descriptor_is_io_failure);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(csvfile_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
