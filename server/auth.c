@@ -1,7 +1,7 @@
 /* auth: mints and verifies the service's HS256 JWTs with libjwt 1.10. libjwt checks the
  * signature only; every other rule (algorithm pinning, iss, exp/nbf/iat, sub, namespace) is
- * enforced here, because 1.10 has no claim validation and would accept alg "none" or an
- * HS384/HS512 token signed with the same secret. Verification runs on every protected request,
+ * enforced here, because 1.10 has no claim validation and accepts an HS384/HS512 token
+ * signed with the same secret. Verification runs on every protected request,
  * so it copies claims into fixed buffers and allocates nothing beyond libjwt's own parse. */
 #include "server/auth.h"
 
@@ -180,8 +180,9 @@ int auth_verify_bearer(const char *header, const char *secret, size_t secret_len
         *why = "no secret configured";
         goto cleanup;
     }
-    /* A key makes libjwt verify the signature of any HMAC/RSA/EC token; alg "none" passes
-     * jwt_decode unverified in 1.10, and check_claims refuses it. */
+    /* With a key, libjwt verifies the signature with whatever HMAC/RSA/EC algorithm the
+     * token names (so an HS384 token signed with our secret passes here), and whether alg
+     * "none" is refused here varies across 1.x releases; check_claims pins HS256 either way. */
     if (jwt_decode(&jwt, tok, (const unsigned char *)secret, (int)secret_len) != 0) {
         *why = "malformed token or bad signature";
         goto cleanup;

@@ -190,6 +190,8 @@ static int parse_login_form(const struct http_req *req, struct auth_input *out,
         const char *amp = memchr(p, '&', (size_t)(end - p));
         size_t len = amp != NULL ? (size_t)(amp - p) : (size_t)(end - p);
         if (len > 0 && form_pair(p, len, &user, &user_field, &pw, res) != 0) {
+            json_decref(res->errors); /* a 400 carries no field errors found before it */
+            res->errors = NULL;
             http_res_error(res, APP_ERR_BAD_REQUEST, "the form body has a malformed escape");
             goto cleanup;
         }

@@ -129,6 +129,7 @@ static const struct bad_login bad_logins[] = {
     {FORM, "username=a%40b.co&password=%zz", APP_ERR_BAD_REQUEST, NULL},
     {FORM, "username=a%40b.co&password=ab%00cd", APP_ERR_BAD_REQUEST, NULL},
     {FORM, "username=a%40b.co&password=abc%4", APP_ERR_BAD_REQUEST, NULL},
+    {FORM, "password=one&password=two&username=%zz", APP_ERR_BAD_REQUEST, NULL},
 };
 
 START_TEST(test_auth_parse_login_refusals)
@@ -141,6 +142,8 @@ START_TEST(test_auth_parse_login_refusals)
     ck_assert_msg(res.err == c->err, "%s: err %d, want %d", c->body, res.err, c->err);
     if (c->field != NULL)
         ck_assert_msg(has_field_error(&res, c->field), "%s: no error for %s", c->body, c->field);
+    else
+        ck_assert_msg(res.errors == NULL, "%s: a %d with field errors", c->body, res.err);
     auth_input_free(&in);
     http_res_free(&res);
 }
