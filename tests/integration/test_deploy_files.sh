@@ -206,6 +206,8 @@ check ".env is git-ignored (secrets never committed)" git check-ignore -q .env
 runtime_pkgs=$(sed -n 's/^RUNTIME_PKGS="\(.*\)"$/\1/p' scripts/deps.sh)
 missing_pkgs=""
 while read -r lib; do
+  # a sanitizer build (make sanitize) also links the toolchain's runtimes; no image ships those
+  case $lib in libasan.so* | libubsan.so* | liblsan.so* | libtsan.so*) continue ;; esac
   path=$(ldd "$AAM_BIN" | awk -v l="$lib" '$1 == l { print $3 }')
   pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)
   [ -z "$pkg" ] && pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)
