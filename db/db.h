@@ -53,7 +53,11 @@ struct db_stmt {
 #define DB_READ_ONLY 1 /* safe to retry once on a fresh connection if the first one was dead */
 
 /* Creates the pool. Never connects: the process starts (and /health answers) while the
- * database is down; the first use connects. Returns NULL only when cfg->url is NULL/empty. */
+ * database is down; the first use connects. Returns NULL only when cfg->url is NULL/empty.
+ * Fail fast: for 1 s after a failed connect, callers that need a new connection get
+ * DB_ERR_UNAVAILABLE at once instead of each waiting out connect_timeout_s. Answers are awaited
+ * at most statement_timeout_ms + connect_timeout_s (a pooler may hold a query far longer while
+ * its server is down); ping: connect_timeout_s; no limit when statement_timeout_ms is 0. */
 struct db_pool *db_pool_new(const struct db_config *cfg) __attribute__((warn_unused_result));
 
 /* Closes every connection and frees the pool. Callers must have returned all connections.
@@ -122,8 +126,8 @@ struct db_pool_stats {
 void db_pool_get_stats(struct db_pool *pool, struct db_pool_stats *out);
 
 /* The URL with its password replaced by "***", for logs. malloc'd; NULL on NULL input.
- * Also returns host, port, dbname and user pieces through the optional out pointers
- * (each malloc'd or NULL). */
+ * Handles the URI form (user:PASSWORD@, ?password=) and key=value (password=, quoted or not);
+ * a string it cannot tokenise comes back as a placeholder, never as itself. */
 char *db_url_redacted(const char *url);
 
 /* One line describing the effective settings, for startup logs ("target … pool 16 …

@@ -123,14 +123,17 @@ long long db_pool_deadline(const struct db_pool *pool, int ping)
     return db_now_ms() + pool->cfg.statement_timeout_ms + grace;
 }
 
-/* Server notices (e.g. "relation already exists, skipping") go to our log, not to stderr raw. */
-static void on_notice(void *arg, const char *message)
+/* Server notices (e.g. "relation already exists, skipping") go to our log, not raw to stderr.
+ * libpq also hands us, as a notice, an error that arrives while the connection is idle: the
+ * server's goodbye (57P01 on shutdown, idle_session_timeout). A FATAL one marks it dead. */
+static void on_notice(void *arg, const PGresult *r)
 {
-    (void)arg;
-    size_t n = strlen(message);
-    while (n > 0 && (message[n - 1] == '\n' || message[n - 1] == ' '))
-        n--;
-    log_debug("db: server notice: %.*s", (int)n, message);
+    struct db_conn *c = arg;
+    const char *severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    if (severity != NULL && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0))
+        c->broken = 1;
+    log_debug("db: server %s: %s", severity ? severity : "notice", msg ? msg : "");
 }
 
 /* Opens a connection (blocking, up to connect_timeout_s). The URL goes in as dbname with
@@ -147,11 +150,11 @@ static struct db_conn *open_conn(struct db_pool *p, struct db_error *err)
         PQfinish(pg);
         return NULL;
     }
-    PQsetNoticeProcessor(pg, on_notice, NULL);
     struct db_conn *c = db_xmalloc(sizeof *c);
     c->pg = pg;
     c->born_ms = db_now_ms();
     c->broken = 0;
+    PQsetNoticeReceiver(pg, on_notice, c);
     return c;
 }
 
@@ -160,23 +163,36 @@ static int too_old(const struct db_pool *p, const struct db_conn *c, long long n
     return p->cfg.max_lifetime_s > 0 && now - c->born_ms >= (long long)p->cfg.max_lifetime_s * 1000;
 }
 
-/* The cheap pre-use check: no round trip. A server or pooler that went away (restart, kill,
- * idle timeout, 57P01 on shutdown) leaves the idle socket readable (EOF or a FATAL message). */
-static int conn_usable(const struct db_pool *p, const struct db_conn *c)
+static int readable_now(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int r;
+    do
+        r = poll(&pfd, 1, 0);
+    while (r < 0 && errno == EINTR);
+    return r != 0;
+}
+
+/* The cheap pre-use check: no round trip. An idle connection has nothing to read, so a
+ * readable socket means the server or the pooler went away (restart, kill, idle timeout:
+ * EOF, usually after a FATAL message). Only TLS housekeeping (a session ticket) can make a
+ * live one readable, so a readable socket is read once before the verdict: dead if that hits
+ * EOF or a FATAL, or if it is still readable afterwards. */
+static int conn_usable(const struct db_pool *p, struct db_conn *c)
 {
     if (c->broken || PQstatus(c->pg) != CONNECTION_OK ||
         PQtransactionStatus(c->pg) != PQTRANS_IDLE || PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
         return 0;
     if (too_old(p, c, db_now_ms()))
         return 0;
-    struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN};
-    if (pfd.fd < 0)
+    int fd = PQsocket(c->pg);
+    if (fd < 0)
         return 0;
-    int r;
-    do
-        r = poll(&pfd, 1, 0);
-    while (r < 0 && errno == EINTR);
-    return r == 0;
+    if (!readable_now(fd))
+        return 1;
+    if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK || c->broken)
+        return 0;
+    return !readable_now(fd);
 }
 
 static void deadline_ts(long long deadline_ms, struct timespec *ts)

@@ -118,6 +118,37 @@ static void keep_result(PGresult *r, int idx, int npre, int n, struct db_result 
         PQclear(r);
 }
 
+/* The Sync arrived: the transaction is over (committed unless something failed). */
+static int after_sync(struct db_conn *c, int got, int n, int failed, struct db_error *err,
+                      enum db_fate *fate)
+{
+    *fate = DB_FATE_FAILED;
+    if (PQexitPipelineMode(c->pg) != 1)
+        c->broken = 1;
+    if (got != n && !failed) { /* cannot happen under libpq's pipeline contract */
+        c->broken = 1;
+        db_error_set(err, DB_ERR_QUERY, "pipeline out of step: %d results for %d statements", got, n);
+        failed = 1;
+    }
+    return failed ? -1 : 0;
+}
+
+/* No Sync: the connection died (or fell out of step with the server): never reuse it. */
+static int after_loss(struct db_conn *c, int failed, struct db_error *err, enum db_fate *fate)
+{
+    c->broken = 1;
+    if (failed && err->status != DB_ERR_UNAVAILABLE) {
+        /* The server's error came first: it rolled the transaction back; report that. */
+        *fate = DB_FATE_FAILED;
+        return -1;
+    }
+    if (!failed)
+        db_error_from_pg(err, NULL, c->pg);
+    err->status = DB_ERR_UNAVAILABLE;
+    *fate = DB_FATE_LOST; /* the Sync may have reached the server: it may have committed */
+    return -1;
+}
+
 /* Reads every result up to the Sync's. After an error the server skips to the Sync, which
  * libpq reports as PGRES_PIPELINE_ABORTED for each skipped statement. A NULL separates one
  * statement's results from the next; two in a row, or a dead connection, means we will never
@@ -160,30 +191,7 @@ static int read_results(struct db_conn *c, int npre, int n, struct db_result **r
         }
         PQclear(r);
     }
-    if (synced) {
-        *fate = DB_FATE_FAILED;
-        if (PQexitPipelineMode(pg) != 1)
-            c->broken = 1;
-        if (idx != npre + n && !failed) { /* cannot happen with libpq's pipeline contract */
-            c->broken = 1;
-            db_error_set(err, DB_ERR_QUERY, "pipeline out of step: %d results for %d statements",
-                         idx - npre, n);
-            failed = 1;
-        }
-        return failed ? -1 : 0;
-    }
-    /* No Sync: the connection died (or fell out of step with the server): never reuse it. */
-    c->broken = 1;
-    if (failed && err->status != DB_ERR_UNAVAILABLE) {
-        /* The server's error came first: it rolled the transaction back; report that. */
-        *fate = DB_FATE_FAILED;
-        return -1;
-    }
-    if (!failed)
-        db_error_from_pg(err, NULL, pg);
-    err->status = DB_ERR_UNAVAILABLE;
-    *fate = DB_FATE_LOST;
-    return -1;
+    return synced ? after_sync(c, idx - npre, n, failed, err, fate) : after_loss(c, failed, err, fate);
 }
 
 int db_conn_pipeline(struct db_pool *pool, struct db_conn *c, const char *ns, int begin,
