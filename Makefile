@@ -6,13 +6,15 @@ SANITIZE ?=
 PKGS    := libmicrohttpd libpq libjwt jansson openssl
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Wundef -Wcast-qual -fno-common
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -MMD -MP \
+# OPT is the optimisation knob (make OPT="-O0 -g"); CFLAGS itself is built here so that a
+# command-line CFLAGS cannot silently drop the warnings or the include path.
+OPT     ?= -O2 -g
+override CFLAGS := $(OPT) $(CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -MMD -MP \
            -fstack-protector-strong -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ifeq ($(SANITIZE),)
-CFLAGS  += -D_FORTIFY_SOURCE=2
+override CFLAGS += -D_FORTIFY_SOURCE=2
 else
-CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all -DAAM_TEST_BUILD
+override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all -DAAM_TEST_BUILD
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread -lm
@@ -72,12 +74,12 @@ integration: deps
 
 # ASan + UBSan over the whole suite, in its own build tree.
 sanitize check-asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-sanitize SANITIZE=address,undefined CFLAGS="-O1 -g" all tests-bin
+	@$(MAKE) --no-print-directory BUILD=build-sanitize SANITIZE=address,undefined OPT="-O1 -g" all tests-bin
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  CK_FORK=no tests/run.sh build-sanitize
 
 check-valgrind: deps
-	@$(MAKE) --no-print-directory BUILD=build-valgrind CFLAGS="-O0 -g" all tests-bin
+	@$(MAKE) --no-print-directory BUILD=build-valgrind OPT="-O0 -g" all tests-bin
 	@AAM_VALGRIND=1 CK_FORK=no AAM_TEST_ONLY=unit tests/run.sh build-valgrind
 
 run: deps
@@ -91,7 +93,7 @@ fuzz: deps
 	@dpkg-query -W -f='$${Status}' libclang-rt-14-dev 2>/dev/null | grep -q 'ok installed' || \
 	  { echo "make fuzz needs clang's libFuzzer runtime: apt-get install libclang-rt-14-dev" >&2; exit 1; }
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang SANITIZE=address,undefined,fuzzer-no-link \
-	  CFLAGS="-O1 -g" $(LIB_SRC:%.c=build-fuzz/%.o)
+	  OPT="-O1 -g" $(LIB_SRC:%.c=build-fuzz/%.o)
 	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); c=tests/fuzz/corpus/$${n#fuzz_}; \
 	  [ -d $$c ] || c=tests/fuzz/corpus/$$(echo $${n#fuzz_} | cut -d_ -f1); \
 	  echo "  FUZZ $$n ($(FUZZ_SECONDS) s, corpus $$c)"; \

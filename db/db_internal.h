@@ -53,6 +53,9 @@ void db_pool_release(struct db_pool *pool, struct db_conn *c);
 
 /* The statement_timeout to apply per transaction, 0 = none. */
 int db_pool_statement_timeout_ms(const struct db_pool *pool);
+/* When to stop waiting for an answer (monotonic ms; 0 = never): statement_timeout plus the
+ * connect timeout (ping: the connect timeout alone). */
+long long db_pool_deadline(const struct db_pool *pool, int ping);
 
 /* Sends [BEGIN if begin], the tenant/timeout prelude, stmts[0..n) and one Sync, then reads
  * every result up to the Sync. results (optional) receives stmt i's rows on success only.
@@ -60,6 +63,16 @@ int db_pool_statement_timeout_ms(const struct db_pool *pool);
 int db_conn_pipeline(struct db_pool *pool, struct db_conn *c, const char *ns, int begin,
                      const struct db_stmt *stmts, int n, struct db_result **results,
                      struct db_error *err, enum db_fate *fate) __attribute__((warn_unused_result));
+
+/* Waits for input until PQgetResult will not block. Returns 0 when it will not (a broken
+ * connection included: PQgetResult reports it), -1 when deadline (0 = none) passed first. */
+int db_conn_await(PGconn *pg, long long deadline) __attribute__((warn_unused_result));
+
+/* One statement on c (unnamed; simple protocol, multi-statement, when nparams < 0), waiting
+ * no later than deadline. Returns its last result (caller PQclears) when every result was
+ * TUPLES_OK / COMMAND_OK / EMPTY_QUERY; else NULL with *err (c marked broken on a timeout). */
+PGresult *db_conn_exec(struct db_conn *c, const char *sql, int nparams, const char *const *params,
+                       long long deadline, struct db_error *err) __attribute__((warn_unused_result));
 
 /* Error mapping. classify: SQLSTATE (may be NULL) + whether the connection is gone. */
 enum db_status db_error_classify(const char *sqlstate, int conn_lost);

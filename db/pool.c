@@ -109,6 +109,20 @@ int db_pool_statement_timeout_ms(const struct db_pool *pool)
     return pool->cfg.statement_timeout_ms;
 }
 
+/* The server enforces statement_timeout only once the statement runs. Behind a pooler whose
+ * database is down, a statement can wait far longer for a server connection (PgBouncer's
+ * query_wait_timeout is 120 s by default), so the client gives up too: statement_timeout plus
+ * connect_timeout_s for the pooler to find a server. A ping gets connect_timeout_s alone. */
+long long db_pool_deadline(const struct db_pool *pool, int ping)
+{
+    long long grace = (long long)pool->cfg.connect_timeout_s * 1000;
+    if (ping)
+        return db_now_ms() + grace;
+    if (pool->cfg.statement_timeout_ms <= 0)
+        return 0;
+    return db_now_ms() + pool->cfg.statement_timeout_ms + grace;
+}
+
 /* Server notices (e.g. "relation already exists, skipping") go to our log, not to stderr raw. */
 static void on_notice(void *arg, const char *message)
 {

@@ -5,6 +5,8 @@
  * (pgbouncer#759: a client that sends more after Sync, before ReadyForQuery, after an error).
  * Also db_ping. Retries: once when the connection was dead before anything left; once more for
  * DB_READ_ONLY work whose connection died mid-flight; never otherwise. */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -46,6 +48,66 @@ static void free_results(struct db_result **results, int n)
     }
 }
 
+int db_conn_await(PGconn *pg, long long deadline)
+{
+    while (PQisBusy(pg)) {
+        struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
+        long long left = deadline ? deadline - db_now_ms() : -1;
+        if (pfd.fd < 0)
+            return 0;
+        if (deadline && left <= 0)
+            return -1;
+        int r = poll(&pfd, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
+        if (r < 0 && errno != EINTR)
+            return 0;
+        if (r > 0 && !PQconsumeInput(pg))
+            return 0;
+    }
+    return 0;
+}
+
+static void timed_out(struct db_conn *c, struct db_error *err)
+{
+    c->broken = 1; /* an answer may still be on its way: the connection is out of step */
+    db_error_set(err, DB_ERR_UNAVAILABLE, "no answer from the database in time (statement_timeout "
+                                          "plus connect_timeout): is the server behind the pooler down?");
+}
+
+PGresult *db_conn_exec(struct db_conn *c, const char *sql, int nparams, const char *const *params,
+                       long long deadline, struct db_error *err)
+{
+    PGconn *pg = c->pg;
+    PGresult *last = NULL, *bad = NULL;
+    int sent = nparams < 0 ? PQsendQuery(pg, sql) : send_stmt(pg, sql, nparams, params);
+    if (!sent) {
+        db_error_from_pg(err, NULL, pg);
+        return NULL;
+    }
+    for (;;) {
+        if (db_conn_await(pg, deadline) != 0) {
+            timed_out(c, err);
+            break;
+        }
+        PGresult *r = PQgetResult(pg);
+        if (r == NULL)
+            break;
+        ExecStatusType st = PQresultStatus(r);
+        if (bad == NULL && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && st != PGRES_EMPTY_QUERY) {
+            bad = r;
+            continue;
+        }
+        PQclear(last);
+        last = r;
+    }
+    if (bad == NULL && last != NULL && !c->broken)
+        return last;
+    if (!c->broken)
+        db_error_from_pg(err, bad, pg);
+    PQclear(bad);
+    PQclear(last);
+    return NULL;
+}
+
 /* Keeps stmt i's result (the prelude's are dropped). */
 static void keep_result(PGresult *r, int idx, int npre, int n, struct db_result **results)
 {
@@ -61,11 +123,16 @@ static void keep_result(PGresult *r, int idx, int npre, int n, struct db_result 
  * statement's results from the next; two in a row, or a dead connection, means we will never
  * see the Sync. */
 static int read_results(struct db_conn *c, int npre, int n, struct db_result **results,
-                        struct db_error *err, enum db_fate *fate)
+                        long long deadline, struct db_error *err, enum db_fate *fate)
 {
     PGconn *pg = c->pg;
     int idx = 0, nulls = 0, failed = 0, synced = 0;
     for (;;) {
+        if (db_conn_await(pg, deadline) != 0) {
+            timed_out(c, err);
+            *fate = DB_FATE_LOST;
+            return -1;
+        }
         PGresult *r = PQgetResult(pg);
         if (r == NULL) {
             if (PQstatus(pg) == CONNECTION_BAD || ++nulls > 1)
@@ -139,7 +206,7 @@ int db_conn_pipeline(struct db_pool *pool, struct db_conn *c, const char *ns, in
             return send_failed(c, err, fate);
     if (!PQpipelineSync(pg)) /* also flushes: the whole request leaves in one write */
         return send_failed(c, err, fate);
-    int rc = read_results(c, begin + 1, n, results, err, fate);
+    int rc = read_results(c, begin + 1, n, results, db_pool_deadline(pool, 0), err, fate);
     if (rc != 0)
         free_results(results, n);
     return rc;
@@ -217,14 +284,14 @@ static int ping_once(struct db_pool *pool, double *latency_ms, struct db_error *
         return -1;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    PGresult *r = PQexecParams(c->pg, "SELECT 1", 0, NULL, NULL, NULL, NULL, 0);
-    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    PGresult *r = db_conn_exec(c, "SELECT 1", 0, NULL, db_pool_deadline(pool, 1), err);
+    int ok = r != NULL && PQntuples(r) == 1;
     if (ok && latency_ms != NULL)
         *latency_ms = elapsed_ms(&t0);
-    if (!ok) {
-        db_error_from_pg(err, r, c->pg);
+    if (r == NULL)
         *lost = PQstatus(c->pg) == CONNECTION_BAD;
-    }
+    else if (!ok)
+        db_error_set(err, DB_ERR_QUERY, "SELECT 1 returned %d rows", PQntuples(r));
     PQclear(r);
     db_pool_release(pool, c);
     return ok ? 0 : -1;

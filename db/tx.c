@@ -46,10 +46,9 @@ struct db_tx *db_tx_begin(struct db_pool *pool, const char *ns, struct db_error 
     return NULL;
 }
 
-/* Records a failed statement; the transaction is unusable from here on. */
-static int tx_fail(struct db_tx *tx, const PGresult *r, struct db_error *err, const char *what)
+/* Records a failed statement (*err already says why); only ROLLBACK makes sense now. */
+static int tx_fail(struct db_tx *tx, struct db_error *err, const char *what)
 {
-    db_error_from_pg(err, r, tx->conn->pg);
     tx->failed = 1;
     db_error_log(err, what);
     return -1;
@@ -68,13 +67,10 @@ int db_tx_exec(struct db_tx *tx, const struct db_stmt *stmt, struct db_result **
         db_error_set(err, DB_ERR_QUERY, "db_tx_exec: %s", tx && tx->failed ? "transaction already failed" : "bad arguments");
         return -1;
     }
-    PGresult *r = PQexecParams(tx->conn->pg, stmt->sql, stmt->nparams, NULL, stmt->params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        int rc = tx_fail(tx, r, err, "db_tx_exec");
-        PQclear(r);
-        return rc;
-    }
+    PGresult *r = db_conn_exec(tx->conn, stmt->sql, stmt->nparams, stmt->params,
+                               db_pool_deadline(tx->pool, 0), err);
+    if (r == NULL)
+        return tx_fail(tx, err, "db_tx_exec");
     if (out != NULL)
         *out = db_result_wrap(r);
     else
@@ -92,21 +88,17 @@ int db_tx_exec_script(struct db_tx *tx, const char *sql, struct db_error *err)
         db_error_set(err, DB_ERR_QUERY, "db_tx_exec_script: %s", tx && tx->failed ? "transaction already failed" : "bad arguments");
         return -1;
     }
-    /* Simple query protocol: several statements, no parameters, no statement name. PQexec
-     * returns the last result, or the first error (the server stops there). */
-    PGresult *r = PQexec(tx->conn->pg, sql);
-    ExecStatusType st = PQresultStatus(r);
-    int rc = 0;
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && st != PGRES_EMPTY_QUERY)
-        rc = tx_fail(tx, r, err, "db_tx_exec_script");
-    else if (PQtransactionStatus(tx->conn->pg) != PQTRANS_INTRANS) { /* it ran COMMIT/ROLLBACK */
-        db_error_set(err, DB_ERR_QUERY, "the script ended the transaction itself (COMMIT or ROLLBACK in it)");
-        db_error_log(err, "db_tx_exec_script");
-        tx->failed = 1;
-        rc = -1;
-    }
+    /* Simple query protocol: several statements, no parameters, no statement name; the
+     * server stops at the first error. */
+    PGresult *r = db_conn_exec(tx->conn, sql, -1, NULL, db_pool_deadline(tx->pool, 0), err);
+    if (r == NULL)
+        return tx_fail(tx, err, "db_tx_exec_script");
     PQclear(r);
-    return rc;
+    if (PQtransactionStatus(tx->conn->pg) != PQTRANS_INTRANS) { /* it ran COMMIT/ROLLBACK */
+        db_error_set(err, DB_ERR_QUERY, "the script ended the transaction itself (COMMIT or ROLLBACK in it)");
+        return tx_fail(tx, err, "db_tx_exec_script");
+    }
+    return 0;
 }
 
 static void tx_end(struct db_tx *tx)
@@ -130,15 +122,15 @@ int db_tx_commit(struct db_tx *tx, struct db_error *err)
         db_tx_rollback(tx);
         return -1;
     }
-    PGresult *r = PQexecParams(tx->conn->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+    PGresult *r = db_conn_exec(tx->conn, "COMMIT", 0, NULL, db_pool_deadline(tx->pool, 0), err);
     int rc = 0;
     /* COMMIT of an aborted transaction "succeeds" with the tag ROLLBACK: check the tag. */
-    if (PQresultStatus(r) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(r), "COMMIT") != 0) {
-        db_error_from_pg(err, r, tx->conn->pg);
-        if (PQstatus(tx->conn->pg) == CONNECTION_BAD)
-            db_error_set(err, DB_ERR_UNAVAILABLE, "connection lost during COMMIT: outcome unknown");
-        else if (PQresultStatus(r) == PGRES_COMMAND_OK)
-            db_error_set(err, DB_ERR_QUERY, "COMMIT rolled back the transaction");
+    if (r == NULL || strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+        if (r != NULL)
+            db_error_set(err, DB_ERR_QUERY, "COMMIT rolled the transaction back");
+        else if (err->status == DB_ERR_UNAVAILABLE)
+            db_error_set(err, DB_ERR_UNAVAILABLE, "connection lost during COMMIT: outcome unknown (%.150s)",
+                         err->message);
         db_error_log(err, "db_tx_commit");
         rc = -1;
     }
@@ -151,7 +143,9 @@ void db_tx_rollback(struct db_tx *tx)
 {
     if (tx == NULL)
         return;
-    if (PQstatus(tx->conn->pg) == CONNECTION_OK && PQtransactionStatus(tx->conn->pg) != PQTRANS_IDLE)
-        PQclear(PQexecParams(tx->conn->pg, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0));
+    struct db_error ignored;
+    if (!tx->conn->broken && PQstatus(tx->conn->pg) == CONNECTION_OK &&
+        PQtransactionStatus(tx->conn->pg) != PQTRANS_IDLE)
+        PQclear(db_conn_exec(tx->conn, "ROLLBACK", 0, NULL, db_pool_deadline(tx->pool, 1), &ignored));
     tx_end(tx);
 }

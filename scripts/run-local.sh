@@ -268,8 +268,10 @@ cleanup() {
     kill -TERM "$SERVER_PID" 2>/dev/null
     wait "$SERVER_PID" 2>/dev/null
   fi
-  if [ -n "$PGB_PID" ]; then
-    kill -TERM "$PGB_PID" 2>/dev/null && say "stopped PgBouncer"
+  if [ -n "$PGB_PID" ] && kill -TERM "$PGB_PID" 2>/dev/null; then
+    # Wait for it to go, so an immediate `make run` finds the port free.
+    for _ in $(seq 50); do kill -0 "$PGB_PID" 2>/dev/null || break; sleep 0.1; done
+    say "stopped PgBouncer"
   fi
   if [ "$STARTED_PG" = 1 ]; then
     as_owner "$PGBIN/pg_ctl" -D "$RUN_DIR/pgdata" -m fast -w stop >/dev/null 2>&1 &&

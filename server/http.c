@@ -347,8 +347,11 @@ static int parse_target(struct http_ctx *ctx)
     const char *uri = ctx->raw_uri ? ctx->raw_uri : "/";
     size_t plen = strcspn(uri, "?#");
     ctx->path = malloc(plen + 2);
-    if (ctx->path == NULL || path_normalize(uri, plen, ctx->path, plen + 2) != 0)
+    if (ctx->path == NULL || path_normalize(uri, plen, ctx->path, plen + 2) != 0) {
+        free(ctx->path);
+        ctx->path = NULL; /* the access log then shows the raw target */
         return -1;
+    }
     if (uri[plen] == '?') {
         const char *q = uri + plen + 1;
         size_t qlen = strcspn(q, "#");

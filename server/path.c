@@ -46,6 +46,8 @@ static long decode_segment(const char *s, size_t len, char *out)
 
 int path_normalize(const char *raw, size_t raw_len, char *out, size_t out_size)
 {
+    if (out_size > 0)
+        out[0] = '\0'; /* a refused path leaves an empty string, never half a path */
     if (raw_len == 0 || raw[0] != '/' || out_size < raw_len + 2)
         return -1;
     size_t o = 0;
@@ -60,10 +62,10 @@ int path_normalize(const char *raw, size_t raw_len, char *out, size_t out_size)
             break;
         out[o++] = '/';
         long n = decode_segment(raw + start, i - start, out + o);
-        if (n < 0)
+        if (n < 0 || (n == 1 && out[o] == '.') || (n == 2 && out[o] == '.' && out[o + 1] == '.')) {
+            out[0] = '\0';
             return -1;
-        if ((n == 1 && out[o] == '.') || (n == 2 && out[o] == '.' && out[o + 1] == '.'))
-            return -1;
+        }
         o += (size_t)n;
     }
     if (o == 0)

@@ -38,7 +38,10 @@ for pool in 16 0; do
   stack_pgb_start
   check "pool $pool: the API recovers without a restart once PgBouncer is back" list_until_200
   check "pool $pool: it is the same process" kill -0 "$SERVER_PID"
-  for _ in 1 2 3 4 5 6 7 8; do curl -s -o /dev/null "${AUTH[@]}" "$BASE_URL/api/v1/aam/connectors" & done; wait
+  # warm the pool: several connections open at once (wait for the curls only, not the server)
+  pids=()
+  for _ in 1 2 3 4 5 6 7 8; do curl -s -o /dev/null "${AUTH[@]}" "$BASE_URL/api/v1/aam/connectors" & pids+=($!); done
+  wait "${pids[@]}"
 
   stack_pgb_kill; stack_pgb_start
   check "pool $pool: PgBouncer killed and restarted under a warm pool: requests succeed again" list_until_200

@@ -52,6 +52,8 @@ START_TEST(test_path_normalize_table)
     int rc = path_normalize(c->raw, len, out, len + 2);
     if (c->want == NULL) {
         ck_assert_msg(rc == -1, "\"%s\" should be refused, got \"%s\"", c->raw, rc == 0 ? out : "");
+        if (len + 2 > 0)
+            ck_assert_msg(out[0] == '\0', "a refused path must leave an empty string");
     } else {
         ck_assert_msg(rc == 0, "\"%s\" should normalise", c->raw);
         ck_assert_str_eq(out, c->want);
