@@ -32,6 +32,34 @@ int auth_namespace_valid(const char *ns)
     return i > 0;
 }
 
+/* Length of the base64url segment starting at s (RFC 7515: alphabet [A-Za-z0-9_-], no
+ * padding), or -1 when it holds another byte or has a length no base64 text can have. */
+static long b64url_segment(const char *s)
+{
+    size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+    if (s[n] != '.' && s[n] != '\0')
+        return -1;
+    return n % 4 == 1 ? -1 : (long)n;
+}
+
+/* 1 when tok is header.payload.signature, each base64url and non-empty, with the 43-char
+ * signature an HS256 MAC encodes to. Checked before libjwt sees the token: the libb64 decoder
+ * in libjwt 1.10 writes past its buffer on an empty segment (found with valgrind on
+ * "Bearer ..."), and anything else of ours would be refused later anyway. */
+static int token_shape_ok(const char *tok)
+{
+    long head = b64url_segment(tok);
+    if (head <= 0 || tok[head] != '.')
+        return 0;
+    const char *p = tok + head + 1;
+    long payload = b64url_segment(p);
+    if (payload <= 0 || p[payload] != '.')
+        return 0;
+    p += payload + 1;
+    long sig = b64url_segment(p);
+    return sig == 43 && p[sig] == '\0';
+}
+
 /* Returns the token part of "Bearer <token>" (scheme case-insensitive, RFC 6750 section 2.1),
  * or NULL. The token is a borrowed suffix of header. */
 static const char *find_bearer_token(const char *header, const char **why)
@@ -50,6 +78,10 @@ static const char *find_bearer_token(const char *header, const char **why)
     }
     if (len > AUTH_MAX_TOKEN_LEN) {
         *why = "token too long";
+        return NULL;
+    }
+    if (!token_shape_ok(tok)) {
+        *why = "not a compact HS256 JWS";
         return NULL;
     }
     return tok;

@@ -218,6 +218,27 @@ START_TEST(test_auth_header_forms)
     ck_assert_int_eq(verify("Bearer ...", NOW, &id, &why), -1);
     ck_assert_int_eq(verify("Bearer e30.e30.", NOW, &id, &why), -1); /* {} {} unsigned */
 
+    /* Malformed shapes never reach libjwt (its base64 decoder overruns on empty segments). */
+    char sig43[44];
+    memset(sig43, 'A', 43);
+    sig43[43] = '\0';
+    /* {token text, append a 43-char signature} */
+    const struct { const char *tok; int sig; } shapes[] = {
+        {"...", 0}, {"...", 1}, {"a..", 1}, {".a.", 1}, {"a.b.", 1}, {"e30.e30.", 0},
+        {"e30..", 1}, {".e30.", 1}, {"e30.e30.e30.", 1}, {"e30=.e30.", 1}, {"e30.e3+.", 1},
+        {"e30.e30", 0}, {"e30", 0}, {"e30 .e30.", 1}, {"e30.e30.AAAA", 0}, {"e30.e30.", 2},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        /* sig 2: 86 characters, an HS512 MAC's length */
+        snprintf(h, sizeof h, "Bearer %s%s%s", shapes[i].tok, shapes[i].sig ? sig43 : "",
+                 shapes[i].sig == 2 ? sig43 : "");
+        ck_assert_msg(verify(h, NOW, &id, &why) == -1, "shape %zu accepted", i);
+        ck_assert_msg(strcmp(why, "not a compact HS256 JWS") == 0, "shape %zu: %s", i, why);
+    }
+    snprintf(h, sizeof h, "Bearer e30.e30.%s", sig43);
+    ck_assert_int_eq(verify(h, NOW, &id, &why), -1); /* well-shaped: libjwt refuses it */
+    ck_assert_str_eq(why, "malformed token or bad signature");
+
     /* A huge token is refused without being parsed. */
     char *big = malloc(20000);
     memcpy(big, "Bearer ", 7);
