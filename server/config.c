@@ -59,7 +59,10 @@ static const struct cfg_param params[] = {
     {"AAM_SHUTDOWN_GRACE_S", CFG_INT, "10", 0, 300, OFF(shutdown_grace_s), 0,
      "how long in-flight requests may finish after SIGTERM"},
     {"AAM_LOGIN_MAX_FAILURES", CFG_INT, "5", 1, 1000, OFF(login_max_failures), 0,
-     "failed logins per email and per client address per window before 429"},
+     "failed logins for one email per window before 429"},
+    {"AAM_LOGIN_MAX_FAILURES_PER_ADDRESS", CFG_INT, "100", 1, 100000,
+     OFF(login_max_failures_per_address), 0,
+     "failed logins from one client address per window before 429 (higher: many users share NATs)"},
     {"AAM_LOGIN_WINDOW_S", CFG_INT, "300", 1, 86400, OFF(login_window_s), 0,
      "the failed-login window"},
     {"AAM_MIGRATIONS_DIR", CFG_STRING, "./migrations", 0, 0, OFF(migrations_dir), 0,
@@ -211,6 +214,7 @@ static void apply_defaults(struct cfg *c)
     c->hash_workers = (int)cores;
     c->shutdown_grace_s = 10;
     c->login_max_failures = 5;
+    c->login_max_failures_per_address = 100;
     c->login_window_s = 300;
 }
 

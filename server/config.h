@@ -31,7 +31,8 @@ struct cfg {
     int workers;               /* AAM_WORKERS: request workers (database lane) */
     int hash_workers;          /* AAM_HASH_WORKERS: password-hashing lane, default the core count */
     int shutdown_grace_s;      /* AAM_SHUTDOWN_GRACE_S: in-flight requests get this long */
-    int login_max_failures;    /* AAM_LOGIN_MAX_FAILURES per email and per address per window */
+    int login_max_failures;    /* AAM_LOGIN_MAX_FAILURES per email per window */
+    int login_max_failures_per_address; /* AAM_LOGIN_MAX_FAILURES_PER_ADDRESS per window */
     int login_window_s;        /* AAM_LOGIN_WINDOW_S */
     char *migrations_dir;      /* AAM_MIGRATIONS_DIR, default ./migrations */
     char *seeds_dir;           /* AAM_SEEDS_DIR, default ./seeds */

@@ -13,11 +13,12 @@
 #define KEY_SIZE 272
 
 /* Seconds until the later of the two keys' windows ends, when that key has used up its
- * failures; 0 when neither has. window_start > now() - window means the window is open. */
+ * failures ($4 for the email, $5 for the address); 0 when neither has. window_start > now() -
+ * window means the window is open. */
 static const char SQL_CHECK[] =
     "SELECT coalesce(max(ceil(extract(epoch FROM window_start - now()) + $3::int)), 0)::int "
     "FROM login_failures "
-    "WHERE key IN ($1, $2) AND failures >= $4::int "
+    "WHERE ((key = $1 AND failures >= $4::int) OR (key = $2 AND failures >= $5::int)) "
     "AND window_start > now() - make_interval(secs => $3::int)";
 
 /* One failure for each key: a key whose window has passed starts a new one. The cap keeps a
@@ -47,18 +48,19 @@ static void make_keys(const char *email, const char *addr, char *email_key, char
     snprintf(addr_key, KEY_SIZE, "addr:%s", addr != NULL && addr[0] != '\0' ? addr : "unknown");
 }
 
-int throttle_check(struct db_pool *db, const char *email, const char *addr, int max_failures,
-                   int window_s, int *retry_after, struct db_error *err)
+int throttle_check(struct db_pool *db, const char *email, const char *addr, int max_email,
+                   int max_addr, int window_s, int *retry_after, struct db_error *err)
 {
-    char ek[KEY_SIZE], ak[KEY_SIZE], win[16], max[16];
+    char ek[KEY_SIZE], ak[KEY_SIZE], win[16], max[16], max_a[16];
     struct db_result *r = NULL;
     int ret = -1;
 
     make_keys(email, addr, ek, ak);
     snprintf(win, sizeof win, "%d", window_s);
-    snprintf(max, sizeof max, "%d", max_failures);
-    const char *params[] = {ek, ak, win, max};
-    const struct db_stmt st = {SQL_CHECK, 4, params};
+    snprintf(max, sizeof max, "%d", max_email);
+    snprintf(max_a, sizeof max_a, "%d", max_addr);
+    const char *params[] = {ek, ak, win, max, max_a};
+    const struct db_stmt st = {SQL_CHECK, 5, params};
     if (db_run(db, NULL, &st, 1, &r, DB_READ_ONLY, err) != 0)
         goto cleanup;
     const char *v = db_result_get(r, 0, 0);

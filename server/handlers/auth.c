@@ -528,7 +528,8 @@ void auth_login(const struct http_req *req, struct http_res *res)
     if (auth_parse_login(req, &in, res) != 0)
         goto cleanup;
     if (throttle_check(req->db, in.email, req->client_ip, cfg->login_max_failures,
-                       cfg->login_window_s, &retry_after, &err) != 0) {
+                       cfg->login_max_failures_per_address, cfg->login_window_s, &retry_after,
+                       &err) != 0) {
         http_res_db_error(res, &err, "login throttle");
         goto cleanup;
     }

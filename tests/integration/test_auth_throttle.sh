@@ -11,7 +11,7 @@ set -u
 "$AAM_BIN" migrate >/dev/null 2>&1 || echo "# migrate failed"
 sql() { stack_psql_super -d "$TEST_DB" -Atc "$1"; }
 
-server_start AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_WINDOW_S=120 || {
+server_start AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_MAX_FAILURES_PER_ADDRESS=3 AAM_LOGIN_WINDOW_S=120 || {
   echo "not ok - server start"; finish; exit 1; }
 
 login() {  # ADDR EMAIL PASSWORD: a JSON login from client address ADDR
@@ -49,7 +49,7 @@ expect_status 200 "the same address can still log in to another account"
 
 # A second server on the same database sees the same count (replicas agree).
 FIRST=("$SERVER_PID" "$BASE_URL" "$SERVER_LOG")
-server_start AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_WINDOW_S=120 || echo "not ok - second server start"
+server_start AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_MAX_FAILURES_PER_ADDRESS=3 AAM_LOGIN_WINDOW_S=120 || echo "not ok - second server start"
 login 127.0.0.6 target@example.com target-password
 expect_429 "a second server throttles the same email"
 server_stop; rm -f "$SERVER_LOG"
@@ -94,5 +94,16 @@ login 127.0.0.30 nobody7@example.com x-password
 expect_status 401 "…its 3rd failure"
 login 127.0.0.30 nobody8@example.com x-password
 expect_429 "…and then the address is throttled: the success did not reset it"
+
+# ------------------------------------------------------------------ defaults
+# By default an address may fail far more often than one email: locking one account out must
+# not lock out everyone behind the same address (an office NAT, or a test client on loopback).
+server_stop
+server_start AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_WINDOW_S=120 || echo "not ok - third server start"
+for _ in 1 2 3; do login 127.0.0.40 defaults@example.com wrong-password; done
+login 127.0.0.40 defaults@example.com wrong-password
+expect_429 "defaults: the email is throttled after 3 failures"
+login 127.0.0.40 other@example.com other-password
+expect_status 200 "defaults: the same address still logs in to another account (per-address limit 100)"
 
 finish
