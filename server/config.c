@@ -221,6 +221,10 @@ static void apply_defaults(struct cfg *c)
 static int load_param(struct cfg *c, const struct cfg_param *p, unsigned need, char *err, size_t errlen)
 {
     const char *raw = getenv(p->name);
+    /* A setting that belongs to other commands (JWT_SECRET for migrate, DATABASE_URL for
+     * token) is not read at all: a deploy step must not fail on a value it never uses. */
+    if (p->need != 0 && (p->need & need) == 0)
+        return 0;
     if (p->kind == CFG_SPECIAL)
         return load_special(c, p, raw, need, err, errlen);
     if (raw == NULL) {

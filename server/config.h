@@ -5,7 +5,8 @@
 
 #include <stddef.h>
 
-/* Which settings a command needs; others are still validated if set, never required. */
+/* Which settings a command needs. DATABASE_URL and JWT_SECRET are read only by the commands
+ * that need them; every other setting is validated whenever it is set. */
 enum cfg_need {
     CFG_NEED_DB = 1 << 0,      /* DATABASE_URL */
     CFG_NEED_JWT = 1 << 1,     /* JWT_SECRET */

@@ -79,6 +79,16 @@ START_TEST(test_config_required_only_when_needed)
     ck_assert_str_eq(err, "JWT_SECRET is required");
     ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB, err, sizeof err), 0); /* migrate needs no secret */
     cfg_free(&c);
+    setenv("JWT_SECRET", "short", 1); /* …and does not fail on one it never reads */
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB, err, sizeof err), 0);
+    ck_assert_ptr_null(c.jwt_secret);
+    cfg_free(&c);
+    setenv("DATABASE_URL", "nonsense", 1); /* token needs no database */
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_JWT, err, sizeof err), -1); /* the short secret */
+    setenv("JWT_SECRET", SECRET, 1);
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_JWT, err, sizeof err), 0);
+    ck_assert_ptr_null(c.database_url);
+    cfg_free(&c);
     unsetenv("DATABASE_URL");
     ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB, err, sizeof err), -1);
     ck_assert_str_eq(err, "DATABASE_URL is required");
