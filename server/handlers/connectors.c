@@ -1,11 +1,14 @@
 /* handlers/connectors: the tenant's connector registry. Each route is one db_run scoped to the
  * token's namespace, and every WHERE names the namespace too (row-level security is the second
- * guard, not the only one). PostgreSQL renders the response JSON itself (json_build_object,
- * to_char for RFC 3339 UTC timestamps, the jsonb config embedded as is), so the list route,
- * the benchmarked one, is a single statement whose text C sends unchanged. */
+ * guard, not the only one). PostgreSQL returns plain columns and C writes the JSON: building it
+ * in SQL (json_build_object, json_agg, to_char) cost PostgreSQL, the benchmark's bottleneck,
+ * about 0.75 ms of CPU per list request against about 0.45 ms now. The jsonb config is embedded
+ * as the text PostgreSQL sends, unparsed (its numbers keep their digits). */
 #include "server/handlers/connectors.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +16,21 @@
 #include "db/db.h"
 #include "server/config.h"
 #include "server/connector_json.h"
+#include "server/jsonbuf.h"
+#include "server/log.h"
 
-/* One connector as JSON text, from a row of connections aliased t. Timestamps are RFC 3339
- * UTC with microseconds, always six digits: 2024-01-01T00:00:00.000000Z. */
-#define TS_JSON(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-#define CONNECTOR_JSON(t)                                                                        \
-    "json_build_object('id', " t ".id, 'name', " t ".name, 'type', " t ".source_type, "         \
-    "'status', " t ".status, 'namespace', " t ".namespace, 'config', " t ".connector_config, " \
-    "'created_at', " TS_JSON(t ".created_at") ", 'updated_at', " TS_JSON(t ".updated_at") ")"
+/* The columns of one connector, from a row of connections aliased t, in enum conn_col order.
+ * The namespace is not read back: every WHERE pins it to the token's, which is written instead.
+ * Timestamps come as integer microseconds since the Unix epoch, which no session setting
+ * (DateStyle, TimeZone, IntervalStyle) can change, and are cheaper for PostgreSQL to produce
+ * than to_char text; C writes them as RFC 3339 UTC (jsonbuf_append_timestamp_us). */
+#define CONNECTOR_COLS(t)                                                                      \
+    t ".id, " t ".name, " t ".source_type, " t ".status, " t ".connector_config, "             \
+    "(extract(epoch FROM " t ".created_at) * 1000000)::int8, "                                 \
+    "(extract(epoch FROM " t ".updated_at) * 1000000)::int8"
+
+enum conn_col { COL_ID, COL_NAME, COL_TYPE, COL_STATUS, COL_CONFIG, COL_CREATED, COL_UPDATED,
+                CONN_NCOLS };
 
 /* ------------------------------------------------------------------ shared */
 
@@ -46,91 +56,195 @@ static const char *route_id(const struct http_req *req, struct http_res *res)
     return id;
 }
 
-/* Sends result r's cell (0, col) as the JSON body. */
-static void send_cell(struct http_res *res, int status, const struct db_result *r, int col)
+/* Reads cell (row, col) as a decimal integer into *out. Returns 0, or -1 for NULL or junk. */
+static int cell_int64(const struct db_result *r, int row, int col, int64_t *out)
 {
-    const char *text = db_result_get(r, 0, col);
-    size_t len = db_result_len(r, 0, col);
-    char *copy = text ? malloc(len + 1) : NULL;
-    if (copy == NULL) {
+    const char *text = db_result_get(r, row, col);
+    char *end = NULL;
+    if (text == NULL || text[0] == '\0')
+        return -1;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+/* Appends the connector in row row of r, its CONNECTOR_COLS starting at column col0, as a JSON
+ * object with the contract's keys in the contract's order. ns is the token's namespace (the
+ * row's, by the WHERE). Returns -1 when a cell is missing, which the NOT NULL columns rule out. */
+static int append_connector(struct jsonbuf *b, const struct db_result *r, int row, int col0,
+                            const char *ns)
+{
+    static const char *const keys[] = {"{\"id\":", ",\"name\":", ",\"type\":", ",\"status\":"};
+    int64_t created, updated;
+    const char *config = db_result_get(r, row, col0 + COL_CONFIG);
+    if (db_result_cols(r) < col0 + CONN_NCOLS || config == NULL ||
+        cell_int64(r, row, col0 + COL_CREATED, &created) != 0 ||
+        cell_int64(r, row, col0 + COL_UPDATED, &updated) != 0)
+        return -1;
+    for (int i = COL_ID; i <= COL_STATUS; i++) {
+        const char *text = db_result_get(r, row, col0 + i);
+        if (text == NULL)
+            return -1;
+        jsonbuf_append_cstr(b, keys[i]);
+        jsonbuf_append_json_string(b, text, db_result_len(r, row, col0 + i));
+    }
+    jsonbuf_append_cstr(b, ",\"namespace\":");
+    jsonbuf_append_json_string(b, ns, strlen(ns));
+    jsonbuf_append_cstr(b, ",\"config\":");
+    jsonbuf_append(b, config, db_result_len(r, row, col0 + COL_CONFIG)); /* jsonb text: JSON */
+    jsonbuf_append_cstr(b, ",\"created_at\":");
+    jsonbuf_append_timestamp_us(b, created);
+    jsonbuf_append_cstr(b, ",\"updated_at\":");
+    jsonbuf_append_timestamp_us(b, updated);
+    jsonbuf_append_cstr(b, "}");
+    return 0;
+}
+
+/* Sends the text built in b (emptied here) as the JSON body, or a 500 when building failed
+ * (ok == 0) or ran out of memory. what names the route for the log. */
+static void send_built(struct http_res *res, int status, struct jsonbuf *b, int ok, const char *what)
+{
+    size_t len = 0;
+    char *text = jsonbuf_finish(b, &len);
+    if (!ok || text == NULL) {
+        free(text);
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
+        log_error("%s: could not render the connector JSON", what);
         return;
     }
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    http_res_raw_json(res, status, copy, len);
+    http_res_raw_json(res, status, text, len);
+}
+
+/* Sends the connector in row 0 of r (columns from col0) as the whole body. */
+static void send_connector(struct http_res *res, int status, const struct db_result *r, int col0,
+                           const char *ns, const char *what)
+{
+    struct jsonbuf b;
+    jsonbuf_init(&b, 512 + db_result_len(r, 0, col0 + COL_CONFIG));
+    int ok = append_connector(&b, r, 0, col0, ns) == 0;
+    send_built(res, status, &b, ok, what);
 }
 
 /* ------------------------------------------------------------------ list */
 
-/* Builds the list statement for the filters in use; $1 namespace, $2 limit, $3 offset, then
- * status and type when given. With both filters absent the primary key (namespace, id) serves
- * both the page and the count; the filters have their own (namespace, status|type, id)
- * indexes (migrations/0001_init.sql). */
-static void list_sql(char *sql, size_t size, int by_status, int by_type)
+/* The list's WHERE for the filters in use: namespace = $1, then status and type numbered from
+ * $first on. With no filter the primary key (namespace, id) serves both the page and the count;
+ * the filters have their own (namespace, status|type, id) indexes (migrations/0001_init.sql). */
+static void list_where(char *where, size_t size, int first, int by_status, int by_type)
 {
-    char where[160];
-    snprintf(where, sizeof where, "c.namespace = $1%s%s",
-             by_status ? " AND c.status = $4" : "",
-             by_type ? (by_status ? " AND c.source_type = $5" : " AND c.source_type = $4") : "");
-    snprintf(sql, size,
-             "SELECT json_build_object("
-             "'connectors', COALESCE((SELECT json_agg(p.j ORDER BY p.id) FROM ("
-             "SELECT c.id, " CONNECTOR_JSON("c") " AS j FROM connections c WHERE %s "
-             "ORDER BY c.id LIMIT $2 OFFSET $3) p), '[]'::json), "
-             "'total', (SELECT count(*) FROM connections c WHERE %s))::text",
-             where, where);
+    snprintf(where, size, "c.namespace = $1");
+    if (by_status)
+        snprintf(where + strlen(where), size - strlen(where), " AND c.status = $%d", first++);
+    if (by_type)
+        snprintf(where + strlen(where), size - strlen(where), " AND c.source_type = $%d", first);
+}
+
+/* Builds the list statements; returns how many (1 or 2). The page is $1 namespace, $2 limit,
+ * $3 offset, then status and type when given. On the first page the total rides along as a
+ * scalar subquery (evaluated once, repeated on each row): an empty first page then means a
+ * total of 0. Past it an empty page says nothing about the total, so a count statement ($1
+ * namespace, then the filters) follows in the same pipeline. Each statement costs PostgreSQL a
+ * parse and a plan, so the first page, the one clients ask for most, sends only one. */
+static int list_sql(char *page, char *count, size_t size, long offset, int by_status, int by_type)
+{
+    char where[160], count_where[160], total[256] = "";
+    list_where(where, sizeof where, 4, by_status, by_type);
+    list_where(count_where, sizeof count_where, 2, by_status, by_type);
+    if (offset == 0)
+        snprintf(total, sizeof total, ", (SELECT count(*) FROM connections c WHERE %s)", where);
+    snprintf(page, size, "SELECT " CONNECTOR_COLS("c") "%s FROM connections c WHERE %s "
+             "ORDER BY c.id LIMIT $2 OFFSET $3", total, where);
+    snprintf(count, size, "SELECT count(*) FROM connections c WHERE %s", count_where);
+    return offset == 0 ? 1 : 2;
+}
+
+/* Writes {"connectors":[…],"total":N} from the page (and count) results into b. Returns -1
+ * when a result is not the shape list_sql asked for. */
+static int build_list(struct jsonbuf *b, const struct db_result *page,
+                      const struct db_result *count, const char *ns)
+{
+    int rows = db_result_rows(page);
+    int64_t total = 0;
+    if (count != NULL ? cell_int64(count, 0, 0, &total) != 0
+                      : rows > 0 && cell_int64(page, 0, CONN_NCOLS, &total) != 0)
+        return -1;
+    jsonbuf_append_cstr(b, "{\"connectors\":[");
+    for (int i = 0; i < rows; i++) {
+        if (i > 0)
+            jsonbuf_append(b, ",", 1);
+        if (append_connector(b, page, i, 0, ns) != 0)
+            return -1;
+    }
+    jsonbuf_append_cstr(b, "],\"total\":");
+    jsonbuf_append_int64(b, total);
+    jsonbuf_append_cstr(b, "}");
+    return 0;
+}
+
+/* Reads limit, offset, status and type; returns -1 after answering 422 for any bad one. */
+static int list_query(const struct http_req *req, struct http_res *res, long *limit,
+                      long *offset, const char **status, const char **type)
+{
+    int bad = connector_json_query_long(req, "limit", CONNECTOR_LIMIT_DEFAULT, 1,
+                                        CONNECTOR_LIMIT_MAX, limit, res) != 0;
+    bad |= connector_json_query_long(req, "offset", 0, 0, LONG_MAX, offset, res) != 0;
+    *status = http_req_query(req, "status");
+    *type = http_req_query(req, "type");
+    if (*status != NULL && !connector_json_status_valid(*status)) {
+        http_res_field_error(res, "status", "must be one of ACTIVE, INACTIVE, PENDING, ERROR");
+        bad = 1;
+    }
+    if (*type != NULL && (*type)[0] == '\0') {
+        /* Any other value is an exact match: a type no connector can have lists nothing. */
+        http_res_field_error(res, "type", "must not be empty");
+        bad = 1;
+    }
+    return bad ? -1 : 0;
 }
 
 void connectors_list(const struct http_req *req, struct http_res *res)
 {
     const char *ns = tenant_of(req, res);
     long limit = 0, offset = 0;
-    char sql[2048], limit_s[24], offset_s[24];
-    const char *params[5];
-    int n = 3;
-    if (ns == NULL)
-        return;
-    int bad = connector_json_query_long(req, "limit", CONNECTOR_LIMIT_DEFAULT, 1,
-                                        CONNECTOR_LIMIT_MAX, &limit, res) != 0;
-    bad |= connector_json_query_long(req, "offset", 0, 0, LONG_MAX, &offset, res) != 0;
-    const char *status = http_req_query(req, "status");
-    const char *type = http_req_query(req, "type");
-    if (status != NULL && !connector_json_status_valid(status)) {
-        http_res_field_error(res, "status", "must be one of ACTIVE, INACTIVE, PENDING, ERROR");
-        bad = 1;
-    }
-    if (type != NULL && type[0] == '\0') {
-        /* Any other value is an exact match: a type no connector can have lists nothing. */
-        http_res_field_error(res, "type", "must not be empty");
-        bad = 1;
-    }
-    if (bad)
+    const char *status = NULL, *type = NULL;
+    char page_sql[1024], count_sql[1024], limit_s[24], offset_s[24];
+    const char *params[5], *count_params[3];
+    struct db_result *r[2] = {NULL, NULL};
+    struct db_error err = {0};
+    struct jsonbuf b = JSONBUF_INIT;
+    int n = 3, nc = 1;
+    if (ns == NULL || list_query(req, res, &limit, &offset, &status, &type) != 0)
         return;
     snprintf(limit_s, sizeof limit_s, "%ld", limit);
     snprintf(offset_s, sizeof offset_s, "%ld", offset);
     params[0] = ns, params[1] = limit_s, params[2] = offset_s;
+    count_params[0] = ns;
     if (status != NULL)
-        params[n++] = status;
+        params[n++] = status, count_params[nc++] = status;
     if (type != NULL)
-        params[n++] = type;
-    list_sql(sql, sizeof sql, status != NULL, type != NULL);
-    struct db_stmt stmt = {sql, n, params};
-    struct db_result *r = NULL;
-    struct db_error err = {0};
-    if (db_run(req->db, ns, &stmt, 1, &r, DB_READ_ONLY, &err) != 0) {
+        params[n++] = type, count_params[nc++] = type;
+    int nstmts = list_sql(page_sql, count_sql, sizeof page_sql, offset, status != NULL, type != NULL);
+    struct db_stmt stmts[2] = {{page_sql, n, params}, {count_sql, nc, count_params}};
+    if (db_run(req->db, ns, stmts, nstmts, r, DB_READ_ONLY, &err) != 0) {
         http_res_db_error(res, &err, "list connectors");
         return;
     }
-    send_cell(res, 200, r, 0);
-    db_result_free(r);
+    int rows = db_result_rows(r[0]);
+    jsonbuf_init(&b, 64 + (size_t)rows * 400);
+    int ok = build_list(&b, r[0], r[1], ns) == 0;
+    send_built(res, 200, &b, ok, "list connectors");
+    db_result_free(r[0]);
+    db_result_free(r[1]);
 }
 
 /* ------------------------------------------------------------------ get, delete */
 
 void connectors_get(const struct http_req *req, struct http_res *res)
 {
-    static const char sql[] = "SELECT " CONNECTOR_JSON("c") "::text FROM connections c "
+    static const char sql[] = "SELECT " CONNECTOR_COLS("c") " FROM connections c "
                               "WHERE c.namespace = $1 AND c.id = $2";
     const char *ns = tenant_of(req, res);
     const char *id = ns ? route_id(req, res) : NULL;
@@ -147,7 +261,7 @@ void connectors_get(const struct http_req *req, struct http_res *res)
     if (db_result_rows(r) == 0)
         http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
     else
-        send_cell(res, 200, r, 0);
+        send_connector(res, 200, r, 0, ns, "get connector");
     db_result_free(r);
 }
 
@@ -182,7 +296,7 @@ void connectors_create(const struct http_req *req, struct http_res *res)
     static const char sql[] =
         "INSERT INTO connections AS c (namespace, id, name, source_type, status, connector_config) "
         "VALUES ($1, $2, $3, $4, $5, ($6::jsonb) -> 'config') "
-        "ON CONFLICT (namespace, id) DO NOTHING RETURNING " CONNECTOR_JSON("c") "::text";
+        "ON CONFLICT (namespace, id) DO NOTHING RETURNING " CONNECTOR_COLS("c");
     struct connector_create in;
     struct db_result *r = NULL;
     struct db_error err = {0};
@@ -202,7 +316,7 @@ void connectors_create(const struct http_req *req, struct http_res *res)
         http_res_error(res, APP_ERR_CONFLICT, "a connector with id \"%s\" already exists", in.id);
         goto cleanup;
     }
-    send_cell(res, 201, r, 0);
+    send_connector(res, 201, r, 0, ns, "create connector");
     snprintf(res->location, sizeof res->location, "/api/v1/aam/connectors/%s", in.id);
 cleanup:
     db_result_free(r);
@@ -218,7 +332,7 @@ cleanup:
  * config against the filesource rules up front and passes the verdict as $6; the statement
  * applies it only when the stored type is filesource (the type cannot be patched).
  * $1 namespace, $2 id, $3 name, $4 status, $5 request body (for "config"), $6 filesource-valid.
- * Rows: state ('updated' | 'unchanged' | 'invalid'), connector JSON. */
+ * Rows: state ('updated' | 'unchanged' | 'invalid'), then the connector's CONNECTOR_COLS. */
 static const char patch_sql[] =
     "WITH cur AS (SELECT * FROM connections WHERE namespace = $1 AND id = $2 FOR UPDATE), "
     "want AS (SELECT cur.namespace, cur.id, COALESCE($3::text, cur.name) AS name, "
@@ -230,9 +344,9 @@ static const char patch_sql[] =
     "  connector_config = w.connector_config, updated_at = now() FROM want w "
     "  WHERE c.namespace = $1 AND c.id = $2 AND w.valid AND (c.name, c.status, c.connector_config) "
     "  IS DISTINCT FROM (w.name, w.status, w.connector_config) RETURNING c.*) "
-    "SELECT 'updated', " CONNECTOR_JSON("u") "::text FROM upd u "
-    "UNION ALL SELECT CASE WHEN w.valid THEN 'unchanged' ELSE 'invalid' END, " CONNECTOR_JSON("k")
-    "::text FROM cur k, want w WHERE NOT EXISTS (SELECT 1 FROM upd)";
+    "SELECT 'updated', " CONNECTOR_COLS("u") " FROM upd u "
+    "UNION ALL SELECT CASE WHEN w.valid THEN 'unchanged' ELSE 'invalid' END, " CONNECTOR_COLS("k")
+    " FROM cur k, want w WHERE NOT EXISTS (SELECT 1 FROM upd)";
 
 /* Moves the field errors of from into res (a 422). */
 static void take_errors(struct http_res *res, struct http_res *from)
@@ -272,7 +386,7 @@ void connectors_patch(const struct http_req *req, struct http_res *res)
     else if (strcmp(db_result_get(r, 0, 0), "invalid") == 0)
         take_errors(res, &fs);
     else
-        send_cell(res, 200, r, 1);
+        send_connector(res, 200, r, 1, ns, "patch connector");
 cleanup:
     db_result_free(r);
     http_res_free(&fs);

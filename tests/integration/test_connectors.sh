@@ -277,7 +277,7 @@ plan_of() {  # QUERY-STRING: request the list as tenant big; $PLAN = the plan Po
   local start; start=$(stat -c %s "$PGLOG")
   req GET "$C$1" -H "Authorization: Bearer $TBIG"
   sleep 0.2
-  PLAN=$(tail -c +"$((start + 1))" "$PGLOG" | sed -n '/json_build_object(.connectors/,$p' |
+  PLAN=$(tail -c +"$((start + 1))" "$PGLOG" | sed -n '/FROM connections c WHERE c.namespace = \$1/,$p' |
     grep -E 'Scan|Index|Aggregate|Limit' | head -60)
 }
 no_seq_scan() { ! grep -q 'Seq Scan on connections' <<<"$PLAN"; }
