@@ -242,22 +242,35 @@ void connectors_list(const struct http_req *req, struct http_res *res)
 
 /* ------------------------------------------------------------------ get, delete */
 
+/* Runs sql ($1 the token's namespace, $2 the route's {id}) as one tenant-scoped db_run.
+ * Returns its result (the caller frees it) and sets *ns, or NULL after answering 401, 404 or
+ * the database error. */
+static struct db_result *run_on_id(const struct http_req *req, struct http_res *res,
+                                   const char *sql, int flags, const char *what, const char **ns)
+{
+    *ns = tenant_of(req, res);
+    const char *id = *ns ? route_id(req, res) : NULL;
+    if (id == NULL)
+        return NULL;
+    const char *params[] = {*ns, id};
+    struct db_stmt stmt = {sql, 2, params};
+    struct db_result *r = NULL;
+    struct db_error err = {0};
+    if (db_run(req->db, *ns, &stmt, 1, &r, flags, &err) != 0) {
+        http_res_db_error(res, &err, what);
+        return NULL;
+    }
+    return r;
+}
+
 void connectors_get(const struct http_req *req, struct http_res *res)
 {
     static const char sql[] = "SELECT " CONNECTOR_COLS("c") " FROM connections c "
                               "WHERE c.namespace = $1 AND c.id = $2";
-    const char *ns = tenant_of(req, res);
-    const char *id = ns ? route_id(req, res) : NULL;
-    if (id == NULL)
+    const char *ns = NULL;
+    struct db_result *r = run_on_id(req, res, sql, DB_READ_ONLY, "get connector", &ns);
+    if (r == NULL)
         return;
-    const char *params[] = {ns, id};
-    struct db_stmt stmt = {sql, 2, params};
-    struct db_result *r = NULL;
-    struct db_error err = {0};
-    if (db_run(req->db, ns, &stmt, 1, &r, DB_READ_ONLY, &err) != 0) {
-        http_res_db_error(res, &err, "get connector");
-        return;
-    }
     if (db_result_rows(r) == 0)
         http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
     else
@@ -268,18 +281,10 @@ void connectors_get(const struct http_req *req, struct http_res *res)
 void connectors_delete(const struct http_req *req, struct http_res *res)
 {
     static const char sql[] = "DELETE FROM connections WHERE namespace = $1 AND id = $2";
-    const char *ns = tenant_of(req, res);
-    const char *id = ns ? route_id(req, res) : NULL;
-    if (id == NULL)
+    const char *ns = NULL;
+    struct db_result *r = run_on_id(req, res, sql, 0, "delete connector", &ns);
+    if (r == NULL)
         return;
-    const char *params[] = {ns, id};
-    struct db_stmt stmt = {sql, 2, params};
-    struct db_result *r = NULL;
-    struct db_error err = {0};
-    if (db_run(req->db, ns, &stmt, 1, &r, 0, &err) != 0) {
-        http_res_db_error(res, &err, "delete connector");
-        return;
-    }
     if (db_result_affected(r) == 0)
         http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
     else
