@@ -484,7 +484,8 @@ static int admit_request(struct http_ctx *ctx)
     struct http_res *res = &ctx->res;
     if (parse_target(ctx) != 0) {
         http_res_error(res, APP_ERR_BAD_REQUEST,
-                       "the path is malformed (bad escape, encoded '/', or a '.' or '..' segment)");
+                       "the request target is malformed (a bad escape or control byte, an encoded "
+                       "'/', or a '.' or '..' segment)");
         return 1;
     }
     const char *len = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
@@ -540,11 +541,13 @@ static void run_handler(struct http_ctx *ctx)
 static void on_lane_job(void *arg)
 {
     struct http_ctx *ctx = arg;
+    struct http_server *srv = ctx->srv;
     run_handler(ctx);
     log_set_context(NULL, NULL);
     ctx->state = CTX_READY;
-    atomic_fetch_sub(&ctx->srv->in_flight, 1);
-    MHD_resume_connection(ctx->conn);
+    MHD_resume_connection(ctx->conn); /* from here on the I/O thread owns (and frees) ctx */
+    /* Counted down only after the resume, so http_stop never stops the daemon mid-resume. */
+    atomic_fetch_sub(&srv->in_flight, 1);
 }
 
 static enum MHD_Result dispatch(struct http_ctx *ctx)
@@ -718,10 +721,10 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db)
     return srv;
 }
 
-void http_stop(struct http_server *srv)
+int http_stop(struct http_server *srv)
 {
     if (srv == NULL)
-        return;
+        return 0;
     MHD_quiesce_daemon(srv->daemon); /* no new connections; in-flight ones go on */
     int waited_ms = 0, grace_ms = srv->cfg->shutdown_grace_s * 1000;
     while (atomic_load(&srv->in_flight) > 0 && waited_ms < grace_ms) {
@@ -733,7 +736,7 @@ void http_stop(struct http_server *srv)
         /* MHD must not be stopped with suspended connections; leave the rest to exit(). */
         log_warn("%d requests still running after %d s; exiting without waiting for them",
                  atomic_load(&srv->in_flight), srv->cfg->shutdown_grace_s);
-        return;
+        return -1;
     }
     /* Let resumed connections flush their responses before the daemon closes them. */
     struct timespec ts = {0, 50 * 1000 * 1000};
@@ -742,4 +745,5 @@ void http_stop(struct http_server *srv)
     lane_free(srv->db_lane);
     lane_free(srv->hash_lane);
     free(srv);
+    return 0;
 }

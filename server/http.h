@@ -119,7 +119,9 @@ struct http_server;
 struct http_server *http_start(const struct cfg *cfg, struct db_pool *db);
 
 /* Stops accepting, lets in-flight requests finish for up to cfg->shutdown_grace_s, frees.
- * NULL-safe. */
-void http_stop(struct http_server *srv);
+ * Returns 0 when everything finished and was freed (NULL-safe: 0), or -1 when requests were
+ * still running at the deadline: then nothing is freed, worker threads may still use the
+ * config and the database pool, and the caller must exit without freeing them either. */
+int http_stop(struct http_server *srv);
 
 #endif
