@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 const char *sources_status_text(enum sources_status status)
 {
     switch (status) {
@@ -121,11 +123,26 @@ int sources_pattern_valid(const char *pattern)
     return n > 0 && n <= SOURCES_NAME_MAX && strchr(pattern, '/') == NULL;
 }
 
+/* A name the API can show and be asked for: valid UTF-8 (a JSON string must be; jansson
+ * checks it) and no control byte (the HTTP core refuses those in a path). Other files are
+ * left out of the listing rather than listed under a name that cannot be requested. */
+static int name_presentable(const char *name)
+{
+    for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return 0;
+    }
+    json_t *s = json_string(name);
+    int ok = s != NULL;
+    json_decref(s);
+    return ok;
+}
+
 int sources_name_valid(const char *name)
 {
     size_t n = name ? strlen(name) : 0;
     return n > 0 && n <= SOURCES_NAME_MAX && strchr(name, '/') == NULL &&
-           strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+           strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && name_presentable(name);
 }
 
 int sources_name_matches(const char *pattern, const char *name)

@@ -35,7 +35,8 @@ enum sources_status sources_open_folder(const char *root, const char *path, int 
 /* 1 when pattern is a usable file-name glob: 1..SOURCES_NAME_MAX bytes, no '/'. */
 int sources_pattern_valid(const char *pattern);
 
-/* 1 when name is one path component: 1..SOURCES_NAME_MAX bytes, no '/', not "." or "..". */
+/* 1 when name is one path component: 1..SOURCES_NAME_MAX bytes, no '/', not "." or "..",
+ * valid UTF-8 without control bytes (so it can be listed as JSON and requested by path). */
 int sources_name_valid(const char *name);
 
 /* 1 when name matches pattern (fnmatch with FNM_PERIOD: a leading dot must be matched by a

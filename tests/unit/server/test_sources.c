@@ -193,6 +193,8 @@ START_TEST(test_sources_names_and_patterns)
     ck_assert(sources_name_valid("a.csv"));
     ck_assert(sources_name_valid("..a"));
     ck_assert(sources_name_valid("a b ü.csv"));
+    ck_assert(!sources_name_valid("latin1-\xe9.csv")); /* not UTF-8: cannot be a JSON string */
+    ck_assert(!sources_name_valid("tab\there.csv"));    /* control byte: no path can name it */
     ck_assert(!sources_name_valid(""));
     ck_assert(!sources_name_valid("."));
     ck_assert(!sources_name_valid(".."));
