@@ -219,18 +219,16 @@ int http_err_status(enum app_err err)
     return err_table[err].status;
 }
 
-char *http_render(const struct http_res *res, const struct http_req *req, int *status, size_t *len)
+char *http_render(struct http_res *res, const struct http_req *req, int *status, size_t *len)
 {
     (void)req;
     if (res->err == APP_OK) {
+        char *body = res->body;
         *status = res->status;
-        *len = res->body_len;
-        if (res->body == NULL)
-            return NULL;
-        char *copy = malloc(res->body_len + 1);
-        if (copy != NULL)
-            memcpy(copy, res->body, res->body_len + 1);
-        return copy;
+        *len = body ? res->body_len : 0;
+        res->body = NULL; /* moved to the caller */
+        res->body_len = 0;
+        return body;
     }
     const struct err_map *m = &err_table[(size_t)res->err < sizeof err_table / sizeof err_table[0]
                                              ? res->err : APP_ERR_INTERNAL];

@@ -109,8 +109,9 @@ void http_res_free(struct http_res *res);
 int http_err_status(enum app_err err);
 
 /* Renders res (error → problem+json) into a malloc'd body the caller frees, and sets *status.
- * Used by http.c and by tests that want the bytes a client would see. */
-char *http_render(const struct http_res *res, const struct http_req *req, int *status, size_t *len);
+ * A success body is moved out of res, not copied (res->body is NULL afterwards): it is on
+ * every request's path. Used by http.c and by tests that want the bytes a client would see. */
+char *http_render(struct http_res *res, const struct http_req *req, int *status, size_t *len);
 
 struct http_server;
 

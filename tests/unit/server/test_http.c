@@ -7,7 +7,7 @@
 #include "db/db.h"
 #include "server/http.h"
 
-static json_t *render(const struct http_res *res, int *status)
+static json_t *render(struct http_res *res, int *status)
 {
     struct http_req req = {.method = "GET", .path = "/x"};
     size_t len = 0;
