@@ -3,6 +3,7 @@
 #   req METHOD PATH [curl args...]  -> STATUS, BODY, HDRS (a file with the response headers)
 #   check "desc" command...         -> ok/not ok, by the command's exit status
 #   expect_status CODE "desc"; expect_jq 'filter' 'expected' "desc"; hdr Name; finish
+#   need "desc" command... (a precondition: stops the test on failure); poll_until S command...
 
 # The stack controls (stack_pgb_admin, stack_pg_restart, …) for tests that need them.
 . "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
@@ -47,6 +48,30 @@ expect_jq() {  # filter expected desc
   local got
   got=$(printf '%s' "$BODY" | jq -r "$1" 2>/dev/null)
   if [ "$got" = "$2" ]; then t__report 0 "$3"; else t__report 1 "$3 ($1: expected '$2', got '$got')"; fi
+}
+
+# need "desc" command...: a precondition. When the command fails the test reports "not ok",
+# shows the command's output, and stops with a failure: what follows would check nothing.
+need() {
+  local desc=$1 out rc; shift
+  out=$("$@" 2>&1); rc=$?
+  t__report "$rc" "$desc"
+  ((rc == 0)) && return 0
+  printf '%s\n' "$out" | tail -20 | sed 's/^/#   /'
+  finish; exit 1
+}
+
+# need_migrated: the schema is in place (aam migrate on DATABASE_URL), or the test stops.
+need_migrated() { need "aam migrate applies the migrations" "$AAM_BIN" migrate; }
+
+# poll_until SECONDS command...: runs the command every 0.05 s until it succeeds (0) or the
+# deadline passes (1). For waiting on an event, where a fixed sleep would only guess.
+poll_until() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS >= deadline)) && return 1
+    sleep 0.05
+  done
 }
 
 finish() {

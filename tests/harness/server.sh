@@ -2,11 +2,13 @@
 # server.sh: start and stop `aam serve` for an HTTP test. Source it after the runner has set
 # AAM_BIN and DATABASE_URL. The server's log is printed when the test fails (see assert.sh).
 
+. "$(dirname "${BASH_SOURCE[0]}")/port.sh"
+
 export JWT_SECRET=${JWT_SECRET:-test-secret-0123456789abcdef0123456789abcdef}
 
 server_start() {  # [VAR=value ...]: extra environment for the server
   local port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port_lock port || return 1
   SERVER_LOG=$(mktemp /tmp/aam-server.XXXXXX.log)
   env PORT="$port" "$@" "$AAM_BIN" serve >>"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!

@@ -12,9 +12,7 @@ stack__as_owner() {  # run a command as the user that owns the servers
   if [ "$(id -u)" = 0 ]; then setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi
 }
 
-stack__free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. "$(dirname "${BASH_SOURCE[0]}")/port.sh"
 
 stack__wait() {  # seconds command...: retry until it succeeds
   local n=$(( $1 * 10 )); shift
@@ -98,8 +96,7 @@ stack_start() {  # exports STACK_DIR PG_PORT PGB_PORT STACK_APP_PASSWORD DATABAS
   chmod 755 "$STACK_DIR"
   mkdir -p "$STACK_DIR/sock"
   [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$STACK_DIR"
-  PG_PORT=$(stack__free_port)
-  PGB_PORT=$(stack__free_port)
+  port_lock PG_PORT && port_lock PGB_PORT || return 1
   STACK_APP_PASSWORD=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
   export STACK_DIR PG_PORT PGB_PORT STACK_APP_PASSWORD STACK_APP_USER
   stack__as_owner "$PGBIN/initdb" -D "$STACK_DIR/pgdata" -U postgres -A trust -E UTF8 \

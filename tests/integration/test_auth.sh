@@ -8,7 +8,7 @@ set -u
 . "$REPO_ROOT/tests/harness/assert.sh"
 . "$REPO_ROOT/tests/harness/server.sh"
 
-"$AAM_BIN" migrate >/dev/null 2>&1 || echo "# migrate failed"
+need_migrated
 TMP=$(mktemp -d /tmp/aam-auth.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 

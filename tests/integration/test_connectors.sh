@@ -19,7 +19,7 @@ ln -s ../outside "$TMP/src/escape"
 # connections, and session_preload_libraries applies when one is opened).
 stack_psql_super -d postgres -c "ALTER DATABASE \"$TEST_DB\" SET session_preload_libraries = 'auto_explain'" \
   -c "ALTER DATABASE \"$TEST_DB\" SET auto_explain.log_min_duration = 0" >/dev/null
-"$AAM_BIN" migrate >/dev/null 2>&1 || echo "# migrate failed"
+need_migrated
 
 sql() { stack_psql_super -d "$TEST_DB" -Atc "$1"; }  # superuser: row-level security does not hide rows
 
@@ -176,7 +176,9 @@ for q in limit=0 limit=501 limit=abc limit= limit=-1 limit=1.5 offset=-1 offset=
 done
 
 # --- patch
-sleep 0.01
+# updated_at must move past created_at: wait until the database's clock has (microseconds).
+clock_past() { test "$(stack_psql_super -d "$TEST_DB" -Atc "SELECT clock_timestamp() > '$1'::timestamptz")" = t; }
+check "the database clock has moved past the create" poll_until 10 clock_past "$c1_created"
 patch "$TA" c1 '{"name":"Renamed"}'
 expect_status 200 "patch name"
 expect_jq .name Renamed "name changed"
@@ -276,10 +278,17 @@ PGLOG="$STACK_DIR/postgres.log"
 plan_of() {  # QUERY-STRING: request the list as tenant big; $PLAN = the plan PostgreSQL logged for it
   local start; start=$(stat -c %s "$PGLOG")
   req GET "$C$1" -H "Authorization: Bearer $TBIG"
-  sleep 0.2
-  PLAN=$(tail -c +"$((start + 1))" "$PGLOG" | sed -n '/FROM connections c WHERE c.namespace = \$1/,$p' |
-    grep -E 'Scan|Index|Aggregate|Limit' | head -60)
+  # auto_explain writes the plan when the statement ends, which may be after the response;
+  # wait for it to reach the log (up to 10 s) instead of guessing how long that takes.
+  PLAN_START=$start
+  poll_until 10 plan_logged
+  PLAN=$(plan_text)
 }
+plan_text() {
+  tail -c +"$((PLAN_START + 1))" "$PGLOG" | sed -n '/FROM connections c WHERE c.namespace = \$1/,$p' |
+    grep -E 'Scan|Index|Aggregate|Limit' | head -60
+}
+plan_logged() { plan_text | grep -q .; }
 no_seq_scan() { ! grep -q 'Seq Scan on connections' <<<"$PLAN"; }
 plan_of ""
 expect_jq .total 10000 "10,000 connectors: total 10000"

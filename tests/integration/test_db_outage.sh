@@ -8,7 +8,15 @@ set -u
 . "$REPO_ROOT/tests/harness/assert.sh"
 . "$REPO_ROOT/tests/harness/server.sh"
 
-"$AAM_BIN" migrate >/dev/null 2>&1 || echo "# migrate failed"
+# Whatever happens below (a failed check, a failed start, an interrupt), PgBouncer and
+# PostgreSQL are running again when this script exits: later tests share them.
+restore_stack() {
+  stack_psql_super -d postgres -Atc 'SELECT 1' >/dev/null 2>&1 || stack_pg_start
+  stack_pgb_admin "SHOW VERSION" >/dev/null 2>&1 || stack_pgb_start
+}
+trap restore_stack EXIT
+
+need_migrated
 TOKEN=$("$AAM_BIN" token --namespace outage --sub ops)
 AUTH=(-H "Authorization: Bearer $TOKEN")
 
@@ -24,7 +32,8 @@ list_until_200() {  # retries for up to ~10 s: recovery must happen without a re
 
 for pool in 16 0; do
   stack_pgb_kill
-  server_start AAM_DB_POOL_SIZE=$pool AAM_DB_CONNECT_TIMEOUT_S=2 || { echo "not ok - start"; break; }
+  server_start AAM_DB_POOL_SIZE=$pool AAM_DB_CONNECT_TIMEOUT_S=2 ||
+    { echo "not ok - pool $pool: the server starts while PgBouncer is down"; finish; exit 1; }
   req GET /health
   expect_status 200 "pool $pool: /health answers while the database is unreachable"
   req GET /api/v1/aam/connectors "${AUTH[@]}"
@@ -35,7 +44,7 @@ for pool in 16 0; do
   expect_status 503 "pool $pool: /ready is 503 while the database is unreachable"
   expect_jq .db.ok false "pool $pool: /ready says db.ok false"
 
-  stack_pgb_start
+  need "pool $pool: PgBouncer starts again" stack_pgb_start
   check "pool $pool: the API recovers without a restart once PgBouncer is back" list_until_200
   check "pool $pool: it is the same process" kill -0 "$SERVER_PID"
   # warm the pool: several connections open at once (wait for the curls only, not the server)
@@ -43,9 +52,10 @@ for pool in 16 0; do
   for _ in 1 2 3 4 5 6 7 8; do curl -s -o /dev/null "${AUTH[@]}" "$BASE_URL/api/v1/aam/connectors" & pids+=($!); done
   wait "${pids[@]}"
 
-  stack_pgb_kill; stack_pgb_start
+  stack_pgb_kill
+  need "pool $pool: PgBouncer restarts after a SIGKILL" stack_pgb_start
   check "pool $pool: PgBouncer killed and restarted under a warm pool: requests succeed again" list_until_200
-  stack_pg_restart
+  need "pool $pool: PostgreSQL restarts (-m fast)" stack_pg_restart
   check "pool $pool: PostgreSQL restarted (-m fast): requests succeed again" list_until_200
   ok=0
   for _ in 1 2 3 4 5 6 7 8 9 10; do

@@ -7,7 +7,7 @@ set -u
 . "$REPO_ROOT/tests/harness/assert.sh"
 . "$REPO_ROOT/tests/harness/server.sh"
 
-"$AAM_BIN" migrate >/dev/null 2>&1 || echo "# migrate failed"
+need_migrated
 
 # --- configuration errors: exit 2, one line naming the setting, never the secret
 out=$(env -u JWT_SECRET "$AAM_BIN" serve 2>&1); rc=$?
@@ -107,11 +107,16 @@ check "SIGTERM stops the server with exit 0" test "$rc" = 0
 check "the log says it stopped" grep -q '"stopped"' "$SERVER_LOG"
 
 # --- SIGTERM while a request outlives the grace period: exit 0 at once, nothing freed under it
-server_start AAM_SHUTDOWN_GRACE_S=0 || echo "not ok - grace server start"
+server_start AAM_SHUTDOWN_GRACE_S=0 || { echo "not ok - grace server start"; finish; exit 1; }
+pgb_queries() { stack_pgb_admin "SHOW STATS" | awk -F'|' -v db="$TEST_DB" '$1 == db {print $3}'; }
+queries_past() { test "$(pgb_queries)" -gt "$1"; }
+q0=$(pgb_queries)
 curl -s -o /dev/null -X POST "$BASE_URL/api/v1/auth/login" -H 'Content-Type: application/json' \
   -d '{"email":"nobody@example.com","password":"slow-hash-in-flight"}' &
 curl_pid=$!
-sleep 0.05 # the login is now hashing on its lane (600,000 PBKDF2 rounds)
+# The login's throttle check reached the database, so the request is on its lane, where the
+# hashing (600,000 PBKDF2 rounds, for an unknown email too) keeps it for a good while.
+check "the login reached the database (PgBouncer counted its queries)" poll_until 10 queries_past "${q0:-0}"
 server_stop; rc=$?
 wait "$curl_pid" 2>/dev/null
 check "SIGTERM with a request still running past the grace exits 0" test "$rc" = 0

@@ -37,20 +37,19 @@ check "…the 401 and /ready steps still pass" test "$(count ✓)" = 2
 
 out=$(env -u AAM_DEMO_PASSWORD BASE_URL="$BASE_URL" bash "$SMOKE" 2>&1); rc=$?
 check "smoke.sh without AAM_DEMO_PASSWORD exits 2 with a usage line" test "$rc" = 2 -a -n "$(grep usage <<<"$out")"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port_lock port  # held by this test and bound by no one: nothing listens there
 smoke "http://127.0.0.1:$port" "$DEMO_PW"
 check "smoke.sh against a port nothing listens on fails every step" \
   test "$SMOKE_RC" != 0 -a "$(count ✗)" = 4 -a "$(count ✓)" = 0
 server_stop
 
 # --- part 2: make run's stack (scripts/run-local.sh) in a scratch copy of the repository
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 RL=$(mktemp -d /tmp/aam-runlocal.XXXXXX)
 chmod 755 "$RL"
 mkdir -p "$RL/scripts"
 cp "$REPO_ROOT/scripts/run-local.sh" "$RL/scripts/"
 for d in migrations seeds mock_sources; do [ -d "$REPO_ROOT/$d" ] && cp -r "$REPO_ROOT/$d" "$RL/"; done
-RL_PORT=$(free_port) RL_PG=$(free_port) RL_PGB=$(free_port)
+port_lock RL_PORT && port_lock RL_PG && port_lock RL_PGB || { echo "not ok - reserve three ports"; finish; exit 1; }
 RL_PID=""
 
 run_local_start() {  # starts run-local.sh in the background; 0 once it prints its banner
