@@ -60,7 +60,8 @@ run_one() {
   ((T_OK == 0)) && why+=("no test passed")
   PASSED=$((PASSED + T_OK)); FAILED=$((FAILED + T_BAD))
   if ((${#why[@]})); then
-    BROKEN+=("$name ($(IFS=,; echo "${why[*]}" | sed 's/,/, /g'))")
+    local joined; joined=$(printf '%s, ' "${why[@]}")
+    BROKEN+=("$name (${joined%, })")
     ((T_BAD == 0)) && FAILED=$((FAILED + 1))
   fi
   return 0

@@ -3,7 +3,8 @@
 #   req METHOD PATH [curl args...]  -> STATUS, BODY, HDRS (a file with the response headers)
 #   check "desc" command...         -> ok/not ok, by the command's exit status
 #   expect_status CODE "desc"; expect_jq 'filter' 'expected' "desc"; hdr Name; finish
-#   need "desc" command... (a precondition: stops the test on failure); poll_until S command...
+#   need "desc" command... / give_up "desc" (a precondition: stops the test as a failure)
+#   poll_until SECONDS command... (wait for an event with a deadline)
 
 # The stack controls (stack_pgb_admin, stack_pg_restart, …) for tests that need them.
 . "$(dirname "${BASH_SOURCE[0]}")/stack.sh"
@@ -60,6 +61,9 @@ need() {
   printf '%s\n' "$out" | tail -20 | sed 's/^/#   /'
   finish; exit 1
 }
+
+# give_up "desc": a precondition that failed: report it and stop the test as a failure.
+give_up() { t__report 1 "$1"; finish; exit 1; }
 
 # need_migrated: the schema is in place (aam migrate on DATABASE_URL), or the test stops.
 need_migrated() { need "aam migrate applies the migrations" "$AAM_BIN" migrate; }

@@ -11,8 +11,7 @@ set -u
 need_migrated
 sql() { stack_psql_super -d "$TEST_DB" -Atc "$1"; }
 
-server_start AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_MAX_FAILURES_PER_ADDRESS=3 AAM_LOGIN_WINDOW_S=120 || {
-  echo "not ok - server start"; finish; exit 1; }
+server_start AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_MAX_FAILURES_PER_ADDRESS=3 AAM_LOGIN_WINDOW_S=120 || give_up "server start"
 
 login() {  # ADDR EMAIL PASSWORD: a JSON login from client address ADDR
   req POST /api/v1/auth/login --interface "$1" -H 'Content-Type: application/json' \
@@ -49,7 +48,7 @@ expect_status 200 "the same address can still log in to another account"
 
 # A second server on the same database sees the same count (replicas agree).
 FIRST=("$SERVER_PID" "$BASE_URL" "$SERVER_LOG")
-server_start AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_MAX_FAILURES_PER_ADDRESS=3 AAM_LOGIN_WINDOW_S=120 || { echo "not ok - second server start"; finish; exit 1; }
+server_start AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_MAX_FAILURES_PER_ADDRESS=3 AAM_LOGIN_WINDOW_S=120 || give_up "second server start"
 login 127.0.0.6 target@example.com target-password
 expect_429 "a second server throttles the same email"
 server_stop; rm -f "$SERVER_LOG"
@@ -99,7 +98,7 @@ expect_429 "…and then the address is throttled: the success did not reset it"
 # By default an address may fail far more often than one email: locking one account out must
 # not lock out everyone behind the same address (an office NAT, or a test client on loopback).
 server_stop
-server_start AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_WINDOW_S=120 || { echo "not ok - third server start"; finish; exit 1; }
+server_start AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_WINDOW_S=120 || give_up "third server start"
 for _ in 1 2 3; do login 127.0.0.40 defaults@example.com wrong-password; done
 login 127.0.0.40 defaults@example.com wrong-password
 expect_429 "defaults: the email is throttled after 3 failures"

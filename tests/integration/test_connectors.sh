@@ -23,7 +23,7 @@ need_migrated
 
 sql() { stack_psql_super -d "$TEST_DB" -Atc "$1"; }  # superuser: row-level security does not hide rows
 
-server_start AAM_SOURCES_ROOT="$TMP/src" || { echo "not ok - server start"; finish; exit 1; }
+server_start AAM_SOURCES_ROOT="$TMP/src" || give_up "server start"
 TA=$("$AAM_BIN" token --namespace tenant-a --sub alice)
 TB=$("$AAM_BIN" token --namespace tenant-b --sub bob)
 TBIG=$("$AAM_BIN" token --namespace big --sub load)
@@ -297,7 +297,7 @@ check "the list statement's plan was logged" test -n "$PLAN"
 check "…uses the primary key index" grep -q 'connections_pkey' <<<"$PLAN"
 check "…and never a sequential scan of connections" no_seq_scan
 echo "# list plan (10,000 connectors in the tenant, 100,000 in the table, no filter):"
-sed 's/^/#   /' <<<"$PLAN"
+while IFS= read -r line; do echo "#   $line"; done <<<"$PLAN"
 plan_of "?status=ERROR"
 expect_jq .total 2500 "status filter on 10,000: 2500"
 check "the status filter uses connections_status_idx" grep -q 'connections_status_idx' <<<"$PLAN"

@@ -6,7 +6,7 @@
 set -u
 . "$REPO_ROOT/tests/harness/assert.sh"
 
-files=$(ls "$REPO_ROOT/migrations" | grep -cE '^[0-9]{4,9}_[A-Za-z0-9_.-]+\.sql$')
+files=$(find "$REPO_ROOT/migrations" -maxdepth 1 -type f -printf '%f\n' | grep -cE '^[0-9]{4,9}_[A-Za-z0-9_.-]+\.sql$')
 tmp=$(mktemp -d /tmp/aam-migrate-cli.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -33,7 +33,7 @@ list_until_200() {  # retries for up to ~10 s: recovery must happen without a re
 for pool in 16 0; do
   stack_pgb_kill
   server_start AAM_DB_POOL_SIZE=$pool AAM_DB_CONNECT_TIMEOUT_S=2 ||
-    { echo "not ok - pool $pool: the server starts while PgBouncer is down"; finish; exit 1; }
+    give_up "pool $pool: the server starts while PgBouncer is down"
   req GET /health
   expect_status 200 "pool $pool: /health answers while the database is unreachable"
   req GET /api/v1/aam/connectors "${AUTH[@]}"

@@ -32,7 +32,7 @@ ln -s ../outside "$SRC/escape"
 echo 'm' >"$SRC/movable/m.csv"
 echo 's' >"$SRC/swap/s.csv"
 
-server_start AAM_SOURCES_ROOT="$SRC" || { echo "not ok - server start"; finish; exit 1; }
+server_start AAM_SOURCES_ROOT="$SRC" || give_up "server start"
 TA=$("$AAM_BIN" token --namespace files-a --sub alice)
 TB=$("$AAM_BIN" token --namespace files-b --sub bob)
 A=(-H "Authorization: Bearer $TA")

@@ -28,7 +28,7 @@ check "AAM_DB_POOL_SIZE=-3 exits 2 naming it" sh -c "test $rc = 2 && echo '$out'
 "$AAM_BIN" frobnicate >/dev/null 2>&1; rc=$?
 check "an unknown command exits 2" test "$rc" = 2
 
-server_start || { echo "not ok - server start"; finish; exit 1; }
+server_start || give_up "server start"
 
 # --- the startup line: effective settings, password redacted
 db_pass=$(sed -n 's|^postgresql://[^:]*:\([^@]*\)@.*|\1|p' <<<"$DATABASE_URL")
@@ -107,7 +107,7 @@ check "SIGTERM stops the server with exit 0" test "$rc" = 0
 check "the log says it stopped" grep -q '"stopped"' "$SERVER_LOG"
 
 # --- SIGTERM while a request outlives the grace period: exit 0 at once, nothing freed under it
-server_start AAM_SHUTDOWN_GRACE_S=0 || { echo "not ok - grace server start"; finish; exit 1; }
+server_start AAM_SHUTDOWN_GRACE_S=0 || give_up "grace server start"
 pgb_queries() { stack_pgb_admin "SHOW STATS" | awk -F'|' -v db="$TEST_DB" '$1 == db {print $3}'; }
 queries_past() { test "$(pgb_queries)" -gt "$1"; }
 q0=$(pgb_queries)

@@ -86,7 +86,7 @@ check "…and the whole tenant t3 was rolled back" test "$(stack_psql_super -d "
   "SELECT (SELECT count(*) FROM tenants WHERE namespace = 't3') + (SELECT count(*) FROM connections WHERE namespace = 't3')")" = 0
 
 # --- the contract's smoke test on the seeded database (server in the repository root)
-server_start || { echo "not ok - server start"; finish; exit 1; }
+server_start || give_up "server start"
 req GET /api/v1/aam/connectors
 expect_status 401 "connectors without a token"
 req POST /api/v1/auth/login -H 'Content-Type: application/json' \
@@ -99,9 +99,9 @@ expect_jq '[.total, .connectors[0].id, .connectors[0].name, .connectors[0].type,
   "1|filesource_demo|FilesSource Demo|filesource|ACTIVE" "the demo connector, total 1"
 req GET /api/v1/aam/connectors/filesource_demo/files -H "Authorization: Bearer $TOKEN"
 expect_status 200 "the demo connector's files"
-expect_jq "[.files[].name] | join(\",\")" "$(cd "$REPO_ROOT/mock_sources" && ls -1 *.csv | LC_ALL=C sort | paste -sd,)" \
+expect_jq "[.files[].name] | join(\",\")" "$(cd "$REPO_ROOT/mock_sources" && printf '%s\n' ./*.csv | sed 's|^\./||' | LC_ALL=C sort | paste -sd,)" \
   "…are the mock CSV sources"
-expect_jq '[.files[] | select(.row_count > 0 and (.columns | length) > 1)] | length' "$(ls "$REPO_ROOT"/mock_sources/*.csv | wc -l)" \
+expect_jq '[.files[] | select(.row_count > 0 and (.columns | length) > 1)] | length' "$(find "$REPO_ROOT/mock_sources" -maxdepth 1 -name '*.csv' -type f | grep -c .)" \
   "…each with columns and rows"
 req GET /api/v1/aam/connectors/filesource_demo/files/contacts.csv/rows -H "Authorization: Bearer $TOKEN"
 expect_status 200 "rows of contacts.csv"
@@ -119,9 +119,9 @@ check "five concurrent seeds all exit 0" test "$(cat "$TMP"/five.*.rc | sort -u)
 check "…leave exactly one tenant, one user, one connector" test "$(count "${TEST_DB}_five")" = "1|1|1"
 check "…exactly one created the tenant" test "$(grep -l 'tenants: 1 created' "$TMP"/five.? | wc -l)" = 1
 check "…exactly one created the connector" test "$(grep -l 'connectors: 1 created' "$TMP"/five.? | wc -l)" = 1
-check "…exactly one printed a generated password" test "$(grep -h 'generated password' "$TMP"/five.? | wc -l)" = 1
+check "…exactly one printed a generated password" test "$(cat "$TMP"/five.? | grep -c 'generated password')" = 1
 gen=$(grep -h 'generated password' "$TMP"/five.? | sed -n 's/.*generated password \([A-Za-z0-9_-]*\).*/\1/p')
-server_start DATABASE_URL="$url2" || { echo "not ok - server start (second database)"; finish; exit 1; }
+server_start DATABASE_URL="$url2" || give_up "server start (second database)"
 req POST /api/v1/auth/login -H 'Content-Type: application/json' \
   --data-binary "{\"email\":\"demo@autonomos.local\",\"password\":\"$gen\"}"
 expect_status 200 "the printed password logs the demo user in"

@@ -23,7 +23,7 @@ check "aam seed with AAM_DEMO_PASSWORD" env AAM_DEMO_PASSWORD="$DEMO_PW" "$AAM_B
 check "aam seed again (idempotent), with another AAM_DEMO_PASSWORD" \
   env AAM_DEMO_PASSWORD=other-password-123 "$AAM_BIN" seed
 # shellcheck disable=SC2119  # no extra environment for this server
-server_start || { echo "not ok - server start"; finish; exit 1; }
+server_start || give_up "server start"
 
 smoke "$BASE_URL" "$DEMO_PW"
 check "tests/smoke.sh passes against the seeded demo (exit 0)" test "$SMOKE_RC" = 0
@@ -49,7 +49,7 @@ chmod 755 "$RL"
 mkdir -p "$RL/scripts"
 cp "$REPO_ROOT/scripts/run-local.sh" "$RL/scripts/"
 for d in migrations seeds mock_sources; do [ -d "$REPO_ROOT/$d" ] && cp -r "$REPO_ROOT/$d" "$RL/"; done
-port_lock RL_PORT && port_lock RL_PG && port_lock RL_PGB || { echo "not ok - reserve three ports"; finish; exit 1; }
+{ port_lock RL_PORT && port_lock RL_PG && port_lock RL_PGB; } || give_up "reserve three ports"
 RL_PID=""
 
 run_local_start() {  # starts run-local.sh in the background; 0 once it prints its banner

@@ -31,6 +31,6 @@ rc=$?
 check "a run in which no test ran exits non-zero (exit $rc)" test "$rc" -ne 0
 check "…and says so" grep -q "^not ok - no test ran" <<<"$out"
 
-if ((FAIL)); then echo "# run.sh said:"; sed 's/^/#   /' <<<"$out"; fi
+if ((FAIL)); then echo "# run.sh said:"; while IFS= read -r line; do echo "#   $line"; done <<<"$out"; fi
 echo "# $PASS passed, $FAIL failed"
 ((FAIL == 0))
