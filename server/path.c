@@ -82,7 +82,10 @@ char *path_decode_component(const char *s, size_t len)
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
-        if (c == '+') {
+        if (c == '\0') { /* a raw NUL would cut the decoded string short unseen */
+            free(out);
+            return NULL;
+        } else if (c == '+') {
             c = ' ';
         } else if (c == '%') {
             if (i + 2 >= len) {

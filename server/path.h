@@ -14,7 +14,7 @@ int path_normalize(const char *raw, size_t raw_len, char *out, size_t out_size)
     __attribute__((warn_unused_result));
 
 /* Decodes application/x-www-form-urlencoded or query text: "%XX" and '+' as space.
- * Returns a malloc'd string, or NULL on a bad or NUL escape. */
+ * Returns a malloc'd string, or NULL on a bad escape or a NUL byte (raw or "%00"). */
 char *path_decode_component(const char *s, size_t len) __attribute__((warn_unused_result));
 
 #endif

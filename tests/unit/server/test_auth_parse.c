@@ -99,6 +99,24 @@ START_TEST(test_auth_parse_login_form)
 }
 END_TEST
 
+/* Found by fuzz_form: a raw NUL byte inside a form value was kept, and the value, read as C
+ * text, stopped there ("password=a\0b" was taken as "a"). Such a body is malformed: 400. */
+START_TEST(test_auth_parse_login_form_raw_nul)
+{
+    static const char body[] = "username=a%40b.co&password=long-enough\0-but-cut";
+    struct http_req req = make_req(FORM, "");
+    req.body = body;
+    req.body_len = sizeof body - 1;
+    struct http_res res = HTTP_RES_INIT;
+    struct auth_input in;
+    ck_assert_int_eq(auth_parse_login(&req, &in, &res), -1);
+    ck_assert_int_eq(res.err, APP_ERR_BAD_REQUEST);
+    ck_assert_ptr_null(in.password);
+    auth_input_free(&in);
+    http_res_free(&res);
+}
+END_TEST
+
 struct bad_login {
     const char *content_type;
     const char *body;
@@ -360,6 +378,7 @@ static Suite *auth_parse_suite(void)
     tcase_add_test(tc, test_auth_parse_login_json);
     tcase_add_test(tc, test_auth_parse_login_json_without_content_type);
     tcase_add_test(tc, test_auth_parse_login_form);
+    tcase_add_test(tc, test_auth_parse_login_form_raw_nul);
     tcase_add_loop_test(tc, test_auth_parse_login_refusals, 0,
                         (int)(sizeof bad_logins / sizeof bad_logins[0]));
     tcase_add_test(tc, test_auth_parse_login_lengths);
