@@ -29,7 +29,8 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 ITEST_SRC := $(wildcard tests/integration/test_*.c)
 ITEST_BIN := $(ITEST_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all deps test check unit integration sanitize check-asan check-valgrind run clean format fuzz
+.PHONY: all deps test check unit integration sanitize check-asan check-valgrind run clean format fuzz \
+        fuzz-bin fuzz-merge lint
 
 all: $(BUILD)/aam
 
@@ -53,11 +54,21 @@ $(BUILD)/tests/%: tests/%.c $(LIB_OBJ)
 deps:
 	@scripts/deps.sh
 
-# make test: unit tests, then the integration suite against a PostgreSQL + PgBouncer
-# (transaction mode) that the harness starts and stops itself.
+# make test: lint, then unit tests, the fuzz corpora replayed once, and the integration suite
+# against a PostgreSQL + PgBouncer (transaction mode) that the harness starts and stops itself.
 test: deps
+	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory all tests-bin
-	@tests/run.sh $(BUILD)
+	@$(FUZZ_MAKE) $(FUZZ_BIN)
+	@AAM_FUZZ_BUILD=$(FUZZ_BUILD) tests/run.sh $(BUILD)
+
+# make lint: every executable in scripts/lint/ (cppcheck, shellcheck, ...), except LINT_SKIP.
+# format.sh (clang-format dry run) waits for the one reformatting commit: then empty LINT_SKIP.
+LINT_SKIP := format.sh
+lint: deps
+	@set -e; for t in scripts/lint/*; do \
+	  [ -x "$$t" ] || continue; case " $(LINT_SKIP) " in *" $${t##*/} "*) continue ;; esac; \
+	  echo "  LINT $$t"; $$t; done
 
 check: test
 
@@ -86,22 +97,38 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/run-local.sh $(BUILD)/aam
 
-# libFuzzer targets (clang + libclang-rt-14-dev), FUZZ_SECONDS each over the committed corpus.
+# libFuzzer targets (clang + libclang-rt-14-dev), ASan + UBSan, in their own tree. Each
+# tests/fuzz/fuzz_NAME.c has its committed corpus in tests/fuzz/corpus/NAME.
+#   make fuzz FUZZ_SECONDS=N   fuzz each target N s (new finds go to build-fuzz/corpus/)
+#   make fuzz-merge            minimise each committed corpus with those finds (-merge=1)
+# `make test` replays the committed corpora once (tests/fuzz/regress.sh).
 FUZZ_SECONDS ?= 30
-FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
-fuzz: deps
-	@dpkg-query -W -f='$${Status}' libclang-rt-14-dev 2>/dev/null | grep -q 'ok installed' || \
-	  { echo "make fuzz needs clang's libFuzzer runtime: apt-get install libclang-rt-14-dev" >&2; exit 1; }
-	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang SANITIZE=address,undefined,fuzzer-no-link \
-	  OPT="-O1 -g" $(LIB_SRC:%.c=build-fuzz/%.o)
-	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); c=tests/fuzz/corpus/$${n#fuzz_}; \
-	  [ -d $$c ] || c=tests/fuzz/corpus/$$(echo $${n#fuzz_} | cut -d_ -f1); \
-	  echo "  FUZZ $$n ($(FUZZ_SECONDS) s, corpus $$c)"; \
-	  clang -O1 -g -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I. \
-	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -fsanitize=fuzzer,address,undefined \
-	    -o build-fuzz/$$n $$f $(LIB_SRC:%.c=build-fuzz/%.o) $(LDLIBS); \
-	  mkdir -p build-fuzz/corpus-$$n; \
-	  build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n $$c; done
+FUZZ_BUILD := build-fuzz
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz/%)
+FUZZ_MAKE = $(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
+            SANITIZE=address,undefined,fuzzer-no-link OPT="-O1 -g"
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ $@"
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
+
+fuzz-bin: deps
+	@$(FUZZ_MAKE) $(FUZZ_BIN)
+
+fuzz: fuzz-bin
+	@set -e; for n in $(FUZZ_NAMES); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	  echo "  FUZZ $$n ($(FUZZ_SECONDS) s)"; \
+	  nice -n 10 $(FUZZ_BUILD)/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$${n#fuzz_}; done
+
+fuzz-merge: fuzz-bin
+	@set -e; for n in $(FUZZ_NAMES); do c=tests/fuzz/corpus/$${n#fuzz_}; \
+	  rm -rf $(FUZZ_BUILD)/merged; mkdir -p $(FUZZ_BUILD)/merged $(FUZZ_BUILD)/corpus/$$n; \
+	  $(FUZZ_BUILD)/fuzz/$$n -merge=1 $(FUZZ_BUILD)/merged $$c $(FUZZ_BUILD)/corpus/$$n 2>&1 | tail -1; \
+	  rm -rf $$c; mv $(FUZZ_BUILD)/merged $$c; echo "  $$c: $$(ls $$c | wc -l) inputs"; done
 
 format:
 	clang-format -i $(APP_SRC) $(wildcard server/*.h server/handlers/*.h db/*.h)
@@ -109,7 +136,7 @@ format:
 clean:
 	rm -rf build build-sanitize build-valgrind build-fuzz
 
--include $(APP_OBJ:.o=.d)
+-include $(APP_OBJ:.o=.d) $(UNIT_BIN:=.d) $(ITEST_BIN:=.d) $(FUZZ_BIN:=.d)
 
 # The OpenAPI document is embedded with .incbin (server/handlers/docs.c).
 $(BUILD)/server/handlers/docs.o: docs/openapi.json
