@@ -89,7 +89,7 @@ static void add_entry(const char *dir, const char *name, struct db_migration **l
         *cap = *cap ? *cap * 2 : 8;
         struct db_migration *grown = db_xmalloc(sizeof *grown * *cap);
         if (*n)
-            memcpy(grown, *list, sizeof *grown * *n);
+            memcpy(grown, *list, *n * sizeof **list);
         free(*list);
         *list = grown;
     }

@@ -8,7 +8,8 @@ set -eu
 
 BUILD_PKGS="build-essential clang pkg-config libmicrohttpd-dev libpq-dev libjwt-dev libjansson-dev
 libssl-dev libcsv-dev check libsubunit-dev"
-TEST_PKGS="postgresql postgresql-contrib pgbouncer curl jq python3 python3-yaml procps iproute2"
+TEST_PKGS="postgresql postgresql-contrib pgbouncer curl jq python3 python3-yaml procps iproute2
+libclang-rt-14-dev cppcheck shellcheck clang-format"
 RUNTIME_PKGS="libmicrohttpd12 libpq5 libjwt0 libjansson4 libssl3 libcsv3 ca-certificates curl"
 
 case "${1:-}" in
