@@ -130,8 +130,9 @@ fuzz-merge: fuzz-bin
 	  $(FUZZ_BUILD)/fuzz/$$n -merge=1 $(FUZZ_BUILD)/merged $$c $(FUZZ_BUILD)/corpus/$$n 2>&1 | tail -1; \
 	  rm -rf $$c; mv $(FUZZ_BUILD)/merged $$c; echo "  $$c: $$(ls $$c | wc -l) inputs"; done
 
+# Rewrites the C sources and tests with .clang-format (scripts/lint/format.sh checks them).
 format:
-	clang-format -i $(APP_SRC) $(wildcard server/*.h server/handlers/*.h db/*.h)
+	find server db tests -name '*.[ch]' -not -path '*/node_modules/*' -print0 | xargs -0 clang-format -i
 
 clean:
 	rm -rf build build-sanitize build-valgrind build-fuzz
