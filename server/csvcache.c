@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/xalloc.h"
+
 struct entry {
     char *key;
     uint64_t hash;
@@ -108,15 +110,13 @@ static void evict_to(size_t budget)
         entry_drop(cache.oldest);
 }
 
-/* Doubles the bucket array when the table is full; on allocation failure the chains just grow. */
+/* Doubles the bucket array when the table is full. */
 static void maybe_grow(void)
 {
     if (cache.n_entries < cache.n_buckets)
         return;
     size_t n = cache.n_buckets ? cache.n_buckets * 2 : 64;
-    struct entry **fresh = calloc(n, sizeof *fresh);
-    if (fresh == NULL)
-        return;
+    struct entry **fresh = xcalloc(n, sizeof *fresh);
     for (size_t i = 0; i < cache.n_buckets; i++) {
         struct entry *e = cache.buckets[i];
         while (e != NULL) {
@@ -172,16 +172,8 @@ void csvcache_store(const char *key, const struct stat *st, long long rows,
 {
     size_t key_len = strlen(key);
     size_t charge = sizeof(struct entry) + key_len + 1 + n_marks * sizeof *marks;
-    struct entry *e = calloc(1, sizeof *e);
-    char *copy = malloc(key_len + 1);
-    if (e == NULL || copy == NULL) { /* out of memory only means not cached */
-        free(e);
-        free(copy);
-        free(marks);
-        return;
-    }
-    memcpy(copy, key, key_len + 1);
-    *e = (struct entry){.key = copy, .hash = hash_key(key), .dev = st->st_dev,
+    struct entry *e = xmalloc(sizeof *e);
+    *e = (struct entry){.key = xstrdup(key), .hash = hash_key(key), .dev = st->st_dev,
                         .ino = st->st_ino, .size = st->st_size, .mtime = st->st_mtim,
                         .ctime = st->st_ctim, .rows = rows, .marks = marks,
                         .n_marks = n_marks, .charge = charge};
