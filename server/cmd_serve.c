@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "server/commands.h"
 #include "server/config.h"
+#include "server/app.h"
 #include "server/http.h"
 #include "server/log.h"
 
@@ -62,7 +63,7 @@ int cmd_serve(int argc, char **argv)
         return 2;
     }
     log_startup(&cfg, db);
-    struct http_server *srv = http_start(&cfg, db);
+    struct http_server *srv = http_start(&cfg, db, app_routes());
     if (srv == NULL) {
         db_pool_free(db);
         cfg_free(&cfg);
