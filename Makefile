@@ -20,7 +20,7 @@ endif
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
-APP_SRC  := $(wildcard server/*.c server/handlers/*.c db/*.c)
+APP_SRC  := $(wildcard util/*.c server/*.c server/handlers/*.c db/*.c)
 LIB_SRC  := $(filter-out server/main.c,$(APP_SRC))
 APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -54,12 +54,12 @@ $(BUILD)/tests/%: tests/%.c $(LIB_OBJ)
 deps:
 	@scripts/deps.sh
 
-# make test: lint, then unit tests, the fuzz corpora replayed once, and the integration suite
+# make test: build, lint, then unit tests, the fuzz corpora replayed once, and the integration suite
 # against a PostgreSQL + PgBouncer (transaction mode) that the harness starts and stops itself.
 test: deps
-	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory all tests-bin
-	@$(FUZZ_MAKE) $(FUZZ_BIN)
+	@$(MAKE) --no-print-directory lint
+	+@$(FUZZ_MAKE) $(FUZZ_BIN)
 	@AAM_FUZZ_BUILD=$(FUZZ_BUILD) tests/run.sh $(BUILD)
 
 # make lint: every executable in scripts/lint/ (cppcheck, shellcheck, ...), except LINT_SKIP.
@@ -115,7 +115,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_OBJ)
 	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS)
 
 fuzz-bin: deps
-	@$(FUZZ_MAKE) $(FUZZ_BIN)
+	+@$(FUZZ_MAKE) $(FUZZ_BIN)
 
 fuzz: fuzz-bin
 	@set -e; for n in $(FUZZ_NAMES); do \
@@ -132,7 +132,12 @@ fuzz-merge: fuzz-bin
 
 # Rewrites the C sources and tests with .clang-format (scripts/lint/format.sh checks them).
 format:
-	find server db tests -name '*.[ch]' -not -path '*/node_modules/*' -print0 | xargs -0 clang-format -i
+	find util server db tests -name '*.[ch]' -not -path '*/node_modules/*' -print0 | xargs -0 clang-format -i
+
+# How request cost grows with the data (connectors, files, a 1 GB CSV): a measurement, not a test.
+bench-scale: all
+	@scripts/bench-scale.sh $(BUILD)
+.PHONY: bench-scale
 
 clean:
 	rm -rf build build-sanitize build-valgrind build-fuzz
