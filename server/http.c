@@ -80,11 +80,7 @@ static void ctx_free(struct http_ctx *ctx)
         return;
     free(ctx->raw_uri);
     free(ctx->path);
-    for (size_t i = 0; i < ctx->n_query; i++) {
-        free(ctx->query[i].name);
-        free(ctx->query[i].value);
-    }
-    free(ctx->query);
+    http_kv_free(ctx->query, ctx->n_query);
     free(ctx->content_type);
     free(ctx->authorization);
     free(ctx->origin);
@@ -141,52 +137,11 @@ static void capture_client_ip(struct http_ctx *ctx)
                   ctx->client_ip, sizeof ctx->client_ip);
 }
 
-/* Splits and decodes the query string. Returns -1 on a malformed escape. */
-static int parse_query(struct http_ctx *ctx, const char *q)
-{
-    size_t cap = 1;
-    for (const char *s = q; *s; s++)
-        cap += (*s == '&');
-    ctx->query = xcalloc(cap, sizeof *ctx->query);
-    while (*q != '\0') {
-        size_t len = strcspn(q, "&");
-        if (len > 0) {
-            const char *eq = memchr(q, '=', len);
-            size_t klen = eq ? (size_t)(eq - q) : len;
-            struct http_kv *kv = &ctx->query[ctx->n_query];
-            kv->name = path_decode_component(q, klen);
-            kv->value = eq ? path_decode_component(eq + 1, len - klen - 1) : xstrdup("");
-            ctx->n_query++;
-            if (kv->name == NULL || kv->value == NULL)
-                return -1;
-        }
-        q += len;
-        if (*q == '&')
-            q++;
-    }
-    return 0;
-}
-
-/* Splits the raw target into a normalised path and the decoded query. -1: bad request. */
+/* The target as the client sent it, parsed by the model (http_parse_target). -1: a 400. */
 static int parse_target(struct http_ctx *ctx)
 {
-    const char *uri = ctx->raw_uri ? ctx->raw_uri : "/";
-    size_t plen = strcspn(uri, "?#");
-    ctx->path = xmalloc(plen + 2);
-    if (path_normalize(uri, plen, ctx->path, plen + 2) != 0) {
-        free(ctx->path);
-        ctx->path = NULL; /* the access log then shows the raw target */
-        return -1;
-    }
-    if (uri[plen] == '?') {
-        const char *q = uri + plen + 1;
-        size_t qlen = strcspn(q, "#");
-        char *query = xstrndup(q, qlen);
-        int rc = parse_query(ctx, query);
-        free(query);
-        return rc;
-    }
-    return 0;
+    return http_parse_target(ctx->raw_uri ? ctx->raw_uri : "/", &ctx->path, &ctx->query,
+                             &ctx->n_query);
 }
 
 static void capture_request(struct http_ctx *ctx, const char *method)

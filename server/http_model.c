@@ -9,6 +9,8 @@
 #include <strings.h>
 
 #include "db/db.h"
+#include "server/path.h"
+#include "util/xalloc.h"
 
 const char *http_req_query(const struct http_req *req, const char *name)
 {
@@ -185,4 +187,65 @@ char *http_render(struct http_res *res, const struct http_req *req, int *status,
     *status = m->status;
     *len = text ? strlen(text) : 0;
     return text;
+}
+
+/* ------------------------------------------------------------------ request target */
+
+void http_kv_free(struct http_kv *kv, size_t n)
+{
+    for (size_t i = 0; kv != NULL && i < n; i++) {
+        free(kv[i].name);
+        free(kv[i].value);
+    }
+    free(kv);
+}
+
+/* Splits and decodes the query text q (no '?', no fragment). -1 on a malformed escape. */
+static int parse_query(const char *q, struct http_kv **out, size_t *n_out)
+{
+    size_t cap = 1, n = 0;
+    for (const char *s = q; *s; s++)
+        cap += (*s == '&');
+    struct http_kv *kv = xcalloc(cap, sizeof *kv);
+    while (*q != '\0') {
+        size_t len = strcspn(q, "&");
+        if (len > 0) {
+            const char *eq = memchr(q, '=', len);
+            size_t klen = eq ? (size_t)(eq - q) : len;
+            kv[n].name = path_decode_component(q, klen);
+            kv[n].value = eq ? path_decode_component(eq + 1, len - klen - 1) : xstrdup("");
+            n++;
+            if (kv[n - 1].name == NULL || kv[n - 1].value == NULL) {
+                http_kv_free(kv, n);
+                return -1;
+            }
+        }
+        q += len;
+        if (*q == '&')
+            q++;
+    }
+    *out = kv;
+    *n_out = n;
+    return 0;
+}
+
+int http_parse_target(const char *target, char **path, struct http_kv **query, size_t *n_query)
+{
+    size_t plen = strcspn(target, "?#");
+    *path = NULL;
+    *query = NULL;
+    *n_query = 0;
+    char *p = xmalloc(plen + 2);
+    if (path_normalize(target, plen, p, plen + 2) != 0) {
+        free(p);
+        return -1;
+    }
+    *path = p;
+    if (target[plen] == '?') {
+        char *q = xstrndup(target + plen + 1, strcspn(target + plen + 1, "#"));
+        int rc = parse_query(q, query, n_query);
+        free(q);
+        return rc;
+    }
+    return 0;
 }

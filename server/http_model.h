@@ -78,6 +78,18 @@ struct http_res {
 
 typedef void (*http_handler)(const struct http_req *req, struct http_res *res);
 
+/* Splits a request target as the client sent it ("/a/b?x=1&y#frag") into the normalised path
+ * (path_normalize) and the decoded query arguments in order ("x"="1", "y"=""), '+' read as a
+ * space. Returns 0 with *path (malloc'd) and *query, *n_query (free with http_kv_free; NULL, 0
+ * when there is no query), or -1 for a bad path or a malformed escape (a 400). On -1 *query is
+ * NULL, and *path is NULL when the path was bad, or the normalised path when only the query
+ * was (the caller frees it: the 400's headers and the access log still name the path). */
+int http_parse_target(const char *target, char **path, struct http_kv **query, size_t *n_query)
+    __attribute__((warn_unused_result));
+
+/* Frees n query arguments and the array; NULL-safe. */
+void http_kv_free(struct http_kv *kv, size_t n);
+
 /* The value of query argument name, or NULL when absent. Borrowed from req. */
 const char *http_req_query(const struct http_req *req, const char *name);
 

@@ -138,6 +138,48 @@ START_TEST(test_http_query_lookup)
 }
 END_TEST
 
+/* The request target as the client sent it: the path normalised, the query split in order. */
+START_TEST(test_http_parse_target)
+{
+    char *path = NULL;
+    struct http_kv *kv = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(http_parse_target("//api/v1//x/?limit=10&&flag&q=a+b%26c&=v#frag", &path, &kv, &n), 0);
+    ck_assert_str_eq(path, "/api/v1/x");
+    ck_assert_uint_eq(n, 4);
+    ck_assert_str_eq(kv[0].name, "limit");
+    ck_assert_str_eq(kv[0].value, "10");
+    ck_assert_str_eq(kv[1].name, "flag");
+    ck_assert_str_eq(kv[1].value, "");
+    ck_assert_str_eq(kv[2].name, "q");
+    ck_assert_str_eq(kv[2].value, "a b&c");
+    ck_assert_str_eq(kv[3].name, "");
+    ck_assert_str_eq(kv[3].value, "v");
+    free(path);
+    http_kv_free(kv, n);
+
+    /* no query: no arguments; a fragment is not part of the path */
+    ck_assert_int_eq(http_parse_target("/a#?x=1", &path, &kv, &n), 0);
+    ck_assert_str_eq(path, "/a");
+    ck_assert_ptr_null(kv);
+    ck_assert_uint_eq(n, 0);
+    free(path);
+
+    /* a bad path: nothing left; a bad query: the path is kept for the 400's headers and log */
+    ck_assert_int_eq(http_parse_target("/a/../b?x=1", &path, &kv, &n), -1);
+    ck_assert_ptr_null(path);
+    ck_assert_ptr_null(kv);
+    ck_assert_int_eq(http_parse_target("/api/x?ok=1&bad=%4", &path, &kv, &n), -1);
+    ck_assert_str_eq(path, "/api/x");
+    ck_assert_ptr_null(kv);
+    ck_assert_uint_eq(n, 0);
+    free(path);
+    ck_assert_int_eq(http_parse_target("/x?n=%00", &path, &kv, &n), -1);
+    free(path);
+    http_kv_free(NULL, 0); /* NULL-safe */
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
     Suite *s = suite_create("http");
@@ -150,6 +192,7 @@ static Suite *http_suite(void)
     tc = tcase_create("request");
     tcase_add_test(tc, test_http_json_body_outcomes);
     tcase_add_test(tc, test_http_query_lookup);
+    tcase_add_test(tc, test_http_parse_target);
     suite_add_tcase(s, tc);
     return s;
 }
