@@ -160,7 +160,7 @@ static void assert_errors(const struct field_errors *fe)
 {
     assert(fe->n >= 1);
     for (size_t i = 0; i < fe->n; i++)
-        assert(fe->items[i].field[0] != '\0' && fe->items[i].message[0] != '\0');
+        assert(fe->items[i].field != NULL && fe->items[i].message[0] != '\0'); /* "" is a key too */
 }
 
 /* An accepted filesource config: path a directory inside the root, pattern without '/'. */
