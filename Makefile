@@ -110,6 +110,11 @@ image:
 	@scripts/deps.sh --image
 	@tests/image/build.sh
 
+# How request cost grows with the data (connectors, files, a 1 GB CSV): a measurement, not a test.
+bench-scale: all
+	@scripts/bench-scale.sh $(BUILD)
+.PHONY: bench-scale
+
 format:
 	clang-format -i $(APP_SRC) $(wildcard util/*.h server/*.h server/handlers/*.h db/*.h)
 
