@@ -44,6 +44,8 @@ static const struct cfg_param params[] = {
     {"JWT_SECRET", CFG_SECRET, NULL, 32, 0, OFF(jwt_secret), CFG_NEED_JWT,
      "HS256 key, at least 32 bytes"},
     {"JWT_TTL_SECONDS", CFG_INT, "3600", 60, 2592000, OFF(jwt_ttl_s), 0, "token lifetime"},
+    {"AAM_REFRESH_TTL_SECONDS", CFG_INT, "2592000", 60, 31536000, OFF(refresh_ttl_s), 0,
+     "refresh token lifetime (30 days); each refresh issues a new one with a fresh lifetime"},
     {"PORT", CFG_INT, "8080", 1, 65535, OFF(port), 0, "listening port"},
     {"AAM_SOURCES_ROOT", CFG_SPECIAL, "./mock_sources", 0, 0, 0, 0,
      "the only directory FilesSource connectors may read"},
@@ -208,6 +210,7 @@ static void apply_defaults(struct cfg *c)
     c->db_connect_timeout_s = 5;
     c->db_max_lifetime_s = 1800;
     c->jwt_ttl_s = 3600;
+    c->refresh_ttl_s = 2592000;
     c->port = 8080;
     c->threads = (int)cores;
     c->workers = 0; /* derived after the pool size is known */

@@ -23,6 +23,7 @@ struct cfg {
     char *jwt_secret;          /* NULL when not set and not needed; never logged */
     size_t jwt_secret_len;
     int jwt_ttl_s;             /* JWT_TTL_SECONDS */
+    int refresh_ttl_s;         /* AAM_REFRESH_TTL_SECONDS: a refresh token's lifetime */
     int port;                  /* PORT */
     char *sources_root;        /* AAM_SOURCES_ROOT, resolved with realpath when it exists */
     char **cors_origins;       /* AAM_CORS_ORIGINS split on ',', trimmed; NULL-terminated */

@@ -10,6 +10,7 @@
 #include "server/handlers/docs.h"
 #include "server/handlers/files.h"
 #include "server/handlers/health.h"
+#include "server/handlers/token.h"
 
 static const struct router_route routes[] = {
     {"GET", "/health", health_get, ROUTER_LANE_INLINE, 1},
@@ -17,6 +18,8 @@ static const struct router_route routes[] = {
     {"GET", "/openapi.json", docs_openapi, ROUTER_LANE_INLINE, 1},
     {"POST", "/api/v1/auth/register", auth_register, ROUTER_LANE_HASH, 1},
     {"POST", "/api/v1/auth/login", auth_login, ROUTER_LANE_HASH, 1},
+    {"POST", "/api/v1/auth/token", token_grant, ROUTER_LANE_HASH, 1},
+    {"POST", "/api/v1/auth/logout", token_logout, ROUTER_LANE_DB, 0},
     {"GET", "/api/v1/auth/me", auth_me, ROUTER_LANE_DB, 0},
     {"GET", "/api/v1/aam/connectors", connectors_list, ROUTER_LANE_DB, 0},
     {"POST", "/api/v1/aam/connectors", connectors_create, ROUTER_LANE_DB, 0},
@@ -105,5 +108,6 @@ int router_is_public(const char *method, const char *path)
         return 1; /* CORS preflight: browsers send it without credentials */
     if (strcmp(path, "/api") != 0 && strncmp(path, "/api/", 5) != 0)
         return 1;
-    return strcmp(path, "/api/v1/auth/register") == 0 || strcmp(path, "/api/v1/auth/login") == 0;
+    return strcmp(path, "/api/v1/auth/register") == 0 || strcmp(path, "/api/v1/auth/login") == 0 ||
+           strcmp(path, "/api/v1/auth/token") == 0;
 }

@@ -33,7 +33,7 @@ struct router_match {
 enum router_result router_match(const char *method, const char *path, struct router_match *m);
 
 /* 1 when a request needs no token: CORS preflight (OPTIONS), and every path outside /api/
- * (health, ready, openapi.json, static UI) plus the register and login routes. Everything
+ * (health, ready, openapi.json, static UI) plus the register, login and token routes. Everything
  * else under /api/ needs a token, whether or not a route exists, so paths cannot be probed. */
 int router_is_public(const char *method, const char *path);
 
