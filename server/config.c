@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "server/log.h"
+#include "util/xalloc.h"
 
 enum cfg_kind { CFG_INT, CFG_STRING, CFG_SECRET, CFG_SPECIAL };
 
@@ -116,9 +117,7 @@ static int load_string(struct cfg *c, const struct cfg_param *p, const char *raw
     }
     if (raw[0] == '\0')
         return fail(err, errlen, p->name, " is set but empty");
-    char *copy = strdup(raw);
-    if (copy == NULL)
-        return fail(err, errlen, p->name, ": out of memory");
+    char *copy = xstrdup(raw);
     *(char **)(void *)((char *)c + p->offset) = copy;
     if (p->offset == OFF(jwt_secret))
         c->jwt_secret_len = strlen(copy);
@@ -140,15 +139,11 @@ static int origin_valid(const char *o)
 
 static int load_cors(struct cfg *c, const char *raw, char *err, size_t errlen)
 {
-    char *copy = strdup(raw), *save = NULL;
+    char *copy = xstrdup(raw), *save = NULL;
     size_t cap = 1;
     for (const char *s = raw; *s; s++)
         cap += (*s == ',');
-    c->cors_origins = calloc(cap + 1, sizeof(char *));
-    if (copy == NULL || c->cors_origins == NULL) {
-        free(copy);
-        return fail(err, errlen, "AAM_CORS_ORIGINS", ": out of memory");
-    }
+    c->cors_origins = xcalloc(cap + 1, sizeof(char *));
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         while (*tok == ' ')
             tok++;
@@ -162,7 +157,7 @@ static int load_cors(struct cfg *c, const char *raw, char *err, size_t errlen)
             free(copy);
             return -1;
         }
-        c->cors_origins[c->n_cors_origins++] = strdup(tok);
+        c->cors_origins[c->n_cors_origins++] = xstrdup(tok);
     }
     free(copy);
     return 0;
@@ -176,14 +171,14 @@ static int load_sources_root(struct cfg *c, const char *raw, int explicit, unsig
     char resolved[PATH_MAX];
     struct stat st;
     if (realpath(raw, resolved) != NULL && stat(resolved, &st) == 0 && S_ISDIR(st.st_mode)) {
-        c->sources_root = strdup(resolved);
+        c->sources_root = xstrdup(resolved);
         return 0;
     }
     if (explicit || (need & CFG_NEED_SOURCES)) {
         snprintf(err, errlen, "AAM_SOURCES_ROOT: \"%.200s\" is not an existing directory", raw);
         return -1;
     }
-    c->sources_root = strdup(raw);
+    c->sources_root = xstrdup(raw);
     return 0;
 }
 
@@ -257,9 +252,9 @@ int cfg_load(struct cfg *out, unsigned need, char *err, size_t errlen)
         return -1;
     }
     if (out->migrations_dir == NULL)
-        out->migrations_dir = strdup("./migrations");
+        out->migrations_dir = xstrdup("./migrations");
     if (out->seeds_dir == NULL)
-        out->seeds_dir = strdup("./seeds");
+        out->seeds_dir = xstrdup("./seeds");
     if (out->workers == 0)
         out->workers = out->db_pool_size > 0 ? (out->db_pool_size > 4 ? out->db_pool_size : 4) : 16;
     return 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "server/sources.h"
+#include "util/utf8.h"
 
 static int is_alnum(char c)
 {
@@ -58,13 +59,10 @@ int connector_json_status_valid(const char *status)
  * sequence counts characters (code points). */
 int connector_json_name_valid(const char *name)
 {
-    size_t chars = 0;
-    int blank = 1;
-    for (const unsigned char *p = (const unsigned char *)name; p && *p; p++) {
-        chars += (*p & 0xC0) != 0x80;
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-            blank = 0;
-    }
+    if (name == NULL)
+        return 0;
+    size_t chars = utf8_count(name, strlen(name));
+    int blank = name[strspn(name, " \t\n\r")] == '\0';
     return chars >= 1 && chars <= CONNECTOR_NAME_MAX_CHARS && !blank;
 }
 

@@ -26,6 +26,8 @@
 #include "server/log.h"
 #include "server/path.h"
 #include "server/router.h"
+#include "util/mono.h"
+#include "util/xalloc.h"
 
 #define HTTP_MAX_BODY (1024 * 1024) /* the contract's cap; larger bodies get 413 */
 #define HTTP_CONNECTION_TIMEOUT_S 30 /* idle or slow (slowloris) connections are closed */
@@ -140,11 +142,11 @@ void http_res_free(struct http_res *res)
 
 void http_res_db_error(struct http_res *res, const struct db_error *err, const char *what)
 {
+    (void)what; /* db/ has already logged the failure, once, with its SQLSTATE */
     switch (err->status) {
     case DB_ERR_UNAVAILABLE:
         res->retry_after = 2;
         http_res_error(res, APP_ERR_UNAVAILABLE, "the database is unavailable; retry shortly");
-        log_warn("%s: database unavailable: %s", what, err->message);
         return;
     case DB_ERR_UNIQUE:
         http_res_error(res, APP_ERR_CONFLICT, "that resource already exists");
@@ -153,7 +155,6 @@ void http_res_db_error(struct http_res *res, const struct db_error *err, const c
         http_res_error(res, APP_ERR_VALIDATION, "the database refused a value: %s", err->message);
         return;
     default:
-        log_error("%s: query failed: SQLSTATE %s: %s", what, err->sqlstate, err->message);
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
         return;
     }
@@ -267,7 +268,7 @@ static void ctx_free(struct http_ctx *ctx)
 static char *dup_header(struct MHD_Connection *conn, const char *name)
 {
     const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
-    return v ? strdup(v) : NULL;
+    return v ? xstrdup(v) : NULL;
 }
 
 /* A caller's X-Request-Id is echoed only when it is short and plain; else one is made. */
@@ -318,9 +319,7 @@ static int parse_query(struct http_ctx *ctx, const char *q)
     size_t cap = 1;
     for (const char *s = q; *s; s++)
         cap += (*s == '&');
-    ctx->query = calloc(cap, sizeof *ctx->query);
-    if (ctx->query == NULL)
-        return -1;
+    ctx->query = xcalloc(cap, sizeof *ctx->query);
     while (*q != '\0') {
         size_t len = strcspn(q, "&");
         if (len > 0) {
@@ -328,7 +327,7 @@ static int parse_query(struct http_ctx *ctx, const char *q)
             size_t klen = eq ? (size_t)(eq - q) : len;
             struct http_kv *kv = &ctx->query[ctx->n_query];
             kv->name = path_decode_component(q, klen);
-            kv->value = eq ? path_decode_component(eq + 1, len - klen - 1) : strdup("");
+            kv->value = eq ? path_decode_component(eq + 1, len - klen - 1) : xstrdup("");
             ctx->n_query++;
             if (kv->name == NULL || kv->value == NULL)
                 return -1;
@@ -345,8 +344,8 @@ static int parse_target(struct http_ctx *ctx)
 {
     const char *uri = ctx->raw_uri ? ctx->raw_uri : "/";
     size_t plen = strcspn(uri, "?#");
-    ctx->path = malloc(plen + 2);
-    if (ctx->path == NULL || path_normalize(uri, plen, ctx->path, plen + 2) != 0) {
+    ctx->path = xmalloc(plen + 2);
+    if (path_normalize(uri, plen, ctx->path, plen + 2) != 0) {
         free(ctx->path);
         ctx->path = NULL; /* the access log then shows the raw target */
         return -1;
@@ -354,8 +353,8 @@ static int parse_target(struct http_ctx *ctx)
     if (uri[plen] == '?') {
         const char *q = uri + plen + 1;
         size_t qlen = strcspn(q, "#");
-        char *query = strndup(q, qlen);
-        int rc = query ? parse_query(ctx, query) : -1;
+        char *query = xstrndup(q, qlen);
+        int rc = parse_query(ctx, query);
         free(query);
         return rc;
     }
@@ -585,12 +584,7 @@ static void append_body(struct http_ctx *ctx, const char *data, size_t size)
         size_t cap = ctx->body_cap ? ctx->body_cap : 1024;
         while (cap < ctx->body_len + size + 1)
             cap *= 2;
-        char *nb = realloc(ctx->body, cap);
-        if (nb == NULL) {
-            ctx->body_too_large = 1;
-            return;
-        }
-        ctx->body = nb;
+        ctx->body = xrealloc(ctx->body, cap);
         ctx->body_cap = cap;
     }
     memcpy(ctx->body + ctx->body_len, data, size);
@@ -603,9 +597,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   size_t *upload_data_size, void **req_cls)
 {
     (void)url, (void)version;
-    struct http_ctx *ctx = *req_cls;
-    if (ctx == NULL)
-        return MHD_NO; /* the URI callback could not allocate */
+    struct http_ctx *ctx = *req_cls; /* made by on_uri, which cannot fail (xalloc) */
     ctx->srv = cls;
     ctx->conn = conn;
     if (ctx->state == CTX_NEW) {
@@ -633,11 +625,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     (void)cls, (void)conn;
-    struct http_ctx *ctx = calloc(1, sizeof *ctx);
-    if (ctx == NULL)
-        return NULL;
-    clock_gettime(CLOCK_MONOTONIC, &ctx->started);
-    ctx->raw_uri = strdup(uri ? uri : "/");
+    struct http_ctx *ctx = xcalloc(1, sizeof *ctx);
+    ctx->started = mono_now();
+    ctx->raw_uri = xstrdup(uri ? uri : "/");
     ctx->res = (struct http_res)HTTP_RES_INIT;
     return ctx;
 }
@@ -649,10 +639,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     struct http_ctx *ctx = *req_cls;
     if (ctx == NULL)
         return;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double ms = (double)(now.tv_sec - ctx->started.tv_sec) * 1e3 +
-                (double)(now.tv_nsec - ctx->started.tv_nsec) / 1e6;
+    double ms = mono_elapsed_ms(&ctx->started);
     if (ctx->method[0] != '\0' && log_threshold <= LOG_INFO) {
         log_set_context(ctx->request_id, ctx->req.who ? ctx->who.ns : NULL);
         log_access(ctx->method, ctx->path ? ctx->path : (ctx->raw_uri ? ctx->raw_uri : "?"),
@@ -696,9 +683,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned int fla
 
 struct http_server *http_start(const struct cfg *cfg, struct db_pool *db)
 {
-    struct http_server *srv = calloc(1, sizeof *srv);
-    if (srv == NULL)
-        return NULL;
+    struct http_server *srv = xcalloc(1, sizeof *srv);
     srv->cfg = cfg;
     srv->db = db;
     srv->db_lane = lane_new("db", cfg->workers);

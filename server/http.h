@@ -95,8 +95,9 @@ void http_res_field_error(struct http_res *res, const char *field, const char *m
 struct db_error;
 
 /* Maps a database failure: unavailable -> 503 with Retry-After, unique -> 409, invalid ->
- * 422, anything else -> 500 (the cause is logged, never sent). what names the operation
- * for the log ("list connectors"). */
+ * 422, anything else -> 500 (the cause is never sent). Logs nothing: db/ logged the failure
+ * once, where it happened, with its SQLSTATE and the request's context. what names the
+ * operation for a reader of the call site ("list connectors"). */
 void http_res_db_error(struct http_res *res, const struct db_error *err, const char *what);
 
 /* Parses the body as a JSON object. Returns a new reference the caller json_decref's, or

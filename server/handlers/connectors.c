@@ -104,7 +104,7 @@ static int append_connector(struct jsonbuf *b, const struct db_result *r, int ro
 }
 
 /* Sends the text built in b (emptied here) as the JSON body, or a 500 when building failed
- * (ok == 0) or ran out of memory. what names the route for the log. */
+ * (ok == 0) or a length overflowed. what names the route for the log. */
 static void send_built(struct http_res *res, int status, struct jsonbuf *b, int ok, const char *what)
 {
     size_t len = 0;
