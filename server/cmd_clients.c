@@ -20,6 +20,8 @@
 #include "server/config.h"
 #include "server/log.h"
 #include "server/session.h"
+#include "util/hex.h"
+#include "util/utf8.h"
 
 #define CLIENT_NAME_MAX 200 /* characters */
 
@@ -39,25 +41,15 @@ static int usage_error(const char *why)
  * all blank. */
 static int name_valid(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t chars = 0;
+    size_t len = strlen(s), chars = 0;
     int blank = 1;
-    while (*p != '\0') {
-        int extra = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2
-                  : (*p & 0xF8) == 0xF0 ? 3 : -1;
-        if (extra < 0 || (extra == 1 && *p < 0xC2) || (extra == 3 && *p > 0xF4))
+    for (size_t i = 0; i < len; chars++) {
+        size_t n = utf8_seq_len((const unsigned char *)s + i, len - i);
+        unsigned char c = (unsigned char)s[i];
+        if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7f)))
             return 0;
-        if (extra == 0 && (*p < 0x20 || *p == 0x7f))
-            return 0;
-        blank &= *p == ' ';
-        for (int i = 1; i <= extra; i++)
-            if ((p[i] & 0xC0) != 0x80)
-                return 0;
-        if ((extra == 2 && *p == 0xE0 && p[1] < 0xA0) || (extra == 2 && *p == 0xED && p[1] > 0x9F) ||
-            (extra == 3 && *p == 0xF0 && p[1] < 0x90) || (extra == 3 && *p == 0xF4 && p[1] > 0x8F))
-            return 0; /* overlong, surrogate, beyond U+10FFFF */
-        p += extra + 1;
-        chars++;
+        blank &= c == ' ';
+        i += n;
     }
     return chars > 0 && chars <= CLIENT_NAME_MAX && !blank;
 }
@@ -68,9 +60,10 @@ static int new_client_id(char *out, size_t size)
     unsigned char raw[12];
     if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
         return -1;
-    int n = snprintf(out, size, "cl_");
-    for (size_t i = 0; i < sizeof raw; i++)
-        n += snprintf(out + n, size - (size_t)n, "%02x", raw[i]);
+    if (size < 3 + 2 * sizeof raw + 1)
+        return -1;
+    memcpy(out, "cl_", 3);
+    hex_encode(raw, sizeof raw, out + 3);
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <openssl/sha.h>
 
 #include "db/db.h"
+#include "util/hex.h"
 
 #define SESSION_RAW_BYTES 32 /* 256 bits */
 
@@ -59,14 +60,9 @@ cleanup:
 
 void session_hash(const char *s, size_t len, char *out)
 {
-    static const char HEX[] = "0123456789abcdef";
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)s, len, md);
-    for (size_t i = 0; i < sizeof md; i++) {
-        out[2 * i] = HEX[md[i] >> 4];
-        out[2 * i + 1] = HEX[md[i] & 15];
-    }
-    out[2 * sizeof md] = '\0';
+    hex_encode(md, sizeof md, out);
 }
 
 static int is_url_safe(char c)

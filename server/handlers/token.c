@@ -27,6 +27,7 @@
 #include "server/path.h"
 #include "server/session.h"
 #include "server/throttle.h"
+#include "util/xalloc.h"
 
 #define TOKEN_BASIC_CHALLENGE "Basic realm=\"aam\", charset=\"UTF-8\""
 
@@ -150,10 +151,7 @@ static int parse_json(const struct http_req *req, struct token_input *in, struct
             token_oauth_error(res, 400, "invalid_request", d);
             goto cleanup;
         }
-        char *copy = strdup(json_string_value(v));
-        if (copy == NULL)
-            abort(); /* a few bytes */
-        if (store(in, name, copy, res) != 0)
+        if (store(in, name, xstrdup(json_string_value(v)), res) != 0)
             goto cleanup;
     }
     ret = 0;
