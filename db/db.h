@@ -26,6 +26,15 @@ enum db_log_level { DB_LOG_DEBUG = 0, DB_LOG_INFO, DB_LOG_WARN, DB_LOG_ERROR };
 typedef void (*db_log_fn)(enum db_log_level level, const char *msg);
 void db_set_log(db_log_fn fn);
 
+/* The defaults of the settings behind struct db_config. The server's configuration table
+ * (server/config.h) shows and applies these same numbers; db_pool_new falls back to them for a
+ * field left 0 (or negative) where 0 is not meaningful. */
+#define DB_DEFAULT_POOL_SIZE 16
+#define DB_DEFAULT_ACQUIRE_TIMEOUT_MS 5000
+#define DB_DEFAULT_STATEMENT_TIMEOUT_MS 10000
+#define DB_DEFAULT_CONNECT_TIMEOUT_S 5
+#define DB_DEFAULT_MAX_LIFETIME_S 1800
+
 struct db_config {
     const char *url;          /* libpq URI or key=value string; copied */
     int pool_size;            /* connections kept; 0 = open one per use and close it after */

@@ -40,11 +40,11 @@ struct db_pool *db_pool_new(const struct db_config *cfg)
     if (p->cfg.pool_size < 0)
         p->cfg.pool_size = 0;
     if (p->cfg.acquire_timeout_ms <= 0)
-        p->cfg.acquire_timeout_ms = 5000;
+        p->cfg.acquire_timeout_ms = DB_DEFAULT_ACQUIRE_TIMEOUT_MS;
     if (p->cfg.statement_timeout_ms < 0)
         p->cfg.statement_timeout_ms = 0;
     if (p->cfg.connect_timeout_s <= 0)
-        p->cfg.connect_timeout_s = 5;
+        p->cfg.connect_timeout_s = DB_DEFAULT_CONNECT_TIMEOUT_S;
     snprintf(p->connect_timeout, sizeof p->connect_timeout, "%d", p->cfg.connect_timeout_s);
     p->idle = xmalloc(sizeof *p->idle * (size_t)(p->cfg.pool_size > 0 ? p->cfg.pool_size : 1));
     pthread_mutex_init(&p->mu, NULL);
