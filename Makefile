@@ -113,3 +113,5 @@ clean:
 
 # The OpenAPI document is embedded with .incbin (server/handlers/docs.c).
 $(BUILD)/server/handlers/docs.o: docs/openapi.json
+# The web UI's files are embedded the same way (server/handlers/ui.c): editing one rebuilds.
+$(BUILD)/server/handlers/ui.o: $(wildcard web/*)
