@@ -52,6 +52,7 @@ $(BUILD)/tests/%: tests/%.c $(LIB_OBJ)
 
 deps:
 	@scripts/deps.sh
+	@scripts/deps-ui.sh
 
 # make test: unit tests, then the integration suite against a PostgreSQL + PgBouncer
 # (transaction mode) that the harness starts and stops itself.

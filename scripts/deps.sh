@@ -8,7 +8,7 @@ set -eu
 
 BUILD_PKGS="build-essential clang pkg-config libmicrohttpd-dev libpq-dev libjwt-dev libjansson-dev
 libssl-dev libcsv-dev check libsubunit-dev"
-TEST_PKGS="postgresql postgresql-contrib pgbouncer curl jq python3 python3-yaml procps iproute2"
+TEST_PKGS="postgresql postgresql-contrib pgbouncer curl jq python3 python3-yaml procps iproute2 chromium"
 RUNTIME_PKGS="libmicrohttpd12 libpq5 libjwt0 libjansson4 libssl3 libcsv3 ca-certificates curl"
 
 case "${1:-}" in
@@ -18,6 +18,12 @@ case "${1:-}" in
   *) echo "usage: $0 [--runtime|--build]" >&2; exit 2 ;;
 esac
 
+# The browser tests' Node.js and npm: the machine's own when it has them (newer than Debian's,
+# and not from a Debian package), else Debian's. tests/ui's packages: scripts/deps-ui.sh.
+if [ -z "${1:-}" ]; then
+  command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+  command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+fi
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

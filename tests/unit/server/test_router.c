@@ -43,7 +43,8 @@ START_TEST(test_router_unknown_paths)
     ck_assert_int_eq(router_match("GET", "/api/v1/aam/connectors/a/b", &m), ROUTER_NO_PATH);
     ck_assert_int_eq(router_match("GET", "/API/V1/AAM/CONNECTORS", &m), ROUTER_NO_PATH);
     ck_assert_int_eq(router_match("GET", "/healthz", &m), ROUTER_NO_PATH);
-    ck_assert_int_eq(router_match("GET", "/", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match("GET", "/index.html", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match("GET", "/assets/a/b.js", &m), ROUTER_NO_PATH);
 }
 END_TEST
 
@@ -59,6 +60,8 @@ START_TEST(test_router_public_paths)
 {
     ck_assert_int_eq(router_is_public("GET", "/health"), 1);
     ck_assert_int_eq(router_is_public("GET", "/ready"), 1);
+    ck_assert_int_eq(router_is_public("GET", "/"), 1);
+    ck_assert_int_eq(router_is_public("GET", "/assets/app.js"), 1);
     ck_assert_int_eq(router_is_public("POST", "/api/v1/auth/login"), 1);
     ck_assert_int_eq(router_is_public("POST", "/api/v1/auth/register"), 1);
     ck_assert_int_eq(router_is_public("OPTIONS", "/api/v1/aam/connectors"), 1);
