@@ -8,12 +8,6 @@
 
 #include "server/http.h"
 
-/* The Content-Security-Policy every response carries: nothing from another origin, no inline
- * script or style, no framing. Written here because the UI's code is what it must allow. */
-#define UI_CSP                                                                                    \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "            \
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-
 struct ui_file {
     const char *name;         /* "app.js": the file's name under web/ and under /assets/ */
     const char *content_type; /* static */
