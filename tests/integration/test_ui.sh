@@ -73,6 +73,7 @@ req GET /assets/style.css
 check "/assets/style.css: text/css; charset=utf-8" test "$STATUS" = 200 -a "$(hdr Content-Type)" = "text/css; charset=utf-8"
 req GET /assets/favicon.svg
 check "/assets/favicon.svg: image/svg+xml" test "$STATUS" = 200 -a "$(hdr Content-Type)" = "image/svg+xml"
+# shellcheck disable=SC2016  # expanded by the inner sh, on purpose
 check "every file of web/ is served (none forgotten in the embed list)" sh -c '
   for f in "$1"/web/*; do
     code=$(curl -s -o /dev/null -w "%{http_code}" "$2/assets/$(basename "$f")"); [ "$code" = 200 ] || exit 1
