@@ -75,6 +75,8 @@ struct http_res {
     int invalid_token;        /* 401: say error="invalid_token" in WWW-Authenticate */
     const char *etag;         /* static string: an ETag header, NULL for none */
     const char *cache_control;/* static string; NULL: no-store under /api/, none elsewhere */
+    const char *www_authenticate; /* static; replaces the Bearer challenge on a 401 (the token
+                                   * endpoint's invalid_client asks for Basic, RFC 6749 5.2) */
 };
 
 #define HTTP_RES_INIT { .status = 200, .err = APP_OK }
