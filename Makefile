@@ -30,7 +30,7 @@ ITEST_SRC := $(wildcard tests/integration/test_*.c)
 ITEST_BIN := $(ITEST_SRC:%.c=$(BUILD)/%)
 
 .PHONY: all deps test check unit integration sanitize check-asan check-valgrind run clean format fuzz \
-        fuzz-bin fuzz-merge lint
+        fuzz-bin fuzz-merge lint image
 
 all: $(BUILD)/aam
 
@@ -53,6 +53,7 @@ $(BUILD)/tests/%: tests/%.c $(LIB_OBJ)
 
 deps:
 	@scripts/deps.sh
+	@scripts/deps-ui.sh
 
 # make test: build, lint, then unit tests, the fuzz corpora replayed once, and the integration suite
 # against a PostgreSQL + PgBouncer (transaction mode) that the harness starts and stops itself.
@@ -134,6 +135,13 @@ fuzz-merge: fuzz-bin
 format:
 	find util server db tests -name '*.[ch]' -not -path '*/node_modules/*' -print0 | xargs -0 clang-format -i
 
+# The Docker image, built for real with podman (chroot isolation, no daemon) and checked by
+# running its own filesystem against the test stack (tests/image/build.sh). Needs root; not
+# part of make test (minutes, and the Debian mirror).
+image:
+	@scripts/deps.sh --image
+	@tests/image/build.sh
+
 # How request cost grows with the data (connectors, files, a 1 GB CSV): a measurement, not a test.
 bench-scale: all
 	@scripts/bench-scale.sh $(BUILD)
@@ -146,3 +154,5 @@ clean:
 
 # The OpenAPI document is embedded with .incbin (server/handlers/docs.c).
 $(BUILD)/server/handlers/docs.o: docs/openapi.json
+# The web UI's files are embedded the same way (server/handlers/ui.c): editing one rebuilds.
+$(BUILD)/server/handlers/ui.o: $(wildcard web/*)
