@@ -74,7 +74,7 @@ static int is_url_safe(char c)
 int session_token_shaped(const char *s)
 {
     size_t i = 0;
-    for (; s[i] != '\0' && i <= SESSION_TOKEN_LEN; i++)
+    for (; i <= SESSION_TOKEN_LEN && s[i] != '\0'; i++)
         if (!is_url_safe(s[i]))
             return 0;
     return i == SESSION_TOKEN_LEN;
@@ -83,7 +83,7 @@ int session_token_shaped(const char *s)
 int session_client_id_valid(const char *s)
 {
     size_t i = 0;
-    for (; s[i] != '\0' && i <= SESSION_CLIENT_ID_MAX; i++)
+    for (; i <= SESSION_CLIENT_ID_MAX && s[i] != '\0'; i++)
         if (!is_url_safe(s[i]))
             return 0;
     return i > 0 && i <= SESSION_CLIENT_ID_MAX;

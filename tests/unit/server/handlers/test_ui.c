@@ -20,8 +20,11 @@ static char *read_all(const char *path, size_t *len)
     size_t got;
     while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
         n += got;
-        if (n == cap)
-            buf = realloc(buf, cap *= 2);
+        if (n == cap) {
+            char *grown = realloc(buf, cap *= 2);
+            ck_assert_ptr_nonnull(grown);
+            buf = grown;
+        }
     }
     fclose(f);
     *len = n;
