@@ -87,6 +87,15 @@ static int path_check(const char *path, const char *root, struct field_errors *f
     return -1;
 }
 
+/* JSON may carry "\u0000"; C strings, libpq parameters and PostgreSQL text cannot. A value
+ * with a NUL would be checked and stored cut short at it (found by fuzz_connector:
+ * {"status":"ACTIVE\u0000x"} passed as ACTIVE), so it is refused. */
+#define NUL_MESSAGE "must not contain a NUL character (\\u0000)"
+static int has_nul(const json_t *s)
+{
+    return json_is_string(s) && memchr(json_string_value(s), '\0', json_string_length(s)) != NULL;
+}
+
 static int check_filesource(const json_t *config, const char *root, struct field_errors *fe)
 {
     int ok = 1;
@@ -95,13 +104,16 @@ static int check_filesource(const json_t *config, const char *root, struct field
     if (!json_is_string(path) || json_string_length(path) == 0) {
         field_errors_add(fe, "config.path", "required: a directory (string) inside the sources root");
         ok = 0;
+    } else if (has_nul(path)) {
+        field_errors_add(fe, "config.path", NUL_MESSAGE);
+        ok = 0;
     } else if (json_string_length(path) >= PATH_MAX) {
         field_errors_add(fe, "config.path", "is too long");
         ok = 0;
     } else if (path_check(json_string_value(path), root, fe) != 0) {
         ok = 0;
     }
-    if (pattern != NULL && !sources_pattern_valid(json_string_value(pattern))) {
+    if (pattern != NULL && (has_nul(pattern) || !sources_pattern_valid(json_string_value(pattern)))) {
         field_errors_add(fe, "config.pattern",
                              "must be a file-name glob such as \"*.csv\" (1-255 bytes, no '/')");
         ok = 0;
@@ -134,6 +146,10 @@ static const char *get_string(const json_t *body, const char *key, int required,
     if (!json_is_string(v)) {
         snprintf(msg, sizeof msg, "%s: a string", v == NULL ? "required" : "must be");
         field_errors_add(fe, key, msg);
+        return NULL;
+    }
+    if (has_nul(v)) {
+        field_errors_add(fe, key, NUL_MESSAGE);
         return NULL;
     }
     return json_string_value(v);

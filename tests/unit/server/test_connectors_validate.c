@@ -266,6 +266,36 @@ START_TEST(test_connector_json_paging)
 }
 END_TEST
 
+/* Found by fuzz_connector: a string with "\u0000" was checked and kept only up to the NUL,
+ * so {"status":"ACTIVE\u0000x"} passed as ACTIVE and a name was stored cut short. */
+START_TEST(test_connector_json_nul_refused)
+{
+    struct field_errors res = FIELD_ERRORS_INIT;
+    struct connector_create in;
+    struct connector_patch p;
+    json_t *body = json_loads("{\"status\":\"ACTIVE\\u0000x\",\"name\":\"ok\\u0000<b>\"}",
+                              JSON_ALLOW_NUL, NULL);
+    ck_assert_ptr_nonnull(body);
+    ck_assert_int_eq(connector_json_parse_patch(body, &p, &res), -1);
+    ck_assert(has_error(&res, "status"));
+    ck_assert(has_error(&res, "name"));
+    json_decref(body);
+    field_errors_free(&res);
+
+    body = json_loads("{\"id\":\"a\\u0000b\",\"name\":\"n\",\"type\":\"filesource\","
+                      "\"config\":{\"path\":\"root/data\\u0000/../..\",\"pattern\":\"*.csv\\u0000\"}}",
+                      JSON_ALLOW_NUL, NULL);
+    ck_assert_ptr_nonnull(body);
+    ck_assert_int_eq(connector_json_parse_create(body, root, &in, &res), -1);
+    ck_assert(has_error(&res, "id"));
+    ck_assert(has_error(&res, "config.path"));
+    ck_assert(has_error(&res, "config.pattern"));
+    ck_assert_uint_eq(n_errors(&res), 3);
+    json_decref(body);
+    field_errors_free(&res);
+}
+END_TEST
+
 static Suite *connector_json_suite(void)
 {
     Suite *s = suite_create("connector_json");
@@ -281,6 +311,7 @@ static Suite *connector_json_suite(void)
     tcase_add_test(tc, test_connector_json_symlink_out_of_root);
     tcase_add_test(tc, test_connector_json_patch);
     tcase_add_test(tc, test_connector_json_replaced_config);
+    tcase_add_test(tc, test_connector_json_nul_refused);
     suite_add_tcase(s, tc);
     return s;
 }
