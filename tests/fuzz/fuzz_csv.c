@@ -54,7 +54,9 @@ static int load(const uint8_t *data, size_t size)
     if (memfd < 0)
         memfd = memfd_create("fuzz_csv", 0);
     assert(memfd >= 0);
-    if (ftruncate(memfd, 0) != 0 || pwrite(memfd, data, size, 0) != (ssize_t)size)
+    /* Write, then cut the tail: truncating to 0 first would free the file's pages and have
+     * the kernel clear new ones on every input (most of the time spent, in a profile). */
+    if ((size > 0 && pwrite(memfd, data, size, 0) != (ssize_t)size) || ftruncate(memfd, (off_t)size) != 0)
         abort();
     return lseek(memfd, 0, SEEK_SET) == 0 ? 0 : -1;
 }
