@@ -70,6 +70,8 @@ enum cfg_need {
       "workers for register/login (password hashing), apart from the rest")                       \
     X(INT, shutdown_grace_s, "AAM_SHUTDOWN_GRACE_S", "10", 0, 300, 0, NULL,                       \
       "how long in-flight requests may finish after SIGTERM")                                     \
+    X(INT, csv_cache_mb, "AAM_CSV_CACHE_MB", "16", 1, 65536, 0, NULL,                             \
+      "memory for remembered CSV row counts and row indexes, in MiB (least recently used go)")    \
     X(INT, login_max_failures, "AAM_LOGIN_MAX_FAILURES", "5", 1, 1000, 0, NULL,                   \
       "failed logins for one email per window before 429")                                       \
     X(INT, login_max_failures_per_address, "AAM_LOGIN_MAX_FAILURES_PER_ADDRESS", "100", 1,        \
