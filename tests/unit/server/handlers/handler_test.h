@@ -34,6 +34,7 @@ static inline void ht_init(struct ht *t, const char *method, const char *path)
     t->cfg.jwt_secret = (char *)(uintptr_t)HT_SECRET;
     t->cfg.jwt_secret_len = strlen(HT_SECRET);
     t->cfg.jwt_ttl_s = 3600;
+    t->cfg.refresh_ttl_s = 86400;
     t->cfg.login_max_failures = 5;
     t->cfg.login_max_failures_per_address = 100;
     t->cfg.login_window_s = 300;

@@ -1,7 +1,8 @@
 /* Unit tests for server/handlers/auth.c without a server or a database (scripted seam):
- * register (201, 409 for a taken email or namespace, 415/422 before any database work, 503),
- * login (200, 401 for an unknown email or a wrong password with the failure counted, 429 when
- * throttled before any hashing, 503), and me (200, 401 without a token, 503). */
+ * register (201 with a refresh token stored in the same transaction, 409 for a taken email or
+ * namespace, 415/422 before any database work, 503), login (200 with a refresh token, 401 for
+ * an unknown email or a wrong password with the failure counted, 429 when throttled before any
+ * hashing, 503, also when the refresh token cannot be stored), and me (200, 401, 503). */
 #include "server/handlers/auth.h"
 #include "server/password.h"
 #include "tests/unit/server/handlers/handler_test.h"
@@ -23,9 +24,13 @@ START_TEST(test_auth_register_201)
     ht_run(&t, auth_register, 201);
     ck_assert_uint_eq(dbs_calls(), 1);
     ck_assert_str_eq(dbs_call_ns(0), "acme"); /* scoped to the new tenant (RLS WITH CHECK) */
-    ck_assert_int_eq(dbs_call_nstmts(0), 2);  /* tenant and user in one transaction */
+    ck_assert_int_eq(dbs_call_nstmts(0), 3);  /* tenant, user, refresh token: one transaction */
     ck_assert_str_eq(dbs_call_param(0, 1, 0), "ann@example.com");
     ck_assert_ptr_nonnull(strstr(dbs_call_param(0, 1, 2), "pbkdf2")); /* a hash, never the password */
+    const char *refresh = ht_str(&t, "refresh_token");
+    ck_assert_ptr_nonnull(refresh);
+    ck_assert_uint_eq(strlen(dbs_call_param(0, 2, 0)), 64); /* only its SHA-256 is stored */
+    ck_assert_ptr_null(strstr(dbs_call_param(0, 2, 0), refresh));
     ck_assert_str_eq(t.res.location, "/api/v1/auth/me");
     ck_assert_ptr_nonnull(ht_str(&t, "access_token"));
     json_t *u = json_object_get(t.doc, "user");
@@ -112,10 +117,21 @@ START_TEST(test_auth_login_200)
     dbs_reply_ok(&throttle_ok, 1);
     dbs_reply_ok(login, 3);
     dbs_reply_ok(NULL, 0); /* the email's failures are cleared */
-    ht_run(&t, auth_login, 200);
-    ck_assert_uint_eq(dbs_calls(), 3);
+    if (_i == 1)
+        dbs_reply_error(DB_ERR_UNAVAILABLE, NULL); /* the refresh token cannot be stored */
+    else
+        dbs_reply_ok(NULL, 0);
+    ht_run(&t, auth_login, _i == 1 ? 503 : 200);
+    ck_assert_uint_eq(dbs_calls(), 4);
     ck_assert_uint_eq(dbs_unscripted(), 0);
+    ck_assert_str_eq(dbs_call_ns(3), "acme"); /* the session is stored in the user's tenant */
+    if (_i == 1) {
+        ck_assert_ptr_null(ht_str(&t, "access_token"));
+        ht_done(&t);
+        return;
+    }
     ck_assert_ptr_nonnull(ht_str(&t, "access_token"));
+    ck_assert_ptr_nonnull(ht_str(&t, "refresh_token"));
     ck_assert_str_eq(ht_str(&t, "token_type"), "bearer");
     json_t *u = json_object_get(t.doc, "user");
     ck_assert_str_eq(json_string_value(json_object_get(u, "namespace")), "acme");
@@ -242,7 +258,7 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("login");
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_auth_login_200);
+    tcase_add_loop_test(tc, test_auth_login_200, 0, 2);
     tcase_add_loop_test(tc, test_auth_login_401_counts_the_failure, 0, 2);
     tcase_add_test(tc, test_auth_login_429_before_hashing);
     tcase_add_loop_test(tc, test_auth_login_503, 0, 2);
