@@ -56,8 +56,8 @@ static const struct cfg_param params[] = {
      "request workers for database work (16 when the pool size is 0)"},
     {"AAM_HASH_WORKERS", CFG_INT, "cores", 1, 64, OFF(hash_workers), 0,
      "workers for register/login (password hashing), apart from the rest"},
-    {"AAM_SHUTDOWN_GRACE_S", CFG_INT, "10", 0, 300, OFF(shutdown_grace_s), 0,
-     "how long in-flight requests may finish after SIGTERM"},
+    {"AAM_SHUTDOWN_GRACE_S", CFG_INT, "8", 0, 300, OFF(shutdown_grace_s), 0,
+     "how long requests already begun may finish after SIGTERM (then 1 s more for workers)"},
     {"AAM_LOGIN_MAX_FAILURES", CFG_INT, "5", 1, 1000, OFF(login_max_failures), 0,
      "failed logins for one email per window before 429"},
     {"AAM_LOGIN_MAX_FAILURES_PER_ADDRESS", CFG_INT, "100", 1, 100000,
@@ -212,7 +212,7 @@ static void apply_defaults(struct cfg *c)
     c->threads = (int)cores;
     c->workers = 0; /* derived after the pool size is known */
     c->hash_workers = (int)cores;
-    c->shutdown_grace_s = 10;
+    c->shutdown_grace_s = 8; /* + 1 s for workers: the contract says exit within 10 s */
     c->login_max_failures = 5;
     c->login_max_failures_per_address = 100;
     c->login_window_s = 300;

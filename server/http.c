@@ -8,21 +8,23 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "db/db.h"
 #include "server/config.h"
 #include "server/lane.h"
+#include "server/lifecycle.h"
 #include "server/log.h"
 #include "server/path.h"
 #include "server/router.h"
@@ -30,6 +32,11 @@
 #define HTTP_MAX_BODY (1024 * 1024) /* the contract's cap; larger bodies get 413 */
 #define HTTP_CONNECTION_TIMEOUT_S 30 /* idle or slow (slowloris) connections are closed */
 #define HTTP_CONNECTION_LIMIT 4096
+/* Shutdown: once no request is running, an idle keep-alive connection's client gets this long
+ * to send its next request (answered with Connection: close) before the connection is closed;
+ * it keeps a client that is between two requests from having its next one cut. */
+#define HTTP_DRAIN_LINGER_MS 250
+#define HTTP_STOP_EXTRA_MS 1000
 #define HTTP_PER_IP_LIMIT 512 /* above a load generator's 64-256 sockets, below exhaustion */
 #define HTTP_JSON "application/json; charset=utf-8"
 #define HTTP_PROBLEM "application/problem+json"
@@ -40,7 +47,7 @@ struct http_server {
     struct db_pool *db;
     struct lane *db_lane;
     struct lane *hash_lane;
-    atomic_int in_flight; /* requests handed to a lane and not yet resumed */
+    struct lifecycle *lc;
 };
 
 enum ctx_state { CTX_NEW = 0, CTX_READING, CTX_DISPATCHED, CTX_READY };
@@ -460,6 +467,8 @@ static enum MHD_Result send_response(struct http_ctx *ctx)
         return MHD_NO;
     }
     add_headers(ctx, resp, status);
+    if (lifecycle_state(ctx->srv->lc) != LIFECYCLE_ACCEPTING)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close"); /* draining */
     ctx->status_sent = status;
     enum MHD_Result rc = MHD_queue_response(ctx->conn, (unsigned int)status, resp);
     MHD_destroy_response(resp); /* MHD keeps its own reference until the response is sent */
@@ -544,8 +553,9 @@ static void on_lane_job(void *arg)
     log_set_context(NULL, NULL);
     ctx->state = CTX_READY;
     MHD_resume_connection(ctx->conn); /* from here on the I/O thread owns (and frees) ctx */
-    /* Counted down only after the resume, so http_stop never stops the daemon mid-resume. */
-    atomic_fetch_sub(&srv->in_flight, 1);
+    /* Counted down only after the resume: MHD_stop_daemon aborts the process if it finds a
+     * connection still suspended, and one that is resuming is fine (MHD finishes the resume). */
+    lifecycle_suspend_end(srv->lc);
 }
 
 static enum MHD_Result dispatch(struct http_ctx *ctx)
@@ -558,12 +568,17 @@ static enum MHD_Result dispatch(struct http_ctx *ctx)
         return send_response(ctx);
     }
     struct lane *lane = route->lane == ROUTER_LANE_HASH ? ctx->srv->hash_lane : ctx->srv->db_lane;
+    if (lifecycle_suspend_begin(ctx->srv->lc) != 0) {
+        /* The daemon is being stopped (a request that began after the drain ended): it must
+         * not find a suspended connection, so answer here; a load balancer retries it. */
+        ctx->res.retry_after = 1;
+        return send_error(ctx, APP_ERR_UNAVAILABLE, "the server is shutting down");
+    }
     ctx->state = CTX_DISPATCHED;
-    atomic_fetch_add(&ctx->srv->in_flight, 1);
     MHD_suspend_connection(ctx->conn);
     if (lane_submit(lane, on_lane_job, ctx) != 0) {
-        atomic_fetch_sub(&ctx->srv->in_flight, 1);
         MHD_resume_connection(ctx->conn);
+        lifecycle_suspend_end(ctx->srv->lc);
         http_res_error(&ctx->res, APP_ERR_UNAVAILABLE, "the server is shutting down");
         ctx->res.retry_after = 5;
         ctx->state = CTX_READY;
@@ -630,10 +645,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
  * place we can see encoded slashes and dots before MHD decodes them. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void)cls, (void)conn;
+    (void)conn;
+    struct http_server *srv = cls;
     struct http_ctx *ctx = calloc(1, sizeof *ctx);
     if (ctx == NULL)
         return NULL;
+    ctx->srv = srv;
+    lifecycle_request_begin(srv->lc); /* ended in on_completed, which MHD calls for every ctx */
     clock_gettime(CLOCK_MONOTONIC, &ctx->started);
     ctx->raw_uri = strdup(uri ? uri : "/");
     ctx->res = (struct http_res)HTTP_RES_INIT;
@@ -657,8 +675,21 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                    ctx->status_sent, ms);
     }
     log_set_context(NULL, NULL);
+    struct lifecycle *lc = ctx->srv->lc;
     ctx_free(ctx);
     *req_cls = NULL;
+    lifecycle_request_end(lc); /* last: http_stop may free everything once the count is 0 */
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)conn, (void)socket_ctx;
+    struct http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        lifecycle_connection_open(srv->lc);
+    else
+        lifecycle_connection_close(srv->lc);
 }
 
 /* MHD's printf-style logger; the format comes from libmicrohttpd itself. */
@@ -682,6 +713,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned int fla
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads > 1 ? cfg->threads : 0),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_CONNECTION_TIMEOUT_S,
@@ -699,6 +731,7 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db)
         return NULL;
     srv->cfg = cfg;
     srv->db = db;
+    srv->lc = lifecycle_new();
     srv->db_lane = lane_new("db", cfg->workers);
     srv->hash_lane = lane_new("hash", cfg->hash_workers);
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
@@ -713,35 +746,69 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db)
         log_error("cannot listen on port %d: %s", cfg->port, strerror(errno));
         lane_free(srv->db_lane);
         lane_free(srv->hash_lane);
+        lifecycle_free(srv->lc);
         free(srv);
         return NULL;
     }
     return srv;
 }
 
+/* Hands MHD the connections the kernel already accepted into the listen backlog, then stops
+ * the socket listening, so a new connection is refused at once (a load balancer then tries
+ * another replica for any method) instead of being reset after its request was sent.
+ * MHD no longer watches fd (quiesced), so only this thread touches it. */
+static void close_listener(struct http_server *srv, int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl != -1)
+        (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int c = accept(fd, (struct sockaddr *)&ss, &sl); /* MHD makes it non-blocking */
+        if (c < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            break; /* EAGAIN: the backlog is empty */
+        }
+        (void)fcntl(c, F_SETFD, FD_CLOEXEC);
+        if (MHD_add_connection(srv->daemon, c, (const struct sockaddr *)&ss, sl) != MHD_YES)
+            log_warn("a connection accepted while closing the listener could not be served");
+    }
+    (void)shutdown(fd, SHUT_RDWR); /* Linux: the listener stops; later SYNs are refused */
+}
+
 int http_stop(struct http_server *srv)
 {
     if (srv == NULL)
         return 0;
-    MHD_quiesce_daemon(srv->daemon); /* no new connections; in-flight ones go on */
-    int waited_ms = 0, grace_ms = srv->cfg->shutdown_grace_s * 1000;
-    while (atomic_load(&srv->in_flight) > 0 && waited_ms < grace_ms) {
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-        waited_ms += 20;
-    }
-    if (atomic_load(&srv->in_flight) > 0) {
-        /* MHD must not be stopped with suspended connections; leave the rest to exit(). */
-        log_warn("%d requests still running after %d s; exiting without waiting for them",
-                 atomic_load(&srv->in_flight), srv->cfg->shutdown_grace_s);
+    long long t0 = lifecycle_now_ms();
+    long long grace_end = t0 + (long long)srv->cfg->shutdown_grace_s * 1000;
+    lifecycle_begin_drain(srv->lc); /* from now on every response says Connection: close */
+    int fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd >= 0)
+        close_listener(srv, fd);
+    int idle = lifecycle_wait_idle(srv->lc, HTTP_DRAIN_LINGER_MS, grace_end);
+    struct lifecycle_counts n;
+    lifecycle_counts(srv->lc, &n);
+    if (idle != 0 && n.active > 0)
+        log_warn("%d requests still running after %d s (%d on a worker); closing their connections",
+                 n.active, srv->cfg->shutdown_grace_s, n.suspended);
+    /* No request may be suspended from here on: MHD_stop_daemon aborts on one. Workers get
+     * one more second to finish what they hold (a query is bounded by its statement timeout). */
+    if (lifecycle_stop(srv->lc, grace_end + HTTP_STOP_EXTRA_MS) != 0) {
+        lifecycle_counts(srv->lc, &n);
+        log_warn("%d requests still on a worker; exiting without stopping the HTTP daemon", n.suspended);
         return -1;
     }
-    /* Let resumed connections flush their responses before the daemon closes them. */
-    struct timespec ts = {0, 50 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    MHD_stop_daemon(srv->daemon);
+    MHD_stop_daemon(srv->daemon); /* closes the idle keep-alive connections left */
+    if (fd >= 0)
+        close(fd);
     lane_free(srv->db_lane);
     lane_free(srv->hash_lane);
+    lifecycle_free(srv->lc);
+    log_info("drained in %lld ms (%d connections were idle at the end)", lifecycle_now_ms() - t0,
+             n.connections);
     free(srv);
     return 0;
 }

@@ -119,10 +119,14 @@ struct http_server;
  * Returns NULL (and logs why) when the port cannot be bound. */
 struct http_server *http_start(const struct cfg *cfg, struct db_pool *db);
 
-/* Stops accepting, lets in-flight requests finish for up to cfg->shutdown_grace_s, frees.
- * Returns 0 when everything finished and was freed (NULL-safe: 0), or -1 when requests were
- * still running at the deadline: then nothing is freed, worker threads may still use the
- * config and the database pool, and the caller must exit without freeing them either. */
+/* The drain (contract, Operations): stops accepting (new connections are refused), lets every
+ * request already begun finish, also one whose body is still arriving, for up to
+ * cfg->shutdown_grace_s, answering each with Connection: close; closes idle keep-alive
+ * connections; then stops the daemon and frees. Workers get 1 s beyond the grace period.
+ * Returns 0 when the daemon was stopped and freed (NULL-safe: 0), or -1 when requests were
+ * still on a worker at the end: then nothing is freed (MHD must not be stopped with a
+ * suspended connection), worker threads may still use the config and the database pool, and
+ * the caller must exit without freeing them either. */
 int http_stop(struct http_server *srv);
 
 #endif
