@@ -2,6 +2,7 @@
  * validated before anything starts. Errors name the setting and never echo a secret. */
 #include "server/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -70,6 +71,9 @@ static const struct cfg_param params[] = {
     {"AAM_SEEDS_DIR", CFG_STRING, "./seeds", 0, 0, OFF(seeds_dir), 0,
      "where `aam seed` finds its seed files"},
     {"AAM_LOG_LEVEL", CFG_SPECIAL, "info", 0, 0, 0, 0, "debug, info, warn or error"},
+    {"AAM_ADMIN_ADDR", CFG_SPECIAL, "127.0.0.1:9090", 0, 0, 0, 0,
+     "host:port of the admin listener (/metrics, /health, /ready): an IP literal ([v6] in "
+     "brackets), or off"},
 };
 
 #define N_PARAMS (sizeof params / sizeof params[0])
@@ -185,9 +189,43 @@ static int load_sources_root(struct cfg *c, const char *raw, int explicit, unsig
     return 0;
 }
 
+/* "off", or IP:PORT / [IPv6]:PORT. No host names: the admin listener must bind exactly
+ * where the operator said (a name could resolve to a public address). */
+static int load_admin_addr(struct cfg *c, const char *raw, char *err, size_t errlen)
+{
+    static const char *const what =
+        "AAM_ADMIN_ADDR must be off or IP:PORT (e.g. 127.0.0.1:9090, [::1]:9090), port 1-65535";
+    if (strcmp(raw, "off") == 0)
+        return 0;
+    const char *colon = strrchr(raw, ':');
+    const char *host = raw;
+    size_t hlen = colon ? (size_t)(colon - raw) : 0;
+    if (raw[0] == '[') {
+        host = raw + 1;
+        if (hlen < 2 || raw[hlen - 1] != ']')
+            return fail(err, errlen, what, "");
+        hlen -= 2;
+    }
+    long port;
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (colon == NULL || hlen == 0 || hlen >= sizeof c->admin_host ||
+        parse_int(colon + 1, 1, 65535, &port) != 0)
+        return fail(err, errlen, what, "");
+    memcpy(c->admin_host, host, hlen);
+    c->admin_host[hlen] = '\0';
+    int v4 = inet_pton(AF_INET, c->admin_host, buf) == 1;
+    if (!(raw[0] == '[' ? inet_pton(AF_INET6, c->admin_host, buf) == 1 : v4))
+        return fail(err, errlen, what, "");
+    c->admin_port = (int)port;
+    c->admin_addr = strdup(raw);
+    return c->admin_addr ? 0 : fail(err, errlen, "AAM_ADMIN_ADDR", ": out of memory");
+}
+
 static int load_special(struct cfg *c, const struct cfg_param *p, const char *raw, unsigned need,
                         char *err, size_t errlen)
 {
+    if (strcmp(p->name, "AAM_ADMIN_ADDR") == 0)
+        return load_admin_addr(c, raw ? raw : p->def, err, errlen);
     if (strcmp(p->name, "AAM_SOURCES_ROOT") == 0)
         return load_sources_root(c, raw ? raw : p->def, raw != NULL, need, err, errlen);
     if (strcmp(p->name, "AAM_CORS_ORIGINS") == 0)
@@ -280,6 +318,7 @@ void cfg_free(struct cfg *c)
     free_and_null(&c->demo_password);
     free_and_null(&c->migrations_dir);
     free_and_null(&c->seeds_dir);
+    free_and_null(&c->admin_addr);
     for (size_t i = 0; c->cors_origins != NULL && i < c->n_cors_origins; i++)
         free(c->cors_origins[i]);
     free(c->cors_origins);

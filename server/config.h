@@ -37,6 +37,9 @@ struct cfg {
     int login_window_s;        /* AAM_LOGIN_WINDOW_S */
     char *migrations_dir;      /* AAM_MIGRATIONS_DIR, default ./migrations */
     char *seeds_dir;           /* AAM_SEEDS_DIR, default ./seeds */
+    char *admin_addr;          /* AAM_ADMIN_ADDR as given, NULL when "off" */
+    char admin_host[64];       /* its IP literal (IPv6 without brackets) */
+    int admin_port;
 };
 
 /* Reads and validates the environment into *out (zeroed first).

@@ -26,6 +26,7 @@
 #include "server/lane.h"
 #include "server/lifecycle.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/path.h"
 #include "server/router.h"
 
@@ -48,6 +49,8 @@ struct http_server {
     struct lane *db_lane;
     struct lane *hash_lane;
     struct lifecycle *lc;
+    struct metrics *metrics;
+    int listen_fd; /* after the quiesce: ours to close once the daemon stopped; else -1 */
 };
 
 enum ctx_state { CTX_NEW = 0, CTX_READING, CTX_DISPATCHED, CTX_READY };
@@ -658,6 +661,21 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return ctx;
 }
 
+/* Counts the request under its route TEMPLATE: a 401 on a protected route is matched here
+ * (auth runs before routing), anything that matches no route is "unmatched". */
+static void observe(struct http_ctx *ctx, double seconds)
+{
+    const struct router_route *route = ctx->match.route;
+    if (route == NULL && ctx->path != NULL && ctx->method[0] != '\0') {
+        struct router_match m;
+        if (router_match(ctx->method, ctx->path, &m) == ROUTER_FOUND)
+            route = m.route;
+    }
+    struct metrics *mx = ctx->srv->metrics;
+    metrics_observe(mx, metrics_route_index(mx, route ? route->pattern : NULL),
+                    ctx->method[0] ? ctx->method : NULL, ctx->status_sent, seconds);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -669,6 +687,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     clock_gettime(CLOCK_MONOTONIC, &now);
     double ms = (double)(now.tv_sec - ctx->started.tv_sec) * 1e3 +
                 (double)(now.tv_nsec - ctx->started.tv_nsec) / 1e6;
+    observe(ctx, ms / 1e3);
     if (ctx->method[0] != '\0' && log_threshold <= LOG_INFO) {
         log_set_context(ctx->request_id, ctx->req.who ? ctx->who.ns : NULL);
         log_access(ctx->method, ctx->path ? ctx->path : (ctx->raw_uri ? ctx->raw_uri : "?"),
@@ -678,7 +697,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     struct lifecycle *lc = ctx->srv->lc;
     ctx_free(ctx);
     *req_cls = NULL;
-    lifecycle_request_end(lc); /* last: http_stop may free everything once the count is 0 */
+    lifecycle_request_end(lc); /* last: once the count is 0 the drain may stop the daemon */
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
@@ -732,6 +751,14 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db)
     srv->cfg = cfg;
     srv->db = db;
     srv->lc = lifecycle_new();
+    srv->listen_fd = -1;
+    size_t n_routes = 0;
+    const struct router_route *routes = router_routes(&n_routes);
+    const char **templates = calloc(n_routes ? n_routes : 1, sizeof *templates);
+    for (size_t i = 0; templates != NULL && i < n_routes; i++)
+        templates[i] = routes[i].pattern;
+    srv->metrics = metrics_new(templates, templates ? n_routes : 0);
+    free(templates);
     srv->db_lane = lane_new("db", cfg->workers);
     srv->hash_lane = lane_new("hash", cfg->hash_workers);
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
@@ -747,6 +774,7 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db)
         lane_free(srv->db_lane);
         lane_free(srv->hash_lane);
         lifecycle_free(srv->lc);
+        metrics_free(srv->metrics);
         free(srv);
         return NULL;
     }
@@ -778,16 +806,16 @@ static void close_listener(struct http_server *srv, int fd)
     (void)shutdown(fd, SHUT_RDWR); /* Linux: the listener stops; later SYNs are refused */
 }
 
-int http_stop(struct http_server *srv)
+int http_drain(struct http_server *srv)
 {
     if (srv == NULL)
         return 0;
     long long t0 = lifecycle_now_ms();
     long long grace_end = t0 + (long long)srv->cfg->shutdown_grace_s * 1000;
     lifecycle_begin_drain(srv->lc); /* from now on every response says Connection: close */
-    int fd = MHD_quiesce_daemon(srv->daemon);
-    if (fd >= 0)
-        close_listener(srv, fd);
+    srv->listen_fd = MHD_quiesce_daemon(srv->daemon);
+    if (srv->listen_fd >= 0)
+        close_listener(srv, srv->listen_fd);
     int idle = lifecycle_wait_idle(srv->lc, HTTP_DRAIN_LINGER_MS, grace_end);
     struct lifecycle_counts n;
     lifecycle_counts(srv->lc, &n);
@@ -802,13 +830,56 @@ int http_stop(struct http_server *srv)
         return -1;
     }
     MHD_stop_daemon(srv->daemon); /* closes the idle keep-alive connections left */
-    if (fd >= 0)
-        close(fd);
+    srv->daemon = NULL;
+    log_info("drained in %lld ms (%d connections were idle at the end)", lifecycle_now_ms() - t0,
+             n.connections);
+    return 0;
+}
+
+void http_free(struct http_server *srv)
+{
+    if (srv == NULL)
+        return;
+    if (srv->daemon != NULL)
+        MHD_stop_daemon(srv->daemon);
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
     lane_free(srv->db_lane);
     lane_free(srv->hash_lane);
     lifecycle_free(srv->lc);
-    log_info("drained in %lld ms (%d connections were idle at the end)", lifecycle_now_ms() - t0,
-             n.connections);
+    metrics_free(srv->metrics);
     free(srv);
-    return 0;
+}
+
+int http_draining(struct http_server *srv)
+{
+    return lifecycle_state(srv->lc) != LIFECYCLE_ACCEPTING;
+}
+
+char *http_metrics_text(struct http_server *srv, const char *version, size_t *len)
+{
+    struct metrics_gauges g = {0};
+    struct lifecycle_counts lc;
+    struct db_pool_stats db;
+    struct lane_stats ls;
+    lifecycle_counts(srv->lc, &lc);
+    g.requests_in_progress = lc.active;
+    g.connections_open = lc.connections;
+    g.draining = http_draining(srv);
+    db_pool_get_stats(srv->db, &db);
+    g.db_pool_size = db.size;
+    g.db_open = db.open;
+    g.db_in_use = db.in_use;
+    g.db_idle = db.idle;
+    g.db_waiting = db.waiting;
+    g.db_created = db.created;
+    g.db_discarded = db.discarded;
+    g.db_timeouts = db.timeouts;
+    for (int i = 0; i < DB_ERROR_CLASSES && i < 4; i++)
+        g.db_errors[i] = db.errors[i];
+    lane_stats(srv->db_lane, &ls);
+    g.lane_db_queued = ls.queued, g.lane_db_busy = ls.busy, g.lane_db_workers = ls.workers;
+    lane_stats(srv->hash_lane, &ls);
+    g.lane_hash_queued = ls.queued, g.lane_hash_busy = ls.busy, g.lane_hash_workers = ls.workers;
+    return metrics_render(srv->metrics, &g, version, len);
 }

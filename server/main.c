@@ -6,7 +6,6 @@
 #include "server/commands.h"
 #include "server/config.h"
 
-#define AAM_VERSION "0.1.0"
 
 static void print_usage(FILE *out)
 {

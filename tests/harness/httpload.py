@@ -11,10 +11,11 @@ never answered" (a lost request, always a failure).
       "Connection: close" makes the client reconnect. Stops when the stop file exists, after
       max-seconds, or (--until-refused) once a connect is refused. Prints one JSON summary.
 
-  httpload.py half-body HOST PORT PATH BODY LOGFILE PID
+  httpload.py half-body HOST PORT PATH BODY LOGFILE PID [--probe URL]
       Sends the headers (Expect: 100-continue), waits for 100 Continue, sends half of BODY,
       sends SIGTERM to PID, waits until LOGFILE shows the
-      server received it, checks that a new connection is now refused, sends the rest and
+      server received it, checks that a new connection is now refused, GETs the probe URL
+      (its status goes into the output: the admin /ready while draining), sends the rest and
       prints the response's status line and whether it carried Connection: close (JSON).
 """
 import http.client
@@ -30,7 +31,7 @@ import urllib.parse
 
 def parse_args(argv):
     opts = {"headers": [], "clients": 4, "until_refused": False, "stop_file": None,
-            "max_seconds": 60.0, "expect": None}
+            "max_seconds": 60.0, "expect": None, "probe": None}
     pos = []
     i = 0
     while i < len(argv):
@@ -45,6 +46,8 @@ def parse_args(argv):
             opts["stop_file"] = argv[i + 1]; i += 2
         elif a == "--max-seconds":
             opts["max_seconds"] = float(argv[i + 1]); i += 2
+        elif a == "--probe":
+            opts["probe"] = argv[i + 1]; i += 2
         elif a == "--expect":
             opts["expect"] = {int(c) for c in argv[i + 1].split(",")}; i += 2
         else:
@@ -157,7 +160,21 @@ def wait_for_line(path, needle, seconds):
     return False
 
 
-def cmd_half_body(pos):
+def probe_status(url):
+    u = urllib.parse.urlsplit(url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    try:
+        c.request("GET", u.path)
+        r = c.getresponse()
+        r.read()
+        return r.status
+    except OSError:
+        return 0
+    finally:
+        c.close()
+
+
+def cmd_half_body(pos, opts):
     host, port, path, body, logfile, pid = pos[0], int(pos[1]), pos[2], pos[3].encode(), pos[4], int(pos[5])
     s = socket.create_connection((host, port), timeout=30)
     # Expect: 100-continue makes the server say when it has read the headers and begun the
@@ -182,6 +199,7 @@ def cmd_half_body(pos):
         refused = False
     except ConnectionRefusedError:
         refused = True
+    probed = probe_status(opts["probe"]) if opts["probe"] else None
     s.sendall(body[half:])
     data = b""
     while True:
@@ -201,7 +219,7 @@ def cmd_half_body(pos):
     s.close()
     status_line = data.split(b"\r\n", 1)[0].decode(errors="replace") if data else ""
     closes = b"\r\nconnection: close" in data.split(b"\r\n\r\n", 1)[0].lower()
-    print(json.dumps({"continued": continued, "signal_seen": got_signal, "new_connection_refused": refused,
+    print(json.dumps({"probe_status": probed, "continued": continued, "signal_seen": got_signal, "new_connection_refused": refused,
                       "status_line": status_line, "connection_close": closes}))
     return 0
 
@@ -214,7 +232,7 @@ def main():
     if sys.argv[1] == "loop":
         return cmd_loop(pos, opts)
     if sys.argv[1] == "half-body":
-        return cmd_half_body(pos)
+        return cmd_half_body(pos, opts)
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -55,7 +55,8 @@ RL_PID=""
 
 run_local_start() {  # starts run-local.sh in the background; 0 once it prints its banner
   (cd "$RL" && exec env -u DATABASE_URL -u JWT_SECRET -u AAM_DEMO_PASSWORD PORT="$RL_PORT" \
-    AAM_RUN_PG_PORT="$RL_PG" AAM_RUN_PGBOUNCER_PORT="$RL_PGB" scripts/run-local.sh "$AAM_BIN" \
+    AAM_RUN_PG_PORT="$RL_PG" AAM_RUN_PGBOUNCER_PORT="$RL_PGB" AAM_ADMIN_ADDR="127.0.0.1:$(free_port)" \
+    scripts/run-local.sh "$AAM_BIN" \
     >"$RL/out-$1.log" 2>&1) &
   RL_PID=$!
   local n=900
