@@ -16,6 +16,7 @@
 #include "server/handlers/health.h"
 #include "server/http.h"
 #include "server/log.h"
+#include "util/xalloc.h"
 
 #define ADMIN_CONNECTION_LIMIT 64
 #define ADMIN_TIMEOUT_S 10
@@ -51,9 +52,7 @@ static enum MHD_Result queue(struct MHD_Connection *conn, unsigned int status, c
 
 static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned int status, const char *text)
 {
-    char *body = strdup(text);
-    if (body == NULL)
-        return MHD_NO;
+    char *body = xstrdup(text);
     return queue(conn, status, body, strlen(body), "text/plain; charset=utf-8", 0);
 }
 
@@ -145,9 +144,7 @@ struct admin *admin_start(const struct cfg *cfg, struct http_server *srv, struct
         log_error("admin listener: %s is not an IP address", cfg->admin_host); /* config checked it */
         return NULL;
     }
-    struct admin *a = calloc(1, sizeof *a);
-    if (a == NULL)
-        return NULL;
+    struct admin *a = xcalloc(1, sizeof *a);
     a->cfg = cfg, a->srv = srv, a->db = db, a->version = version;
     a->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_admin_request, a,
                                  MHD_OPTION_SOCK_ADDR, sa,

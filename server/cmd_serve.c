@@ -12,6 +12,7 @@
 #include "server/admin.h"
 #include "server/commands.h"
 #include "server/config.h"
+#include "server/app.h"
 #include "server/http.h"
 #include "server/log.h"
 
@@ -48,14 +49,8 @@ int cmd_serve(int argc, char **argv)
         return 2;
     }
     block_stop_signals(&stop);
-    struct db_config dbc = {
-        .url = cfg.database_url,
-        .pool_size = cfg.db_pool_size,
-        .acquire_timeout_ms = cfg.db_acquire_timeout_ms,
-        .statement_timeout_ms = cfg.db_statement_timeout_ms,
-        .connect_timeout_s = cfg.db_connect_timeout_s,
-        .max_lifetime_s = cfg.db_max_lifetime_s,
-    };
+    struct db_config dbc;
+    cfg_db_config(&cfg, CFG_DB_SERVE, &dbc);
     struct db_pool *db = db_pool_new(&dbc);
     if (db == NULL) {
         fprintf(stderr, "aam serve: DATABASE_URL is not a usable connection string\n");
@@ -63,7 +58,7 @@ int cmd_serve(int argc, char **argv)
         return 2;
     }
     log_startup(&cfg, db);
-    struct http_server *srv = http_start(&cfg, db);
+    struct http_server *srv = http_start(&cfg, db, app_routes());
     struct admin *admin = NULL;
     if (srv != NULL && cfg.admin_addr != NULL && (admin = admin_start(&cfg, srv, db, AAM_VERSION)) == NULL) {
         http_free(srv);

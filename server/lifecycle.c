@@ -5,9 +5,11 @@
 #include "server/lifecycle.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include "util/mono.h"
+#include "util/xalloc.h"
 
 struct lifecycle {
     pthread_mutex_t mu;
@@ -17,21 +19,10 @@ struct lifecycle {
     long long idle_since_ms; /* when active last dropped to 0 (while not accepting) */
 };
 
-long long lifecycle_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct lifecycle *lifecycle_new(void)
 {
-    struct lifecycle *lc = calloc(1, sizeof *lc);
+    struct lifecycle *lc = xcalloc(1, sizeof *lc);
     pthread_condattr_t attr;
-    if (lc == NULL) {
-        fputs("aam: out of memory\n", stderr);
-        abort();
-    }
     pthread_mutex_init(&lc->mu, NULL);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -78,7 +69,7 @@ void lifecycle_request_end(struct lifecycle *lc)
 {
     pthread_mutex_lock(&lc->mu);
     if (--lc->active == 0 && lc->state != LIFECYCLE_ACCEPTING) {
-        lc->idle_since_ms = lifecycle_now_ms();
+        lc->idle_since_ms = mono_ms();
         pthread_cond_broadcast(&lc->cv);
     }
     pthread_mutex_unlock(&lc->mu);
@@ -124,12 +115,13 @@ void lifecycle_begin_drain(struct lifecycle *lc)
     pthread_mutex_lock(&lc->mu);
     if (lc->state == LIFECYCLE_ACCEPTING) {
         lc->state = LIFECYCLE_DRAINING;
-        lc->idle_since_ms = lifecycle_now_ms();
+        lc->idle_since_ms = mono_ms();
     }
     pthread_mutex_unlock(&lc->mu);
 }
 
-/* Waits on cv until wake_ms (monotonic). Returns when signalled or at wake_ms. */
+/* Waits on cv until wake_ms (mono_ms time: the cv waits on CLOCK_MONOTONIC too). Returns when
+ * signalled or at wake_ms. */
 static void wait_until(struct lifecycle *lc, long long wake_ms)
 {
     struct timespec ts = {.tv_sec = (time_t)(wake_ms / 1000), .tv_nsec = (long)(wake_ms % 1000) * 1000000};
@@ -142,7 +134,7 @@ int lifecycle_wait_idle(struct lifecycle *lc, int linger_ms, long long deadline_
     int rc = -1;
     pthread_mutex_lock(&lc->mu);
     for (;;) {
-        long long now = lifecycle_now_ms(), wake = deadline_ms;
+        long long now = mono_ms(), wake = deadline_ms;
         if (lc->active == 0) {
             long long linger_end = lc->idle_since_ms + linger_ms;
             if (lc->connections <= 0 || now >= linger_end) {
@@ -166,7 +158,7 @@ int lifecycle_stop(struct lifecycle *lc, long long deadline_ms)
     pthread_mutex_lock(&lc->mu);
     lc->state = LIFECYCLE_STOPPING;
     while (lc->suspended > 0) {
-        if (lifecycle_now_ms() >= deadline_ms) {
+        if (mono_ms() >= deadline_ms) {
             rc = -1;
             break;
         }

@@ -47,7 +47,7 @@ void lifecycle_begin_drain(struct lifecycle *lc);
 
 /* Waits until no request is active and then either no connection is open or linger_ms have
  * passed with none active (an idle keep-alive connection's client had its chance to send its
- * next request and be told Connection: close). deadline_ms is CLOCK_MONOTONIC milliseconds.
+ * next request and be told Connection: close). deadline_ms is in mono_ms() time.
  * Returns 0 when that happened, -1 at the deadline. */
 int lifecycle_wait_idle(struct lifecycle *lc, int linger_ms, long long deadline_ms);
 
@@ -55,8 +55,5 @@ int lifecycle_wait_idle(struct lifecycle *lc, int linger_ms, long long deadline_
  * no request is or will be suspended, so the daemon may be stopped. Returns -1 at the
  * deadline (requests still on a worker lane: the daemon must not be stopped). */
 int lifecycle_stop(struct lifecycle *lc, long long deadline_ms);
-
-/* CLOCK_MONOTONIC now, in milliseconds. */
-long long lifecycle_now_ms(void);
 
 #endif

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/xalloc.h"
+
 #define N_METHODS 8
 #define N_STATUS_SLOTS 24
 #define N_BUCKETS 13
@@ -44,22 +46,6 @@ struct metrics {
     atomic_ulong overflow; /* a (route, method) that ran out of status slots */
 };
 
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (p == NULL) {
-        fputs("aam: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    return memcpy(xcalloc(n, 1), s, n);
-}
-
 struct metrics *metrics_new(const char *const *routes, size_t n_routes)
 {
     struct metrics *m = xcalloc(1, sizeof *m);
@@ -71,9 +57,9 @@ struct metrics *metrics_new(const char *const *routes, size_t n_routes)
         while (j < m->n && strcmp(m->routes[j].name, routes[i]) != 0)
             j++;
         if (j == m->n)
-            m->routes[m->n++].name = dup_str(routes[i]);
+            m->routes[m->n++].name = xstrdup(routes[i]);
     }
-    m->routes[m->n++].name = dup_str(METRICS_ROUTE_UNMATCHED);
+    m->routes[m->n++].name = xstrdup(METRICS_ROUTE_UNMATCHED);
     return m;
 }
 

@@ -5,12 +5,13 @@
 #include <pthread.h>
 
 #include "server/lifecycle.h"
+#include "util/mono.h"
 
 #define FAR_MS 60000
 
 static long long far_deadline(void)
 {
-    return lifecycle_now_ms() + FAR_MS;
+    return mono_ms() + FAR_MS;
 }
 
 START_TEST(test_lifecycle_states)
@@ -64,9 +65,9 @@ START_TEST(test_lifecycle_deadline_with_request_running)
     struct lifecycle *lc = lifecycle_new();
     lifecycle_request_begin(lc);
     lifecycle_begin_drain(lc);
-    ck_assert_int_eq(lifecycle_wait_idle(lc, 0, lifecycle_now_ms() - 1), -1);
+    ck_assert_int_eq(lifecycle_wait_idle(lc, 0, mono_ms() - 1), -1);
     lifecycle_request_end(lc);
-    ck_assert_int_eq(lifecycle_wait_idle(lc, 0, lifecycle_now_ms() - 1), 0);
+    ck_assert_int_eq(lifecycle_wait_idle(lc, 0, mono_ms() - 1), 0);
     lifecycle_free(lc);
 }
 END_TEST
@@ -134,7 +135,7 @@ START_TEST(test_lifecycle_stop_deadline_with_suspended)
     struct lifecycle *lc = lifecycle_new();
     ck_assert_int_eq(lifecycle_suspend_begin(lc), 0);
     lifecycle_begin_drain(lc);
-    ck_assert_int_eq(lifecycle_stop(lc, lifecycle_now_ms() - 1), -1);
+    ck_assert_int_eq(lifecycle_stop(lc, mono_ms() - 1), -1);
     lifecycle_suspend_end(lc);
     lifecycle_free(lc);
 }
