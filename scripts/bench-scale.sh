@@ -90,7 +90,7 @@ cases = [
     {"label": "files list, 1,000 files (page of 500)", "path": L + "/files1000/files", "token": tb, "cold": True},
     {"label": "files list, 10,000 files (page of 500)", "path": L + "/files10000/files", "token": tb, "cold": True},
     {"label": "files list, 10,000 files, offset 9,500", "path": L + "/files10000/files?offset=9500", "token": tb, "cold": True},
-    {"label": "files list, 5,000 small + the big file, last page", "path": L + "/mixed/files?offset=4900", "token": tb, "cold": True},
+    {"label": "files list, 5,000 small + the big file, last 500", "path": L + "/mixed/files?offset=4501", "token": tb, "cold": True},
     {"label": f"rows, big file ({rows:,} rows), offset 0", "path": L + "/big/files/big.csv/rows", "token": tb, "cold": True},
     {"label": "rows, big file, middle", "path": L + f"/big/files/big.csv/rows?offset={rows // 2}", "token": tb},
     {"label": "rows, big file, last page", "path": L + f"/big/files/big.csv/rows?offset={rows - 50}", "token": tb},
