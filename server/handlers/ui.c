@@ -12,11 +12,13 @@
 #include "util/xalloc.h"
 
 /* One embedded file: a start and an end symbol around its bytes. */
-#define UI_EMBED(sym, path)                                                                       \
-    ".global " #sym "_start\n" #sym "_start:\n"                                                   \
-    ".incbin \"" path "\"\n"                                                                      \
+#define UI_EMBED(sym, path)                                                                        \
+    ".global " #sym "_start\n" #sym "_start:\n"                                                    \
+    ".incbin \"" path "\"\n"                                                                       \
     ".global " #sym "_end\n" #sym "_end:\n"
 
+/* One file per line reads better than the formatter's packing. */
+// clang-format off
 __asm__(".section .rodata\n"
         UI_EMBED(ui_index_html, "web/index.html")
         UI_EMBED(ui_app_js, "web/app.js")
@@ -28,6 +30,7 @@ __asm__(".section .rodata\n"
         UI_EMBED(ui_style_css, "web/style.css")
         UI_EMBED(ui_favicon_svg, "web/favicon.svg")
         ".previous\n");
+// clang-format on
 
 #define UI_EXTERN(sym) extern const unsigned char sym##_start[], sym##_end[]
 UI_EXTERN(ui_index_html);
@@ -89,8 +92,8 @@ static void on_files_init(void)
         size_t len = (size_t)(entries[i].end - entries[i].start);
         snprintf(etags[i], sizeof etags[i], "\"%016llx\"",
                  (unsigned long long)hash_bytes(entries[i].start, len));
-        files[i] = (struct ui_file){entries[i].name, entries[i].content_type, entries[i].start,
-                                    len, etags[i]};
+        files[i] = (struct ui_file){entries[i].name, entries[i].content_type, entries[i].start, len,
+                                    etags[i]};
     }
 }
 
