@@ -70,26 +70,31 @@ int connector_json_name_valid(const char *name)
 
 /* ------------------------------------------------------------------ config */
 
-/* Adds config.path's error when path is not a directory inside root; returns 0 when it is. */
-static int path_check(const char *path, const char *root, struct http_res *res)
+/* Adds config.path's error when path is not a directory inside root; returns 0 when it is,
+ * with folder (when non-NULL) set to it relative to the root. Every refusal gets the same
+ * text: what the caller may learn is only "usable or not". */
+static int path_check(const char *path, const char *root, struct connector_folder *folder,
+                      struct http_res *res)
 {
-    char msg[160];
+    char real[PATH_MAX];
     int fd = -1;
-    enum sources_status st = sources_open_folder(root, path, &fd, NULL, 0);
+    enum sources_status st = sources_open_folder(root, path, &fd, real, sizeof real);
+    const char *rel = st == SOURCES_OK ? sources_relative(root, real) : NULL;
     if (fd >= 0)
         close(fd);
-    if (st == SOURCES_OK)
-        return 0;
-    if (st == SOURCES_OUTSIDE)
-        snprintf(msg, sizeof msg, "must resolve inside the sources root (AAM_SOURCES_ROOT)");
-    else
-        snprintf(msg, sizeof msg, "must be an existing directory inside the sources root: it %s",
-                 sources_status_text(st));
-    http_res_field_error(res, "config.path", msg);
-    return -1;
+    if (rel == NULL || strlen(rel) >= sizeof folder->rel) {
+        http_res_field_error(res, "config.path", CONNECTOR_PATH_REFUSED);
+        return -1;
+    }
+    if (folder != NULL) {
+        folder->set = 1;
+        memcpy(folder->rel, rel, strlen(rel) + 1);
+    }
+    return 0;
 }
 
-static int check_filesource(const json_t *config, const char *root, struct http_res *res)
+static int check_filesource(const json_t *config, const char *root, struct connector_folder *folder,
+                            struct http_res *res)
 {
     int ok = 1;
     const json_t *path = json_object_get(config, "path");
@@ -100,7 +105,7 @@ static int check_filesource(const json_t *config, const char *root, struct http_
     } else if (json_string_length(path) >= PATH_MAX) {
         http_res_field_error(res, "config.path", "is too long");
         ok = 0;
-    } else if (path_check(json_string_value(path), root, res) != 0) {
+    } else if (path_check(json_string_value(path), root, folder, res) != 0) {
         ok = 0;
     }
     if (pattern != NULL && !sources_pattern_valid(json_string_value(pattern))) {
@@ -108,18 +113,24 @@ static int check_filesource(const json_t *config, const char *root, struct http_
                              "must be a file-name glob such as \"*.csv\" (1-255 bytes, no '/')");
         ok = 0;
     }
+    if (!ok && folder != NULL)
+        folder->set = 0;
     return ok ? 0 : -1;
 }
 
 int connector_json_check_config(const char *type, const json_t *config, const char *sources_root,
-                                struct http_res *res)
+                                struct connector_folder *folder, struct http_res *res)
 {
+    if (folder != NULL) {
+        folder->set = 0;
+        folder->rel[0] = '\0';
+    }
     if (!json_is_object(config)) {
         http_res_field_error(res, "config", "required: a JSON object");
         return -1;
     }
     if (type != NULL && strcmp(type, CONNECTOR_TYPE_FILESOURCE) == 0)
-        return check_filesource(config, sources_root, res);
+        return check_filesource(config, sources_root, folder, res);
     return 0;
 }
 
@@ -192,7 +203,8 @@ int connector_json_parse_create(const json_t *body, const char *sources_root,
         out->status = CONNECTOR_DEFAULT_STATUS;
     out->config = json_object_get(body, "config");
     int type_ok = out->type != NULL && connector_json_type_valid(out->type);
-    if (connector_json_check_config(type_ok ? out->type : NULL, out->config, sources_root, res) != 0)
+    if (connector_json_check_config(type_ok ? out->type : NULL, out->config, sources_root,
+                                    &out->folder, res) != 0)
         out->config = NULL;
     return res->err == before ? 0 : -1;
 }
