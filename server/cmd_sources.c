@@ -81,14 +81,8 @@ static int resolve_path(const char *root, struct sources_args *a)
 
 static struct db_pool *open_db(const struct cfg *cfg)
 {
-    struct db_config dbc = {
-        .url = cfg->database_url,
-        .pool_size = 1,
-        .acquire_timeout_ms = cfg->db_acquire_timeout_ms,
-        .statement_timeout_ms = cfg->db_statement_timeout_ms,
-        .connect_timeout_s = cfg->db_connect_timeout_s,
-        .max_lifetime_s = cfg->db_max_lifetime_s,
-    };
+    struct db_config dbc;
+    cfg_db_config(cfg, CFG_DB_SEED, &dbc); /* one connection, like seed */
     return db_pool_new(&dbc);
 }
 

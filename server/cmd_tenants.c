@@ -47,14 +47,8 @@ static struct db_pool *open_db(struct cfg *cfg, const char *what, int *rc)
         *rc = 2;
         return NULL;
     }
-    struct db_config dbc = {
-        .url = cfg->database_url,
-        .pool_size = 1,
-        .acquire_timeout_ms = cfg->db_acquire_timeout_ms,
-        .statement_timeout_ms = cfg->db_statement_timeout_ms,
-        .connect_timeout_s = cfg->db_connect_timeout_s,
-        .max_lifetime_s = cfg->db_max_lifetime_s,
-    };
+    struct db_config dbc;
+    cfg_db_config(cfg, CFG_DB_SEED, &dbc); /* one connection, like seed */
     struct db_pool *db = db_pool_new(&dbc);
     if (db == NULL) {
         fprintf(stderr, "aam tenants %s: DATABASE_URL is not a usable connection string\n", what);

@@ -15,76 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/utf8.h"
+#include "util/xalloc.h"
+
 #define CHUNK_SIZE (64 * 1024)
 /* libcsv grows a field's buffer by this much at a time (its default, 128, means many
  * reallocations for long text fields). */
 #define FIELD_BLOCK 4096
-
-/* ------------------------------------------------------------------ UTF-8 */
-
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, at
- * most U+10FFFF), or 0 when the bytes there are not one. NUL counts as not well-formed. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c >= 0x01 && c <= 0x7F)
-        return 1;
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF; /* bounds on the second byte */
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        if (c == 0xED)
-            hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90; /* overlong */
-        if (c == 0xF4)
-            hi = 0x8F; /* above U+10FFFF */
-    } else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++) {
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    }
-    return len;
-}
-
-char *csvfile_utf8_dup(const char *s, size_t len)
-{
-    static const char replacement[] = "\xEF\xBF\xBD";
-    const unsigned char *u = (const unsigned char *)s;
-    size_t bad = 0;
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq_len(u + i, len - i);
-        bad += (n == 0);
-        i += n ? n : 1;
-    }
-    char *out = malloc(len + 2 * bad + 1); /* each bad byte grows from 1 to 3 bytes */
-    if (out == NULL)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq_len(u + i, len - i);
-        if (n == 0) {
-            memcpy(out + o, replacement, 3);
-            o += 3;
-            i++;
-        } else {
-            memcpy(out + o, s + i, n);
-            o += n;
-            i += n;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
 
 /* ------------------------------------------------------------------ the row-count cache */
 
@@ -129,12 +66,10 @@ static int cache_lookup(const char *key, const struct stat *st, long long *rows)
 }
 
 /* Remembers a count, replacing the entry for the same key (an older version of the file) or
- * else the least recently used slot. Out of memory just means not cached. */
+ * else the least recently used slot. */
 static void cache_store(const char *key, const struct stat *st, long long rows)
 {
-    char *copy = strdup(key);
-    if (copy == NULL)
-        return;
+    char *copy = xstrdup(key);
     pthread_mutex_lock(&cache_lock);
     size_t victim = 0;
     for (size_t i = 0; i < CSVFILE_CACHE_SLOTS; i++) {
@@ -209,12 +144,7 @@ static void header_add(struct scan *s, const char *text, size_t len)
     }
     if (p->n_columns == s->header_cap) {
         size_t cap = s->header_cap ? s->header_cap * 2 : 16;
-        char **grown = realloc(p->columns, cap * sizeof *grown);
-        if (grown == NULL) {
-            scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-            return;
-        }
-        p->columns = grown;
+        p->columns = xrealloc(p->columns, cap * sizeof *p->columns);
         s->header_cap = cap;
     }
     /* A byte order mark is an encoding signature, not part of the first column's name. */
@@ -222,11 +152,7 @@ static void header_add(struct scan *s, const char *text, size_t len)
         text += 3;
         len -= 3;
     }
-    char *name = csvfile_utf8_dup(text, len);
-    if (name == NULL) {
-        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-        return;
-    }
+    char *name = utf8_dup_repair(text, len);
     p->columns[p->n_columns++] = name;
 }
 
@@ -248,11 +174,7 @@ static void header_finish(struct scan *s)
         if (name[0] != '\0' && !name_taken(p->columns, i, name))
             continue;
         size_t size = strlen(name) + 32;
-        char *fresh = malloc(size);
-        if (fresh == NULL) {
-            scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-            return;
-        }
+        char *fresh = xmalloc(size);
         if (name[0] == '\0')
             snprintf(fresh, size, "column_%zu", i + 1);
         else
@@ -279,12 +201,7 @@ static void row_start(struct scan *s)
         size_t cap = s->cells_cap ? s->cells_cap * 2 : p->n_columns * 8;
         if (cap < need)
             cap = need;
-        char **grown = realloc(p->cells, cap * sizeof *grown);
-        if (grown == NULL) {
-            scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-            return;
-        }
-        p->cells = grown;
+        p->cells = xrealloc(p->cells, cap * sizeof *p->cells);
         s->cells_cap = cap;
     }
     memset(p->cells + p->n_rows * p->n_columns, 0, p->n_columns * sizeof *p->cells);
@@ -302,11 +219,7 @@ static void cell_store(struct scan *s, const char *text, size_t len)
         scan_fail(s, CSVFILE_FAIL_CONTENT, "the page is larger than 64 MiB; ask for fewer rows");
         return;
     }
-    char *copy = csvfile_utf8_dup(text, len);
-    if (copy == NULL) {
-        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-        return;
-    }
+    char *copy = utf8_dup_repair(text, len);
     p->cells[(p->n_rows - 1) * p->n_columns + s->field] = copy;
 }
 
@@ -362,7 +275,7 @@ static void *on_realloc(void *ptr, size_t size)
 {
     if (size > CSVFILE_MAX_FIELD)
         return NULL; /* libcsv then retries smaller steps up to the limit, then fails */
-    return realloc(ptr, size);
+    return xrealloc(ptr, size);
 }
 
 static void page_clear(struct csvfile_page *page)
@@ -404,11 +317,7 @@ static void parser_fail(struct scan *s, struct csv_parser *parser)
  * needs. Returns 0, or -1 with the failure recorded in the page. */
 static int scan_stream(int fd, struct scan *s, struct csv_parser *parser)
 {
-    char *buf = malloc(CHUNK_SIZE);
-    if (buf == NULL) {
-        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-        return -1;
-    }
+    char *buf = xmalloc(CHUNK_SIZE);
     while (!s->stop) {
         ssize_t n = read(fd, buf, CHUNK_SIZE);
         if (n < 0 && errno == EINTR)

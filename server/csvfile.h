@@ -70,9 +70,4 @@ unsigned long csvfile_cache_hits(void);
 /* Forgets every cached count (for tests). */
 void csvfile_cache_clear(void);
 
-/* A malloc'd, NUL-terminated copy of s[0..len) in which every byte that is not part of a
- * well-formed UTF-8 sequence (overlongs, surrogates and NUL included) is replaced by U+FFFD.
- * Returns NULL only when out of memory. */
-char *csvfile_utf8_dup(const char *s, size_t len) __attribute__((warn_unused_result));
-
 #endif

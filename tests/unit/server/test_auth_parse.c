@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "server/handlers/auth_parse.h"
-#include "server/http.h"
+#include "server/http_model.h"
 #include "server/password.h"
 
 #define FORM "application/x-www-form-urlencoded"

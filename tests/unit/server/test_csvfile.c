@@ -275,32 +275,12 @@ START_TEST(test_csvfile_bad_descriptor_is_io_failure)
 }
 END_TEST
 
-START_TEST(test_csvfile_utf8_dup)
-{
-    struct { const char *in; size_t len; const char *want; } t[] = {
-        {"plain", 5, "plain"},
-        {"\xF0\x9F\x98\x80", 4, "\xF0\x9F\x98\x80"},             /* U+1F600 kept */
-        {"\xC0\xAF", 2, "\xEF\xBF\xBD\xEF\xBF\xBD"},             /* overlong '/' */
-        {"\xED\xA0\x80", 3, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"}, /* surrogate */
-        {"\xF4\x90\x80\x80", 4, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},
-        {"a\0b", 3, "a\xEF\xBF\xBD" "b"},                        /* NUL */
-        {"\xE2\x82", 2, "\xEF\xBF\xBD\xEF\xBF\xBD"},             /* truncated */
-    };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        char *s = csvfile_utf8_dup(t[i].in, t[i].len);
-        ck_assert_msg(strcmp(s, t[i].want) == 0, "case %zu", i);
-        free(s);
-    }
-}
-END_TEST
-
 static Suite *csvfile_suite(void)
 {
     Suite *s = suite_create("csvfile");
     TCase *tc = tcase_create("parsing");
     tcase_add_loop_test(tc, test_csvfile_cases, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_csvfile_field_across_chunks);
-    tcase_add_test(tc, test_csvfile_utf8_dup);
     suite_add_tcase(s, tc);
     tc = tcase_create("paging");
     tcase_add_test(tc, test_csvfile_paging);
