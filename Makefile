@@ -103,6 +103,11 @@ fuzz: deps
 	  mkdir -p build-fuzz/corpus-$$n; \
 	  build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n $$c; done
 
+# How request cost grows with the data (connectors, files, a 1 GB CSV): a measurement, not a test.
+bench-scale: all
+	@scripts/bench-scale.sh $(BUILD)
+.PHONY: bench-scale
+
 format:
 	clang-format -i $(APP_SRC) $(wildcard util/*.h server/*.h server/handlers/*.h db/*.h)
 

@@ -43,9 +43,9 @@ ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
 ALTER TABLE connections FORCE ROW LEVEL SECURITY;
 
 -- Operator commands (`aam tenants list`, `aam sources list`) read every tenant's rows: they set
--- aam.operator_read = 'on' in their own transaction. The server never sets it.
-CREATE POLICY tenants_operator_read ON tenants FOR SELECT
-    USING ((SELECT current_setting('aam.operator_read', true)) = 'on');
+-- aam.operator = 'on' in their own transaction. The server never sets it.
+CREATE POLICY tenants_operator ON tenants FOR SELECT
+    USING ((SELECT current_setting('aam.operator', true)) = 'on');
 
 -- A folder is named relative to the root: '' (the root itself) or components joined by '/',
 -- none empty, '.' or '..' (what realpath() below the root yields).
@@ -63,8 +63,8 @@ ALTER TABLE source_grants FORCE ROW LEVEL SECURITY;
 CREATE POLICY source_grants_isolation ON source_grants
     USING (namespace = (SELECT nullif(current_setting('aam.namespace', true), '')))
     WITH CHECK (namespace = (SELECT nullif(current_setting('aam.namespace', true), '')));
-CREATE POLICY source_grants_operator_read ON source_grants FOR SELECT
-    USING ((SELECT current_setting('aam.operator_read', true)) = 'on');
+CREATE POLICY source_grants_operator ON source_grants FOR SELECT
+    USING ((SELECT current_setting('aam.operator', true)) = 'on');
 -- The ownership lookup must see other tenants' grants on the folders between the root and
 -- the folder it judges (a nearer grant to someone else takes the folder away), and nothing
 -- else: aam_folder_owned sets aam.source_folder to '/' || folder for its one query, which

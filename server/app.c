@@ -7,6 +7,7 @@
 #include "server/handlers/docs.h"
 #include "server/handlers/files.h"
 #include "server/handlers/health.h"
+#include "server/handlers/token.h"
 
 static const struct router_route routes[] = {
     {"GET", "/health", health_get, ROUTER_LANE_INLINE, 1},
@@ -14,6 +15,10 @@ static const struct router_route routes[] = {
     {"GET", "/openapi.json", docs_openapi, ROUTER_LANE_INLINE, 1},
     {"POST", "/api/v1/auth/register", auth_register, ROUTER_LANE_HASH, 1},
     {"POST", "/api/v1/auth/login", auth_login, ROUTER_LANE_HASH, 1},
+    /* Public like login, and on the hashing lane with it: anonymous traffic stays off the
+     * database lane (its own hashes are SHA-256 of 256-bit secrets, cheap). */
+    {"POST", "/api/v1/auth/token", token_grant, ROUTER_LANE_HASH, 1},
+    {"POST", "/api/v1/auth/logout", token_logout, ROUTER_LANE_DB, 0},
     {"GET", "/api/v1/auth/me", auth_me, ROUTER_LANE_DB, 0},
     {"GET", "/api/v1/aam/connectors", connectors_list, ROUTER_LANE_DB, 0},
     {"POST", "/api/v1/aam/connectors", connectors_create, ROUTER_LANE_DB, 0},

@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "server/commands.h"
 #include "server/config.h"
+#include "server/csvcache.h"
 #include "server/app.h"
 #include "server/http.h"
 #include "server/log.h"
@@ -48,6 +49,7 @@ int cmd_serve(int argc, char **argv)
         return 2;
     }
     block_stop_signals(&stop);
+    csvcache_set_budget((size_t)cfg.csv_cache_mb * 1024 * 1024);
     struct db_config dbc;
     cfg_db_config(&cfg, CFG_DB_SERVE, &dbc);
     struct db_pool *db = db_pool_new(&dbc);

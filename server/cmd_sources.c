@@ -133,13 +133,13 @@ static int change(struct db_pool *db, const struct sources_args *a)
 }
 
 /* One line per grant, by folder then namespace: "namespace<TAB>folder" (folder relative to the
- * root, "." for the root). Reading every namespace's grants needs aam.operator_read (operator
+ * root, "." for the root). Reading every namespace's grants needs aam.operator (operator
  * policies, migration 0003), set only here and in `aam tenants list`. With --namespace, an
  * unknown namespace exits 1. The per-namespace folders (AAM_SOURCES_ROOT/<ns>/) are not rows
  * and are not listed. */
 static int list(struct db_pool *db, const struct sources_args *a)
 {
-    static const char set_sql[] = "SELECT set_config('aam.operator_read', 'on', true)";
+    static const char set_sql[] = "SELECT set_config('aam.operator', 'on', true)";
     static const char sql[] =
         "SELECT namespace, folder FROM source_grants WHERE $1::text IS NULL OR namespace = $1 "
         "ORDER BY folder, namespace";

@@ -130,11 +130,11 @@ cleanup:
 }
 
 /* One line per tenant, by namespace: "namespace<TAB>name". Every namespace is read, so this
- * transaction sets aam.operator_read (the operator policies of migration 0003); the server
+ * transaction sets aam.operator (the operator policies of migration 0003); the server
  * never does. */
 static int tenants_list(int argc, char **argv)
 {
-    static const char set_sql[] = "SELECT set_config('aam.operator_read', 'on', true)";
+    static const char set_sql[] = "SELECT set_config('aam.operator', 'on', true)";
     static const char sql[] = "SELECT namespace, name FROM tenants ORDER BY namespace";
     struct cfg cfg;
     struct db_error err = {0};

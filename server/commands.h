@@ -9,5 +9,6 @@ int cmd_seed(int argc, char **argv);    /* server/cmd_seed.c */
 int cmd_token(int argc, char **argv);   /* server/cmd_token.c */
 int cmd_tenants(int argc, char **argv); /* server/cmd_tenants.c */
 int cmd_sources(int argc, char **argv); /* server/cmd_sources.c */
+int cmd_clients(int argc, char **argv); /* server/cmd_clients.c */
 
 #endif

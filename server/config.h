@@ -56,6 +56,8 @@ enum cfg_need {
     X(SECRET, jwt_secret, "JWT_SECRET", NULL, 32, 0, CFG_NEED_JWT, hook_jwt_secret,               \
       "HS256 key, at least 32 bytes")                                                             \
     X(INT, jwt_ttl_s, "JWT_TTL_SECONDS", "3600", 60, 2592000, 0, NULL, "token lifetime")          \
+    X(INT, refresh_ttl_s, "AAM_REFRESH_TTL_SECONDS", "2592000", 60, 31536000, 0, NULL,            \
+      "refresh token lifetime (30 days); each refresh issues a new one with a fresh lifetime")    \
     X(INT, port, "PORT", "8080", 1, 65535, 0, NULL, "listening port")                             \
     X(CUSTOM, sources_root, "AAM_SOURCES_ROOT", "./mock_sources", 0, 0, 0, hook_sources_root,     \
       "the only directory FilesSource connectors may read")                                       \
@@ -70,6 +72,8 @@ enum cfg_need {
       "workers for register/login (password hashing), apart from the rest")                       \
     X(INT, shutdown_grace_s, "AAM_SHUTDOWN_GRACE_S", "10", 0, 300, 0, NULL,                       \
       "how long in-flight requests may finish after SIGTERM")                                     \
+    X(INT, csv_cache_mb, "AAM_CSV_CACHE_MB", "16", 1, 65536, 0, NULL,                             \
+      "memory for remembered CSV row counts and row indexes, in MiB (least recently used go)")    \
     X(INT, login_max_failures, "AAM_LOGIN_MAX_FAILURES", "5", 1, 1000, 0, NULL,                   \
       "failed logins for one email per window before 429")                                       \
     X(INT, login_max_failures_per_address, "AAM_LOGIN_MAX_FAILURES_PER_ADDRESS", "100", 1,        \

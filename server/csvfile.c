@@ -1,8 +1,8 @@
 /* csvfile: streams a CSV file through libcsv in 64 KiB chunks, keeping the header and one
- * page of rows, and counting rows when asked. Counts are cached by file identity behind one
- * mutex: a lookup is a scan of CSVFILE_CACHE_SLOTS entries, far cheaper than the read it
- * saves, and the lock is never held while reading a file. */
+ * page of rows, and counting rows when asked. The counting pass leaves a sparse row index
+ * behind (csvcache.c), so a deep page starts reading near its first row. */
 #include "server/csvfile.h"
+#include "server/csvcache.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -22,90 +22,20 @@
 /* libcsv grows a field's buffer by this much at a time (its default, 128, means many
  * reallocations for long text fields). */
 #define FIELD_BLOCK 4096
+/* Spacing of the sparse row index: a page read from a mark parses at most this much before
+ * its first row, and the index costs 16 bytes per MARK_EVERY bytes of file (0.5 KB per MB). */
+#define MARK_EVERY (32 * 1024)
 
-/* ------------------------------------------------------------------ the row-count cache */
-
-struct cache_entry {
-    char *key; /* NULL = free slot */
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime, ctime;
-    long long rows;
-    unsigned long last_used;
-};
-
-static struct cache_entry cache[CSVFILE_CACHE_SLOTS];
-static unsigned long cache_clock, cache_hit_count;
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int entry_matches(const struct cache_entry *e, const char *key, const struct stat *st)
-{
-    return e->key != NULL && e->dev == st->st_dev && e->ino == st->st_ino &&
-           e->size == st->st_size && e->mtime.tv_sec == st->st_mtim.tv_sec &&
-           e->mtime.tv_nsec == st->st_mtim.tv_nsec && e->ctime.tv_sec == st->st_ctim.tv_sec &&
-           e->ctime.tv_nsec == st->st_ctim.tv_nsec && strcmp(e->key, key) == 0;
-}
-
-/* Returns 1 and sets *rows when key's count for this exact file version is cached. */
-static int cache_lookup(const char *key, const struct stat *st, long long *rows)
-{
-    int found = 0;
-    pthread_mutex_lock(&cache_lock);
-    for (size_t i = 0; i < CSVFILE_CACHE_SLOTS; i++) {
-        if (entry_matches(&cache[i], key, st)) {
-            cache[i].last_used = ++cache_clock;
-            *rows = cache[i].rows;
-            cache_hit_count++;
-            found = 1;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&cache_lock);
-    return found;
-}
-
-/* Remembers a count, replacing the entry for the same key (an older version of the file) or
- * else the least recently used slot. */
-static void cache_store(const char *key, const struct stat *st, long long rows)
-{
-    char *copy = xstrdup(key);
-    pthread_mutex_lock(&cache_lock);
-    size_t victim = 0;
-    for (size_t i = 0; i < CSVFILE_CACHE_SLOTS; i++) {
-        if (cache[i].key != NULL && strcmp(cache[i].key, key) == 0) {
-            victim = i;
-            break;
-        }
-        if (cache[i].key == NULL || cache[i].last_used < cache[victim].last_used)
-            victim = i;
-        if (cache[victim].key == NULL)
-            break;
-    }
-    struct cache_entry *e = &cache[victim];
-    free(e->key);
-    *e = (struct cache_entry){.key = copy, .dev = st->st_dev, .ino = st->st_ino,
-                              .size = st->st_size, .mtime = st->st_mtim, .ctime = st->st_ctim,
-                              .rows = rows, .last_used = ++cache_clock};
-    pthread_mutex_unlock(&cache_lock);
-}
+/* ------------------------------------------------------------------ the count cache */
 
 unsigned long csvfile_cache_hits(void)
 {
-    pthread_mutex_lock(&cache_lock);
-    unsigned long n = cache_hit_count;
-    pthread_mutex_unlock(&cache_lock);
-    return n;
+    return csvcache_hits();
 }
 
 void csvfile_cache_clear(void)
 {
-    pthread_mutex_lock(&cache_lock);
-    for (size_t i = 0; i < CSVFILE_CACHE_SLOTS; i++) {
-        free(cache[i].key);
-        cache[i] = (struct cache_entry){0};
-    }
-    pthread_mutex_unlock(&cache_lock);
+    csvcache_clear();
 }
 
 /* ------------------------------------------------------------------ parsing */
@@ -124,6 +54,11 @@ struct scan {
     size_t cells_cap;
     size_t kept_bytes;
     int stop;               /* the page is complete and no count is needed */
+    /* The sparse row index, built while counting: a mark at the first record boundary after
+     * every MARK_EVERY bytes. */
+    struct csvcache_mark *marks;
+    size_t n_marks, marks_cap;
+    long long next_mark_at; /* file offset from which the next boundary becomes a mark */
 };
 
 static void scan_fail(struct scan *s, enum csvfile_fail why, const char *msg)
@@ -313,9 +248,58 @@ static void parser_fail(struct scan *s, struct csv_parser *parser)
         scan_fail(s, CSVFILE_FAIL_CONTENT, csv_strerror(csv_error(parser)));
 }
 
-/* Feeds the file to the parser chunk by chunk until the end or until the scan has all it
- * needs. Returns 0, or -1 with the failure recorded in the page. */
-static int scan_stream(int fd, struct scan *s, struct csv_parser *parser)
+/* libcsv's state between records (ROW_NOT_BEGUN in libcsv.c): no field or quote is open. */
+#define LIBCSV_ROW_NOT_BEGUN 0
+
+static void mark_add(struct scan *s, long long file_offset)
+{
+    if (s->n_marks == s->marks_cap) {
+        size_t cap = s->marks_cap ? s->marks_cap * 2 : 64;
+        s->marks = xrealloc(s->marks, cap * sizeof *s->marks);
+        s->marks_cap = cap;
+    }
+    s->marks[s->n_marks++] = (struct csvcache_mark){.offset = file_offset, .row = s->row};
+    s->next_mark_at = file_offset + MARK_EVERY;
+}
+
+static int parse_piece(struct scan *s, struct csv_parser *parser, const char *buf, size_t n)
+{
+    if (csv_parse(parser, buf, n, on_field, on_record, s) != n && !s->stop) {
+        parser_fail(s, parser);
+        return -1;
+    }
+    return 0;
+}
+
+/* Parses one chunk that starts at file offset chunk_at. While counting, the chunk is cut after
+ * the first line feed past next_mark_at, and when libcsv stands between records there, that
+ * spot becomes a mark (a line feed inside a quoted field is not a boundary: look further).
+ * Only the few pieces near a mark are parsed separately, so counting costs the same. */
+static int parse_chunk(struct scan *s, struct csv_parser *parser, const char *buf, size_t n,
+                       long long chunk_at)
+{
+    size_t pos = 0;
+    while (s->counting && s->header_done && !s->stop && s->next_mark_at < chunk_at + (long long)n) {
+        size_t from = s->next_mark_at > chunk_at + (long long)pos
+                          ? (size_t)(s->next_mark_at - chunk_at) : pos;
+        const char *lf = memchr(buf + from, '\n', n - from);
+        if (lf == NULL)
+            break;
+        size_t cut = (size_t)(lf - buf) + 1;
+        if (parse_piece(s, parser, buf + pos, cut - pos) != 0)
+            return -1;
+        pos = cut;
+        if (parser->pstate == LIBCSV_ROW_NOT_BEGUN)
+            mark_add(s, chunk_at + (long long)cut);
+        else
+            s->next_mark_at = chunk_at + (long long)cut; /* inside quotes: the next line feed */
+    }
+    return pos < n ? parse_piece(s, parser, buf + pos, n - pos) : 0;
+}
+
+/* Feeds the file, from file offset `at`, to the parser chunk by chunk until the end or until
+ * the scan has all it needs. Returns 0, or -1 with the failure recorded in the page. */
+static int scan_stream(int fd, struct scan *s, struct csv_parser *parser, long long at)
 {
     char *buf = xmalloc(CHUNK_SIZE);
     while (!s->stop) {
@@ -331,19 +315,73 @@ static int scan_stream(int fd, struct scan *s, struct csv_parser *parser)
                 parser_fail(s, parser);
             break;
         }
-        if (csv_parse(parser, buf, (size_t)n, on_field, on_record, s) != (size_t)n && !s->stop)
-            parser_fail(s, parser);
+        if (parse_chunk(s, parser, buf, (size_t)n, at) != 0)
+            break;
+        at += n;
     }
     free(buf);
     return s->out->fail == CSVFILE_FAIL_NONE ? 0 : -1;
+}
+
+static int parser_open(struct csv_parser *parser)
+{
+    if (csv_init(parser, 0) != 0)
+        return -1;
+    csv_set_space_func(parser, on_is_space);
+    csv_set_realloc_func(parser, on_realloc);
+    csv_set_blk_size(parser, FIELD_BLOCK);
+    return 0;
+}
+
+/* Reads the header from the start, then continues at a mark of the sparse index: a fresh
+ * parser from the mark's byte offset, counting data rows from the mark's row. */
+static int scan_from_mark(int fd, struct scan *s, const struct csvcache_mark *mark)
+{
+    struct csv_parser parser;
+    long long offset = s->offset, end = s->end;
+    s->offset = s->end = 0; /* header only */
+    if (parser_open(&parser) != 0) {
+        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
+        return -1;
+    }
+    int rc = scan_stream(fd, s, &parser, 0);
+    csv_free(&parser);
+    if (rc != 0)
+        return -1;
+    if (!s->header_done || lseek(fd, (off_t)mark->offset, SEEK_SET) < 0) {
+        scan_fail(s, CSVFILE_FAIL_IO, "the file could not be read");
+        return -1;
+    }
+    *s = (struct scan){.out = s->out, .offset = offset, .end = end, .header_done = 1,
+                       .header_cap = s->header_cap, .row = mark->row};
+    if (parser_open(&parser) != 0) {
+        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
+        return -1;
+    }
+    rc = scan_stream(fd, s, &parser, mark->offset);
+    csv_free(&parser);
+    return rc;
+}
+
+static int scan_from_start(int fd, struct scan *s)
+{
+    struct csv_parser parser;
+    if (parser_open(&parser) != 0) {
+        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
+        return -1;
+    }
+    s->next_mark_at = MARK_EVERY;
+    int rc = scan_stream(fd, s, &parser, 0);
+    csv_free(&parser);
+    return rc;
 }
 
 int csvfile_read(int fd, const char *cache_key, long long offset, long limit, int want_total,
                  struct csvfile_page *out)
 {
     struct stat st;
-    struct csv_parser parser;
     long long cached = -1;
+    struct csvcache_mark mark = {0, -1};
     memset(out, 0, sizeof *out);
     out->total = -1;
     if (offset < 0)
@@ -355,30 +393,26 @@ int csvfile_read(int fd, const char *cache_key, long long offset, long limit, in
         snprintf(out->error, sizeof out->error, "the file could not be examined");
         return -1;
     }
-    int have_count = want_total && cache_key != NULL && cache_lookup(cache_key, &st, &cached);
+    /* The index helps every read of a counted file, with or without want_total. */
+    int have_count = cache_key != NULL && csvcache_lookup(cache_key, &st, offset, &cached, &mark);
     long long end = offset > LLONG_MAX - limit ? LLONG_MAX : offset + limit;
     struct scan s = {.out = out, .offset = offset, .end = end,
                      .counting = want_total && !have_count};
-    if (csv_init(&parser, 0) != 0) {
-        out->fail = CSVFILE_FAIL_NOMEM;
-        snprintf(out->error, sizeof out->error, "out of memory");
-        return -1;
-    }
-    csv_set_space_func(&parser, on_is_space);
-    csv_set_realloc_func(&parser, on_realloc);
-    csv_set_blk_size(&parser, FIELD_BLOCK);
-    int rc = scan_stream(fd, &s, &parser);
-    csv_free(&parser);
+    int rc = mark.row > 0 && limit > 0 ? scan_from_mark(fd, &s, &mark) : scan_from_start(fd, &s);
     if (rc != 0) {
+        free(s.marks);
         page_clear(out);
         return -1;
     }
-    if (have_count)
+    if (have_count && want_total)
         out->total = cached;
     else if (want_total) {
         out->total = s.row;
-        if (cache_key != NULL)
-            cache_store(cache_key, &st, s.row);
+        if (cache_key != NULL) {
+            csvcache_store(cache_key, &st, s.row, s.marks, s.n_marks);
+            s.marks = NULL;
+        }
     }
+    free(s.marks);
     return 0;
 }

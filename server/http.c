@@ -253,7 +253,9 @@ static void add_headers(struct http_ctx *ctx, struct MHD_Response *resp, int sta
                                 res->content_type ? res->content_type : HTTP_JSON);
     if (status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                                res->invalid_token ? "Bearer error=\"invalid_token\"" : "Bearer");
+                                res->www_authenticate ? res->www_authenticate
+                                : res->invalid_token  ? "Bearer error=\"invalid_token\""
+                                                      : "Bearer");
     if (res->retry_after > 0) {
         snprintf(num, sizeof num, "%d", res->retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, num);

@@ -73,6 +73,8 @@ struct http_res {
     char allow[64];           /* Allow header (405, OPTIONS), "" for none */
     int retry_after;          /* seconds, 0 = no Retry-After */
     int invalid_token;        /* 401: say error="invalid_token" in WWW-Authenticate */
+    const char *www_authenticate; /* static; replaces the Bearer challenge on a 401 (the token
+                                   * endpoint's invalid_client asks for Basic, RFC 6749 5.2) */
 };
 
 #define HTTP_RES_INIT { .status = 200, .err = APP_OK }

@@ -274,7 +274,7 @@ out=$("$AAM_BIN" sources revoke --namespace t-a "$R/shared/open"); rc=$?
 check "revoke again: exit 0, nothing to revoke" test "$rc-$out" = "0-not granted (nothing to revoke) t-a: shared/open"
 
 # The operator-only policy setting is never set by the server.
-check "no server code but the commands sets aam.operator_read" \
-  test -z "$(grep -rl 'operator_read' "$REPO_ROOT/server" | grep -v -e cmd_tenants.c -e cmd_sources.c)"
+check "no server code but the operator commands sets aam.operator" \
+  test -z "$(grep -rl "'aam.operator'" "$REPO_ROOT/server" | grep -v -e cmd_tenants.c -e cmd_sources.c -e cmd_clients.c)"
 
 finish
