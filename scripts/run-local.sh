@@ -48,10 +48,10 @@ port_holder() {  # PORT: "what holds it" when something listens there, else noth
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-need_free_port() {  # PORT WHAT VAR
+need_free_port() {  # PORT WHAT EXAMPLE-SETTING
   local who
   who=$(port_holder "$1") || return 0
-  die "port $1 ($2) is busy${who:+, held by $who}; stop that or choose another port: $3=8090 make run"
+  die "port $1 ($2) is busy${who:+, held by $who}; stop that or choose another port: $3 make run"
 }
 
 # shellcheck disable=SC2317  # called through kept_secret
@@ -184,7 +184,7 @@ banner() {
   Ctrl-C stops the server, PgBouncer and PostgreSQL.
 
 demo login: $DEMO_EMAIL / $pw   (kept in .run/demo-password)
-AAM is running: $url   (API description: $url/openapi.json)
+AAM is running: $url   (open it in a browser: the Connections tab; API: $url/openapi.json)
 EOF
 }
 
@@ -209,7 +209,12 @@ main() {
   [ -x "$BIN" ] || die "$BIN is not built; run make"
   pgs_require "make run" || exit 1
   command -v jq >/dev/null || die "jq is not installed; run: $( [ "$(id -u)" = 0 ] || printf 'sudo ')make deps"
-  need_free_port "$PORT" "the API" PORT
+  need_free_port "$PORT" "the API" PORT=8090
+  # The admin listener (/metrics), 127.0.0.1:9090 unless AAM_ADMIN_ADDR says otherwise or off.
+  local admin=${AAM_ADMIN_ADDR:-127.0.0.1:9090}
+  if [ "$admin" != off ] && [[ ${admin##*:} =~ ^[0-9]+$ ]]; then
+    need_free_port "${admin##*:}" "the admin listener" "AAM_ADMIN_ADDR=127.0.0.1:9091 (or off)"
+  fi
   choose_run_dir
   prepare_run_dir
   take_lock

@@ -45,7 +45,7 @@ check "…its PostgreSQL runs as $WHO" grep -qx "postgres-owner=$WHO" <<<"$out"
 
 # --- make run
 PORT_API=$(mr_free_port)
-if mr_start 1 PORT="$PORT_API"; then
+if mr_start 1 PORT="$PORT_API" AAM_ADMIN_ADDR=off; then
   pgb_pid=$(cat "$MR_DIR/.run/pgbouncer/pgbouncer.pid" 2>/dev/null)
   check "make run comes up as $WHO with a normal PATH" true
   check "…its PgBouncer runs as $WHO" test "$(ps -o user= -p "${pgb_pid:-1}")" = "$WHO"

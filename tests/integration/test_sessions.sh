@@ -278,7 +278,8 @@ BOB_RT2=$(jq -r .refresh_token <<<"$BODY"); remember "$BOB_RT2"
 BASE_URL=$S1_URL
 refresh "$BOB_RT"
 check "server 1 then sees that token as spent" is_invalid_grant
-kill -TERM "$S2_PID" 2>/dev/null; wait "$S2_PID" 2>/dev/null; S2_PID=""
+kill -TERM "$S2_PID" 2>/dev/null; wait "$S2_PID"; rc=$?; S2_PID=""
+check "server 2 exits 0 on SIGTERM with no sanitizer report (make sanitize)" sh -c "test $rc = 0 && ! grep -q Sanitizer '$S2_LOG'"
 
 # ------------------------------------------------------------------ stored only hashed, absent from logs
 login bob@example.com bob-password-1; LIVE_RT=$RT
@@ -296,7 +297,8 @@ check "…nor in PostgreSQL's log" sh -c "! cat '$STACK_DIR'/pgdata/log/* '$STAC
 rm -f "$S2_LOG"
 
 # ------------------------------------------------------------------ the shared throttle (last: it locks 127.0.0.1 out)
-server_stop
+server_stop; rc=$?
+check "server 1 exits 0 on SIGTERM with no sanitizer report (make sanitize)" sh -c "test $rc = 0 && ! grep -q Sanitizer '$SERVER_LOG'"
 server_start AAM_LOGIN_MAX_FAILURES_PER_ADDRESS=3 || echo "not ok - throttled server start"
 for i in 1 2 3; do refresh "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA$i"; done
 refresh "$LIVE_RT"
