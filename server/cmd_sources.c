@@ -82,7 +82,7 @@ static int resolve_path(const char *root, struct sources_args *a)
 static struct db_pool *open_db(const struct cfg *cfg)
 {
     struct db_config dbc;
-    cfg_db_config(cfg, CFG_DB_SEED, &dbc); /* one connection, like seed */
+    cfg_db_config(cfg, CFG_DB_COMMAND, &dbc);
     return db_pool_new(&dbc);
 }
 

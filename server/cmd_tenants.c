@@ -48,7 +48,7 @@ static struct db_pool *open_db(struct cfg *cfg, const char *what, int *rc)
         return NULL;
     }
     struct db_config dbc;
-    cfg_db_config(cfg, CFG_DB_SEED, &dbc); /* one connection, like seed */
+    cfg_db_config(cfg, CFG_DB_COMMAND, &dbc);
     struct db_pool *db = db_pool_new(&dbc);
     if (db == NULL) {
         fprintf(stderr, "aam tenants %s: DATABASE_URL is not a usable connection string\n", what);
