@@ -208,7 +208,7 @@ cleanup() {
 main() {
   [ -x "$BIN" ] || die "$BIN is not built; run make"
   pgs_require "make run" || exit 1
-  command -v jq >/dev/null || die "jq is not installed; run: $( [ "$(id -u)" = 0 ] || printf 'sudo ')make deps"
+  command -v jq >/dev/null || die "jq is not installed; run: $( [ "$(id -u)" = 0 ] || printf 'sudo ')scripts/deps.sh"
   need_free_port "$PORT" "the API" PORT=8090
   # The admin listener (/metrics), 127.0.0.1:9090 unless AAM_ADMIN_ADDR says otherwise or off.
   local admin=${AAM_ADMIN_ADDR:-127.0.0.1:9090}

@@ -17,6 +17,7 @@ restore_stack() {
 trap restore_stack EXIT
 
 need_migrated
+need "tenants create" "$AAM_BIN" tenants create --namespace outage --name Outage
 TOKEN=$("$AAM_BIN" token --namespace outage --sub ops)
 AUTH=(-H "Authorization: Bearer $TOKEN")
 

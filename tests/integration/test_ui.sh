@@ -15,7 +15,7 @@ export AAM_DEMO_PASSWORD=demo-password-for-ui
 CSP="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 need_migrated
-"$AAM_BIN" seed >/dev/null 2>&1 || echo "# seed failed"
+need "seed" "$AAM_BIN" seed
 
 # The server runs in a scratch directory holding a copy of mock_sources/, so the seed's relative
 # path resolves as in the repository while the test may delete a folder of its own (the 409).
@@ -30,6 +30,10 @@ cp -r "$REPO_ROOT/mock_sources" "$WORK/mock_sources"
 mkdir -p "$WORK/mock_sources/ui_vanishing"
 printf 'a,b\n1,2\n' >"$WORK/mock_sources/ui_vanishing/v.csv"
 cd "$WORK" || exit 1
+# A first-level folder named like a namespace belongs to that namespace; the demo's root grant
+# does not reach it, so the operator grants it to demo (test_tenant_boundary.sh has the rules).
+need "sources grant" env AAM_SOURCES_ROOT="$WORK/mock_sources" "$AAM_BIN" sources grant --namespace demo \
+  mock_sources/ui_vanishing
 
 # A second server whose database cannot be reached: what a person sees on a 503.
 server_start DATABASE_URL='postgresql://aam_app:x@127.0.0.1:1/none?connect_timeout=2' ||

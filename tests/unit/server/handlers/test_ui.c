@@ -18,12 +18,13 @@ static char *read_all(const char *path, size_t *len)
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
     size_t got;
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+    while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
         n += got;
         if (n == cap) {
-            char *grown = realloc(buf, cap *= 2);
-            ck_assert_ptr_nonnull(grown);
-            buf = grown;
+            char *bigger = realloc(buf, cap *= 2);
+            if (bigger == NULL)
+                free(buf);
+            buf = bigger;
         }
     }
     fclose(f);
