@@ -673,7 +673,9 @@ char *http_metrics_text(struct http_server *srv, const char *version, size_t *le
     g.db_created = db.created;
     g.db_discarded = db.discarded;
     g.db_timeouts = db.timeouts;
-    for (int i = 0; i < DB_ERROR_CLASSES && i < 4; i++)
+    _Static_assert(sizeof g.db_errors / sizeof g.db_errors[0] == DB_ERROR_CLASSES,
+                   "one metrics slot per database error class");
+    for (int i = 0; i < DB_ERROR_CLASSES; i++)
         g.db_errors[i] = db.errors[i];
     lane_stats(srv->db_lane, &ls);
     g.lane_db_queued = ls.queued, g.lane_db_busy = ls.busy, g.lane_db_workers = ls.workers;

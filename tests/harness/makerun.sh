@@ -46,7 +46,9 @@ mr_start() {  # NAME [VAR=value ...]
   shift
   out=$MR_DIR/out-$name.log
   # its own admin port: the default 9090 may be taken by another server on this machine
-  mr_as AAM_ADMIN_ADDR="127.0.0.1:$(mr_free_port)" "$@" make -C "$MR_DIR" --no-print-directory run BUILD="$MR_BUILD" >"$out" 2>&1 &
+  local admin=""
+  mr_free_port admin || return 1
+  mr_as AAM_ADMIN_ADDR="127.0.0.1:$admin" "$@" make -C "$MR_DIR" --no-print-directory run BUILD="$MR_BUILD" >"$out" 2>&1 &
   MR_MAKE_PID=$!
   local n=1200
   while ((n-- > 0)); do

@@ -139,6 +139,7 @@ st=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$ADMIN_URL/metrics")
 check "POST /metrics is 405" test "$st" = 405
 
 # --- a second server on the same admin address fails to start, naming the setting
+other_port=""
 port_lock other_port || give_up "reserve a port"
 out=$(AAM_ADMIN_ADDR="${ADMIN_URL#http://}" PORT="$other_port" timeout 10 "$AAM_BIN" serve 2>&1); rc=$?
 check "a busy admin address exits 1 (got $rc)" test "$rc" = 1
