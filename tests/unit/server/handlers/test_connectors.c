@@ -15,6 +15,17 @@ static const char *const row_c1[] = {"c1", "One", "custom", "ACTIVE", "{\"k\": 1
 static const struct dbs_table one_row = {1, 7, row_c1, 0};
 static const struct dbs_table no_rows = {0, 7, NULL, 0};
 
+/* The tenant lookup a route makes when it found nothing (server/tenant.c). */
+static const char *const yes[] = {"1"};
+static const struct dbs_table tenant_exists = {1, 1, yes, 0}, no_tenant = {0, 1, NULL, 0};
+
+/* Create's row: tenant exists, folder owned, then the inserted connector (NULLs when none). */
+static const char *const created_c1[] = {"t", "t", "c1", "One", "custom", "ACTIVE", "{\"k\": 1}",
+                                         "1700000000000000", "1700000001000000"};
+static const char *const not_inserted[] = {"t", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+static const char *const tenant_missing[] = {"f", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+static const char *const not_owned[] = {"t", "f", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+
 /* The list's first page: the connector columns plus the total. */
 static const char *const page_cells[] = {"c1", "One", "custom", "ACTIVE", "{}", "0", "0", "3",
                                          "c2", "Two", "custom", "PENDING", "{}", "0", "0", "3"};
@@ -86,10 +97,28 @@ START_TEST(test_connectors_list_past_first_page_counts_apart)
     ht_as(&t, NS);
     ht_query(&t, "offset", "40");
     dbs_reply_ok(replies, 2);
+    dbs_reply_ok(&tenant_exists, 1); /* an empty page: the tenant is looked up */
     ht_run(&t, connectors_list, 200);
     ck_assert_int_eq(dbs_call_nstmts(0), 2);
     ck_assert_uint_eq(json_array_size(json_object_get(t.doc, "connectors")), 0);
     ck_assert_int_eq(json_integer_value(json_object_get(t.doc, "total")), 5);
+    ht_done(&t);
+}
+END_TEST
+
+/* A token whose namespace has no tenant: 403 saying so, not an empty 200. */
+START_TEST(test_connectors_list_403_no_tenant)
+{
+    static const char *const none[] = {NULL};
+    const struct dbs_table empty = {0, 8, none, 0};
+    struct ht t;
+    ht_init(&t, "GET", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    dbs_reply_ok(&empty, 1);
+    dbs_reply_ok(&no_tenant, 1);
+    ht_run(&t, connectors_list, 403);
+    assert_scoped_to_tenant();
+    ck_assert_ptr_nonnull(strstr(ht_str(&t, "detail"), "tenant \"acme\" does not exist"));
     ht_done(&t);
 }
 END_TEST
@@ -142,9 +171,18 @@ START_TEST(test_connectors_get_404_no_row)
     ht_as(&t, NS);
     ht_param(&t, "c9");
     dbs_reply_ok(&no_rows, 1);
+    dbs_reply_ok(&tenant_exists, 1);
     ht_run(&t, connectors_get, 404);
     assert_scoped_to_tenant();
     ck_assert_str_eq(dbs_call_param(0, 0, 1), "c9");
+    ht_done(&t);
+
+    ht_init(&t, "GET", "/api/v1/aam/connectors/c9");
+    ht_as(&t, NS);
+    ht_param(&t, "c9");
+    dbs_reply_ok(&no_rows, 1);
+    dbs_reply_ok(&no_tenant, 1);
+    ht_run(&t, connectors_get, 403);
     ht_done(&t);
 }
 END_TEST
@@ -201,6 +239,7 @@ START_TEST(test_connectors_delete_204_then_404)
     ht_as(&t, NS);
     ht_param(&t, "c1");
     dbs_reply_ok(&none, 1);
+    dbs_reply_ok(&tenant_exists, 1);
     ht_run(&t, connectors_delete, 404);
     ht_done(&t);
 }
@@ -228,13 +267,38 @@ START_TEST(test_connectors_create_201)
     ht_init(&t, "POST", "/api/v1/aam/connectors");
     ht_as(&t, NS);
     ht_body(&t, GOOD_BODY);
-    dbs_reply_ok(&one_row, 1);
+    const struct dbs_table created = {1, 9, created_c1, 0};
+    dbs_reply_ok(&created, 1);
     ht_run(&t, connectors_create, 201);
     assert_scoped_to_tenant();
     ck_assert_str_eq(dbs_call_param(0, 0, 1), "c1");
     ck_assert_str_eq(dbs_call_param(0, 0, 4), "PENDING"); /* the default status */
     ck_assert_str_eq(t.res.location, "/api/v1/aam/connectors/c1");
     ck_assert_str_eq(ht_str(&t, "id"), "c1");
+    ck_assert_ptr_null(dbs_call_param(0, 0, 6)); /* not a filesource: no folder to own */
+    ht_done(&t);
+}
+END_TEST
+
+/* The statement refuses a tenant-less namespace (403) or a folder not the tenant's (the one
+ * config.path text); nothing is inserted either way. */
+START_TEST(test_connectors_create_403_and_422_from_the_statement)
+{
+    const struct dbs_table missing = {1, 9, tenant_missing, 0}, foreign = {1, 9, not_owned, 0};
+    struct ht t;
+    ht_init(&t, "POST", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    ht_body(&t, GOOD_BODY);
+    dbs_reply_ok(&missing, 1);
+    ht_run(&t, connectors_create, 403);
+    ht_done(&t);
+
+    ht_init(&t, "POST", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    ht_body(&t, GOOD_BODY);
+    dbs_reply_ok(&foreign, 1);
+    ht_run(&t, connectors_create, 422);
+    ck_assert(ht_field_error(&t, "config.path"));
     ht_done(&t);
 }
 END_TEST
@@ -245,7 +309,8 @@ START_TEST(test_connectors_create_409_existing_id)
     ht_init(&t, "POST", "/api/v1/aam/connectors");
     ht_as(&t, NS);
     ht_body(&t, GOOD_BODY);
-    dbs_reply_ok(&no_rows, 1); /* ON CONFLICT DO NOTHING returned nothing */
+    const struct dbs_table conflict = {1, 9, not_inserted, 0};
+    dbs_reply_ok(&conflict, 1); /* ON CONFLICT DO NOTHING inserted nothing */
     ht_run(&t, connectors_create, 409);
     ck_assert_ptr_nonnull(strstr(ht_str(&t, "detail"), "\"c1\" already exists"));
     ht_done(&t);
@@ -337,6 +402,7 @@ START_TEST(test_connectors_patch_200_and_404)
     ht_param(&t, "c1");
     ht_body(&t, "{\"name\":\"New\"}");
     dbs_reply_ok(&no_rows, 1);
+    dbs_reply_ok(&tenant_exists, 1);
     ht_run(&t, connectors_patch, 404);
     ht_done(&t);
 }
@@ -397,6 +463,7 @@ int main(void)
     tcase_add_loop_test(tc, test_connectors_list_422_bad_query, 0, 6);
     tcase_add_test(tc, test_connectors_list_200_page_and_total);
     tcase_add_test(tc, test_connectors_list_past_first_page_counts_apart);
+    tcase_add_test(tc, test_connectors_list_403_no_tenant);
     tcase_add_test(tc, test_connectors_list_503_database_unavailable);
     tcase_add_test(tc, test_connectors_list_500_on_bad_shape);
     suite_add_tcase(s, tc);
@@ -411,6 +478,7 @@ int main(void)
     tc = tcase_create("create");
     tcase_add_test(tc, test_connectors_create_201);
     tcase_add_test(tc, test_connectors_create_409_existing_id);
+    tcase_add_test(tc, test_connectors_create_403_and_422_from_the_statement);
     tcase_add_loop_test(tc, test_connectors_create_bad_body_never_asks, 0,
                         (int)(sizeof bad_bodies / sizeof bad_bodies[0]));
     tcase_add_loop_test(tc, test_connectors_create_database_errors, 0, 4);
