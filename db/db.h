@@ -51,6 +51,7 @@ enum db_status {
     DB_ERR_INVALID,     /* class 22 (data) or 23 other than unique (check, not null) -> 422 */
     DB_ERR_QUERY,       /* anything else: a bug or a schema mismatch -> 500 */
 };
+#define DB_ERROR_CLASSES 4 /* DB_ERR_UNAVAILABLE .. DB_ERR_QUERY */
 
 struct db_error {
     enum db_status status;
@@ -140,6 +141,7 @@ struct db_pool_stats {
     unsigned long created;   /* connections opened since start */
     unsigned long discarded; /* connections closed as broken, not idle, or too old */
     unsigned long timeouts;  /* acquisitions that gave up waiting */
+    unsigned long errors[DB_ERROR_CLASSES]; /* failed db_run/db_ping by class: [status - 1] */
 };
 
 void db_pool_get_stats(struct db_pool *pool, struct db_pool_stats *out);

@@ -3,6 +3,8 @@
 #ifndef AAM_COMMANDS_H
 #define AAM_COMMANDS_H
 
+#define AAM_VERSION "0.1.0" /* --version and aam_build_info */
+
 int cmd_serve(int argc, char **argv);   /* server/cmd_serve.c */
 int cmd_migrate(int argc, char **argv); /* server/cmd_migrate.c */
 int cmd_seed(int argc, char **argv);    /* server/cmd_seed.c */

@@ -20,6 +20,8 @@ struct lane {
     pthread_cond_t cv;
     struct lane_job *head, *tail;
     int stopping;
+    int queued; /* jobs in the FIFO */
+    int busy;   /* jobs running */
     int n_threads;
     pthread_t *threads;
 };
@@ -39,9 +41,14 @@ static void *lane_main(void *arg)
         l->head = job->next;
         if (l->head == NULL)
             l->tail = NULL;
+        l->queued--;
+        l->busy++;
         pthread_mutex_unlock(&l->mu);
         job->fn(job->arg);
         free(job);
+        pthread_mutex_lock(&l->mu);
+        l->busy--;
+        pthread_mutex_unlock(&l->mu);
     }
 }
 
@@ -81,6 +88,7 @@ int lane_submit(struct lane *l, lane_fn fn, void *arg)
     else
         l->head = job;
     l->tail = job;
+    l->queued++;
     pthread_cond_signal(&l->cv);
     pthread_mutex_unlock(&l->mu);
     return 0;
@@ -100,4 +108,16 @@ void lane_free(struct lane *l)
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
     free(l);
+}
+
+void lane_stats(struct lane *l, struct lane_stats *out)
+{
+    out->queued = out->busy = out->workers = 0;
+    if (l == NULL)
+        return;
+    pthread_mutex_lock(&l->mu);
+    out->queued = l->queued;
+    out->busy = l->busy;
+    out->workers = l->n_threads;
+    pthread_mutex_unlock(&l->mu);
 }

@@ -11,7 +11,6 @@
 #include "server/log.h"
 #include "util/xalloc.h"
 
-#define AAM_VERSION "0.1.0"
 
 static void print_usage(FILE *out)
 {

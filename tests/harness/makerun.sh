@@ -54,7 +54,8 @@ mr_start() {  # NAME [VAR=value ...]
   local name=$1 out
   shift
   out=$MR_DIR/out-$name.log
-  mr_as "$@" make -C "$MR_DIR" --no-print-directory run BUILD="$MR_BUILD" >"$out" 2>&1 &
+  # its own admin port: the default 9090 may be taken by another server on this machine
+  mr_as AAM_ADMIN_ADDR="127.0.0.1:$(mr_free_port)" "$@" make -C "$MR_DIR" --no-print-directory run BUILD="$MR_BUILD" >"$out" 2>&1 &
   MR_MAKE_PID=$!
   local n=1200
   while ((n-- > 0)); do
