@@ -453,7 +453,7 @@ async function restartWithNewSecret() {
     await new Promise((r) => setTimeout(r, 100));
   }
   const log = openSync(RESTART_LOG, 'a');
-  restarted = spawn(AAM_BIN, ['serve'], { env: { ...process.env, PORT: port, JWT_SECRET: 'a-different-secret-0123456789abcdef0123456789' }, stdio: ['ignore', log, log] });
+  restarted = spawn(AAM_BIN, ['serve'], { env: { ...process.env, PORT: port, AAM_ADMIN_ADDR: 'off', JWT_SECRET: 'a-different-secret-0123456789abcdef0123456789' }, stdio: ['ignore', log, log] });
   for (let i = 0; i < 150; i += 1) {
     try {
       if ((await fetch(`${BASE_URL}/health`)).ok) return;
