@@ -386,7 +386,7 @@ int cmd_seed(int argc, char **argv)
     }
     struct seed_ctx s = {.cfg = &cfg};
     struct db_config dbc;
-    cfg_db_config(&cfg, CFG_DB_SEED, &dbc);
+    cfg_db_config(&cfg, CFG_DB_COMMAND, &dbc);
     int rc = 1;
     json_t *tenants = load_seeds(&s, cfg.seeds_dir);
     if (tenants != NULL) {

@@ -163,7 +163,8 @@ void files_list(const struct http_req *req, struct http_res *res)
     long limit = 0, offset = 0;
     if (!params_ok(req, res, &ns, &id))
         return;
-    if (paging(req, FILES_LIMIT_DEFAULT, &limit, &offset, res) != 0 || open_folder(req, ns, id, &f, res) != 0)
+    if (paging(req, FILES_LIMIT_DEFAULT, &limit, &offset, res) != 0 ||
+        open_folder(req, ns, id, &f, res) != 0)
         goto cleanup;
     if (sources_list(f.fd, f.pattern, &files, &n) != 0) {
         http_res_error(res, APP_ERR_CONFLICT, "the connector's folder cannot be listed");
@@ -229,7 +230,8 @@ void files_rows(const struct http_req *req, struct http_res *res)
     if (!params_ok(req, res, &ns, &id))
         return;
     const char *name = req->n_params > 1 ? req->params[1] : NULL;
-    if (paging(req, CONNECTOR_LIMIT_DEFAULT, &limit, &offset, res) != 0 || open_folder(req, ns, id, &f, res) != 0)
+    if (paging(req, CONNECTOR_LIMIT_DEFAULT, &limit, &offset, res) != 0 ||
+        open_folder(req, ns, id, &f, res) != 0)
         goto cleanup;
     if (!sources_name_valid(name) || !sources_name_matches(f.pattern, name)) {
         http_res_error(res, APP_ERR_NOT_FOUND, "no such file in the connector's folder");

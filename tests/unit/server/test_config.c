@@ -163,7 +163,7 @@ START_TEST(test_config_db_config_per_command)
     ck_assert_int_eq(d.acquire_timeout_ms, DB_DEFAULT_ACQUIRE_TIMEOUT_MS);
     ck_assert_int_eq(d.connect_timeout_s, DB_DEFAULT_CONNECT_TIMEOUT_S);
     ck_assert_int_eq(d.max_lifetime_s, DB_DEFAULT_MAX_LIFETIME_S);
-    cfg_db_config(&c, CFG_DB_SEED, &d);
+    cfg_db_config(&c, CFG_DB_COMMAND, &d);
     ck_assert_int_eq(d.pool_size, 1);
     ck_assert_int_eq(d.statement_timeout_ms, DB_DEFAULT_STATEMENT_TIMEOUT_MS);
     cfg_db_config(&c, CFG_DB_MIGRATE, &d);
