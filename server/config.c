@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "server/log.h"
+#include "server/netaddr.h"
 
 enum cfg_kind { CFG_INT, CFG_STRING, CFG_SECRET, CFG_SPECIAL };
 
@@ -65,6 +66,12 @@ static const struct cfg_param params[] = {
      "failed logins from one client address per window before 429 (higher: many users share NATs)"},
     {"AAM_LOGIN_WINDOW_S", CFG_INT, "300", 1, 86400, OFF(login_window_s), 0,
      "the failed-login window"},
+    {"AAM_REGISTER_MAX_PER_ADDRESS", CFG_INT, "20", 1, 1000000, OFF(register_max_per_address), 0,
+     "registrations one client address may make per hour before 429"},
+    {"AAM_MAX_CONNECTORS_PER_TENANT", CFG_INT, "1000", 1, 100000000, OFF(max_connectors_per_tenant), 0,
+     "connectors one tenant may hold"},
+    {"AAM_TRUSTED_PROXIES", CFG_SPECIAL, "", 0, 0, 0, 0,
+     "comma-separated CIDRs whose X-Forwarded-For is believed for the client address"},
     {"AAM_MIGRATIONS_DIR", CFG_STRING, "./migrations", 0, 0, OFF(migrations_dir), 0,
      "where `aam migrate` finds NNNN_name.sql files"},
     {"AAM_SEEDS_DIR", CFG_STRING, "./seeds", 0, 0, OFF(seeds_dir), 0,
@@ -166,6 +173,16 @@ static int load_cors(struct cfg *c, const char *raw, char *err, size_t errlen)
     return 0;
 }
 
+static int load_trusted_proxies(struct cfg *c, const char *raw, char *err, size_t errlen)
+{
+    char why[160];
+    if (netaddr_parse_list(raw, &c->trusted_proxies, &c->n_trusted_proxies, why, sizeof why) != 0) {
+        snprintf(err, errlen, "AAM_TRUSTED_PROXIES: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
 /* An explicit AAM_SOURCES_ROOT must be a directory; the default may be missing (the files
  * routes then answer 409), so a binary run outside the repository still serves the API. */
 static int load_sources_root(struct cfg *c, const char *raw, int explicit, unsigned need, char *err,
@@ -192,6 +209,8 @@ static int load_special(struct cfg *c, const struct cfg_param *p, const char *ra
         return load_sources_root(c, raw ? raw : p->def, raw != NULL, need, err, errlen);
     if (strcmp(p->name, "AAM_CORS_ORIGINS") == 0)
         return raw ? load_cors(c, raw, err, errlen) : 0;
+    if (strcmp(p->name, "AAM_TRUSTED_PROXIES") == 0)
+        return raw ? load_trusted_proxies(c, raw, err, errlen) : 0;
     if (raw != NULL && log_level_parse(raw, &log_threshold) != 0)
         return fail(err, errlen, p->name, " must be debug, info, warn or error");
     return 0;
@@ -216,6 +235,8 @@ static void apply_defaults(struct cfg *c)
     c->login_max_failures = 5;
     c->login_max_failures_per_address = 100;
     c->login_window_s = 300;
+    c->register_max_per_address = 20;
+    c->max_connectors_per_tenant = 1000;
 }
 
 static int load_param(struct cfg *c, const struct cfg_param *p, unsigned need, char *err, size_t errlen)
@@ -284,6 +305,9 @@ void cfg_free(struct cfg *c)
         free(c->cors_origins[i]);
     free(c->cors_origins);
     c->cors_origins = NULL;
+    free(c->trusted_proxies);
+    c->trusted_proxies = NULL;
+    c->n_trusted_proxies = 0;
     c->n_cors_origins = 0;
 }
 

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+struct netaddr_cidr;
+
 /* Which settings a command needs. DATABASE_URL and JWT_SECRET are read only by the commands
  * that need them; every other setting is validated whenever it is set. */
 enum cfg_need {
@@ -35,6 +37,10 @@ struct cfg {
     int login_max_failures;    /* AAM_LOGIN_MAX_FAILURES per email per window */
     int login_max_failures_per_address; /* AAM_LOGIN_MAX_FAILURES_PER_ADDRESS per window */
     int login_window_s;        /* AAM_LOGIN_WINDOW_S */
+    int register_max_per_address; /* AAM_REGISTER_MAX_PER_ADDRESS, per hour */
+    int max_connectors_per_tenant; /* AAM_MAX_CONNECTORS_PER_TENANT */
+    struct netaddr_cidr *trusted_proxies; /* AAM_TRUSTED_PROXIES, parsed; NULL when none */
+    size_t n_trusted_proxies;
     char *migrations_dir;      /* AAM_MIGRATIONS_DIR, default ./migrations */
     char *seeds_dir;           /* AAM_SEEDS_DIR, default ./seeds */
 };

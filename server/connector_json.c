@@ -111,6 +111,15 @@ static int check_filesource(const json_t *config, const char *root, struct http_
     return ok ? 0 : -1;
 }
 
+int connector_json_config_size_ok(const json_t *config, struct http_res *res)
+{
+    /* Compact JSON text is within a few bytes of what jsonb stores and sends back. */
+    if (config == NULL || json_dumpb(config, NULL, 0, JSON_COMPACT) <= CONNECTOR_CONFIG_MAX)
+        return 1;
+    http_res_field_error(res, "config", "must be at most 65536 bytes of JSON");
+    return 0;
+}
+
 int connector_json_check_config(const char *type, const json_t *config, const char *sources_root,
                                 struct http_res *res)
 {
@@ -118,6 +127,8 @@ int connector_json_check_config(const char *type, const json_t *config, const ch
         http_res_field_error(res, "config", "required: a JSON object");
         return -1;
     }
+    if (!connector_json_config_size_ok(config, res))
+        return -1;
     if (type != NULL && strcmp(type, CONNECTOR_TYPE_FILESOURCE) == 0)
         return check_filesource(config, sources_root, res);
     return 0;
@@ -210,6 +221,8 @@ int connector_json_parse_patch(const json_t *body, struct connector_patch *out,
     out->config = json_object_get(body, "config");
     if (out->config != NULL && !json_is_object(out->config))
         http_res_field_error(res, "config", "must be a JSON object");
+    else if (!connector_json_config_size_ok(out->config, res))
+        out->config = NULL;
     if (json_object_size(body) == 0)
         http_res_field_error(res, "body", "nothing to change: give name, status or config");
     return res->err == before ? 0 : -1;

@@ -15,46 +15,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "server/utf8.h"
+
 #define CHUNK_SIZE (64 * 1024)
 /* libcsv grows a field's buffer by this much at a time (its default, 128, means many
  * reallocations for long text fields). */
 #define FIELD_BLOCK 4096
 
 /* ------------------------------------------------------------------ UTF-8 */
-
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, at
- * most U+10FFFF), or 0 when the bytes there are not one. NUL counts as not well-formed. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    if (c >= 0x01 && c <= 0x7F)
-        return 1;
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF; /* bounds on the second byte */
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        if (c == 0xED)
-            hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90; /* overlong */
-        if (c == 0xF4)
-            hi = 0x8F; /* above U+10FFFF */
-    } else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++) {
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    }
-    return len;
-}
 
 char *csvfile_utf8_dup(const char *s, size_t len)
 {
@@ -84,6 +52,25 @@ char *csvfile_utf8_dup(const char *s, size_t len)
     }
     out[o] = '\0';
     return out;
+}
+
+/* Bytes text takes as a JSON string, quotes and one separator included: what a value or a key
+ * adds to the response (jansson's escaping: two bytes for '"', '\\' and \b \f \n \r \t,
+ * six for other control bytes). Counting this, not the raw bytes, keeps a page of control
+ * characters from growing six-fold past the caps once rendered. */
+static size_t json_cost(const char *text)
+{
+    size_t n = 3;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '"' || *p == '\\' || *p == '\b' || *p == '\f' || *p == '\n' || *p == '\r' ||
+            *p == '\t')
+            n += 2;
+        else if (*p < 0x20)
+            n += 6;
+        else
+            n += 1;
+    }
+    return n;
 }
 
 /* ------------------------------------------------------------------ the row-count cache */
@@ -187,7 +174,8 @@ struct scan {
     int row_started;        /* the kept row `row` has its cells allocated */
     size_t header_cap;
     size_t cells_cap;
-    size_t kept_bytes;
+    size_t kept_bytes;      /* JSON bytes of the kept rows, keys included (see json_cost) */
+    size_t header_bytes;    /* JSON bytes of the header's names, as keys ("name":) */
     int stop;               /* the page is complete and no count is needed */
 };
 
@@ -228,41 +216,105 @@ static void header_add(struct scan *s, const char *text, size_t len)
         return;
     }
     p->columns[p->n_columns++] = name;
+    s->header_bytes += json_cost(name) + 16; /* room for a "_<n>" de-duplication suffix */
+    if (s->header_bytes > CSVFILE_MAX_HEADER_BYTES)
+        scan_fail(s, CSVFILE_FAIL_CONTENT, "the header is longer than the limit of 256 KiB");
 }
 
-static int name_taken(char **names, size_t n, const char *name)
+/* A string hash set for header de-duplication: open addressing, FNV-1a. A name's "next
+ * suffix" lives on its entry, so n copies of one name cost O(n) probes in all, where the
+ * scan-every-earlier-name way cost O(n^3) (2,048 equal names: 4.8 s). */
+struct name_slot {
+    const char *key; /* borrowed; NULL = empty */
+    unsigned next;   /* the next "_<n>" to try for this base name */
+};
+
+struct name_set {
+    struct name_slot *slots;
+    size_t mask;
+};
+
+static size_t name_hash(const char *s)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(names[i], name) == 0)
-            return 1;
+    size_t h = 1469598103934665603ULL & (size_t)-1;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * (size_t)1099511628211ULL;
+    return h;
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static struct name_slot *name_find(struct name_set *set, const char *key)
+{
+    for (size_t i = name_hash(key) & set->mask;; i = (i + 1) & set->mask) {
+        struct name_slot *slot = &set->slots[i];
+        if (slot->key == NULL || strcmp(slot->key, key) == 0)
+            return slot;
     }
-    return 0;
+}
+
+/* Makes name unique among the names already in set (or "column_<n>" when empty), then adds
+ * it. Returns the name to keep (name itself, or a fresh malloc'd one), or NULL without
+ * memory. bases holds the suffix counters of base names. */
+static char *name_claim(struct name_set *set, struct name_set *bases, char *name, size_t index)
+{
+    char *fresh = NULL;
+    const char *base = name[0] != '\0' ? name : "column";
+    if (name[0] == '\0' || name_find(set, name)->key != NULL) {
+        size_t size = strlen(base) + 32;
+        fresh = malloc(size);
+        if (fresh == NULL)
+            return NULL;
+        if (name[0] == '\0')
+            snprintf(fresh, size, "column_%zu", index + 1);
+        if (name[0] != '\0' || name_find(set, fresh)->key != NULL) {
+            struct name_slot *b = name_find(bases, base);
+            if (b->key == NULL)
+                *b = (struct name_slot){.key = base == name ? name : "column", .next = 2};
+            do
+                snprintf(fresh, size, "%s_%u", base, b->next++);
+            while (name_find(set, fresh)->key != NULL);
+        }
+    }
+    const char *kept = fresh != NULL ? fresh : name;
+    name_find(set, kept)->key = kept;
+    return fresh != NULL ? fresh : name;
 }
 
 /* Row objects are keyed by column name, so names must be unique and non-empty. */
 static void header_finish(struct scan *s)
 {
     struct csvfile_page *p = s->out;
-    for (size_t i = 0; i < p->n_columns && !s->stop; i++) {
+    size_t cap = 16;
+    while (cap < p->n_columns * 2)
+        cap *= 2;
+    struct name_set set = {calloc(cap, sizeof(struct name_slot)), cap - 1};
+    struct name_set bases = {calloc(cap, sizeof(struct name_slot)), cap - 1};
+    /* Originals replaced by fresh names are freed only at the end: bases may borrow them. */
+    char **replaced = calloc(p->n_columns + 1, sizeof *replaced);
+    size_t n_replaced = 0;
+    if (set.slots == NULL || bases.slots == NULL || replaced == NULL) {
+        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < p->n_columns; i++) {
         char *name = p->columns[i];
-        if (name[0] != '\0' && !name_taken(p->columns, i, name))
-            continue;
-        size_t size = strlen(name) + 32;
-        char *fresh = malloc(size);
-        if (fresh == NULL) {
+        char *kept = name_claim(&set, &bases, name, i);
+        if (kept == NULL) {
             scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-            return;
+            goto cleanup;
         }
-        if (name[0] == '\0')
-            snprintf(fresh, size, "column_%zu", i + 1);
-        else
-            snprintf(fresh, size, "%s", name);
-        for (unsigned n = 2; name_taken(p->columns, i, fresh); n++)
-            snprintf(fresh, size, "%s_%u", name[0] ? name : "column", n);
-        free(name);
-        p->columns[i] = fresh;
+        if (kept != name) {
+            replaced[n_replaced++] = name;
+            p->columns[i] = kept;
+        }
     }
     s->header_done = 1;
+cleanup:
+    for (size_t i = 0; i < n_replaced; i++)
+        free(replaced[i]);
+    free(replaced);
+    free(set.slots);
+    free(bases.slots);
 }
 
 static int row_kept(const struct scan *s)
@@ -289,6 +341,12 @@ static void row_start(struct scan *s)
     }
     memset(p->cells + p->n_rows * p->n_columns, 0, p->n_columns * sizeof *p->cells);
     p->n_rows++;
+    /* Every row object repeats the header's names as keys. */
+    s->kept_bytes += s->header_bytes + 2;
+    if (s->kept_bytes > CSVFILE_MAX_PAGE_BYTES) {
+        scan_fail(s, CSVFILE_FAIL_CONTENT, "the page is larger than 64 MiB; ask for fewer rows");
+        return;
+    }
     s->row_started = 1;
 }
 
@@ -297,8 +355,7 @@ static void cell_store(struct scan *s, const char *text, size_t len)
     struct csvfile_page *p = s->out;
     if (s->field >= p->n_columns)
         return; /* past the header's width: dropped */
-    s->kept_bytes += len;
-    if (s->kept_bytes > CSVFILE_MAX_PAGE_BYTES) {
+    if (s->kept_bytes + len > CSVFILE_MAX_PAGE_BYTES) { /* before copying a huge field */
         scan_fail(s, CSVFILE_FAIL_CONTENT, "the page is larger than 64 MiB; ask for fewer rows");
         return;
     }
@@ -308,6 +365,9 @@ static void cell_store(struct scan *s, const char *text, size_t len)
         return;
     }
     p->cells[(p->n_rows - 1) * p->n_columns + s->field] = copy;
+    s->kept_bytes += json_cost(copy);
+    if (s->kept_bytes > CSVFILE_MAX_PAGE_BYTES)
+        scan_fail(s, CSVFILE_FAIL_CONTENT, "the page is larger than 64 MiB; ask for fewer rows");
 }
 
 static void on_field(void *text, size_t len, void *data)

@@ -24,13 +24,16 @@
 #include "server/config.h"
 #include "server/lane.h"
 #include "server/log.h"
+#include "server/netaddr.h"
 #include "server/path.h"
 #include "server/router.h"
+#include "server/utf8.h"
 
 #define HTTP_MAX_BODY (1024 * 1024) /* the contract's cap; larger bodies get 413 */
 #define HTTP_CONNECTION_TIMEOUT_S 30 /* idle or slow (slowloris) connections are closed */
 #define HTTP_CONNECTION_LIMIT 4096
 #define HTTP_PER_IP_LIMIT 512 /* above a load generator's 64-256 sockets, below exhaustion */
+#define HTTP_XFF_MAX 8192 /* a longer X-Forwarded-For is not believed at all */
 #define HTTP_JSON "application/json; charset=utf-8"
 #define HTTP_PROBLEM "application/problem+json"
 
@@ -109,14 +112,19 @@ void http_res_json(struct http_res *res, int status, json_t *doc)
     http_res_raw_json(res, status, text, strlen(text));
 }
 
+/* The detail often quotes what a client sent (an id, a path): the formatted text is cut at a
+ * character boundary and any byte that is not UTF-8 is replaced, so the problem document can
+ * always be serialised (a cut inside a sequence once rendered as an empty body). */
 void http_res_error(struct http_res *res, enum app_err err, const char *fmt, ...)
 {
     va_list ap;
+    char text[sizeof res->detail + 4];
     res_clear_body(res);
     res->err = err;
     va_start(ap, fmt);
-    vsnprintf(res->detail, sizeof res->detail, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    utf8_copy_sanitized(res->detail, sizeof res->detail, text);
 }
 
 void http_res_field_error(struct http_res *res, const char *field, const char *message)
@@ -150,7 +158,11 @@ void http_res_db_error(struct http_res *res, const struct db_error *err, const c
         http_res_error(res, APP_ERR_CONFLICT, "that resource already exists");
         return;
     case DB_ERR_INVALID:
-        http_res_error(res, APP_ERR_VALIDATION, "the database refused a value: %s", err->message);
+        /* The database's words name its internals (encodings, constraints, types): they go to
+         * the log, with the request id, and the client gets a fixed text. */
+        log_warn("%s: the database refused a value: SQLSTATE %s: %s", what, err->sqlstate,
+                 err->message);
+        http_res_error(res, APP_ERR_VALIDATION, "a value in the request was refused");
         return;
     default:
         log_error("%s: query failed: SQLSTATE %s: %s", what, err->sqlstate, err->message);
@@ -232,12 +244,23 @@ char *http_render(struct http_res *res, const struct http_req *req, int *status,
     }
     const struct err_map *m = &err_table[(size_t)res->err < sizeof err_table / sizeof err_table[0]
                                              ? res->err : APP_ERR_INTERNAL];
-    json_t *doc = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title", m->title,
-                            "status", m->status, "detail", res->detail[0] ? res->detail : m->title);
-    if (res->errors != NULL)
+    json_t *doc = json_pack("{s:s, s:s, s:i, s:s}", "type", res->type ? res->type : "about:blank",
+                            "title", m->title, "status", m->status, "detail",
+                            res->detail[0] ? res->detail : m->title);
+    if (doc != NULL && res->errors != NULL)
         json_object_set(doc, "errors", res->errors);
-    char *text = json_dumps(doc, JSON_COMPACT);
+    char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
+    if (text == NULL) {
+        /* A field message that is not UTF-8, or no memory: the status and title still go out
+         * (a problem document without its details beats an empty body). */
+        log_error("could not render a %d problem document", m->status);
+        size_t size = 128;
+        text = malloc(size);
+        if (text != NULL)
+            snprintf(text, size, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d}",
+                     m->title, m->status);
+    }
     *status = m->status;
     *len = text ? strlen(text) : 0;
     return text;
@@ -296,20 +319,55 @@ static void make_request_id(char *out, size_t size)
     snprintf(out, size, "%016llx%016llx", a, b);
 }
 
+/* Joins every X-Forwarded-For header line with ", " (RFC 9110 §5.3: the same as one line),
+ * so a client's own line cannot hide the one its proxy appended. */
+static enum MHD_Result on_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+                              const char *value)
+{
+    (void)kind;
+    char *buf = cls;
+    size_t used = strlen(buf);
+    if (key == NULL || value == NULL || strcasecmp(key, "X-Forwarded-For") != 0)
+        return MHD_YES;
+    if (used + 2 + strlen(value) >= HTTP_XFF_MAX) {
+        buf[0] = '\0'; /* cut, its right end (the part we read) would be lost: ignore it */
+        return MHD_NO;
+    }
+    snprintf(buf + used, HTTP_XFF_MAX - used, "%s%s", used ? ", " : "", value);
+    return MHD_YES;
+}
+
+/* The socket peer, or behind a trusted proxy (AAM_TRUSTED_PROXIES) the first untrusted hop of
+ * X-Forwarded-For (server/netaddr.h). */
 static void capture_client_ip(struct http_ctx *ctx)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(ctx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    strcpy(ctx->client_ip, "unknown");
+    char peer[INET6_ADDRSTRLEN] = "unknown";
+    snprintf(ctx->client_ip, sizeof ctx->client_ip, "unknown");
     if (ci == NULL || ci->client_addr == NULL)
         return;
     const struct sockaddr *sa = ci->client_addr;
     if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ctx->client_ip,
-                  sizeof ctx->client_ip);
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, peer,
+                  sizeof peer);
     else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                  ctx->client_ip, sizeof ctx->client_ip);
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, peer,
+                  sizeof peer);
+    const struct cfg *cfg = ctx->srv->cfg;
+    if (cfg->n_trusted_proxies == 0 || !netaddr_in_list(cfg->trusted_proxies,
+                                                        cfg->n_trusted_proxies, peer)) {
+        /* canonical text: a dual-stack socket's ::ffff:a.b.c.d becomes a.b.c.d */
+        netaddr_client(NULL, 0, peer, NULL, ctx->client_ip, sizeof ctx->client_ip);
+        return;
+    }
+    char *xff = calloc(1, HTTP_XFF_MAX);
+    if (xff != NULL)
+        MHD_get_connection_values(ctx->conn, MHD_HEADER_KIND, on_xff, xff);
+    netaddr_client(cfg->trusted_proxies, cfg->n_trusted_proxies, peer,
+                   xff != NULL && xff[0] != '\0' ? xff : NULL, ctx->client_ip,
+                   sizeof ctx->client_ip);
+    free(xff);
 }
 
 /* Splits and decodes the query string. Returns -1 on a malformed escape. */

@@ -68,6 +68,7 @@ struct http_res {
     char allow[64];           /* Allow header (405, OPTIONS), "" for none */
     int retry_after;          /* seconds, 0 = no Retry-After */
     int invalid_token;        /* 401: say error="invalid_token" in WWW-Authenticate */
+    const char *type;         /* problem "type" URI (static string); NULL = "about:blank" */
 };
 
 #define HTTP_RES_INIT { .status = 200, .err = APP_OK }

@@ -294,37 +294,69 @@ void connectors_delete(const struct http_req *req, struct http_res *res)
 
 /* ------------------------------------------------------------------ create */
 
+/* The tenant's connector count and the insert are one statement, run after a transaction-
+ * scoped advisory lock on the tenant's quota key (the statement before it, same transaction):
+ * two creates of one tenant cannot both count quota - 1, since the second counts only once
+ * the first has committed (READ COMMITTED takes each statement's snapshot after its locks
+ * are held by the statement before). Creates of other tenants never wait. */
+static const char create_lock_sql[] =
+    "SELECT pg_advisory_xact_lock(hashtextextended('aam.connector_quota.' || $1::text, 0))";
+
 /* The config is taken from the request body by PostgreSQL itself ($6::jsonb -> 'config'), so
- * numbers keep their exact digits (a round trip through C doubles would not). */
+ * numbers keep their exact digits (a round trip through C doubles would not).
+ * $7 is the quota. Rows: state ('created' | 'exists' | 'quota'), then CONNECTOR_COLS. */
+static const char create_sql[] =
+    "WITH n AS (SELECT count(*) AS n FROM connections WHERE namespace = $1), "
+    "ins AS (INSERT INTO connections AS c "
+    "  (namespace, id, name, source_type, status, connector_config) "
+    "  SELECT $1, $2, $3, $4, $5, ($6::jsonb) -> 'config' WHERE (SELECT n FROM n) < $7::int "
+    "  ON CONFLICT (namespace, id) DO NOTHING RETURNING *) "
+    "SELECT 'created', " CONNECTOR_COLS("i") " FROM ins i "
+    "UNION ALL SELECT CASE WHEN EXISTS (SELECT 1 FROM connections WHERE namespace = $1 AND id = $2) "
+    "  THEN 'exists' ELSE 'quota' END, NULL, NULL, NULL, NULL, NULL::jsonb, NULL::int8, NULL::int8 "
+    "WHERE NOT EXISTS (SELECT 1 FROM ins)";
+
+#define QUOTA_PROBLEM_TYPE "urn:aam:problem:connector-quota"
+
 void connectors_create(const struct http_req *req, struct http_res *res)
 {
-    static const char sql[] =
-        "INSERT INTO connections AS c (namespace, id, name, source_type, status, connector_config) "
-        "VALUES ($1, $2, $3, $4, $5, ($6::jsonb) -> 'config') "
-        "ON CONFLICT (namespace, id) DO NOTHING RETURNING " CONNECTOR_COLS("c");
     struct connector_create in;
-    struct db_result *r = NULL;
+    struct db_result *r[2] = {NULL, NULL};
     struct db_error err = {0};
+    char quota[16];
     const char *ns = tenant_of(req, res);
     json_t *body = ns ? http_req_json_object(req, res) : NULL;
     if (body == NULL)
         return;
     if (connector_json_parse_create(body, req->cfg->sources_root, &in, res) != 0)
         goto cleanup;
-    const char *params[] = {ns, in.id, in.name, in.type, in.status, req->body};
-    struct db_stmt stmt = {sql, 6, params};
-    if (db_run(req->db, ns, &stmt, 1, &r, 0, &err) != 0) {
+    snprintf(quota, sizeof quota, "%d", req->cfg->max_connectors_per_tenant);
+    const char *lock_params[] = {ns};
+    const char *params[] = {ns, in.id, in.name, in.type, in.status, req->body, quota};
+    struct db_stmt stmts[] = {{create_lock_sql, 1, lock_params}, {create_sql, 7, params}};
+    if (db_run(req->db, ns, stmts, 2, r, 0, &err) != 0) {
         http_res_db_error(res, &err, "create connector");
         goto cleanup;
     }
-    if (db_result_rows(r) == 0) {
+    const char *state = db_result_rows(r[1]) == 1 ? db_result_get(r[1], 0, 0) : NULL;
+    if (state == NULL) {
+        log_error("create connector: unexpected result shape");
+        http_res_error(res, APP_ERR_INTERNAL, "internal error");
+    } else if (strcmp(state, "exists") == 0) {
         http_res_error(res, APP_ERR_CONFLICT, "a connector with id \"%s\" already exists", in.id);
-        goto cleanup;
+    } else if (strcmp(state, "quota") == 0) {
+        http_res_error(res, APP_ERR_CONFLICT,
+                       "this tenant already holds %d connectors, the most it may hold "
+                       "(AAM_MAX_CONNECTORS_PER_TENANT); delete one first",
+                       req->cfg->max_connectors_per_tenant);
+        res->type = QUOTA_PROBLEM_TYPE;
+    } else {
+        send_connector(res, 201, r[1], 1, ns, "create connector");
+        snprintf(res->location, sizeof res->location, "/api/v1/aam/connectors/%s", in.id);
     }
-    send_connector(res, 201, r, 0, ns, "create connector");
-    snprintf(res->location, sizeof res->location, "/api/v1/aam/connectors/%s", in.id);
 cleanup:
-    db_result_free(r);
+    db_result_free(r[0]);
+    db_result_free(r[1]);
     json_decref(body);
 }
 
