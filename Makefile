@@ -20,7 +20,7 @@ endif
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
-APP_SRC  := $(wildcard server/*.c server/handlers/*.c db/*.c)
+APP_SRC  := $(wildcard util/*.c server/*.c server/handlers/*.c db/*.c)
 LIB_SRC  := $(filter-out server/main.c,$(APP_SRC))
 APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -103,8 +103,13 @@ fuzz: deps
 	  mkdir -p build-fuzz/corpus-$$n; \
 	  build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n $$c; done
 
+# How request cost grows with the data (connectors, files, a 1 GB CSV): a measurement, not a test.
+bench-scale: all
+	@scripts/bench-scale.sh $(BUILD)
+.PHONY: bench-scale
+
 format:
-	clang-format -i $(APP_SRC) $(wildcard server/*.h server/handlers/*.h db/*.h)
+	clang-format -i $(APP_SRC) $(wildcard util/*.h server/*.h server/handlers/*.h db/*.h)
 
 clean:
 	rm -rf build build-sanitize build-valgrind build-fuzz

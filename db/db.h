@@ -18,6 +18,23 @@ struct db_pool;
 struct db_result;
 struct db_tx;
 
+/* db/ depends on nothing outside util/: it reports through this callback, which the program
+ * sets once at startup (before any pool exists). Without one, warnings and errors go to
+ * stderr as plain lines. Lines carry no URL and no password. The callback may be called from
+ * any thread that uses a pool, and must be thread-safe. */
+enum db_log_level { DB_LOG_DEBUG = 0, DB_LOG_INFO, DB_LOG_WARN, DB_LOG_ERROR };
+typedef void (*db_log_fn)(enum db_log_level level, const char *msg);
+void db_set_log(db_log_fn fn);
+
+/* The defaults of the settings behind struct db_config. The server's configuration table
+ * (server/config.h) shows and applies these same numbers; db_pool_new falls back to them for a
+ * field left 0 (or negative) where 0 is not meaningful. */
+#define DB_DEFAULT_POOL_SIZE 16
+#define DB_DEFAULT_ACQUIRE_TIMEOUT_MS 5000
+#define DB_DEFAULT_STATEMENT_TIMEOUT_MS 10000
+#define DB_DEFAULT_CONNECT_TIMEOUT_S 5
+#define DB_DEFAULT_MAX_LIFETIME_S 1800
+
 struct db_config {
     const char *url;          /* libpq URI or key=value string; copied */
     int pool_size;            /* connections kept; 0 = open one per use and close it after */
@@ -39,7 +56,9 @@ struct db_error {
     enum db_status status;
     char sqlstate[6];     /* "" when not from the server */
     char constraint[64];  /* the violated constraint's name, when the server says */
-    char message[256];    /* primary message; for logs, not for clients */
+    char message[256];    /* primary message; logged. Sent to a client only for DB_ERR_INVALID
+                           * (the 422 detail names the refused value's constraint), never for
+                           * UNAVAILABLE or QUERY, whose messages may describe the server */
 };
 
 /* One statement: unnamed, text parameters ($1..$n; NULL = SQL NULL), text results. */

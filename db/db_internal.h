@@ -10,6 +10,8 @@
 #include <stdlib.h>
 
 #include "db/db.h"
+#include "util/mono.h"
+#include "util/xalloc.h"
 
 /* After a failed connect, further connects are refused for this long (fail fast), so that
  * while the database is down every request does not wait a whole connect timeout. */
@@ -33,12 +35,12 @@ enum db_fate {
     DB_FATE_FAILED,   /* the server answered with an error: a retry would do the same */
 };
 
-/* Monotonic milliseconds. */
-long long db_now_ms(void);
-
-/* Small internal allocations abort on OOM (STYLE.md 4): callers do not test for NULL. */
-void *db_xmalloc(size_t n);
-char *db_xstrdup(const char *s);
+/* One line to the callback set with db_set_log (db/log.c). */
+void db_log(enum db_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define db_log_debug(...) db_log(DB_LOG_DEBUG, __VA_ARGS__)
+#define db_log_info(...) db_log(DB_LOG_INFO, __VA_ARGS__)
+#define db_log_warn(...) db_log(DB_LOG_WARN, __VA_ARGS__)
+#define db_log_error(...) db_log(DB_LOG_ERROR, __VA_ARGS__)
 
 /* Checks out a usable connection: an idle one that passes the cheap liveness check (status,
  * transaction state, age, and an empty socket), else a new one while under pool_size, else

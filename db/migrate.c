@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "db/db_internal.h"
-#include "server/log.h"
+#include "util/hex.h"
 
 /* "aam-migr" as a big-endian bigint: one lock shared by every aam process on the database. */
 #define MIGRATE_LOCK_SQL "SELECT pg_advisory_xact_lock(7017009736296523634)"
@@ -42,13 +42,8 @@ void db_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char md[32];
     unsigned int mdlen = 0;
-    static const char hex[] = "0123456789abcdef";
     EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    for (unsigned int i = 0; i < 32; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = '\0';
+    hex_encode(md, sizeof md, out);
 }
 
 static int by_file(const void *a, const void *b)
@@ -68,7 +63,7 @@ void db_migration_list_free(struct db_migration *list, size_t n)
 static char *join_path(const char *dir, const char *file)
 {
     size_t n = strlen(dir) + strlen(file) + 2;
-    char *p = db_xmalloc(n);
+    char *p = xmalloc(n);
     snprintf(p, n, "%s/%s", dir, file);
     return p;
 }
@@ -87,13 +82,13 @@ static void add_entry(const char *dir, const char *name, struct db_migration **l
     }
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 8;
-        struct db_migration *grown = db_xmalloc(sizeof *grown * *cap);
+        struct db_migration *grown = xmalloc(sizeof *grown * *cap);
         if (*n)
             memcpy(grown, *list, sizeof *grown * *n);
         free(*list);
         *list = grown;
     }
-    (*list)[*n] = (struct db_migration){.version = version, .file = db_xstrdup(name), .path = path};
+    (*list)[*n] = (struct db_migration){.version = version, .file = xstrdup(name), .path = path};
     (*n)++;
 }
 
@@ -139,7 +134,7 @@ static char *read_file(const char *path, size_t *len, struct db_error *err)
     for (;;) {
         if (cap - used < 4096) {
             cap = cap ? cap * 2 : 16384;
-            char *grown = db_xmalloc(cap);
+            char *grown = xmalloc(cap);
             if (used)
                 memcpy(grown, data, used);
             free(data);
@@ -202,7 +197,7 @@ static int verify_row(struct mfile *f, const char *name, const char *checksum, s
         return -1;
     }
     if (strcmp(f->m->file, name) != 0)
-        log_warn("migrate: %s was applied under the name %s (same content)", f->m->file, name);
+        db_log_warn("migrate: %s was applied under the name %s (same content)", f->m->file, name);
     f->applied = 1;
     return 0;
 }
@@ -235,7 +230,7 @@ static int check_applied(struct db_pool *pool, struct mfile *files, size_t n, st
         long version = strtol(db_result_get(r, i, 0), NULL, 10);
         struct mfile *f = find_version(files, n, version);
         if (f == NULL)
-            log_warn("migrate: version %ld (%s) is applied but has no file here", version, db_result_get(r, i, 1));
+            db_log_warn("migrate: version %ld (%s) is applied but has no file here", version, db_result_get(r, i, 1));
         else if (verify_row(f, db_result_get(r, i, 1), db_result_get(r, i, 2), err) != 0)
             goto cleanup;
     }
@@ -296,7 +291,7 @@ int db_migrate(struct db_pool *pool, const char *dir, int *applied, struct db_er
         *applied = 0;
     if (db_migration_list(dir ? dir : "migrations", &list, &n, err) != 0)
         goto cleanup;
-    files = db_xmalloc(sizeof *files * (n ? n : 1));
+    files = xmalloc(sizeof *files * (n ? n : 1));
     memset(files, 0, sizeof *files * (n ? n : 1));
     if (load_files(list, n, files, err) != 0 || check_applied(pool, files, n, err) != 0)
         goto cleanup;
@@ -308,14 +303,14 @@ int db_migrate(struct db_pool *pool, const char *dir, int *applied, struct db_er
             goto cleanup;
         if (rc == 1) {
             count++;
-            log_info("migrate: applied %s", files[i].m->file);
+            db_log_info("migrate: applied %s", files[i].m->file);
         }
     }
-    log_info("migrate: %d applied, %zu in %s, schema current", count, n, dir ? dir : "migrations");
+    db_log_info("migrate: %d applied, %zu in %s, schema current", count, n, dir ? dir : "migrations");
     ret = 0;
 cleanup:
     if (ret != 0)
-        log_error("migrate: stopped: %s", err->message);
+        db_log_error("migrate: stopped: %s", err->message);
     for (size_t i = 0; files != NULL && i < n; i++)
         free(files[i].sql);
     free(files);

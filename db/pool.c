@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "db/db_internal.h"
-#include "server/log.h"
 
 struct db_pool {
     char *url;
@@ -29,48 +28,25 @@ struct db_pool {
     char down_msg[256];      /* why the last connect failed */
 };
 
-long long db_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void *db_xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (p == NULL) {
-        fputs("aam: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-char *db_xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    return memcpy(db_xmalloc(n), s, n);
-}
-
 struct db_pool *db_pool_new(const struct db_config *cfg)
 {
     if (cfg == NULL || cfg->url == NULL || cfg->url[0] == '\0')
         return NULL;
-    struct db_pool *p = db_xmalloc(sizeof *p);
+    struct db_pool *p = xmalloc(sizeof *p);
     memset(p, 0, sizeof *p);
-    p->url = db_xstrdup(cfg->url);
+    p->url = xstrdup(cfg->url);
     p->cfg = *cfg;
     p->cfg.url = p->url;
     if (p->cfg.pool_size < 0)
         p->cfg.pool_size = 0;
     if (p->cfg.acquire_timeout_ms <= 0)
-        p->cfg.acquire_timeout_ms = 5000;
+        p->cfg.acquire_timeout_ms = DB_DEFAULT_ACQUIRE_TIMEOUT_MS;
     if (p->cfg.statement_timeout_ms < 0)
         p->cfg.statement_timeout_ms = 0;
     if (p->cfg.connect_timeout_s <= 0)
-        p->cfg.connect_timeout_s = 5;
+        p->cfg.connect_timeout_s = DB_DEFAULT_CONNECT_TIMEOUT_S;
     snprintf(p->connect_timeout, sizeof p->connect_timeout, "%d", p->cfg.connect_timeout_s);
-    p->idle = db_xmalloc(sizeof *p->idle * (size_t)(p->cfg.pool_size > 0 ? p->cfg.pool_size : 1));
+    p->idle = xmalloc(sizeof *p->idle * (size_t)(p->cfg.pool_size > 0 ? p->cfg.pool_size : 1));
     pthread_mutex_init(&p->mu, NULL);
     /* Waits are bounded by a monotonic deadline, immune to wall-clock steps. */
     pthread_condattr_t ca;
@@ -96,7 +72,7 @@ void db_pool_free(struct db_pool *pool)
     for (int i = 0; i < pool->n_idle; i++)
         close_conn(pool->idle[i]);
     if (pool->in_use > 0)
-        log_warn("db: pool freed with %d connections still checked out", pool->in_use);
+        db_log_warn("db: pool freed with %d connections still checked out", pool->in_use);
     pthread_cond_destroy(&pool->cv);
     pthread_mutex_destroy(&pool->mu);
     free(pool->idle);
@@ -117,10 +93,10 @@ long long db_pool_deadline(const struct db_pool *pool, int ping)
 {
     long long grace = (long long)pool->cfg.connect_timeout_s * 1000;
     if (ping)
-        return db_now_ms() + grace;
+        return mono_ms() + grace;
     if (pool->cfg.statement_timeout_ms <= 0)
         return 0;
-    return db_now_ms() + pool->cfg.statement_timeout_ms + grace;
+    return mono_ms() + pool->cfg.statement_timeout_ms + grace;
 }
 
 /* Server notices (e.g. "relation already exists, skipping") go to our log, not raw to stderr.
@@ -133,7 +109,7 @@ static void on_notice(void *arg, const PGresult *r)
     const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
     if (severity != NULL && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0))
         c->broken = 1;
-    log_debug("db: server %s: %s", severity ? severity : "notice", msg ? msg : "");
+    db_log_debug("db: server %s: %s", severity ? severity : "notice", msg ? msg : "");
 }
 
 /* Opens a connection (blocking, up to connect_timeout_s). The URL goes in as dbname with
@@ -150,9 +126,9 @@ static struct db_conn *open_conn(struct db_pool *p, struct db_error *err)
         PQfinish(pg);
         return NULL;
     }
-    struct db_conn *c = db_xmalloc(sizeof *c);
+    struct db_conn *c = xmalloc(sizeof *c);
     c->pg = pg;
-    c->born_ms = db_now_ms();
+    c->born_ms = mono_ms();
     c->broken = 0;
     PQsetNoticeReceiver(pg, on_notice, c);
     return c;
@@ -183,7 +159,7 @@ static int conn_usable(const struct db_pool *p, struct db_conn *c)
     if (c->broken || PQstatus(c->pg) != CONNECTION_OK ||
         PQtransactionStatus(c->pg) != PQTRANS_IDLE || PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
         return 0;
-    if (too_old(p, c, db_now_ms()))
+    if (too_old(p, c, mono_ms()))
         return 0;
     int fd = PQsocket(c->pg);
     if (fd < 0)
@@ -212,7 +188,7 @@ static int connect_reserved(struct db_pool *p, struct db_conn **out, struct db_e
     } else {
         p->open--;
         p->in_use--;
-        p->down_until_ms = db_now_ms() + DB_FAIL_FAST_MS;
+        p->down_until_ms = mono_ms() + DB_FAIL_FAST_MS;
         snprintf(p->down_msg, sizeof p->down_msg, "%s", err->message);
         pthread_cond_signal(&p->cv); /* the slot is free again: a waiter may try */
     }
@@ -238,7 +214,7 @@ static int fail_fast_locked(struct db_pool *p, long long now, struct db_error *e
 
 int db_pool_acquire(struct db_pool *p, struct db_conn **out, struct db_error *err)
 {
-    long long deadline = db_now_ms() + p->cfg.acquire_timeout_ms;
+    long long deadline = mono_ms() + p->cfg.acquire_timeout_ms;
     pthread_mutex_lock(&p->mu);
     for (;;) {
         if (p->n_idle > 0) {
@@ -257,7 +233,7 @@ int db_pool_acquire(struct db_pool *p, struct db_conn **out, struct db_error *er
             continue;
         }
         if (p->cfg.pool_size == 0 || p->open < p->cfg.pool_size) {
-            long long now = db_now_ms();
+            long long now = mono_ms();
             if (now < p->down_until_ms)
                 return fail_fast_locked(p, now, err);
             p->open++;
@@ -288,7 +264,7 @@ void db_pool_release(struct db_pool *p, struct db_conn *c)
     int healthy = !c->broken && PQstatus(c->pg) == CONNECTION_OK &&
                   PQtransactionStatus(c->pg) == PQTRANS_IDLE &&
                   PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF;
-    int old = too_old(p, c, db_now_ms());
+    int old = too_old(p, c, mono_ms());
     int keep = healthy && !old && p->cfg.pool_size > 0;
     pthread_mutex_lock(&p->mu);
     p->in_use--;
@@ -327,9 +303,9 @@ char *db_describe(const struct db_pool *pool)
     struct db_url_parts u;
     char line[512];
     if (pool == NULL)
-        return db_xstrdup("database: none");
+        return xstrdup("database: none");
     if (db_url_parts_get(pool->url, &u) != 0)
-        return db_xstrdup("database target (unparseable connection string)");
+        return xstrdup("database target (unparseable connection string)");
     char timeout[32];
     if (pool->cfg.statement_timeout_ms > 0)
         snprintf(timeout, sizeof timeout, "%dms", pool->cfg.statement_timeout_ms);
@@ -342,5 +318,5 @@ char *db_describe(const struct db_pool *pool)
              u.user ? u.user : "(default)", u.has_password ? "password ***" : "no password in URL",
              pool->cfg.pool_size, timeout);
     db_url_parts_free(&u);
-    return db_xstrdup(line);
+    return xstrdup(line);
 }

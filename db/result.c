@@ -5,11 +5,10 @@
 #include <string.h>
 
 #include "db/db_internal.h"
-#include "server/log.h"
 
 struct db_result *db_result_wrap(PGresult *r)
 {
-    struct db_result *res = db_xmalloc(sizeof *res);
+    struct db_result *res = xmalloc(sizeof *res);
     res->pg = r;
     return res;
 }
@@ -128,15 +127,15 @@ void db_error_log(const struct db_error *err, const char *what)
     case DB_OK:
         break;
     case DB_ERR_UNAVAILABLE:
-        log_warn("%s: database unavailable (sqlstate %s): %s", what, state, err->message);
+        db_log_warn("%s: database unavailable (sqlstate %s): %s", what, state, err->message);
         break;
     case DB_ERR_UNIQUE:
     case DB_ERR_INVALID:
-        log_debug("%s: rejected by the database (sqlstate %s%s%s): %s", what, state,
+        db_log_debug("%s: rejected by the database (sqlstate %s%s%s): %s", what, state,
                   err->constraint[0] ? ", constraint " : "", err->constraint, err->message);
         break;
     case DB_ERR_QUERY:
-        log_error("%s: query failed (sqlstate %s): %s", what, state, err->message);
+        db_log_error("%s: query failed (sqlstate %s): %s", what, state, err->message);
         break;
     }
 }

@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include "db/db_internal.h"
-#include "server/log.h"
 
 /* The prelude: tenant scope and statement_timeout, both transaction-local (is_local = true),
  * so nothing outlives the transaction on a server connection a pooler shares. */
@@ -52,7 +51,7 @@ int db_conn_await(PGconn *pg, long long deadline)
 {
     while (PQisBusy(pg)) {
         struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
-        long long left = deadline ? deadline - db_now_ms() : -1;
+        long long left = deadline ? deadline - mono_ms() : -1;
         if (pfd.fd < 0)
             return 0;
         if (deadline && left <= 0)
@@ -267,19 +266,12 @@ int db_run(struct db_pool *pool, const char *ns, const struct db_stmt *stmts, in
             return 0;
         if (attempt > 0 || !may_retry(fate, flags))
             break;
-        log_warn("db_run: connection lost %s (%s); retrying once on another connection",
+        db_log_warn("db_run: connection lost %s (%s); retrying once on another connection",
                  fate == DB_FATE_NOT_SENT ? "before anything was sent" : "mid-flight on read-only work",
                  err->message);
     }
     db_error_log(err, "db_run");
     return -1;
-}
-
-static double elapsed_ms(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
 /* One attempt: 0 ok, -1 failed; *lost says whether the connection died (worth one retry:
@@ -290,12 +282,11 @@ static int ping_once(struct db_pool *pool, double *latency_ms, struct db_error *
     *lost = 0;
     if (db_pool_acquire(pool, &c, err) != 0)
         return -1;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct timespec t0 = mono_now();
     PGresult *r = db_conn_exec(c, "SELECT 1", 0, NULL, db_pool_deadline(pool, 1), err);
     int ok = r != NULL && PQntuples(r) == 1;
     if (ok && latency_ms != NULL)
-        *latency_ms = elapsed_ms(&t0);
+        *latency_ms = mono_elapsed_ms(&t0);
     if (r == NULL)
         *lost = PQstatus(c->pg) == CONNECTION_BAD;
     else if (!ok)

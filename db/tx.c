@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "db/db_internal.h"
-#include "server/log.h"
 
 struct db_tx {
     struct db_pool *pool;
@@ -32,7 +31,7 @@ struct db_tx *db_tx_begin(struct db_pool *pool, const char *ns, struct db_error 
         if (db_pool_acquire(pool, &c, err) != 0)
             break;
         if (db_conn_pipeline(pool, c, ns, 1, NULL, 0, NULL, err, &fate) == 0) {
-            struct db_tx *tx = db_xmalloc(sizeof *tx);
+            struct db_tx *tx = xmalloc(sizeof *tx);
             tx->pool = pool;
             tx->conn = c;
             tx->failed = 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db/db_internal.h"
+#include "util/hex.h"
 
 #define REDACTED "***"
 
@@ -21,7 +22,7 @@ static void sb_add(struct sbuf *b, const char *p, size_t n)
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->len + n + 1)
             cap *= 2;
-        char *s = db_xmalloc(cap);
+        char *s = xmalloc(cap);
         if (b->len)
             memcpy(s, b->s, b->len);
         free(b->s);
@@ -43,22 +44,14 @@ static int is_uri(const char *s)
     return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Compares a percent-encoded URI query key [p, p+n) with a plain word. */
 static int key_is(const char *p, size_t n, const char *word)
 {
     size_t w = 0;
     for (size_t i = 0; i < n; i++, w++) {
         int ch = (unsigned char)p[i];
-        if (ch == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-            ch = hexval(p[i + 1]) * 16 + hexval(p[i + 2]);
+        if (ch == '%' && i + 2 < n && hex_value(p[i + 1]) >= 0 && hex_value(p[i + 2]) >= 0) {
+            ch = hex_value(p[i + 1]) * 16 + hex_value(p[i + 2]);
             i += 2;
         }
         if (word[w] == '\0' || word[w] != ch)
@@ -148,7 +141,7 @@ static int redact_kv(struct sbuf *b, const char *s)
         if (klen == 8 && strncmp(key, "password", 8) == 0) {
             sb_str(b, REDACTED);
         } else if (is_uri(val)) { /* dbname may itself be a URI with a password */
-            char *v = db_xstrdup(val);
+            char *v = xstrdup(val);
             v[p - val] = '\0';
             redact_uri(b, v);
             free(v);
@@ -170,14 +163,14 @@ char *db_url_redacted(const char *url)
     } else if (redact_kv(&b, url) != 0) {
         /* Cannot tell where a password would be: show nothing of it. */
         free(b.s);
-        return db_xstrdup("(unparseable connection string)");
+        return xstrdup("(unparseable connection string)");
     }
     return b.s;
 }
 
 static char *dup_or_null(const char *s)
 {
-    return s && s[0] ? db_xstrdup(s) : NULL;
+    return s && s[0] ? xstrdup(s) : NULL;
 }
 
 int db_url_parts_get(const char *url, struct db_url_parts *out)

@@ -1,34 +1,76 @@
 #!/bin/sh
 # The one list of Debian packages the project needs: build, test and run.
-# Used by `make deps`, `.ci/run` (through make) and the Dockerfile's build stage.
-# Prints nothing and exits 0 when everything is already installed.
-#   scripts/deps.sh            build + test + local run (default)
-#   scripts/deps.sh --runtime  only what the built binary needs at run time
+# Used by `make deps`, `make run`/`make test` (through make deps), `.ci/run` and the
+# Dockerfile's stages. Prints nothing and exits 0 when everything is already installed, so
+# apt-get runs only when something is missing.
+#   scripts/deps.sh            build + test + local run (default; `make deps`)
+#   scripts/deps.sh --build    only what compiling build/aam needs (the image's build stage)
+#   scripts/deps.sh --runtime  only what the built binary needs at run time (the image)
+#   scripts/deps.sh --image    what `make image` needs (podman, debootstrap, ...); not in make test
+#   scripts/deps.sh --check [GROUP]  say what is missing and what to run; install nothing
+# As root it installs with apt-get. Otherwise it uses sudo when sudo can run here (a terminal
+# to ask for the password on, or sudo without one); if not, it prints the exact command to run
+# and exits 1.
 set -eu
 
-BUILD_PKGS="build-essential clang pkg-config libmicrohttpd-dev libpq-dev libjwt-dev libjansson-dev
+BUILD_PKGS="build-essential pkg-config libmicrohttpd-dev libpq-dev libjwt-dev libjansson-dev
 libssl-dev libcsv-dev check libsubunit-dev"
-TEST_PKGS="postgresql postgresql-contrib pgbouncer curl jq python3 python3-yaml procps iproute2"
+# postgresql-15: initdb/pg_ctl/psql in /usr/lib/postgresql/15/bin; pgbouncer: /usr/sbin/pgbouncer
+# (scripts/pgstack.sh finds both there, whatever PATH says). clang: `make CC=clang`, make fuzz.
+TEST_PKGS="clang postgresql-15 pgbouncer curl jq python3 python3-yaml procps iproute2 util-linux"
 RUNTIME_PKGS="libmicrohttpd12 libpq5 libjwt0 libjansson4 libssl3 libcsv3 ca-certificates curl"
+IMAGE_PKGS="podman debootstrap uidmap fuse-overlayfs"
 
+CHECK=0
+if [ "${1:-}" = --check ]; then CHECK=1; shift; fi
 case "${1:-}" in
-  --runtime) PKGS=$RUNTIME_PKGS ;;
-  --build) PKGS=$BUILD_PKGS ;;
-  "") PKGS="$BUILD_PKGS $TEST_PKGS" ;;
-  *) echo "usage: $0 [--runtime|--build]" >&2; exit 2 ;;
+  --runtime) PKGS=$RUNTIME_PKGS; WHAT="--runtime" ;;
+  --build) PKGS=$BUILD_PKGS; WHAT="--build" ;;
+  --image) PKGS=$IMAGE_PKGS; WHAT="--image" ;;
+  "") PKGS="$BUILD_PKGS $TEST_PKGS"; WHAT="" ;;
+  *) echo "usage: $0 [--check] [--runtime|--build|--image]" >&2; exit 2 ;;
 esac
 
+# AAM_DEPS_ALSO: more package names to require (the tests use it to see what a missing one does).
+PKGS="$PKGS ${AAM_DEPS_ALSO:-}"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
+missing=${missing# }
+
+# What a person should type: make deps for the default list, else this script with its option.
+if [ -z "$WHAT" ]; then again="make deps"; else again="scripts/deps.sh $WHAT"; fi
+tell() {  # PREFIX ("" or "sudo "): the exact command lines that install what is missing
+  echo "deps: missing packages: $missing" >&2
+  echo "deps: install them with:  ${1}apt-get install --no-install-recommends $missing" >&2
+  echo "deps:            or with:  ${1}$again" >&2
+}
+
+if [ "$CHECK" = 1 ]; then
+  if [ "$(id -u)" = 0 ]; then tell ""; else tell "sudo "; fi
+  exit 1
+fi
 
 SUDO=""
-[ "$(id -u)" = 0 ] || SUDO="sudo"
-echo "deps: installing$missing" >&2
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null 2>&1 && { [ -t 0 ] || sudo -n true 2>/dev/null; }; then
+    SUDO="sudo"
+  elif command -v sudo >/dev/null 2>&1; then
+    tell "sudo "
+    echo "deps: (not run from here: installing needs root, and there is no terminal to ask for sudo's password)" >&2
+    exit 1
+  else
+    tell ""
+    echo "deps: (as root: installing needs root, and sudo is not installed)" >&2
+    exit 1
+  fi
+fi
+echo "deps: installing $missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 # The package lists may be stale or absent on a fresh machine or image: update once, then install.
-$SUDO apt-get update -qq >&2
+# The lock is shared with anything else using apt; wait for it rather than fail.
+$SUDO apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >&2
+$SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends $missing >&2

@@ -2,7 +2,10 @@
 # run-local.sh BIN: the demo on this machine, no Docker. Starts PostgreSQL 15 and PgBouncer
 # (transaction mode) with their data under .run/ (kept between runs), runs `aam migrate` and
 # `aam seed` through PgBouncer, then `aam serve` on PORT (8080). Ctrl-C stops all three.
-# As root, PostgreSQL and PgBouncer run as the `postgres` OS user (both refuse to run as root).
+# PostgreSQL and PgBouncer listen on Unix sockets in .run/sock only (mode 700): no TCP port,
+# so nothing on the machine can collide with them or connect to them. The bootstrap is
+# scripts/pgstack.sh, shared with the test harness. As root, PostgreSQL and PgBouncer run as
+# the `postgres` OS user (both refuse to run as root).
 set -u -o pipefail
 
 BIN=${1:?usage: scripts/run-local.sh path/to/aam}
@@ -10,10 +13,12 @@ REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO_ROOT" || exit 1
 [[ $BIN == /* ]] || BIN=$REPO_ROOT/$BIN
 
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+. "$REPO_ROOT/scripts/pgstack.sh"
+
 PORT=${PORT:-8080}
-PG_PORT=${AAM_RUN_PG_PORT:-55432}
-PGB_PORT=${AAM_RUN_PGBOUNCER_PORT:-56432}
+# Unix sockets only: these numbers just name the socket files (.s.PGSQL.5432, .s.PGSQL.6432).
+PG_PORT=5432
+PGB_PORT=6432
 APP_ROLE=aam_app
 APP_DB=aam
 DEMO_EMAIL=demo@autonomos.local
@@ -27,26 +32,26 @@ SERVER_PID=""
 say() { printf '%s\n' "$*"; }
 die() { printf 'make run: %s\n' "$*" >&2; exit 1; }
 
-# From a directory that user can enter: initdb and pg_ctl complain when the current one is not.
-as_owner() {  # run a command as the OS user that owns the database servers
-  if [ "$(id -u)" = 0 ]; then
-    (cd "${RUN_DIR:-/}" && setpriv --reuid=postgres --regid=postgres --init-groups -- "$@")
-  else
-    "$@"
-  fi
-}
+as_owner() { pgs_as_owner "$@"; }
 
-port_busy() {  # PORT: 0 when something listens on it (any address)
-  if command -v ss >/dev/null 2>&1; then
-    [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+# The one TCP port left, the API's: 8080 lies outside the kernel's ephemeral range (32768-60999
+# here, /proc/sys/net/ipv4/ip_local_port_range), so a burst of outgoing connections cannot hold it.
+port_holder() {  # PORT: "what holds it" when something listens there, else nothing
+  local line
+  if command -v ss >/dev/null 2>&1 || [ -x /usr/bin/ss ] || [ -x /bin/ss ]; then
+    line=$(ss -Hltnp "sport = :$1" 2>/dev/null | head -1)
+    [ -n "$line" ] || return 1
+    # users:(("nginx",pid=12,fd=6)) when we may see it (our own process, or root)
+    printf '%s' "$(printf '%s' "$line" | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p')"
+    return 0
   fi
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 need_free_port() {  # PORT WHAT VAR
-  port_busy "$1" || return 0
-  die "port $1 ($2) is already in use by another process; free it or set $3 to another port"
+  local who
+  who=$(port_holder "$1") || return 0
+  die "port $1 ($2) is busy${who:+, held by $who}; stop that or choose another port: $3=8090 make run"
 }
 
 # shellcheck disable=SC2317  # called through kept_secret
@@ -64,10 +69,6 @@ kept_secret() {  # FILE GENERATOR-ARGS...
 
 # shellcheck disable=SC2317  # called through kept_secret
 demo_password_new() { printf '%s' "$(head -c 24 /dev/urandom | base64 | tr -d '+/=\n' | cut -c1-20)"; }
-
-psql_super() {  # psql as the superuser over the unix socket
-  "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$SOCK_DIR" -p "$PG_PORT" -U postgres -d postgres "$@"
-}
 
 # ------------------------------------------------------------------ the run directory
 
@@ -103,9 +104,9 @@ prepare_run_dir() {
     SOCK_DIR=/tmp/aam-sock-$(printf '%s' "$RUN_DIR" | sha256sum | cut -c1-12)
     mkdir -p "$SOCK_DIR"
   fi
-  if [ "$(id -u)" = 0 ]; then
-    chown postgres:postgres "$RUN_DIR/pgbouncer" "$SOCK_DIR"
-  fi
+  # Only the servers' owner (and root) may enter: the sockets are the only way in.
+  chmod 700 "$SOCK_DIR"
+  pgs_chown "$RUN_DIR/pgbouncer" "$SOCK_DIR"
 }
 
 take_lock() {  # one `make run` per .run/ at a time
@@ -115,111 +116,35 @@ take_lock() {  # one `make run` per .run/ at a time
 
 # ------------------------------------------------------------------ PostgreSQL
 
-pg_running() { as_owner "$PGBIN/pg_ctl" -D "$RUN_DIR/pgdata" status >/dev/null 2>&1; }
-
-pg_init() {
-  say "initialising PostgreSQL 15 in $RUN_DIR/pgdata (first run only)"
-  [ -x "$PGBIN/initdb" ] || die "PostgreSQL 15 is not installed ($PGBIN/initdb missing); run make deps"
-  [ "$(id -u)" = 0 ] && { mkdir -p "$RUN_DIR/pgdata" && chown postgres:postgres "$RUN_DIR/pgdata"; }
-  as_owner "$PGBIN/initdb" -D "$RUN_DIR/pgdata" -U postgres -A trust -E UTF8 --no-locale \
-    >"$RUN_DIR/initdb.log" 2>&1 || { cat "$RUN_DIR/initdb.log" >&2; die "initdb failed"; }
-  # The superuser over the local socket only; TCP clients (PgBouncer, the app) use SCRAM.
-  cat >"$RUN_DIR/pgdata/pg_hba.conf" <<HBA
-local all postgres trust
-host  all all 127.0.0.1/32 scram-sha-256
-HBA
-  [ "$(id -u)" = 0 ] && chown postgres:postgres "$RUN_DIR/pgdata/pg_hba.conf"
-}
-
-pg_configure() {  # rewritten every run, so a changed port or socket dir takes effect
-  cat >"$RUN_DIR/pgdata/conf.d-aam.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $PG_PORT
-unix_socket_directories = '$SOCK_DIR'
-password_encryption = scram-sha-256
-max_connections = 100
-synchronous_commit = off
-CONF
-  grep -q "^include_if_exists = 'conf.d-aam.conf'" "$RUN_DIR/pgdata/postgresql.conf" ||
-    printf "\ninclude_if_exists = 'conf.d-aam.conf'\n" >>"$RUN_DIR/pgdata/postgresql.conf"
-  [ "$(id -u)" = 0 ] && chown postgres:postgres "$RUN_DIR/pgdata/conf.d-aam.conf"
-  touch "$RUN_DIR/postgres.log"
-  [ "$(id -u)" = 0 ] && chown postgres:postgres "$RUN_DIR/postgres.log"
-  return 0
-}
-
 pg_start() {
-  [ -s "$RUN_DIR/pgdata/PG_VERSION" ] || pg_init
-  if pg_running; then
+  if [ ! -s "$RUN_DIR/pgdata/PG_VERSION" ]; then
+    say "initialising PostgreSQL 15 in $RUN_DIR/pgdata (first run only)"
+    pgs_initdb "$RUN_DIR/pgdata" "$RUN_DIR/initdb.log" || die "initdb failed"
+  fi
+  if pgs_pg_running "$RUN_DIR/pgdata"; then
     say "PostgreSQL from an earlier run is still up; restarting it with this run's settings"
-    as_owner "$PGBIN/pg_ctl" -D "$RUN_DIR/pgdata" -m fast -w stop >/dev/null 2>&1 9>&- ||
-      die "could not stop the PostgreSQL left running in $RUN_DIR/pgdata"
+    pgs_pg_stop "$RUN_DIR/pgdata" 9>&- || die "could not stop the PostgreSQL left running in $RUN_DIR/pgdata"
   fi
-  need_free_port "$PG_PORT" "local PostgreSQL" AAM_RUN_PG_PORT
-  pg_configure
+  # listen_addresses = '': no TCP at all.
+  rm -f "$RUN_DIR/pgdata/conf.d-aam.conf"  # an older make run's TCP settings
+  pgs_configure "$RUN_DIR/pgdata" "$SOCK_DIR" '' "$PG_PORT"
   STARTED_PG=1
-  as_owner "$PGBIN/pg_ctl" -D "$RUN_DIR/pgdata" -l "$RUN_DIR/postgres.log" -w -t 60 start \
-    >/dev/null 9>&- || { tail -20 "$RUN_DIR/postgres.log" >&2; die "PostgreSQL did not start"; }
-}
-
-# The application role: not a superuser and not BYPASSRLS, so row-level security binds it; it
-# owns the database, so `aam migrate` can create the schema.
-pg_ensure_app_role() {
-  local pw=$1 sql_pw=${1//\'/\'\'}
-  if [ -z "$(psql_super -Atc "SELECT 1 FROM pg_roles WHERE rolname = '$APP_ROLE'")" ]; then
-    psql_super -c "CREATE ROLE $APP_ROLE LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB" || return 1
-  fi
-  psql_super -c "ALTER ROLE $APP_ROLE LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '$sql_pw'" || return 1
-  if [ -z "$(psql_super -Atc "SELECT 1 FROM pg_database WHERE datname = '$APP_DB'")" ]; then
-    psql_super -c "CREATE DATABASE $APP_DB OWNER $APP_ROLE" || return 1
-  fi
+  pgs_pg_start "$RUN_DIR/pgdata" "$RUN_DIR/postgres.log" 9>&- || die "PostgreSQL did not start"
 }
 
 # ------------------------------------------------------------------ PgBouncer
 
-pgb_stop_stale() {  # a PgBouncer left by a run that was killed: stop it (its config may differ)
-  local pid
-  pid=$(cat "$RUN_DIR/pgbouncer/pgbouncer.pid" 2>/dev/null) || return 0
-  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = pgbouncer ]; then
-    say "stopping the PgBouncer an earlier run left behind (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  fi
-  rm -f "$RUN_DIR/pgbouncer/pgbouncer.pid"
-}
-
 pgb_start() {
-  local dir=$RUN_DIR/pgbouncer scram
-  command -v pgbouncer >/dev/null || die "pgbouncer is not installed; run make deps"
-  pgb_stop_stale
-  need_free_port "$PGB_PORT" "local PgBouncer" AAM_RUN_PGBOUNCER_PORT
-  scram=$(psql_super -Atc "SELECT rolpassword FROM pg_authid WHERE rolname = '$APP_ROLE'") ||
-    die "cannot read the app role's SCRAM secret"
-  (umask 077 && printf '"%s" "%s"\n' "$APP_ROLE" "$scram" >"$dir/userlist.txt")
-  cat >"$dir/pgbouncer.ini" <<INI
-[databases]
-$APP_DB = host=127.0.0.1 port=$PG_PORT dbname=$APP_DB
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $PGB_PORT
-unix_socket_dir =
-auth_type = scram-sha-256
-auth_file = $dir/userlist.txt
-pool_mode = transaction
-default_pool_size = 10
-max_client_conn = 200
-logfile = $dir/pgbouncer.log
-pidfile = $dir/pgbouncer.pid
-INI
-  [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir/userlist.txt" "$dir/pgbouncer.ini"
-  as_owner pgbouncer -d "$dir/pgbouncer.ini" >/dev/null 2>&1 9>&- ||
-    { tail -5 "$dir/pgbouncer.log" >&2 2>/dev/null; die "PgBouncer did not start"; }
-  for _ in $(seq 50); do
-    PGB_PID=$(cat "$dir/pgbouncer.pid" 2>/dev/null) && [ -n "$PGB_PID" ] && break
-    sleep 0.1
-  done
-  [ -n "$PGB_PID" ] || die "PgBouncer did not write its pid file ($dir/pgbouncer.log)"
+  local dir=$RUN_DIR/pgbouncer
+  if [ -n "$(pgs_pgb_pid "$dir")" ]; then  # a PgBouncer left by a run that was killed
+    say "stopping the PgBouncer an earlier run left behind"
+    pgs_pgb_stop "$dir"
+  fi
+  # listen_addr empty: the Unix socket in SOCK_DIR only.
+  pgs_pgbouncer_ini "$dir" "$APP_ROLE" "$SOCK_DIR" "$PG_PORT" '' "$PGB_PORT" "$SOCK_DIR" 10 200 ||
+    die "cannot write the PgBouncer configuration"
+  pgs_pgb_start "$dir" 9>&- || die "PgBouncer did not start ($dir/pgbouncer.log)"
+  PGB_PID=$(pgs_pgb_pid "$dir")
 }
 
 # ------------------------------------------------------------------ the service
@@ -243,21 +168,23 @@ login_body() {
   if [[ $json == *"'"* ]]; then printf '%q' "$json"; else printf "'%s'" "$json"; fi
 }
 
+# Ends with the URL line (scripts and people look for "AAM is running: ").
 banner() {
   local url="http://localhost:$PORT" pw=$1
   cat <<EOF
 
-AAM is running: $url   (API description: $url/openapi.json)
-  demo login: $DEMO_EMAIL / $pw   (kept in .run/demo-password)
   try it:
     curl -i $url/api/v1/aam/connectors     # 401: a token is needed
     TOKEN=\$(curl -s -X POST $url/api/v1/auth/login -H 'Content-Type: application/json' \\
       -d $(login_body "$pw") | jq -r .access_token)
     curl -s -H "Authorization: Bearer \$TOKEN" $url/api/v1/aam/connectors | jq
   acceptance check: BASE_URL=$url AAM_DEMO_PASSWORD='$pw' tests/smoke.sh
-  PostgreSQL 127.0.0.1:$PG_PORT and PgBouncer 127.0.0.1:$PGB_PORT (transaction mode), data in .run/
-Ctrl-C stops the server, PgBouncer and PostgreSQL.
+  PostgreSQL and PgBouncer (transaction mode) on Unix sockets in $SOCK_DIR, no TCP port;
+  data in .run/; DATABASE_URL and JWT_SECRET for the aam commands: . .run/env
+  Ctrl-C stops the server, PgBouncer and PostgreSQL.
 
+demo login: $DEMO_EMAIL / $pw   (kept in .run/demo-password)
+AAM is running: $url   (API description: $url/openapi.json)
 EOF
 }
 
@@ -268,21 +195,20 @@ cleanup() {
     kill -TERM "$SERVER_PID" 2>/dev/null
     wait "$SERVER_PID" 2>/dev/null
   fi
-  if [ -n "$PGB_PID" ] && kill -TERM "$PGB_PID" 2>/dev/null; then
-    # Wait for it to go, so an immediate `make run` finds the port free.
-    for _ in $(seq 50); do kill -0 "$PGB_PID" 2>/dev/null || break; sleep 0.1; done
+  if [ -n "$PGB_PID" ]; then
+    pgs_pgb_stop "$RUN_DIR/pgbouncer"
     say "stopped PgBouncer"
   fi
   if [ "$STARTED_PG" = 1 ]; then
-    as_owner "$PGBIN/pg_ctl" -D "$RUN_DIR/pgdata" -m fast -w stop >/dev/null 2>&1 &&
-      say "stopped PostgreSQL (data kept in .run/)"
+    pgs_pg_stop "$RUN_DIR/pgdata" && say "stopped PostgreSQL (data kept in .run/)"
   fi
   exit "$rc"
 }
 
 main() {
   [ -x "$BIN" ] || die "$BIN is not built; run make"
-  command -v jq >/dev/null || die "jq is not installed; run make deps"
+  pgs_require "make run" || exit 1
+  command -v jq >/dev/null || die "jq is not installed; run: $( [ "$(id -u)" = 0 ] || printf 'sudo ')make deps"
   need_free_port "$PORT" "the API" PORT
   choose_run_dir
   prepare_run_dir
@@ -311,11 +237,18 @@ main() {
   fi
 
   pg_start
-  pg_ensure_app_role "$app_pw" || die "could not create the application role and database"
+  pgs_app_role "$SOCK_DIR" "$PG_PORT" "$APP_ROLE" "$app_pw" "$APP_DB" >/dev/null ||
+    die "could not create the application role and database"
   pgb_start
 
-  export DATABASE_URL="postgresql://$APP_ROLE:$app_pw@127.0.0.1:$PGB_PORT/$APP_DB"
+  # libpq's URI form with the socket folder as host= (percent-encoded unless it is plain).
+  local host=$SOCK_DIR
+  [[ $host =~ ^[A-Za-z0-9/._-]+$ ]] || host=$(jq -rn --arg s "$SOCK_DIR" '$s|@uri')
+  export DATABASE_URL="postgresql://$APP_ROLE:$app_pw@/$APP_DB?host=$host&port=$PGB_PORT"
   export JWT_SECRET
+  # For `aam token`, psql or a second `aam serve` by hand: `. .run/env`.
+  (umask 077 && printf 'export DATABASE_URL=%q\nexport JWT_SECRET=%q\n' "$DATABASE_URL" "$JWT_SECRET" \
+    >"$RUN_DIR/env") || die "cannot write $RUN_DIR/env"
   "$BIN" migrate 9>&- || die "aam migrate failed"
   AAM_DEMO_PASSWORD=$demo_pw "$BIN" seed 9>&- || die "aam seed failed"
   serve

@@ -17,14 +17,8 @@ int cmd_migrate(int argc, char **argv)
         fprintf(stderr, "aam migrate: %s\n", err);
         return 2;
     }
-    struct db_config dbc = {
-        .url = cfg.database_url,
-        .pool_size = 1,
-        .acquire_timeout_ms = cfg.db_acquire_timeout_ms,
-        .statement_timeout_ms = 0, /* a migration may legitimately take long */
-        .connect_timeout_s = cfg.db_connect_timeout_s,
-        .max_lifetime_s = cfg.db_max_lifetime_s,
-    };
+    struct db_config dbc;
+    cfg_db_config(&cfg, CFG_DB_MIGRATE, &dbc);
     struct db_pool *db = db_pool_new(&dbc);
     int rc = 1, applied = 0;
     struct db_error dberr = {0};

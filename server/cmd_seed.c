@@ -385,14 +385,8 @@ int cmd_seed(int argc, char **argv)
         return 2;
     }
     struct seed_ctx s = {.cfg = &cfg};
-    struct db_config dbc = {
-        .url = cfg.database_url,
-        .pool_size = 1,
-        .acquire_timeout_ms = cfg.db_acquire_timeout_ms,
-        .statement_timeout_ms = cfg.db_statement_timeout_ms,
-        .connect_timeout_s = cfg.db_connect_timeout_s,
-        .max_lifetime_s = cfg.db_max_lifetime_s,
-    };
+    struct db_config dbc;
+    cfg_db_config(&cfg, CFG_DB_SEED, &dbc);
     int rc = 1;
     json_t *tenants = load_seeds(&s, cfg.seeds_dir);
     if (tenants != NULL) {

@@ -11,6 +11,8 @@
 #include "db/db.h"
 #include "server/commands.h"
 #include "server/config.h"
+#include "server/csvcache.h"
+#include "server/app.h"
 #include "server/http.h"
 #include "server/log.h"
 
@@ -47,14 +49,9 @@ int cmd_serve(int argc, char **argv)
         return 2;
     }
     block_stop_signals(&stop);
-    struct db_config dbc = {
-        .url = cfg.database_url,
-        .pool_size = cfg.db_pool_size,
-        .acquire_timeout_ms = cfg.db_acquire_timeout_ms,
-        .statement_timeout_ms = cfg.db_statement_timeout_ms,
-        .connect_timeout_s = cfg.db_connect_timeout_s,
-        .max_lifetime_s = cfg.db_max_lifetime_s,
-    };
+    csvcache_set_budget((size_t)cfg.csv_cache_mb * 1024 * 1024);
+    struct db_config dbc;
+    cfg_db_config(&cfg, CFG_DB_SERVE, &dbc);
     struct db_pool *db = db_pool_new(&dbc);
     if (db == NULL) {
         fprintf(stderr, "aam serve: DATABASE_URL is not a usable connection string\n");
@@ -62,7 +59,7 @@ int cmd_serve(int argc, char **argv)
         return 2;
     }
     log_startup(&cfg, db);
-    struct http_server *srv = http_start(&cfg, db);
+    struct http_server *srv = http_start(&cfg, db, app_routes());
     if (srv == NULL) {
         db_pool_free(db);
         cfg_free(&cfg);

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "db/db.h"
+
 struct netaddr_cidr;
 
 /* Which settings a command needs. DATABASE_URL and JWT_SECRET are read only by the commands
@@ -15,34 +17,96 @@ enum cfg_need {
     CFG_NEED_SOURCES = 1 << 2, /* AAM_SOURCES_ROOT must be an existing directory */
 };
 
+#define CFG_STR_(x) #x
+#define CFG_STR(x) CFG_STR_(x)
+
+/* THE configuration table: every setting is one row, and everything reads from it: the field
+ * of struct cfg, the default, the bounds, the parser, `aam --help`, cfg_load and
+ * cfg_db_config. Adding a setting is adding one row here (and a line to README's table):
+ *
+ *     X(INT, my_field, "AAM_MY_SETTING", "10", 1, 1000, 0, NULL, "what it does")
+ *
+ * Columns: kind, field of struct cfg, environment name, default, min, max, need, hook, help.
+ *   kind   INT: an int field, a whole decimal number within [min, max].
+ *          STR: a char * field (NULL when unset with no default); must not be empty.
+ *          SECRET: a char * field of at least min bytes; never echoed in an error.
+ *          CUSTOM: no generated field (declare it in struct cfg below); hook does all.
+ *   default the value used when the variable is unset, parsed like one from the environment;
+ *          NULL: none (the field stays 0/NULL); text in parentheses is only shown in --help
+ *          ("(cores)") and the hook computes the value.
+ *   need   required (an error when unset) for commands that ask for it, and not read at all
+ *          by the others (a deploy step must not fail on a setting it never uses); 0: always
+ *          read, never required.
+ *   hook   NULL, or a function of config.c run after the generic parse, with the raw value
+ *          (NULL when unset): extra validation, a derived default, or the whole job (CUSTOM).
+ * Rows are applied in order, so a derived default may read the rows above it. */
+#define CFG_SETTINGS(X)                                                                            \
+    X(STR, database_url, "DATABASE_URL", NULL, 0, 0, CFG_NEED_DB, hook_database_url,              \
+      "libpq URI: PostgreSQL, PgBouncer (session or transaction mode) or Supavisor")              \
+    X(INT, db_pool_size, "AAM_DB_POOL_SIZE", CFG_STR(DB_DEFAULT_POOL_SIZE), 0, 1000, 0, NULL,     \
+      "connections kept; 0 = none kept, one per request (the pooler does all pooling)")           \
+    X(INT, db_acquire_timeout_ms, "AAM_DB_ACQUIRE_TIMEOUT_MS",                                    \
+      CFG_STR(DB_DEFAULT_ACQUIRE_TIMEOUT_MS), 1, 600000, 0, NULL,                                 \
+      "longest wait for a free pooled connection before answering 503")                           \
+    X(INT, db_statement_timeout_ms, "AAM_DB_STATEMENT_TIMEOUT_MS",                                \
+      CFG_STR(DB_DEFAULT_STATEMENT_TIMEOUT_MS), 0, 3600000, 0, NULL,                              \
+      "statement_timeout set per transaction (0 = none)")                                         \
+    X(INT, db_connect_timeout_s, "AAM_DB_CONNECT_TIMEOUT_S", CFG_STR(DB_DEFAULT_CONNECT_TIMEOUT_S), \
+      1, 300, 0, NULL, "libpq connect_timeout")                                                   \
+    X(INT, db_max_lifetime_s, "AAM_DB_MAX_LIFETIME_S", CFG_STR(DB_DEFAULT_MAX_LIFETIME_S), 10,    \
+      604800, 0, NULL, "a pooled connection older than this is closed and replaced")              \
+    X(SECRET, jwt_secret, "JWT_SECRET", NULL, 32, 0, CFG_NEED_JWT, hook_jwt_secret,               \
+      "HS256 key, at least 32 bytes")                                                             \
+    X(INT, jwt_ttl_s, "JWT_TTL_SECONDS", "3600", 60, 2592000, 0, NULL, "token lifetime")          \
+    X(INT, port, "PORT", "8080", 1, 65535, 0, NULL, "listening port")                             \
+    X(CUSTOM, sources_root, "AAM_SOURCES_ROOT", "./mock_sources", 0, 0, 0, hook_sources_root,     \
+      "the only directory FilesSource connectors may read")                                       \
+    X(CUSTOM, cors_origins, "AAM_CORS_ORIGINS", "", 0, 0, 0, hook_cors_origins,                   \
+      "comma-separated origins (scheme://host[:port]) allowed to call the API from a browser")    \
+    X(SECRET, demo_password, "AAM_DEMO_PASSWORD", "(generated)", 8, 0, 0, NULL,                   \
+      "password `aam seed` gives the demo user when it creates it (at least 8 bytes)")            \
+    X(INT, threads, "AAM_THREADS", "(cores)", 1, 256, 0, hook_default_cores, "HTTP I/O threads") \
+    X(INT, workers, "AAM_WORKERS", "(max(pool,4))", 1, 1024, 0, hook_default_workers,             \
+      "request workers for database work (16 when the pool size is 0)")                           \
+    X(INT, hash_workers, "AAM_HASH_WORKERS", "(cores)", 1, 64, 0, hook_default_cores,             \
+      "workers for register/login (password hashing), apart from the rest")                       \
+    X(INT, shutdown_grace_s, "AAM_SHUTDOWN_GRACE_S", "10", 0, 300, 0, NULL,                       \
+      "how long in-flight requests may finish after SIGTERM")                                     \
+    X(INT, csv_cache_mb, "AAM_CSV_CACHE_MB", "16", 1, 65536, 0, NULL,                             \
+      "memory for remembered CSV row counts and row indexes, in MiB (least recently used go)")    \
+    X(INT, login_max_failures, "AAM_LOGIN_MAX_FAILURES", "5", 1, 1000, 0, NULL,                   \
+      "failed logins for one email per window before 429")                                       \
+    X(INT, login_max_failures_per_address, "AAM_LOGIN_MAX_FAILURES_PER_ADDRESS", "100", 1,        \
+      100000, 0, NULL,                                                                            \
+      "failed logins from one client address per window before 429 (higher: many users share NATs)") \
+    X(INT, login_window_s, "AAM_LOGIN_WINDOW_S", "300", 1, 86400, 0, NULL, "the failed-login window") \
+    X(INT, register_max_per_address, "AAM_REGISTER_MAX_PER_ADDRESS", "20", 1, 1000000, 0, NULL,   \
+      "registrations one client address may make per hour before 429")                            \
+    X(INT, max_connectors_per_tenant, "AAM_MAX_CONNECTORS_PER_TENANT", "1000", 1, 100000000, 0,   \
+      NULL, "connectors one tenant may hold")                                                     \
+    X(CUSTOM, trusted_proxies, "AAM_TRUSTED_PROXIES", "", 0, 0, 0, hook_trusted_proxies,          \
+      "comma-separated CIDRs whose X-Forwarded-For is believed for the client address")           \
+    X(STR, migrations_dir, "AAM_MIGRATIONS_DIR", "./migrations", 0, 0, 0, NULL,                   \
+      "where `aam migrate` finds NNNN_name.sql files")                                            \
+    X(STR, seeds_dir, "AAM_SEEDS_DIR", "./seeds", 0, 0, 0, NULL, "where `aam seed` finds its seed files") \
+    X(CUSTOM, log_level, "AAM_LOG_LEVEL", "info", 0, 0, 0, hook_log_level,                        \
+      "debug, info, warn or error")
+
+#define CFG_FIELD_INT(f) int f;
+#define CFG_FIELD_STR(f) char *f;
+#define CFG_FIELD_SECRET(f) char *f;
+#define CFG_FIELD_CUSTOM(f)
+#define CFG_FIELD(kind, field, name, def, min, max, need, hook, help) CFG_FIELD_##kind(field)
+
 struct cfg {
-    char *database_url;        /* NULL when not set and not needed */
-    int db_pool_size;          /* AAM_DB_POOL_SIZE, 0 = a connection per request */
-    int db_acquire_timeout_ms; /* AAM_DB_ACQUIRE_TIMEOUT_MS: bounded wait for a pooled connection */
-    int db_statement_timeout_ms; /* AAM_DB_STATEMENT_TIMEOUT_MS: per transaction, via set_config */
-    int db_connect_timeout_s;  /* AAM_DB_CONNECT_TIMEOUT_S */
-    int db_max_lifetime_s;     /* AAM_DB_MAX_LIFETIME_S: recycle older connections */
-    char *jwt_secret;          /* NULL when not set and not needed; never logged */
-    size_t jwt_secret_len;
-    int jwt_ttl_s;             /* JWT_TTL_SECONDS */
-    int port;                  /* PORT */
-    char *sources_root;        /* AAM_SOURCES_ROOT, resolved with realpath when it exists */
-    char **cors_origins;       /* AAM_CORS_ORIGINS split on ',', trimmed; NULL-terminated */
+    CFG_SETTINGS(CFG_FIELD)
+    /* Filled by the hooks of the rows above: */
+    size_t jwt_secret_len;  /* JWT_SECRET's length (the key may hold any byte but NUL) */
+    char *sources_root;     /* AAM_SOURCES_ROOT, resolved with realpath when it exists */
+    char **cors_origins;    /* AAM_CORS_ORIGINS split on ',', trimmed; NULL-terminated */
     size_t n_cors_origins;
-    char *demo_password;       /* AAM_DEMO_PASSWORD or NULL */
-    int threads;               /* AAM_THREADS: HTTP I/O threads, default the core count */
-    int workers;               /* AAM_WORKERS: request workers (database lane) */
-    int hash_workers;          /* AAM_HASH_WORKERS: password-hashing lane, default the core count */
-    int shutdown_grace_s;      /* AAM_SHUTDOWN_GRACE_S: in-flight requests get this long */
-    int login_max_failures;    /* AAM_LOGIN_MAX_FAILURES per email per window */
-    int login_max_failures_per_address; /* AAM_LOGIN_MAX_FAILURES_PER_ADDRESS per window */
-    int login_window_s;        /* AAM_LOGIN_WINDOW_S */
-    int register_max_per_address; /* AAM_REGISTER_MAX_PER_ADDRESS, per hour */
-    int max_connectors_per_tenant; /* AAM_MAX_CONNECTORS_PER_TENANT */
     struct netaddr_cidr *trusted_proxies; /* AAM_TRUSTED_PROXIES, parsed; NULL when none */
     size_t n_trusted_proxies;
-    char *migrations_dir;      /* AAM_MIGRATIONS_DIR, default ./migrations */
-    char *seeds_dir;           /* AAM_SEEDS_DIR, default ./seeds */
 };
 
 /* Reads and validates the environment into *out (zeroed first).
@@ -59,5 +123,16 @@ int cfg_cors_allowed(const struct cfg *c, const char *origin);
 
 /* Prints the configuration table (name, default, meaning) for `aam --help`. */
 void cfg_print_help(void);
+
+/* What a command uses the database for; decides the pool shape. */
+enum cfg_db_use {
+    CFG_DB_SERVE,   /* the configured pool and statement timeout */
+    CFG_DB_SEED,    /* one connection, the configured statement timeout */
+    CFG_DB_MIGRATE, /* one connection, no statement timeout (a migration may take long) */
+};
+
+/* The one place a struct db_config is built from the configuration. out->url borrows
+ * c->database_url (db_pool_new copies it). */
+void cfg_db_config(const struct cfg *c, enum cfg_db_use use, struct db_config *out);
 
 #endif

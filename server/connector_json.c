@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "server/sources.h"
+#include "util/utf8.h"
 
 static int is_alnum(char c)
 {
@@ -58,20 +59,17 @@ int connector_json_status_valid(const char *status)
  * sequence counts characters (code points). */
 int connector_json_name_valid(const char *name)
 {
-    size_t chars = 0;
-    int blank = 1;
-    for (const unsigned char *p = (const unsigned char *)name; p && *p; p++) {
-        chars += (*p & 0xC0) != 0x80;
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-            blank = 0;
-    }
+    if (name == NULL)
+        return 0;
+    size_t chars = utf8_count(name, strlen(name));
+    int blank = name[strspn(name, " \t\n\r")] == '\0';
     return chars >= 1 && chars <= CONNECTOR_NAME_MAX_CHARS && !blank;
 }
 
 /* ------------------------------------------------------------------ config */
 
 /* Adds config.path's error when path is not a directory inside root; returns 0 when it is. */
-static int path_check(const char *path, const char *root, struct http_res *res)
+static int path_check(const char *path, const char *root, struct field_errors *fe)
 {
     char msg[160];
     int fd = -1;
@@ -85,52 +83,52 @@ static int path_check(const char *path, const char *root, struct http_res *res)
     else
         snprintf(msg, sizeof msg, "must be an existing directory inside the sources root: it %s",
                  sources_status_text(st));
-    http_res_field_error(res, "config.path", msg);
+    field_errors_add(fe, "config.path", msg);
     return -1;
 }
 
-static int check_filesource(const json_t *config, const char *root, struct http_res *res)
+static int check_filesource(const json_t *config, const char *root, struct field_errors *fe)
 {
     int ok = 1;
     const json_t *path = json_object_get(config, "path");
     const json_t *pattern = json_object_get(config, "pattern");
     if (!json_is_string(path) || json_string_length(path) == 0) {
-        http_res_field_error(res, "config.path", "required: a directory (string) inside the sources root");
+        field_errors_add(fe, "config.path", "required: a directory (string) inside the sources root");
         ok = 0;
     } else if (json_string_length(path) >= PATH_MAX) {
-        http_res_field_error(res, "config.path", "is too long");
+        field_errors_add(fe, "config.path", "is too long");
         ok = 0;
-    } else if (path_check(json_string_value(path), root, res) != 0) {
+    } else if (path_check(json_string_value(path), root, fe) != 0) {
         ok = 0;
     }
     if (pattern != NULL && !sources_pattern_valid(json_string_value(pattern))) {
-        http_res_field_error(res, "config.pattern",
+        field_errors_add(fe, "config.pattern",
                              "must be a file-name glob such as \"*.csv\" (1-255 bytes, no '/')");
         ok = 0;
     }
     return ok ? 0 : -1;
 }
 
-int connector_json_config_size_ok(const json_t *config, struct http_res *res)
+int connector_json_config_size_ok(const json_t *config, struct field_errors *fe)
 {
     /* Compact JSON text is within a few bytes of what jsonb stores and sends back. */
     if (config == NULL || json_dumpb(config, NULL, 0, JSON_COMPACT) <= CONNECTOR_CONFIG_MAX)
         return 1;
-    http_res_field_error(res, "config", "must be at most 65536 bytes of JSON");
+    field_errors_add(fe, "config", "must be at most 65536 bytes of JSON");
     return 0;
 }
 
 int connector_json_check_config(const char *type, const json_t *config, const char *sources_root,
-                                struct http_res *res)
+                                struct field_errors *fe)
 {
     if (!json_is_object(config)) {
-        http_res_field_error(res, "config", "required: a JSON object");
+        field_errors_add(fe, "config", "required: a JSON object");
         return -1;
     }
-    if (!connector_json_config_size_ok(config, res))
+    if (!connector_json_config_size_ok(config, fe))
         return -1;
     if (type != NULL && strcmp(type, CONNECTOR_TYPE_FILESOURCE) == 0)
-        return check_filesource(config, sources_root, res);
+        return check_filesource(config, sources_root, fe);
     return 0;
 }
 
@@ -138,7 +136,7 @@ int connector_json_check_config(const char *type, const json_t *config, const ch
 
 /* Returns the string member key, NULL when absent; a non-string adds an error. */
 static const char *get_string(const json_t *body, const char *key, int required,
-                              struct http_res *res)
+                              struct field_errors *fe)
 {
     const json_t *v = json_object_get(body, key);
     char msg[96];
@@ -146,7 +144,7 @@ static const char *get_string(const json_t *body, const char *key, int required,
         return NULL;
     if (!json_is_string(v)) {
         snprintf(msg, sizeof msg, "%s: a string", v == NULL ? "required" : "must be");
-        http_res_field_error(res, key, msg);
+        field_errors_add(fe, key, msg);
         return NULL;
     }
     return json_string_value(v);
@@ -163,75 +161,74 @@ static int field_known(const char *key, const char *const *known)
 
 /* Adds an error for every member of body not listed in allowed nor in ignored. */
 static void reject_unknown(const json_t *body, const char *const *allowed,
-                           const char *const *ignored, const char *why, struct http_res *res)
+                           const char *const *ignored, const char *why, struct field_errors *fe)
 {
     const char *key;
     json_t *value;
     json_object_foreach((json_t *)(uintptr_t)body, key, value) {
         (void)value;
         if (!field_known(key, allowed) && !(ignored && field_known(key, ignored)))
-            http_res_field_error(res, key, why);
+            field_errors_add(fe, key, why);
     }
 }
 
-static void check_common(const char *name, const char *status, struct http_res *res)
+static void check_common(const char *name, const char *status, struct field_errors *fe)
 {
     if (name != NULL && !connector_json_name_valid(name))
-        http_res_field_error(res, "name", "must be 1-200 characters and not only spaces");
+        field_errors_add(fe, "name", "must be 1-200 characters and not only spaces");
     if (status != NULL && !connector_json_status_valid(status))
-        http_res_field_error(res, "status", "must be one of ACTIVE, INACTIVE, PENDING, ERROR");
+        field_errors_add(fe, "status", "must be one of ACTIVE, INACTIVE, PENDING, ERROR");
 }
 
 int connector_json_parse_create(const json_t *body, const char *sources_root,
-                                struct connector_create *out, struct http_res *res)
+                                struct connector_create *out, struct field_errors *fe)
 {
     static const char *const allowed[] = {"id", "name", "type", "status", "config", NULL};
     static const char *const read_only[] = {"namespace", "created_at", "updated_at", NULL};
-    enum app_err before = res->err;
+    size_t before = fe->n;
     memset(out, 0, sizeof *out);
-    reject_unknown(body, allowed, read_only, "unknown field", res);
-    out->id = get_string(body, "id", 1, res);
-    out->name = get_string(body, "name", 1, res);
-    out->type = get_string(body, "type", 1, res);
-    out->status = get_string(body, "status", 0, res);
+    reject_unknown(body, allowed, read_only, "unknown field", fe);
+    out->id = get_string(body, "id", 1, fe);
+    out->name = get_string(body, "name", 1, fe);
+    out->type = get_string(body, "type", 1, fe);
+    out->status = get_string(body, "status", 0, fe);
     if (out->id != NULL && !connector_json_id_valid(out->id))
-        http_res_field_error(res, "id", "must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$");
+        field_errors_add(fe, "id", "must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$");
     if (out->type != NULL && !connector_json_type_valid(out->type))
-        http_res_field_error(res, "type", "must match ^[a-z][a-z0-9_]{0,63}$");
-    check_common(out->name, out->status, res);
+        field_errors_add(fe, "type", "must match ^[a-z][a-z0-9_]{0,63}$");
+    check_common(out->name, out->status, fe);
     if (out->status == NULL)
         out->status = CONNECTOR_DEFAULT_STATUS;
     out->config = json_object_get(body, "config");
     int type_ok = out->type != NULL && connector_json_type_valid(out->type);
-    if (connector_json_check_config(type_ok ? out->type : NULL, out->config, sources_root, res) != 0)
+    if (connector_json_check_config(type_ok ? out->type : NULL, out->config, sources_root, fe) != 0)
         out->config = NULL;
-    return res->err == before ? 0 : -1;
+    return fe->n == before ? 0 : -1;
 }
 
 int connector_json_parse_patch(const json_t *body, struct connector_patch *out,
-                               struct http_res *res)
+                               struct field_errors *fe)
 {
     static const char *const allowed[] = {"name", "status", "config", NULL};
-    enum app_err before = res->err;
+    size_t before = fe->n;
     memset(out, 0, sizeof *out);
-    reject_unknown(body, allowed, NULL, "cannot be changed (PATCH takes name, status, config)", res);
-    out->name = get_string(body, "name", 0, res);
-    out->status = get_string(body, "status", 0, res);
-    check_common(out->name, out->status, res);
+    reject_unknown(body, allowed, NULL, "cannot be changed (PATCH takes name, status, config)", fe);
+    out->name = get_string(body, "name", 0, fe);
+    out->status = get_string(body, "status", 0, fe);
+    check_common(out->name, out->status, fe);
     out->config = json_object_get(body, "config");
     if (out->config != NULL && !json_is_object(out->config))
-        http_res_field_error(res, "config", "must be a JSON object");
-    else if (!connector_json_config_size_ok(out->config, res))
+        field_errors_add(fe, "config", "must be a JSON object");
+    else if (!connector_json_config_size_ok(out->config, fe))
         out->config = NULL;
     if (json_object_size(body) == 0)
-        http_res_field_error(res, "body", "nothing to change: give name, status or config");
-    return res->err == before ? 0 : -1;
+        field_errors_add(fe, "body", "nothing to change: give name, status or config");
+    return fe->n == before ? 0 : -1;
 }
 
-int connector_json_query_long(const struct http_req *req, const char *name, long def, long min,
-                              long max, long *out, struct http_res *res)
+int connector_json_query_long(const char *raw, const char *name, long def, long min, long max,
+                              long *out, struct field_errors *fe)
 {
-    const char *raw = http_req_query(req, name);
     char msg[96];
     *out = def;
     if (raw == NULL)
@@ -245,9 +242,18 @@ int connector_json_query_long(const struct http_req *req, const char *name, long
             snprintf(msg, sizeof msg, "must be an integer >= %ld", min);
         else
             snprintf(msg, sizeof msg, "must be an integer from %ld to %ld", min, max);
-        http_res_field_error(res, name, msg);
+        field_errors_add(fe, name, msg);
         return -1;
     }
     *out = v;
     return 0;
+}
+
+int connector_json_paging(const char *limit_raw, const char *offset_raw, long limit_default,
+                          long *limit, long *offset, struct field_errors *fe)
+{
+    int bad = connector_json_query_long(limit_raw, "limit", limit_default, 1, CONNECTOR_LIMIT_MAX,
+                                        limit, fe) != 0;
+    bad |= connector_json_query_long(offset_raw, "offset", 0, 0, LONG_MAX, offset, fe) != 0;
+    return bad ? -1 : 0;
 }

@@ -1,13 +1,14 @@
 /* connector_json: the request side of the connectors API. Field rules for a connector (id,
  * name, type, status, config and the per-type config rules), the parsing of create and patch
- * bodies, and the paging parameters shared by every list route. Every failure is reported as
- * a 422 field error on the response (http_res_field_error), one per offending field. */
+ * bodies, and the paging parameters shared by every list route. Every failure is added to a
+ * struct field_errors, one per offending field; this module knows nothing of HTTP (the caller
+ * turns the list into a 422). */
 #ifndef AAM_CONNECTOR_JSON_H
 #define AAM_CONNECTOR_JSON_H
 
 #include <jansson.h>
 
-#include "server/http.h"
+#include "util/field_errors.h"
 
 #define CONNECTOR_ID_MAX 128         /* ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$ */
 #define CONNECTOR_NAME_MAX_CHARS 200 /* UTF-8 characters, not bytes */
@@ -32,16 +33,17 @@ int connector_json_name_valid(const char *name);
 
 /* 1 when config (NULL counts as absent) is at most CONNECTOR_CONFIG_MAX bytes of compact
  * JSON; else 0 after adding a "config" field error (422). */
-int connector_json_config_size_ok(const json_t *config, struct http_res *res);
+int connector_json_config_size_ok(const json_t *config, struct field_errors *fe);
 
-/* Checks config (must be a JSON object, at most CONNECTOR_CONFIG_MAX) against type's rules, adding field errors
- * ("config", "config.path", "config.pattern") to res. For "filesource": path is a string that
+/* Checks config (must be a JSON object, at most CONNECTOR_CONFIG_MAX) against type's rules,
+ * adding field errors ("config", "config.path", "config.pattern") to fe. For "filesource":
+ * path is a string that
  * resolves, symlinks followed, to a directory inside sources_root (relative paths against the
  * working directory); pattern, when given, is a file-name glob without '/' (absent means
  * CONNECTOR_DEFAULT_PATTERN). Other keys are kept as given.
  * Other types accept any object. Returns 0 when valid, else -1. */
 int connector_json_check_config(const char *type, const json_t *config, const char *sources_root,
-                                struct http_res *res) __attribute__((warn_unused_result));
+                                struct field_errors *fe) __attribute__((warn_unused_result));
 
 /* A validated create body. Strings and config are borrowed from the body they came from. */
 struct connector_create {
@@ -52,9 +54,9 @@ struct connector_create {
 /* Validates a POST body: id, name, type and config required, status optional. Read-only
  * fields of the connector representation ("namespace", "created_at", "updated_at") are
  * ignored, so a fetched connector can be posted back; any other unknown field is an error.
- * The namespace always comes from the token, never from a body. Returns 0 or -1 (res set). */
+ * The namespace always comes from the token, never from a body. Returns 0 or -1 (errors added to fe). */
 int connector_json_parse_create(const json_t *body, const char *sources_root,
-                                struct connector_create *out, struct http_res *res)
+                                struct connector_create *out, struct field_errors *fe)
     __attribute__((warn_unused_result));
 
 /* A validated PATCH body; NULL members were not given. Borrowed from the body. */
@@ -68,12 +70,18 @@ struct connector_patch {
  * type-specific rules are checked against the stored type by the caller
  * (connector_json_check_config). Returns 0 or -1. */
 int connector_json_parse_patch(const json_t *body, struct connector_patch *out,
-                               struct http_res *res) __attribute__((warn_unused_result));
+                               struct field_errors *fe) __attribute__((warn_unused_result));
 
-/* Reads query argument name as an integer in [min, max], or def when absent. A value that is
- * empty, not a decimal integer or out of range adds a field error and returns -1. */
-int connector_json_query_long(const struct http_req *req, const char *name, long def, long min,
-                              long max, long *out, struct http_res *res)
+/* Reads raw (a query argument called name; NULL when absent) as an integer in [min, max], or
+ * def when absent. A value that is empty, not a decimal integer or out of range adds a field
+ * error and returns -1. */
+int connector_json_query_long(const char *raw, const char *name, long def, long min, long max,
+                              long *out, struct field_errors *fe) __attribute__((warn_unused_result));
+
+/* The paging pair every list route takes: limit 1..CONNECTOR_LIMIT_MAX (default
+ * limit_default) and offset >= 0 (default 0). Returns 0, or -1 after adding the errors. */
+int connector_json_paging(const char *limit_raw, const char *offset_raw, long limit_default,
+                          long *limit, long *offset, struct field_errors *fe)
     __attribute__((warn_unused_result));
 
 #endif

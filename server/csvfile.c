@@ -1,8 +1,8 @@
 /* csvfile: streams a CSV file through libcsv in 64 KiB chunks, keeping the header and one
- * page of rows, and counting rows when asked. Counts are cached by file identity behind one
- * mutex: a lookup is a scan of CSVFILE_CACHE_SLOTS entries, far cheaper than the read it
- * saves, and the lock is never held while reading a file. */
+ * page of rows, and counting rows when asked. The counting pass leaves a sparse row index
+ * behind (csvcache.c), so a deep page starts reading near its first row. */
 #include "server/csvfile.h"
+#include "server/csvcache.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -15,44 +15,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "server/utf8.h"
+#include "util/utf8.h"
+#include "util/xalloc.h"
 
 #define CHUNK_SIZE (64 * 1024)
 /* libcsv grows a field's buffer by this much at a time (its default, 128, means many
  * reallocations for long text fields). */
 #define FIELD_BLOCK 4096
-
-/* ------------------------------------------------------------------ UTF-8 */
-
-char *csvfile_utf8_dup(const char *s, size_t len)
-{
-    static const char replacement[] = "\xEF\xBF\xBD";
-    const unsigned char *u = (const unsigned char *)s;
-    size_t bad = 0;
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq_len(u + i, len - i);
-        bad += (n == 0);
-        i += n ? n : 1;
-    }
-    char *out = malloc(len + 2 * bad + 1); /* each bad byte grows from 1 to 3 bytes */
-    if (out == NULL)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq_len(u + i, len - i);
-        if (n == 0) {
-            memcpy(out + o, replacement, 3);
-            o += 3;
-            i++;
-        } else {
-            memcpy(out + o, s + i, n);
-            o += n;
-            i += n;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
+/* Spacing of the sparse row index: a page read from a mark parses at most this much before
+ * its first row, and the index costs 16 bytes per MARK_EVERY bytes of file (0.5 KB per MB). */
+#define MARK_EVERY (32 * 1024)
 
 /* Bytes text takes as a JSON string, quotes and one separator included: what a value or a key
  * adds to the response (jansson's escaping: two bytes for '"', '\\' and \b \f \n \r \t,
@@ -73,91 +45,16 @@ static size_t json_cost(const char *text)
     return n;
 }
 
-/* ------------------------------------------------------------------ the row-count cache */
-
-struct cache_entry {
-    char *key; /* NULL = free slot */
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime, ctime;
-    long long rows;
-    unsigned long last_used;
-};
-
-static struct cache_entry cache[CSVFILE_CACHE_SLOTS];
-static unsigned long cache_clock, cache_hit_count;
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int entry_matches(const struct cache_entry *e, const char *key, const struct stat *st)
-{
-    return e->key != NULL && e->dev == st->st_dev && e->ino == st->st_ino &&
-           e->size == st->st_size && e->mtime.tv_sec == st->st_mtim.tv_sec &&
-           e->mtime.tv_nsec == st->st_mtim.tv_nsec && e->ctime.tv_sec == st->st_ctim.tv_sec &&
-           e->ctime.tv_nsec == st->st_ctim.tv_nsec && strcmp(e->key, key) == 0;
-}
-
-/* Returns 1 and sets *rows when key's count for this exact file version is cached. */
-static int cache_lookup(const char *key, const struct stat *st, long long *rows)
-{
-    int found = 0;
-    pthread_mutex_lock(&cache_lock);
-    for (size_t i = 0; i < CSVFILE_CACHE_SLOTS; i++) {
-        if (entry_matches(&cache[i], key, st)) {
-            cache[i].last_used = ++cache_clock;
-            *rows = cache[i].rows;
-            cache_hit_count++;
-            found = 1;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&cache_lock);
-    return found;
-}
-
-/* Remembers a count, replacing the entry for the same key (an older version of the file) or
- * else the least recently used slot. Out of memory just means not cached. */
-static void cache_store(const char *key, const struct stat *st, long long rows)
-{
-    char *copy = strdup(key);
-    if (copy == NULL)
-        return;
-    pthread_mutex_lock(&cache_lock);
-    size_t victim = 0;
-    for (size_t i = 0; i < CSVFILE_CACHE_SLOTS; i++) {
-        if (cache[i].key != NULL && strcmp(cache[i].key, key) == 0) {
-            victim = i;
-            break;
-        }
-        if (cache[i].key == NULL || cache[i].last_used < cache[victim].last_used)
-            victim = i;
-        if (cache[victim].key == NULL)
-            break;
-    }
-    struct cache_entry *e = &cache[victim];
-    free(e->key);
-    *e = (struct cache_entry){.key = copy, .dev = st->st_dev, .ino = st->st_ino,
-                              .size = st->st_size, .mtime = st->st_mtim, .ctime = st->st_ctim,
-                              .rows = rows, .last_used = ++cache_clock};
-    pthread_mutex_unlock(&cache_lock);
-}
+/* ------------------------------------------------------------------ the count cache */
 
 unsigned long csvfile_cache_hits(void)
 {
-    pthread_mutex_lock(&cache_lock);
-    unsigned long n = cache_hit_count;
-    pthread_mutex_unlock(&cache_lock);
-    return n;
+    return csvcache_hits();
 }
 
 void csvfile_cache_clear(void)
 {
-    pthread_mutex_lock(&cache_lock);
-    for (size_t i = 0; i < CSVFILE_CACHE_SLOTS; i++) {
-        free(cache[i].key);
-        cache[i] = (struct cache_entry){0};
-    }
-    pthread_mutex_unlock(&cache_lock);
+    csvcache_clear();
 }
 
 /* ------------------------------------------------------------------ parsing */
@@ -177,6 +74,11 @@ struct scan {
     size_t kept_bytes;      /* JSON bytes of the kept rows, keys included (see json_cost) */
     size_t header_bytes;    /* JSON bytes of the header's names, as keys ("name":) */
     int stop;               /* the page is complete and no count is needed */
+    /* The sparse row index, built while counting: a mark at the first record boundary after
+     * every MARK_EVERY bytes. */
+    struct csvcache_mark *marks;
+    size_t n_marks, marks_cap;
+    long long next_mark_at; /* file offset from which the next boundary becomes a mark */
 };
 
 static void scan_fail(struct scan *s, enum csvfile_fail why, const char *msg)
@@ -197,12 +99,7 @@ static void header_add(struct scan *s, const char *text, size_t len)
     }
     if (p->n_columns == s->header_cap) {
         size_t cap = s->header_cap ? s->header_cap * 2 : 16;
-        char **grown = realloc(p->columns, cap * sizeof *grown);
-        if (grown == NULL) {
-            scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-            return;
-        }
-        p->columns = grown;
+        p->columns = xrealloc(p->columns, cap * sizeof *p->columns);
         s->header_cap = cap;
     }
     /* A byte order mark is an encoding signature, not part of the first column's name. */
@@ -210,11 +107,7 @@ static void header_add(struct scan *s, const char *text, size_t len)
         text += 3;
         len -= 3;
     }
-    char *name = csvfile_utf8_dup(text, len);
-    if (name == NULL) {
-        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-        return;
-    }
+    char *name = utf8_dup_repair(text, len);
     p->columns[p->n_columns++] = name;
     s->header_bytes += json_cost(name) + 16; /* room for a "_<n>" de-duplication suffix */
     if (s->header_bytes > CSVFILE_MAX_HEADER_BYTES)
@@ -253,17 +146,15 @@ static struct name_slot *name_find(struct name_set *set, const char *key)
 }
 
 /* Makes name unique among the names already in set (or "column_<n>" when empty), then adds
- * it. Returns the name to keep (name itself, or a fresh malloc'd one), or NULL without
- * memory. bases holds the suffix counters of base names. */
+ * it. Returns the name to keep: name itself, or a fresh malloc'd one. bases holds the suffix
+ * counters of base names. */
 static char *name_claim(struct name_set *set, struct name_set *bases, char *name, size_t index)
 {
     char *fresh = NULL;
     const char *base = name[0] != '\0' ? name : "column";
     if (name[0] == '\0' || name_find(set, name)->key != NULL) {
         size_t size = strlen(base) + 32;
-        fresh = malloc(size);
-        if (fresh == NULL)
-            return NULL;
+        fresh = xmalloc(size);
         if (name[0] == '\0')
             snprintf(fresh, size, "column_%zu", index + 1);
         if (name[0] != '\0' || name_find(set, fresh)->key != NULL) {
@@ -287,29 +178,20 @@ static void header_finish(struct scan *s)
     size_t cap = 16;
     while (cap < p->n_columns * 2)
         cap *= 2;
-    struct name_set set = {calloc(cap, sizeof(struct name_slot)), cap - 1};
-    struct name_set bases = {calloc(cap, sizeof(struct name_slot)), cap - 1};
+    struct name_set set = {xcalloc(cap, sizeof(struct name_slot)), cap - 1};
+    struct name_set bases = {xcalloc(cap, sizeof(struct name_slot)), cap - 1};
     /* Originals replaced by fresh names are freed only at the end: bases may borrow them. */
-    char **replaced = calloc(p->n_columns + 1, sizeof *replaced);
+    char **replaced = xcalloc(p->n_columns + 1, sizeof *replaced);
     size_t n_replaced = 0;
-    if (set.slots == NULL || bases.slots == NULL || replaced == NULL) {
-        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-        goto cleanup;
-    }
     for (size_t i = 0; i < p->n_columns; i++) {
         char *name = p->columns[i];
         char *kept = name_claim(&set, &bases, name, i);
-        if (kept == NULL) {
-            scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-            goto cleanup;
-        }
         if (kept != name) {
             replaced[n_replaced++] = name;
             p->columns[i] = kept;
         }
     }
     s->header_done = 1;
-cleanup:
     for (size_t i = 0; i < n_replaced; i++)
         free(replaced[i]);
     free(replaced);
@@ -331,12 +213,7 @@ static void row_start(struct scan *s)
         size_t cap = s->cells_cap ? s->cells_cap * 2 : p->n_columns * 8;
         if (cap < need)
             cap = need;
-        char **grown = realloc(p->cells, cap * sizeof *grown);
-        if (grown == NULL) {
-            scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-            return;
-        }
-        p->cells = grown;
+        p->cells = xrealloc(p->cells, cap * sizeof *p->cells);
         s->cells_cap = cap;
     }
     memset(p->cells + p->n_rows * p->n_columns, 0, p->n_columns * sizeof *p->cells);
@@ -359,11 +236,7 @@ static void cell_store(struct scan *s, const char *text, size_t len)
         scan_fail(s, CSVFILE_FAIL_CONTENT, "the page is larger than 64 MiB; ask for fewer rows");
         return;
     }
-    char *copy = csvfile_utf8_dup(text, len);
-    if (copy == NULL) {
-        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-        return;
-    }
+    char *copy = utf8_dup_repair(text, len);
     p->cells[(p->n_rows - 1) * p->n_columns + s->field] = copy;
     s->kept_bytes += json_cost(copy);
     if (s->kept_bytes > CSVFILE_MAX_PAGE_BYTES)
@@ -422,7 +295,7 @@ static void *on_realloc(void *ptr, size_t size)
 {
     if (size > CSVFILE_MAX_FIELD)
         return NULL; /* libcsv then retries smaller steps up to the limit, then fails */
-    return realloc(ptr, size);
+    return xrealloc(ptr, size);
 }
 
 static void page_clear(struct csvfile_page *page)
@@ -460,15 +333,60 @@ static void parser_fail(struct scan *s, struct csv_parser *parser)
         scan_fail(s, CSVFILE_FAIL_CONTENT, csv_strerror(csv_error(parser)));
 }
 
-/* Feeds the file to the parser chunk by chunk until the end or until the scan has all it
- * needs. Returns 0, or -1 with the failure recorded in the page. */
-static int scan_stream(int fd, struct scan *s, struct csv_parser *parser)
+/* libcsv's state between records (ROW_NOT_BEGUN in libcsv.c): no field or quote is open. */
+#define LIBCSV_ROW_NOT_BEGUN 0
+
+static void mark_add(struct scan *s, long long file_offset)
 {
-    char *buf = malloc(CHUNK_SIZE);
-    if (buf == NULL) {
-        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
+    if (s->n_marks == s->marks_cap) {
+        size_t cap = s->marks_cap ? s->marks_cap * 2 : 64;
+        s->marks = xrealloc(s->marks, cap * sizeof *s->marks);
+        s->marks_cap = cap;
+    }
+    s->marks[s->n_marks++] = (struct csvcache_mark){.offset = file_offset, .row = s->row};
+    s->next_mark_at = file_offset + MARK_EVERY;
+}
+
+static int parse_piece(struct scan *s, struct csv_parser *parser, const char *buf, size_t n)
+{
+    if (csv_parse(parser, buf, n, on_field, on_record, s) != n && !s->stop) {
+        parser_fail(s, parser);
         return -1;
     }
+    return 0;
+}
+
+/* Parses one chunk that starts at file offset chunk_at. While counting, the chunk is cut after
+ * the first line feed past next_mark_at, and when libcsv stands between records there, that
+ * spot becomes a mark (a line feed inside a quoted field is not a boundary: look further).
+ * Only the few pieces near a mark are parsed separately, so counting costs the same. */
+static int parse_chunk(struct scan *s, struct csv_parser *parser, const char *buf, size_t n,
+                       long long chunk_at)
+{
+    size_t pos = 0;
+    while (s->counting && s->header_done && !s->stop && s->next_mark_at < chunk_at + (long long)n) {
+        size_t from = s->next_mark_at > chunk_at + (long long)pos
+                          ? (size_t)(s->next_mark_at - chunk_at) : pos;
+        const char *lf = memchr(buf + from, '\n', n - from);
+        if (lf == NULL)
+            break;
+        size_t cut = (size_t)(lf - buf) + 1;
+        if (parse_piece(s, parser, buf + pos, cut - pos) != 0)
+            return -1;
+        pos = cut;
+        if (parser->pstate == LIBCSV_ROW_NOT_BEGUN)
+            mark_add(s, chunk_at + (long long)cut);
+        else
+            s->next_mark_at = chunk_at + (long long)cut; /* inside quotes: the next line feed */
+    }
+    return pos < n ? parse_piece(s, parser, buf + pos, n - pos) : 0;
+}
+
+/* Feeds the file, from file offset `at`, to the parser chunk by chunk until the end or until
+ * the scan has all it needs. Returns 0, or -1 with the failure recorded in the page. */
+static int scan_stream(int fd, struct scan *s, struct csv_parser *parser, long long at)
+{
+    char *buf = xmalloc(CHUNK_SIZE);
     while (!s->stop) {
         ssize_t n = read(fd, buf, CHUNK_SIZE);
         if (n < 0 && errno == EINTR)
@@ -482,19 +400,73 @@ static int scan_stream(int fd, struct scan *s, struct csv_parser *parser)
                 parser_fail(s, parser);
             break;
         }
-        if (csv_parse(parser, buf, (size_t)n, on_field, on_record, s) != (size_t)n && !s->stop)
-            parser_fail(s, parser);
+        if (parse_chunk(s, parser, buf, (size_t)n, at) != 0)
+            break;
+        at += n;
     }
     free(buf);
     return s->out->fail == CSVFILE_FAIL_NONE ? 0 : -1;
+}
+
+static int parser_open(struct csv_parser *parser)
+{
+    if (csv_init(parser, 0) != 0)
+        return -1;
+    csv_set_space_func(parser, on_is_space);
+    csv_set_realloc_func(parser, on_realloc);
+    csv_set_blk_size(parser, FIELD_BLOCK);
+    return 0;
+}
+
+/* Reads the header from the start, then continues at a mark of the sparse index: a fresh
+ * parser from the mark's byte offset, counting data rows from the mark's row. */
+static int scan_from_mark(int fd, struct scan *s, const struct csvcache_mark *mark)
+{
+    struct csv_parser parser;
+    long long offset = s->offset, end = s->end;
+    s->offset = s->end = 0; /* header only */
+    if (parser_open(&parser) != 0) {
+        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
+        return -1;
+    }
+    int rc = scan_stream(fd, s, &parser, 0);
+    csv_free(&parser);
+    if (rc != 0)
+        return -1;
+    if (!s->header_done || lseek(fd, (off_t)mark->offset, SEEK_SET) < 0) {
+        scan_fail(s, CSVFILE_FAIL_IO, "the file could not be read");
+        return -1;
+    }
+    *s = (struct scan){.out = s->out, .offset = offset, .end = end, .header_done = 1,
+                       .header_cap = s->header_cap, .row = mark->row};
+    if (parser_open(&parser) != 0) {
+        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
+        return -1;
+    }
+    rc = scan_stream(fd, s, &parser, mark->offset);
+    csv_free(&parser);
+    return rc;
+}
+
+static int scan_from_start(int fd, struct scan *s)
+{
+    struct csv_parser parser;
+    if (parser_open(&parser) != 0) {
+        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
+        return -1;
+    }
+    s->next_mark_at = MARK_EVERY;
+    int rc = scan_stream(fd, s, &parser, 0);
+    csv_free(&parser);
+    return rc;
 }
 
 int csvfile_read(int fd, const char *cache_key, long long offset, long limit, int want_total,
                  struct csvfile_page *out)
 {
     struct stat st;
-    struct csv_parser parser;
     long long cached = -1;
+    struct csvcache_mark mark = {0, -1};
     memset(out, 0, sizeof *out);
     out->total = -1;
     if (offset < 0)
@@ -506,30 +478,26 @@ int csvfile_read(int fd, const char *cache_key, long long offset, long limit, in
         snprintf(out->error, sizeof out->error, "the file could not be examined");
         return -1;
     }
-    int have_count = want_total && cache_key != NULL && cache_lookup(cache_key, &st, &cached);
+    /* The index helps every read of a counted file, with or without want_total. */
+    int have_count = cache_key != NULL && csvcache_lookup(cache_key, &st, offset, &cached, &mark);
     long long end = offset > LLONG_MAX - limit ? LLONG_MAX : offset + limit;
     struct scan s = {.out = out, .offset = offset, .end = end,
                      .counting = want_total && !have_count};
-    if (csv_init(&parser, 0) != 0) {
-        out->fail = CSVFILE_FAIL_NOMEM;
-        snprintf(out->error, sizeof out->error, "out of memory");
-        return -1;
-    }
-    csv_set_space_func(&parser, on_is_space);
-    csv_set_realloc_func(&parser, on_realloc);
-    csv_set_blk_size(&parser, FIELD_BLOCK);
-    int rc = scan_stream(fd, &s, &parser);
-    csv_free(&parser);
+    int rc = mark.row > 0 && limit > 0 ? scan_from_mark(fd, &s, &mark) : scan_from_start(fd, &s);
     if (rc != 0) {
+        free(s.marks);
         page_clear(out);
         return -1;
     }
-    if (have_count)
+    if (have_count && want_total)
         out->total = cached;
     else if (want_total) {
         out->total = s.row;
-        if (cache_key != NULL)
-            cache_store(cache_key, &st, s.row);
+        if (cache_key != NULL) {
+            csvcache_store(cache_key, &st, s.row, s.marks, s.n_marks);
+            s.marks = NULL;
+        }
     }
+    free(s.marks);
     return 0;
 }

@@ -1,7 +1,9 @@
 /* csvfile: a streaming RFC 4180 reader over libcsv. It reads a file in fixed-size chunks and
  * keeps only the header and the requested page, so showing 50 rows of a 100 MB file costs
- * 50 rows of memory. Row counts need the whole file; they are cached by (path, device, inode,
- * size, mtime, ctime), so a file is counted again only after it changes. Thread-safe.
+ * 50 rows of memory. Row counts need the whole file; the counting pass also records a sparse
+ * row index (csvcache.h), and both are cached by (path, device, inode, size, mtime, ctime), so
+ * a file is counted again only after it changes and any later page of it costs O(page): the
+ * read starts at the nearest index mark, not at the top of the file. Thread-safe.
  *
  * What a reader sees (documented for the API too):
  *   - the first record is the header; every later record is a data row;
@@ -30,9 +32,6 @@
 #define CSVFILE_MAX_PAGE_BYTES (64u * 1024u * 1024u)
 /* JSON bytes of the header's names (with escaping): the files list shows up to 500 headers. */
 #define CSVFILE_MAX_HEADER_BYTES (256u * 1024u)
-/* Files whose row counts are remembered (least recently used is replaced): more than a files
- * page (500) holds, so listing one folder again hits the cache instead of evicting itself. */
-#define CSVFILE_CACHE_SLOTS 1024
 
 enum csvfile_fail {
     CSVFILE_FAIL_NONE = 0,
@@ -56,8 +55,9 @@ struct csvfile_page {
  * then data rows [offset, offset + limit). limit 0 reads the header only. When want_total is
  * set, out->total is the file's row count: from the cache when cache_key (the file's full
  * path) and the file's fstat identity match a counted entry, else by streaming to the end
- * (and remembering it when cache_key is non-NULL). Without want_total the read stops as soon
- * as the page is complete. Returns 0, or -1 with out->fail and out->error set (the page is
+ * (and remembering it, with the row index, when cache_key is non-NULL). A cached entry also
+ * lets the page start at the index mark nearest below offset. Without want_total the read
+ * stops as soon as the page is complete. Returns 0, or -1 with out->fail and out->error set (the page is
  * then emptied). fd is not closed. */
 int csvfile_read(int fd, const char *cache_key, long long offset, long limit, int want_total,
                  struct csvfile_page *out) __attribute__((warn_unused_result));
@@ -73,10 +73,5 @@ unsigned long csvfile_cache_hits(void);
 
 /* Forgets every cached count (for tests). */
 void csvfile_cache_clear(void);
-
-/* A malloc'd, NUL-terminated copy of s[0..len) in which every byte that is not part of a
- * well-formed UTF-8 sequence (overlongs, surrogates and NUL included) is replaced by U+FFFD.
- * Returns NULL only when out of memory. */
-char *csvfile_utf8_dup(const char *s, size_t len) __attribute__((warn_unused_result));
 
 #endif

@@ -1,8 +1,9 @@
 /* http: libmicrohttpd glue. I/O runs on AAM_THREADS epoll threads; a request that needs the
  * database (or a password hash) is suspended and handed to a worker lane, then resumed with
  * its response, so a slow query never blocks the connections sharing its I/O thread.
- * The middleware (path normalisation, X-Request-Id, CORS, bearer auth) and the one mapping
- * from app_err to status and problem+json also live here. */
+ * The middleware (path normalisation, X-Request-Id, CORS, bearer auth) lives here; the
+ * request/response model and the app_err mapping are in http_model.c, the routes in the
+ * table http_start is given. */
 #include "server/http.h"
 
 #include <arpa/inet.h>
@@ -27,20 +28,21 @@
 #include "server/netaddr.h"
 #include "server/path.h"
 #include "server/router.h"
-#include "server/utf8.h"
+#include "util/mono.h"
+#include "util/xalloc.h"
 
 #define HTTP_MAX_BODY (1024 * 1024) /* the contract's cap; larger bodies get 413 */
 #define HTTP_CONNECTION_TIMEOUT_S 30 /* idle or slow (slowloris) connections are closed */
 #define HTTP_CONNECTION_LIMIT 4096
 #define HTTP_PER_IP_LIMIT 512 /* above a load generator's 64-256 sockets, below exhaustion */
-#define HTTP_XFF_MAX 8192 /* a longer X-Forwarded-For is not believed at all */
-#define HTTP_JSON "application/json; charset=utf-8"
 #define HTTP_PROBLEM "application/problem+json"
+#define HTTP_XFF_MAX 8192 /* a longer X-Forwarded-For is not believed at all */
 
 struct http_server {
     struct MHD_Daemon *daemon;
     const struct cfg *cfg;
     struct db_pool *db;
+    const struct router_table *routes;
     struct lane *db_lane;
     struct lane *hash_lane;
     atomic_int in_flight; /* requests handed to a lane and not yet resumed */
@@ -72,200 +74,6 @@ struct http_ctx {
     int status_sent;
 };
 
-/* ------------------------------------------------------------------ response helpers */
-
-const char *http_req_query(const struct http_req *req, const char *name)
-{
-    for (size_t i = 0; i < req->n_query; i++) {
-        if (strcmp(req->query[i].name, name) == 0)
-            return req->query[i].value;
-    }
-    return NULL;
-}
-
-static void res_clear_body(struct http_res *res)
-{
-    free(res->body);
-    res->body = NULL;
-    res->body_len = 0;
-}
-
-void http_res_raw_json(struct http_res *res, int status, char *text, size_t len)
-{
-    res_clear_body(res);
-    res->status = status;
-    res->err = APP_OK;
-    res->body = text;
-    res->body_len = len;
-    res->content_type = HTTP_JSON;
-}
-
-void http_res_json(struct http_res *res, int status, json_t *doc)
-{
-    /* 6 significant digits: a latency of 0.328783 ms, not 0.32878299999999999 */
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(6));
-    json_decref(doc);
-    if (text == NULL) {
-        http_res_error(res, APP_ERR_INTERNAL, "could not serialise the response");
-        return;
-    }
-    http_res_raw_json(res, status, text, strlen(text));
-}
-
-/* The detail often quotes what a client sent (an id, a path): the formatted text is cut at a
- * character boundary and any byte that is not UTF-8 is replaced, so the problem document can
- * always be serialised (a cut inside a sequence once rendered as an empty body). */
-void http_res_error(struct http_res *res, enum app_err err, const char *fmt, ...)
-{
-    va_list ap;
-    char text[sizeof res->detail + 4];
-    res_clear_body(res);
-    res->err = err;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    utf8_copy_sanitized(res->detail, sizeof res->detail, text);
-}
-
-void http_res_field_error(struct http_res *res, const char *field, const char *message)
-{
-    if (res->errors == NULL)
-        res->errors = json_array();
-    json_array_append_new(res->errors, json_pack("{s:s, s:s}", "field", field, "message", message));
-    if (res->err != APP_ERR_VALIDATION) {
-        res_clear_body(res);
-        res->err = APP_ERR_VALIDATION;
-        snprintf(res->detail, sizeof res->detail, "the request has invalid fields");
-    }
-}
-
-void http_res_free(struct http_res *res)
-{
-    res_clear_body(res);
-    json_decref(res->errors);
-    res->errors = NULL;
-}
-
-void http_res_db_error(struct http_res *res, const struct db_error *err, const char *what)
-{
-    switch (err->status) {
-    case DB_ERR_UNAVAILABLE:
-        res->retry_after = 2;
-        http_res_error(res, APP_ERR_UNAVAILABLE, "the database is unavailable; retry shortly");
-        log_warn("%s: database unavailable: %s", what, err->message);
-        return;
-    case DB_ERR_UNIQUE:
-        http_res_error(res, APP_ERR_CONFLICT, "that resource already exists");
-        return;
-    case DB_ERR_INVALID:
-        /* The database's words name its internals (encodings, constraints, types): they go to
-         * the log, with the request id, and the client gets a fixed text. */
-        log_warn("%s: the database refused a value: SQLSTATE %s: %s", what, err->sqlstate,
-                 err->message);
-        http_res_error(res, APP_ERR_VALIDATION, "a value in the request was refused");
-        return;
-    default:
-        log_error("%s: query failed: SQLSTATE %s: %s", what, err->sqlstate, err->message);
-        http_res_error(res, APP_ERR_INTERNAL, "internal error");
-        return;
-    }
-}
-
-static int content_type_is_json(const char *ct)
-{
-    return strncasecmp(ct, "application/json", 16) == 0 &&
-           (ct[16] == '\0' || ct[16] == ';' || ct[16] == ' ');
-}
-
-json_t *http_req_json_object(const struct http_req *req, struct http_res *res)
-{
-    json_error_t jerr;
-    if (req->content_type != NULL && !content_type_is_json(req->content_type)) {
-        http_res_error(res, APP_ERR_UNSUPPORTED_MEDIA, "send the body as application/json");
-        return NULL;
-    }
-    if (req->body_len == 0) {
-        http_res_error(res, APP_ERR_BAD_REQUEST, "a JSON body is required");
-        return NULL;
-    }
-    json_t *doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (doc == NULL) {
-        http_res_error(res, APP_ERR_BAD_REQUEST, "the body is not valid JSON: %s (line %d, column %d)",
-                       jerr.text, jerr.line, jerr.column);
-        return NULL;
-    }
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        http_res_field_error(res, "body", "must be a JSON object");
-        return NULL;
-    }
-    return doc;
-}
-
-/* ------------------------------------------------------------------ the one error mapping */
-
-struct err_map {
-    int status;
-    const char *title;
-};
-
-static const struct err_map err_table[] = {
-    [APP_OK] = {200, "OK"},
-    [APP_ERR_BAD_REQUEST] = {400, "Bad Request"},
-    [APP_ERR_UNAUTHORIZED] = {401, "Unauthorized"},
-    [APP_ERR_NOT_FOUND] = {404, "Not Found"},
-    [APP_ERR_METHOD_NOT_ALLOWED] = {405, "Method Not Allowed"},
-    [APP_ERR_CONFLICT] = {409, "Conflict"},
-    [APP_ERR_PAYLOAD_TOO_LARGE] = {413, "Content Too Large"},
-    [APP_ERR_UNSUPPORTED_MEDIA] = {415, "Unsupported Media Type"},
-    [APP_ERR_VALIDATION] = {422, "Unprocessable Content"},
-    [APP_ERR_TOO_MANY_REQUESTS] = {429, "Too Many Requests"},
-    [APP_ERR_INTERNAL] = {500, "Internal Server Error"},
-    [APP_ERR_UNAVAILABLE] = {503, "Service Unavailable"},
-};
-
-int http_err_status(enum app_err err)
-{
-    if ((size_t)err >= sizeof err_table / sizeof err_table[0])
-        return 500;
-    return err_table[err].status;
-}
-
-char *http_render(struct http_res *res, const struct http_req *req, int *status, size_t *len)
-{
-    (void)req;
-    if (res->err == APP_OK) {
-        char *body = res->body;
-        *status = res->status;
-        *len = body ? res->body_len : 0;
-        res->body = NULL; /* moved to the caller */
-        res->body_len = 0;
-        return body;
-    }
-    const struct err_map *m = &err_table[(size_t)res->err < sizeof err_table / sizeof err_table[0]
-                                             ? res->err : APP_ERR_INTERNAL];
-    json_t *doc = json_pack("{s:s, s:s, s:i, s:s}", "type", res->type ? res->type : "about:blank",
-                            "title", m->title, "status", m->status, "detail",
-                            res->detail[0] ? res->detail : m->title);
-    if (doc != NULL && res->errors != NULL)
-        json_object_set(doc, "errors", res->errors);
-    char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (text == NULL) {
-        /* A field message that is not UTF-8, or no memory: the status and title still go out
-         * (a problem document without its details beats an empty body). */
-        log_error("could not render a %d problem document", m->status);
-        size_t size = 128;
-        text = malloc(size);
-        if (text != NULL)
-            snprintf(text, size, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d}",
-                     m->title, m->status);
-    }
-    *status = m->status;
-    *len = text ? strlen(text) : 0;
-    return text;
-}
-
 /* ------------------------------------------------------------------ request context */
 
 static void ctx_free(struct http_ctx *ctx)
@@ -290,7 +98,7 @@ static void ctx_free(struct http_ctx *ctx)
 static char *dup_header(struct MHD_Connection *conn, const char *name)
 {
     const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
-    return v ? strdup(v) : NULL;
+    return v ? xstrdup(v) : NULL;
 }
 
 /* A caller's X-Request-Id is echoed only when it is short and plain; else one is made. */
@@ -355,18 +163,16 @@ static void capture_client_ip(struct http_ctx *ctx)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, peer,
                   sizeof peer);
     const struct cfg *cfg = ctx->srv->cfg;
-    if (cfg->n_trusted_proxies == 0 || !netaddr_in_list(cfg->trusted_proxies,
-                                                        cfg->n_trusted_proxies, peer)) {
+    if (cfg->n_trusted_proxies == 0 ||
+        !netaddr_in_list(cfg->trusted_proxies, cfg->n_trusted_proxies, peer)) {
         /* canonical text: a dual-stack socket's ::ffff:a.b.c.d becomes a.b.c.d */
         netaddr_client(NULL, 0, peer, NULL, ctx->client_ip, sizeof ctx->client_ip);
         return;
     }
-    char *xff = calloc(1, HTTP_XFF_MAX);
-    if (xff != NULL)
-        MHD_get_connection_values(ctx->conn, MHD_HEADER_KIND, on_xff, xff);
-    netaddr_client(cfg->trusted_proxies, cfg->n_trusted_proxies, peer,
-                   xff != NULL && xff[0] != '\0' ? xff : NULL, ctx->client_ip,
-                   sizeof ctx->client_ip);
+    char *xff = xcalloc(1, HTTP_XFF_MAX);
+    MHD_get_connection_values(ctx->conn, MHD_HEADER_KIND, on_xff, xff);
+    netaddr_client(cfg->trusted_proxies, cfg->n_trusted_proxies, peer, xff[0] != '\0' ? xff : NULL,
+                   ctx->client_ip, sizeof ctx->client_ip);
     free(xff);
 }
 
@@ -376,9 +182,7 @@ static int parse_query(struct http_ctx *ctx, const char *q)
     size_t cap = 1;
     for (const char *s = q; *s; s++)
         cap += (*s == '&');
-    ctx->query = calloc(cap, sizeof *ctx->query);
-    if (ctx->query == NULL)
-        return -1;
+    ctx->query = xcalloc(cap, sizeof *ctx->query);
     while (*q != '\0') {
         size_t len = strcspn(q, "&");
         if (len > 0) {
@@ -386,7 +190,7 @@ static int parse_query(struct http_ctx *ctx, const char *q)
             size_t klen = eq ? (size_t)(eq - q) : len;
             struct http_kv *kv = &ctx->query[ctx->n_query];
             kv->name = path_decode_component(q, klen);
-            kv->value = eq ? path_decode_component(eq + 1, len - klen - 1) : strdup("");
+            kv->value = eq ? path_decode_component(eq + 1, len - klen - 1) : xstrdup("");
             ctx->n_query++;
             if (kv->name == NULL || kv->value == NULL)
                 return -1;
@@ -403,8 +207,8 @@ static int parse_target(struct http_ctx *ctx)
 {
     const char *uri = ctx->raw_uri ? ctx->raw_uri : "/";
     size_t plen = strcspn(uri, "?#");
-    ctx->path = malloc(plen + 2);
-    if (ctx->path == NULL || path_normalize(uri, plen, ctx->path, plen + 2) != 0) {
+    ctx->path = xmalloc(plen + 2);
+    if (path_normalize(uri, plen, ctx->path, plen + 2) != 0) {
         free(ctx->path);
         ctx->path = NULL; /* the access log then shows the raw target */
         return -1;
@@ -412,8 +216,8 @@ static int parse_target(struct http_ctx *ctx)
     if (uri[plen] == '?') {
         const char *q = uri + plen + 1;
         size_t qlen = strcspn(q, "#");
-        char *query = strndup(q, qlen);
-        int rc = query ? parse_query(ctx, query) : -1;
+        char *query = xstrndup(q, qlen);
+        int rc = parse_query(ctx, query);
         free(query);
         return rc;
     }
@@ -550,7 +354,7 @@ static int admit_request(struct http_ctx *ctx)
         http_res_error(res, APP_ERR_PAYLOAD_TOO_LARGE, "the body is larger than 1 MiB");
         return 1;
     }
-    if (!router_is_public(ctx->method, ctx->path)) {
+    if (!router_is_public(ctx->srv->routes, ctx->method, ctx->path)) {
         const char *why = NULL;
         const struct cfg *cfg = ctx->srv->cfg;
         if (auth_verify_bearer(ctx->authorization, cfg->jwt_secret, cfg->jwt_secret_len, time(NULL),
@@ -563,7 +367,7 @@ static int admit_request(struct http_ctx *ctx)
         ctx->req.who = &ctx->who;
         log_set_context(ctx->request_id, ctx->who.ns);
     }
-    enum router_result rr = router_match(ctx->method, ctx->path, &ctx->match);
+    enum router_result rr = router_match(ctx->srv->routes, ctx->method, ctx->path, &ctx->match);
     if (strcmp(ctx->method, "OPTIONS") == 0) {
         if (rr == ROUTER_NO_PATH) {
             http_res_error(res, APP_ERR_NOT_FOUND, "no such resource");
@@ -641,12 +445,7 @@ static void append_body(struct http_ctx *ctx, const char *data, size_t size)
         size_t cap = ctx->body_cap ? ctx->body_cap : 1024;
         while (cap < ctx->body_len + size + 1)
             cap *= 2;
-        char *nb = realloc(ctx->body, cap);
-        if (nb == NULL) {
-            ctx->body_too_large = 1;
-            return;
-        }
-        ctx->body = nb;
+        ctx->body = xrealloc(ctx->body, cap);
         ctx->body_cap = cap;
     }
     memcpy(ctx->body + ctx->body_len, data, size);
@@ -654,16 +453,10 @@ static void append_body(struct http_ctx *ctx, const char *data, size_t size)
     ctx->body[ctx->body_len] = '\0';
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **req_cls)
+/* One call of MHD's access handler for ctx (see on_request). */
+static enum MHD_Result step_request(struct http_ctx *ctx, const char *method, const char *upload_data,
+                                    size_t *upload_data_size)
 {
-    (void)url, (void)version;
-    struct http_ctx *ctx = *req_cls;
-    if (ctx == NULL)
-        return MHD_NO; /* the URI callback could not allocate */
-    ctx->srv = cls;
-    ctx->conn = conn;
     if (ctx->state == CTX_NEW) {
         ctx->state = CTX_READING;
         capture_request(ctx, method);
@@ -684,16 +477,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return dispatch(ctx);
 }
 
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    (void)url, (void)version;
+    struct http_ctx *ctx = *req_cls; /* made by on_uri, which cannot fail (xalloc) */
+    ctx->srv = cls;
+    ctx->conn = conn;
+    enum MHD_Result rc = step_request(ctx, method, upload_data, upload_data_size);
+    /* This I/O thread serves other connections next: whatever path step_request returned
+     * by (an early 4xx, waiting for the body, a dispatch), no later line may carry this
+     * request's id or tenant. */
+    log_set_context(NULL, NULL);
+    return rc;
+}
+
 /* Called by MHD before anything else with the target exactly as the client sent it: the one
  * place we can see encoded slashes and dots before MHD decodes them. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     (void)cls, (void)conn;
-    struct http_ctx *ctx = calloc(1, sizeof *ctx);
-    if (ctx == NULL)
-        return NULL;
-    clock_gettime(CLOCK_MONOTONIC, &ctx->started);
-    ctx->raw_uri = strdup(uri ? uri : "/");
+    struct http_ctx *ctx = xcalloc(1, sizeof *ctx);
+    ctx->started = mono_now();
+    ctx->raw_uri = xstrdup(uri ? uri : "/");
     ctx->res = (struct http_res)HTTP_RES_INIT;
     return ctx;
 }
@@ -705,10 +512,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     struct http_ctx *ctx = *req_cls;
     if (ctx == NULL)
         return;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    double ms = (double)(now.tv_sec - ctx->started.tv_sec) * 1e3 +
-                (double)(now.tv_nsec - ctx->started.tv_nsec) / 1e6;
+    double ms = mono_elapsed_ms(&ctx->started);
     if (ctx->method[0] != '\0' && log_threshold <= LOG_INFO) {
         log_set_context(ctx->request_id, ctx->req.who ? ctx->who.ns : NULL);
         log_access(ctx->method, ctx->path ? ctx->path : (ctx->raw_uri ? ctx->raw_uri : "?"),
@@ -750,13 +554,13 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned int fla
         MHD_OPTION_END);
 }
 
-struct http_server *http_start(const struct cfg *cfg, struct db_pool *db)
+struct http_server *http_start(const struct cfg *cfg, struct db_pool *db,
+                               const struct router_table *routes)
 {
-    struct http_server *srv = calloc(1, sizeof *srv);
-    if (srv == NULL)
-        return NULL;
+    struct http_server *srv = xcalloc(1, sizeof *srv);
     srv->cfg = cfg;
     srv->db = db;
+    srv->routes = routes;
     srv->db_lane = lane_new("db", cfg->workers);
     srv->hash_lane = lane_new("hash", cfg->hash_workers);
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |

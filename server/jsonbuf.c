@@ -1,6 +1,7 @@
 /* jsonbuf: a growable byte buffer with JSON string escaping (see jsonbuf.h). Capacity doubles,
- * so building an n-byte document costs O(n) copies; a failed allocation is remembered instead
- * of reported per call, so callers write straight-line code and check once, at the end. */
+ * so building an n-byte document costs O(n) copies. Memory comes from xrealloc (out of memory
+ * aborts, util/xalloc.h); only a length no buffer could hold is remembered as a failure, so
+ * callers write straight-line code and check once, at the end. */
 #include "server/jsonbuf.h"
 
 #include <inttypes.h>
@@ -9,10 +10,15 @@
 #include <string.h>
 #include <time.h>
 
-/* Room for a typical response without growing (a 20-connector page is about 6 KiB). */
+#include "util/hex.h"
+#include "util/xalloc.h"
+
+/* The first allocation: one connector's JSON (about 300 bytes) fits; a page of them grows by
+ * doubling, a handful of reallocations for the largest page. */
 #define JSONBUF_MIN_CAP 256
 
-/* Makes room for extra more bytes plus the NUL. Returns 0, or -1 with b marked failed. */
+/* Makes room for extra more bytes plus the NUL. Returns 0, or -1 with b marked failed when
+ * the length would overflow. */
 static int reserve(struct jsonbuf *b, size_t extra)
 {
     if (b->_failed)
@@ -27,12 +33,7 @@ static int reserve(struct jsonbuf *b, size_t extra)
     size_t cap = b->_cap ? b->_cap : JSONBUF_MIN_CAP;
     while (cap < need)
         cap *= 2;
-    char *p = realloc(b->_data, cap);
-    if (p == NULL) {
-        b->_failed = 1;
-        return -1;
-    }
-    b->_data = p;
+    b->_data = xrealloc(b->_data, cap);
     b->_cap = cap;
     return 0;
 }
@@ -63,7 +64,6 @@ void jsonbuf_append_cstr(struct jsonbuf *b, const char *s)
  * is written as itself. */
 static size_t escape_of(unsigned char c, char *out)
 {
-    static const char hex[] = "0123456789abcdef";
     char short_form = 0;
     switch (c) {
     case '"': short_form = '"'; break;
@@ -77,8 +77,8 @@ static size_t escape_of(unsigned char c, char *out)
         if (c >= 0x20)
             return 0;
         memcpy(out, "\\u00", 4);
-        out[4] = hex[c >> 4];
-        out[5] = hex[c & 0xf];
+        out[4] = hex_digit(c >> 4);
+        out[5] = hex_digit(c);
         return 6;
     }
     out[0] = '\\';

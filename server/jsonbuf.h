@@ -1,7 +1,8 @@
 /* jsonbuf: a growable byte buffer for writing JSON text by hand. It exists for responses that
  * embed JSON text PostgreSQL already produced (jsonb columns) next to values C formats: jansson
- * would have to parse that text back into a tree to embed it. Allocation failure is sticky: the
- * buffer stops growing, later appends do nothing, and jsonbuf_finish says so (returns NULL). */
+ * would have to parse that text back into a tree to embed it. Out of memory aborts (util/xalloc.h);
+ * a length that would overflow size_t is sticky: the buffer stops growing, later appends do
+ * nothing, and jsonbuf_finish says so (returns NULL). */
 #ifndef AAM_JSONBUF_H
 #define AAM_JSONBUF_H
 
@@ -13,13 +14,13 @@ struct jsonbuf {
     char *_data;  /* malloc'd, always NUL-terminated once anything was appended */
     size_t _len;  /* bytes written, excluding the NUL */
     size_t _cap;  /* bytes allocated */
-    int _failed;  /* an allocation failed: contents are incomplete */
+    int _failed;  /* a length overflowed: contents are incomplete */
 };
 
 #define JSONBUF_INIT { NULL, 0, 0, 0 }
 
 /* Empties b and reserves room for at least size bytes (a hint: the buffer grows past it).
- * A failed reservation marks b failed. */
+ * An impossible size marks b failed. */
 void jsonbuf_init(struct jsonbuf *b, size_t size);
 
 /* Appends n bytes of s verbatim (they must already be valid JSON where they land). */
@@ -48,7 +49,7 @@ size_t jsonbuf_len(const struct jsonbuf *b);
 
 /* Hands the text over: returns the malloc'd, NUL-terminated text (the caller frees it) with
  * its length in *len, and leaves b empty. Returns NULL (and frees what was written) when an
- * allocation failed on the way, so a truncated document never escapes. An untouched buffer
+ * append was refused on the way, so a truncated document never escapes. An untouched buffer
  * yields "". */
 char *jsonbuf_finish(struct jsonbuf *b, size_t *len) __attribute__((warn_unused_result));
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "server/log.h"
+#include "util/xalloc.h"
 
 struct lane_job {
     lane_fn fn;
@@ -46,10 +47,8 @@ static void *lane_main(void *arg)
 
 struct lane *lane_new(const char *name, int n)
 {
-    struct lane *l = calloc(1, sizeof *l);
-    if (l == NULL)
-        return NULL;
-    l->threads = calloc((size_t)n, sizeof *l->threads);
+    struct lane *l = xcalloc(1, sizeof *l);
+    l->threads = xcalloc((size_t)n, sizeof *l->threads);
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     for (int i = 0; l->threads != NULL && i < n; i++) {
@@ -67,9 +66,7 @@ struct lane *lane_new(const char *name, int n)
 
 int lane_submit(struct lane *l, lane_fn fn, void *arg)
 {
-    struct lane_job *job = malloc(sizeof *job);
-    if (job == NULL)
-        return -1;
+    struct lane_job *job = xmalloc(sizeof *job);
     job->fn = fn;
     job->arg = arg;
     job->next = NULL;

@@ -3,8 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "db/db.h"
 #include "server/commands.h"
 #include "server/config.h"
+#include "server/log.h"
+#include "util/xalloc.h"
 
 #define AAM_VERSION "0.1.0"
 
@@ -20,8 +25,19 @@ static void print_usage(FILE *out)
             "  --help, --version\n");
 }
 
+/* db/ knows nothing of server/log.c; its lines reach the one log through this callback. */
+static void on_db_log(enum db_log_level level, const char *msg)
+{
+    static const enum log_level map[] = {LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR};
+    enum log_level l = map[level <= DB_LOG_ERROR ? level : DB_LOG_ERROR];
+    if (log_threshold <= l)
+        log_write(l, "%s", msg);
+}
+
 int main(int argc, char **argv)
 {
+    db_set_log(on_db_log);
+    json_set_alloc_funcs(xmalloc, free); /* jansson, too, aborts on out-of-memory */
     if (argc < 2) {
         print_usage(stderr);
         return 2;

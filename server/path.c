@@ -6,16 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "util/hex.h"
+#include "util/xalloc.h"
 
 /* Decodes one segment [s, s+len) into out. Returns the decoded length, or -1 for a bad
  * escape, a NUL, or an encoded '/'. */
@@ -76,9 +68,7 @@ int path_normalize(const char *raw, size_t raw_len, char *out, size_t out_size)
 
 char *path_decode_component(const char *s, size_t len)
 {
-    char *out = malloc(len + 1);
-    if (out == NULL)
-        return NULL;
+    char *out = xmalloc(len + 1);
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];

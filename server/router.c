@@ -1,39 +1,9 @@
-/* router: the route table and the matcher. Paths arrive normalised (server/path.c), so a
- * pattern is compared segment by segment with no further decoding; "{x}" takes one segment. */
+/* router: the matcher. Paths arrive normalised (server/path.c), so a pattern is compared
+ * segment by segment with no further decoding; "{x}" takes one segment. */
 #include "server/router.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#include "server/handlers/auth.h"
-#include "server/handlers/connectors.h"
-#include "server/handlers/docs.h"
-#include "server/handlers/files.h"
-#include "server/handlers/health.h"
-
-static const struct router_route routes[] = {
-    {"GET", "/health", health_get, ROUTER_LANE_INLINE, 1},
-    {"GET", "/ready", health_ready, ROUTER_LANE_DB, 1},
-    {"GET", "/openapi.json", docs_openapi, ROUTER_LANE_INLINE, 1},
-    {"POST", "/api/v1/auth/register", auth_register, ROUTER_LANE_HASH, 1},
-    {"POST", "/api/v1/auth/login", auth_login, ROUTER_LANE_HASH, 1},
-    {"GET", "/api/v1/auth/me", auth_me, ROUTER_LANE_DB, 0},
-    {"GET", "/api/v1/aam/connectors", connectors_list, ROUTER_LANE_DB, 0},
-    {"POST", "/api/v1/aam/connectors", connectors_create, ROUTER_LANE_DB, 0},
-    {"GET", "/api/v1/aam/connectors/{id}", connectors_get, ROUTER_LANE_DB, 0},
-    {"PATCH", "/api/v1/aam/connectors/{id}", connectors_patch, ROUTER_LANE_DB, 0},
-    {"DELETE", "/api/v1/aam/connectors/{id}", connectors_delete, ROUTER_LANE_DB, 0},
-    {"GET", "/api/v1/aam/connectors/{id}/files", files_list, ROUTER_LANE_DB, 0},
-    {"GET", "/api/v1/aam/connectors/{id}/files/{name}/rows", files_rows, ROUTER_LANE_DB, 0},
-};
-
-#define N_ROUTES (sizeof routes / sizeof routes[0])
-
-const struct router_route *router_routes(size_t *n)
-{
-    *n = N_ROUTES;
-    return routes;
-}
 
 /* Matches path against pattern; on success copies "{…}" captures into m. */
 static int pattern_matches(const char *pattern, const char *path, struct router_match *m)
@@ -75,11 +45,13 @@ static void allow_add(char *allow, size_t size, const char *method)
     snprintf(allow + len, size - len, "%s%s", len ? ", " : "", method);
 }
 
-enum router_result router_match(const char *method, const char *path, struct router_match *m)
+enum router_result router_match(const struct router_table *t, const char *method, const char *path,
+                                struct router_match *m)
 {
+    const struct router_route *routes = t->routes;
     int path_known = 0;
     memset(m, 0, sizeof *m);
-    for (size_t i = 0; i < N_ROUTES; i++) {
+    for (size_t i = 0; i < t->n; i++) {
         struct router_match candidate;
         memset(&candidate, 0, sizeof candidate);
         if (!pattern_matches(routes[i].pattern, path, &candidate))
@@ -99,11 +71,16 @@ enum router_result router_match(const char *method, const char *path, struct rou
     return path_known ? ROUTER_NO_METHOD : ROUTER_NO_PATH;
 }
 
-int router_is_public(const char *method, const char *path)
+int router_is_public(const struct router_table *t, const char *method, const char *path)
 {
     if (strcmp(method, "OPTIONS") == 0)
         return 1; /* CORS preflight: browsers send it without credentials */
     if (strcmp(path, "/api") != 0 && strncmp(path, "/api/", 5) != 0)
         return 1;
-    return strcmp(path, "/api/v1/auth/register") == 0 || strcmp(path, "/api/v1/auth/login") == 0;
+    for (size_t i = 0; i < t->n; i++) {
+        struct router_match scratch;
+        if (t->routes[i].is_public && pattern_matches(t->routes[i].pattern, path, &scratch))
+            return 1;
+    }
+    return 0;
 }

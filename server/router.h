@@ -1,12 +1,13 @@
 /* router: method + path pattern -> handler, and which routes are public. Patterns use
- * "{name}" for one path segment, captured into req->params in order. The table in router.c
- * is the single list of routes (the OpenAPI test compares against it). */
+ * "{name}" for one path segment, captured into req->params in order. The router owns no
+ * routes: it matches against the table it is given (server/app.c builds the service's one
+ * table; the OpenAPI test compares against it; unit tests pass their own). */
 #ifndef AAM_ROUTER_H
 #define AAM_ROUTER_H
 
 #include <stddef.h>
 
-#include "server/http.h"
+#include "server/http_model.h"
 
 /* Where a handler runs: on the I/O thread (cheap, never blocks), on the database worker lane,
  * or on the password-hashing lane (slow on purpose; kept apart so logins cannot starve reads). */
@@ -20,6 +21,12 @@ struct router_route {
     int is_public; /* 1: no token needed */
 };
 
+/* A route table: routes[0..n), borrowed (static in practice). */
+struct router_table {
+    const struct router_route *routes;
+    size_t n;
+};
+
 enum router_result { ROUTER_FOUND = 0, ROUTER_NO_PATH = 1, ROUTER_NO_METHOD = 2 };
 
 struct router_match {
@@ -29,15 +36,14 @@ struct router_match {
     char allow[64];                   /* on ROUTER_NO_METHOD: "GET, HEAD" etc. */
 };
 
-/* Matches a normalised path. HEAD matches GET routes. */
-enum router_result router_match(const char *method, const char *path, struct router_match *m);
+/* Matches a normalised path against t. HEAD matches GET routes. */
+enum router_result router_match(const struct router_table *t, const char *method, const char *path,
+                                struct router_match *m);
 
-/* 1 when a request needs no token: CORS preflight (OPTIONS), and every path outside /api/
- * (health, ready, openapi.json, static UI) plus the register and login routes. Everything
- * else under /api/ needs a token, whether or not a route exists, so paths cannot be probed. */
-int router_is_public(const char *method, const char *path);
-
-/* The route table, for the OpenAPI cross-check and the 405 Allow header. */
-const struct router_route *router_routes(size_t *n);
+/* 1 when a request needs no token: CORS preflight (OPTIONS), every path outside /api/
+ * (health, ready, openapi.json, static UI), and a path under /api/ that a route marked
+ * is_public matches (with any method: a wrong method then gets 405, not 401). Everything else
+ * under /api/ needs a token, whether or not a route exists, so paths cannot be probed. */
+int router_is_public(const struct router_table *t, const char *method, const char *path);
 
 #endif

@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "util/xalloc.h"
+
 const char *sources_status_text(enum sources_status status)
 {
     switch (status) {
@@ -164,24 +166,17 @@ void sources_files_free(struct sources_file *files, size_t n)
 }
 
 /* Appends name with its size to the growing array. */
-static int files_push(struct sources_file **files, size_t *n, size_t *cap, const char *name,
+static void files_push(struct sources_file **files, size_t *n, size_t *cap, const char *name,
                       off_t size)
 {
     if (*n == *cap) {
         size_t grown_cap = *cap ? *cap * 2 : 16;
-        struct sources_file *grown = realloc(*files, grown_cap * sizeof *grown);
-        if (grown == NULL)
-            return -1;
-        *files = grown;
+        *files = xrealloc(*files, grown_cap * sizeof **files);
         *cap = grown_cap;
     }
-    char *copy = strdup(name);
-    if (copy == NULL)
-        return -1;
-    (*files)[*n].name = copy;
+    (*files)[*n].name = xstrdup(name);
     (*files)[*n].size = size;
     (*n)++;
-    return 0;
 }
 
 int sources_list(int dirfd, const char *pattern, struct sources_file **files, size_t *n)
@@ -204,8 +199,7 @@ int sources_list(int dirfd, const char *pattern, struct sources_file **files, si
             continue;
         if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue; /* vanished, a symlink, a directory or a special file */
-        if (files_push(&list, &count, &cap, de->d_name, st.st_size) != 0)
-            goto cleanup;
+        files_push(&list, &count, &cap, de->d_name, st.st_size);
     }
     if (count > 1)
         qsort(list, count, sizeof *list, cmp_files);

@@ -21,7 +21,8 @@
 #include "server/password.h"
 #include "server/path.h"
 #include "server/throttle.h"
-#include "server/utf8.h"
+#include "util/utf8.h"
+#include "util/xalloc.h"
 
 /* ------------------------------------------------------------------ parsing */
 
@@ -61,24 +62,7 @@ int auth_email_valid(const char *email, size_t len)
     return labels >= 2;
 }
 
-/* Characters, not bytes: jansson has already checked the UTF-8. */
-static size_t count_code_points(const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        n += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return n;
-}
 
-static char *dup_bytes(const char *s, size_t len)
-{
-    char *p = malloc(len + 1);
-    if (p == NULL)
-        abort(); /* a few bytes: out of memory here is not worth a code path */
-    memcpy(p, s, len);
-    p[len] = '\0';
-    return p;
-}
 
 /* Reads obj[name] as a string. Returns 0 with *s = NULL when absent or null, or -1 after
  * adding a field error when it has another type. */
@@ -124,7 +108,7 @@ static void take_credentials(const char *efield, const char *email, size_t elen,
     else if (!utf8_valid(pw, pwlen))
         http_res_field_error(res, "password", "must be UTF-8 text");
     else {
-        out->password = dup_bytes(pw, pwlen);
+        out->password = xstrndup(pw, pwlen);
         out->password_len = pwlen;
     }
 }
@@ -157,7 +141,7 @@ static int form_pair(const char *p, size_t len, char **user, const char **user_f
     const char *eq = memchr(p, '=', len);
     size_t nlen = eq != NULL ? (size_t)(eq - p) : len;
     char *name = path_decode_component(p, nlen);
-    char *value = eq != NULL ? path_decode_component(eq + 1, len - nlen - 1) : dup_bytes("", 0);
+    char *value = eq != NULL ? path_decode_component(eq + 1, len - nlen - 1) : xstrdup("");
     int ret = -1;
     if (name == NULL || value == NULL)
         goto cleanup;
@@ -232,7 +216,7 @@ int auth_parse_login(const struct http_req *req, struct auth_input *out, struct 
 static void check_tenant_name(const char *name, size_t len, struct auth_input *out,
                               struct http_res *res)
 {
-    size_t chars = count_code_points(name, len);
+    size_t chars = utf8_count(name, len) /* characters: jansson checked the UTF-8 */;
     int blank = 1;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];
@@ -264,7 +248,7 @@ int auth_parse_register(const struct http_req *req, struct auth_input *out,
         take_credentials("email", email, elen, pw, pwlen, out, res);
         if (out->email[0] != '\0' && !auth_email_valid(out->email, elen))
             http_res_field_error(res, "email", "must be an address like name@example.com");
-        if (out->password != NULL && count_code_points(pw, pwlen) < PASSWORD_MIN_LEN)
+        if (out->password != NULL && utf8_count(pw, pwlen) < PASSWORD_MIN_LEN)
             http_res_field_error(res, "password", "must be at least 8 characters");
     }
     if (get_string(doc, "namespace", &ns, &nslen, res) == 0) {

@@ -104,7 +104,7 @@ static int append_connector(struct jsonbuf *b, const struct db_result *r, int ro
 }
 
 /* Sends the text built in b (emptied here) as the JSON body, or a 500 when building failed
- * (ok == 0) or ran out of memory. what names the route for the log. */
+ * (ok == 0) or a length overflowed. what names the route for the log. */
 static void send_built(struct http_res *res, int status, struct jsonbuf *b, int ok, const char *what)
 {
     size_t len = 0;
@@ -188,20 +188,19 @@ static int build_list(struct jsonbuf *b, const struct db_result *page,
 static int list_query(const struct http_req *req, struct http_res *res, long *limit,
                       long *offset, const char **status, const char **type)
 {
-    int bad = connector_json_query_long(req, "limit", CONNECTOR_LIMIT_DEFAULT, 1,
-                                        CONNECTOR_LIMIT_MAX, limit, res) != 0;
-    bad |= connector_json_query_long(req, "offset", 0, 0, LONG_MAX, offset, res) != 0;
+    struct field_errors fe = FIELD_ERRORS_INIT;
+    int bad = connector_json_paging(http_req_query(req, "limit"), http_req_query(req, "offset"),
+                                    CONNECTOR_LIMIT_DEFAULT, limit, offset, &fe) != 0;
     *status = http_req_query(req, "status");
     *type = http_req_query(req, "type");
-    if (*status != NULL && !connector_json_status_valid(*status)) {
-        http_res_field_error(res, "status", "must be one of ACTIVE, INACTIVE, PENDING, ERROR");
-        bad = 1;
-    }
-    if (*type != NULL && (*type)[0] == '\0') {
-        /* Any other value is an exact match: a type no connector can have lists nothing. */
-        http_res_field_error(res, "type", "must not be empty");
-        bad = 1;
-    }
+    if (*status != NULL && !connector_json_status_valid(*status))
+        field_errors_add(&fe, "status", "must be one of ACTIVE, INACTIVE, PENDING, ERROR");
+    /* Any other value is an exact match: a type no connector can have lists nothing. */
+    if (*type != NULL && (*type)[0] == '\0')
+        field_errors_add(&fe, "type", "must not be empty");
+    bad |= fe.n > 0;
+    http_res_field_errors(res, &fe);
+    field_errors_free(&fe);
     return bad ? -1 : 0;
 }
 
@@ -321,6 +320,7 @@ static const char create_sql[] =
 void connectors_create(const struct http_req *req, struct http_res *res)
 {
     struct connector_create in;
+    struct field_errors fe = FIELD_ERRORS_INIT;
     struct db_result *r[2] = {NULL, NULL};
     struct db_error err = {0};
     char quota[16];
@@ -328,8 +328,10 @@ void connectors_create(const struct http_req *req, struct http_res *res)
     json_t *body = ns ? http_req_json_object(req, res) : NULL;
     if (body == NULL)
         return;
-    if (connector_json_parse_create(body, req->cfg->sources_root, &in, res) != 0)
+    if (connector_json_parse_create(body, req->cfg->sources_root, &in, &fe) != 0) {
+        http_res_field_errors(res, &fe);
         goto cleanup;
+    }
     snprintf(quota, sizeof quota, "%d", req->cfg->max_connectors_per_tenant);
     const char *lock_params[] = {ns};
     const char *params[] = {ns, in.id, in.name, in.type, in.status, req->body, quota};
@@ -355,6 +357,7 @@ void connectors_create(const struct http_req *req, struct http_res *res)
         snprintf(res->location, sizeof res->location, "/api/v1/aam/connectors/%s", in.id);
     }
 cleanup:
+    field_errors_free(&fe);
     db_result_free(r[0]);
     db_result_free(r[1]);
     json_decref(body);
@@ -385,21 +388,11 @@ static const char patch_sql[] =
     "UNION ALL SELECT CASE WHEN w.valid THEN 'unchanged' ELSE 'invalid' END, " CONNECTOR_COLS("k")
     " FROM cur k, want w WHERE NOT EXISTS (SELECT 1 FROM upd)";
 
-/* Moves the field errors of from into res (a 422). */
-static void take_errors(struct http_res *res, struct http_res *from)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach(from->errors, i, e) {
-        http_res_field_error(res, json_string_value(json_object_get(e, "field")),
-                             json_string_value(json_object_get(e, "message")));
-    }
-}
-
 void connectors_patch(const struct http_req *req, struct http_res *res)
 {
     struct connector_patch in;
-    struct http_res fs = HTTP_RES_INIT; /* the filesource verdict on a new config */
+    struct field_errors fe = FIELD_ERRORS_INIT;
+    struct field_errors fs = FIELD_ERRORS_INIT; /* the filesource verdict on a new config */
     struct db_result *r = NULL;
     struct db_error err = {0};
     const char *ns = tenant_of(req, res);
@@ -407,8 +400,10 @@ void connectors_patch(const struct http_req *req, struct http_res *res)
     json_t *body = id ? http_req_json_object(req, res) : NULL;
     if (body == NULL)
         return;
-    if (connector_json_parse_patch(body, &in, res) != 0)
+    if (connector_json_parse_patch(body, &in, &fe) != 0) {
+        http_res_field_errors(res, &fe);
         goto cleanup;
+    }
     int fs_valid = in.config != NULL &&
         connector_json_check_config(CONNECTOR_TYPE_FILESOURCE, in.config, req->cfg->sources_root, &fs) == 0;
     const char *params[] = {ns, id, in.name, in.status, in.config ? req->body : NULL,
@@ -421,11 +416,12 @@ void connectors_patch(const struct http_req *req, struct http_res *res)
     if (db_result_rows(r) == 0)
         http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
     else if (strcmp(db_result_get(r, 0, 0), "invalid") == 0)
-        take_errors(res, &fs);
+        http_res_field_errors(res, &fs);
     else
         send_connector(res, 200, r, 1, ns, "patch connector");
 cleanup:
     db_result_free(r);
-    http_res_free(&fs);
+    field_errors_free(&fe);
+    field_errors_free(&fs);
     json_decref(body);
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/xalloc.h"
+
 /* .incbin keeps the JSON out of C string literals; the Makefile makes this object depend on
  * the file. The trailing NUL makes it a C string. */
 __asm__(".section .rodata\n"
@@ -20,11 +22,6 @@ void docs_openapi(const struct http_req *req, struct http_res *res)
 {
     (void)req;
     size_t len = strlen(docs_openapi_start);
-    char *copy = malloc(len + 1);
-    if (copy == NULL) {
-        http_res_error(res, APP_ERR_INTERNAL, "out of memory");
-        return;
-    }
-    memcpy(copy, docs_openapi_start, len + 1);
+    char *copy = xstrdup(docs_openapi_start);
     http_res_raw_json(res, 200, copy, len);
 }

@@ -142,6 +142,18 @@ static json_t *file_json(const struct folder *f, const struct sources_file *file
 
 #define FILES_LIMIT_DEFAULT 500
 
+/* limit and offset from the query; -1 after answering 422. */
+static int paging(const struct http_req *req, long limit_default, long *limit, long *offset,
+                  struct http_res *res)
+{
+    struct field_errors fe = FIELD_ERRORS_INIT;
+    int rc = connector_json_paging(http_req_query(req, "limit"), http_req_query(req, "offset"),
+                                   limit_default, limit, offset, &fe);
+    http_res_field_errors(res, &fe);
+    field_errors_free(&fe);
+    return rc;
+}
+
 void files_list(const struct http_req *req, struct http_res *res)
 {
     const char *ns = NULL, *id = NULL;
@@ -151,10 +163,7 @@ void files_list(const struct http_req *req, struct http_res *res)
     long limit = 0, offset = 0;
     if (!params_ok(req, res, &ns, &id))
         return;
-    int bad = connector_json_query_long(req, "limit", FILES_LIMIT_DEFAULT, 1,
-                                        CONNECTOR_LIMIT_MAX, &limit, res) != 0;
-    bad |= connector_json_query_long(req, "offset", 0, 0, LONG_MAX, &offset, res) != 0;
-    if (bad || open_folder(req, ns, id, &f, res) != 0)
+    if (paging(req, FILES_LIMIT_DEFAULT, &limit, &offset, res) != 0 || open_folder(req, ns, id, &f, res) != 0)
         goto cleanup;
     if (sources_list(f.fd, f.pattern, &files, &n) != 0) {
         http_res_error(res, APP_ERR_CONFLICT, "the connector's folder cannot be listed");
@@ -220,10 +229,7 @@ void files_rows(const struct http_req *req, struct http_res *res)
     if (!params_ok(req, res, &ns, &id))
         return;
     const char *name = req->n_params > 1 ? req->params[1] : NULL;
-    int bad = connector_json_query_long(req, "limit", CONNECTOR_LIMIT_DEFAULT, 1,
-                                        CONNECTOR_LIMIT_MAX, &limit, res) != 0;
-    bad |= connector_json_query_long(req, "offset", 0, 0, LONG_MAX, &offset, res) != 0;
-    if (bad || open_folder(req, ns, id, &f, res) != 0)
+    if (paging(req, CONNECTOR_LIMIT_DEFAULT, &limit, &offset, res) != 0 || open_folder(req, ns, id, &f, res) != 0)
         goto cleanup;
     if (!sources_name_valid(name) || !sources_name_matches(f.pattern, name)) {
         http_res_error(res, APP_ERR_NOT_FOUND, "no such file in the connector's folder");

@@ -27,6 +27,13 @@ static const struct {
     {"dbname=postgresql://app:s3cret@db/aam", "dbname=postgresql://app:***@db/aam"},
     {"host=db passwordx=keep", "host=db passwordx=keep"},
     {"", ""},
+    /* make run's form: Unix socket folder as host=, no host in the authority */
+    {"postgresql://aam_app:s3cret@/aam?host=/work/repo/.run/sock&port=6432",
+     "postgresql://aam_app:***@/aam?host=/work/repo/.run/sock&port=6432"},
+    {"postgresql://aam_app:s3cret@%2Fwork%2Fmy%20repo%2Fsock:6432/aam", "postgresql://aam_app:***@%2Fwork%2Fmy%20repo%2Fsock:6432/aam"},
+    {"postgresql:///aam?host=/run/sock&user=app&password=s3cret", "postgresql:///aam?host=/run/sock&user=app&password=***"},
+    {"host=/work/repo/.run/sock port=6432 dbname=aam user=aam_app password=s3cret",
+     "host=/work/repo/.run/sock port=6432 dbname=aam user=aam_app password=***"},
 };
 
 START_TEST(test_url_redaction_table)
@@ -68,6 +75,13 @@ START_TEST(test_url_parts)
     ck_assert_ptr_null(u.port);
     ck_assert_ptr_null(u.user);
     ck_assert_int_eq(u.has_password, 0);
+    db_url_parts_free(&u);
+    ck_assert_int_eq(db_url_parts_get("postgresql://app:pw@/aam?host=/work/r/.run/sock&port=6432", &u), 0);
+    ck_assert_str_eq(u.host, "/work/r/.run/sock");
+    ck_assert_str_eq(u.port, "6432");
+    ck_assert_str_eq(u.dbname, "aam");
+    ck_assert_str_eq(u.user, "app");
+    ck_assert_int_eq(u.has_password, 1);
     db_url_parts_free(&u);
     ck_assert_int_eq(db_url_parts_get("postgresql://[::1", &u), -1);
     db_url_parts_free(&u); /* safe after a failure, and twice */

@@ -113,6 +113,34 @@ START_TEST(test_config_pool_zero_and_cors)
 }
 END_TEST
 
+/* The db_config every command uses comes from one builder: serve gets the configured pool and
+ * statement timeout, seed one connection, migrate one connection and no statement timeout;
+ * the defaults are db.h's, the numbers the table shows. */
+START_TEST(test_config_db_config_per_command)
+{
+    struct cfg c;
+    struct db_config d;
+    char err[256];
+    setenv("AAM_DB_POOL_SIZE", "7", 1);
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB, err, sizeof err), 0);
+    cfg_db_config(&c, CFG_DB_SERVE, &d);
+    ck_assert_str_eq(d.url, "postgresql://u:pw@127.0.0.1:6432/aam");
+    ck_assert_int_eq(d.pool_size, 7);
+    ck_assert_int_eq(d.statement_timeout_ms, DB_DEFAULT_STATEMENT_TIMEOUT_MS);
+    ck_assert_int_eq(d.acquire_timeout_ms, DB_DEFAULT_ACQUIRE_TIMEOUT_MS);
+    ck_assert_int_eq(d.connect_timeout_s, DB_DEFAULT_CONNECT_TIMEOUT_S);
+    ck_assert_int_eq(d.max_lifetime_s, DB_DEFAULT_MAX_LIFETIME_S);
+    cfg_db_config(&c, CFG_DB_SEED, &d);
+    ck_assert_int_eq(d.pool_size, 1);
+    ck_assert_int_eq(d.statement_timeout_ms, DB_DEFAULT_STATEMENT_TIMEOUT_MS);
+    cfg_db_config(&c, CFG_DB_MIGRATE, &d);
+    ck_assert_int_eq(d.pool_size, 1);
+    ck_assert_int_eq(d.statement_timeout_ms, 0);
+    cfg_free(&c);
+    unsetenv("AAM_DB_POOL_SIZE");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -122,6 +150,7 @@ static Suite *config_suite(void)
     tcase_add_loop_test(tc, test_config_bad_values_named, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, test_config_required_only_when_needed);
     tcase_add_test(tc, test_config_pool_zero_and_cors);
+    tcase_add_test(tc, test_config_db_config_per_command);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -36,21 +36,19 @@ static void teardown(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-/* 1 when res carries a field error for field. */
-static int has_error(const struct http_res *res, const char *field)
+/* 1 when fe carries a field error for field. */
+static int has_error(const struct field_errors *fe, const char *field)
 {
-    size_t i;
-    json_t *e;
-    json_array_foreach(res->errors, i, e) {
-        if (strcmp(json_string_value(json_object_get(e, "field")), field) == 0)
+    for (size_t i = 0; i < fe->n; i++) {
+        if (strcmp(fe->items[i].field, field) == 0)
             return 1;
     }
     return 0;
 }
 
-static size_t n_errors(const struct http_res *res)
+static size_t n_errors(const struct field_errors *fe)
 {
-    return res->errors ? json_array_size(res->errors) : 0;
+    return fe->n;
 }
 
 START_TEST(test_connector_json_field_rules)
@@ -95,7 +93,7 @@ START_TEST(test_connector_json_field_rules)
 }
 END_TEST
 
-static int parse_create(const char *text, struct connector_create *in, struct http_res *res)
+static int parse_create(const char *text, struct connector_create *in, struct field_errors *res)
 {
     json_t *body = json_loads(text, 0, NULL);
     ck_assert_ptr_nonnull(body);
@@ -106,14 +104,14 @@ static int parse_create(const char *text, struct connector_create *in, struct ht
 
 START_TEST(test_connector_json_create_valid)
 {
-    struct http_res res = HTTP_RES_INIT;
+    struct field_errors res = FIELD_ERRORS_INIT;
     struct connector_create in;
     json_t *body = json_loads("{\"id\":\"c1\",\"name\":\"One\",\"type\":\"custom\",\"config\":{\"k\":1},"
                               "\"namespace\":\"ignored\",\"created_at\":\"x\"}", 0, NULL);
     ck_assert_int_eq(connector_json_parse_create(body, root, &in, &res), 0);
     ck_assert_str_eq(in.id, "c1");
     ck_assert_str_eq(in.status, "PENDING"); /* the documented default */
-    ck_assert_int_eq(res.err, APP_OK);
+    ck_assert_uint_eq(res.n, 0);
     json_decref(body);
 
     ck_assert_int_eq(parse_create("{\"id\":\"f\",\"name\":\"F\",\"type\":\"filesource\",\"status\":\"ACTIVE\","
@@ -122,7 +120,7 @@ START_TEST(test_connector_json_create_valid)
     ck_assert_int_eq(parse_create("{\"id\":\"f\",\"name\":\"F\",\"type\":\"filesource\","
                                   "\"config\":{\"path\":\"root/data/../data/\",\"pattern\":\"*\"}}", &in, &res), 0);
     ck_assert_int_eq(n_errors(&res), 0);
-    http_res_free(&res);
+    field_errors_free(&res);
 }
 END_TEST
 
@@ -158,34 +156,34 @@ static const struct bad_create bad_creates[] = {
 START_TEST(test_connector_json_create_invalid)
 {
     const struct bad_create *c = &bad_creates[_i];
-    struct http_res res = HTTP_RES_INIT;
+    struct field_errors res = FIELD_ERRORS_INIT;
     struct connector_create in;
     ck_assert_int_eq(parse_create(c->body, &in, &res), -1);
-    ck_assert_int_eq(res.err, APP_ERR_VALIDATION);
+    ck_assert_uint_gt(res.n, 0);
     for (size_t i = 0; i < c->n && c->fields[i]; i++)
         ck_assert_msg(has_error(&res, c->fields[i]), "%s: no error for %s", c->body, c->fields[i]);
     ck_assert_msg(n_errors(&res) == c->n, "%s: %zu errors, want %zu", c->body, n_errors(&res), c->n);
-    http_res_free(&res);
+    field_errors_free(&res);
 }
 END_TEST
 
 START_TEST(test_connector_json_symlink_out_of_root)
 {
     char link[PATH_MAX + 16];
-    struct http_res res = HTTP_RES_INIT;
+    struct field_errors res = FIELD_ERRORS_INIT;
     struct connector_create in;
     snprintf(link, sizeof link, "%s/escape", root);
     ck_assert_int_eq(symlink("../outside", link), 0);
     ck_assert_int_eq(parse_create("{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\","
                                   "\"config\":{\"path\":\"root/escape\",\"pattern\":\"*.csv\"}}", &in, &res), -1);
     ck_assert(has_error(&res, "config.path"));
-    http_res_free(&res);
+    field_errors_free(&res);
 }
 END_TEST
 
 START_TEST(test_connector_json_patch)
 {
-    struct http_res res = HTTP_RES_INIT;
+    struct field_errors res = FIELD_ERRORS_INIT;
     struct connector_patch in;
     json_t *body = json_loads("{\"name\":\"New\",\"status\":\"ERROR\",\"config\":{\"a\":null}}", 0, NULL);
     ck_assert_int_eq(connector_json_parse_patch(body, &in, &res), 0);
@@ -198,15 +196,15 @@ START_TEST(test_connector_json_patch)
     ck_assert_int_eq(connector_json_parse_patch(body, &in, &res), 0);
     ck_assert_ptr_null(in.name);
     ck_assert_ptr_null(in.config);
-    ck_assert_int_eq(res.err, APP_OK);
+    ck_assert_uint_eq(res.n, 0);
     json_decref(body);
 
     body = json_loads("{}", 0, NULL); /* nothing to change: the documented minProperties 1 */
     ck_assert_int_eq(connector_json_parse_patch(body, &in, &res), -1);
     ck_assert(has_error(&res, "body"));
     json_decref(body);
-    http_res_free(&res);
-    res = (struct http_res)HTTP_RES_INIT;
+    field_errors_free(&res);
+    res = (struct field_errors)FIELD_ERRORS_INIT;
 
     body = json_loads("{\"id\":\"x\",\"type\":\"t\",\"namespace\":\"other\",\"name\":\"\",\"status\":\"nope\","
                       "\"config\":\"str\"}", 0, NULL);
@@ -216,20 +214,20 @@ START_TEST(test_connector_json_patch)
         ck_assert_msg(has_error(&res, fields[i]), "no error for %s", fields[i]);
     ck_assert_uint_eq(n_errors(&res), 6);
     json_decref(body);
-    http_res_free(&res);
+    field_errors_free(&res);
 }
 END_TEST
 
 /* PATCH replaces config whole, so a new filesource config is checked on its own. */
 START_TEST(test_connector_json_replaced_config)
 {
-    struct http_res res = HTTP_RES_INIT;
+    struct field_errors res = FIELD_ERRORS_INIT;
     json_t *only_pattern = json_loads("{\"pattern\":\"*.txt\"}", 0, NULL);
     json_t *full = json_loads("{\"path\":\"root/data\",\"pattern\":\"*.txt\",\"note\":{\"x\":1}}", 0, NULL);
     json_t *no_pattern = json_loads("{\"path\":\"root/data/\"}", 0, NULL);
     ck_assert_int_eq(connector_json_check_config("filesource", full, root, &res), 0);
     ck_assert_int_eq(connector_json_check_config("filesource", no_pattern, root, &res), 0);
-    ck_assert_int_eq(res.err, APP_OK);
+    ck_assert_uint_eq(res.n, 0);
     ck_assert_int_eq(connector_json_check_config("filesource", only_pattern, root, &res), -1);
     ck_assert(has_error(&res, "config.path"));
     ck_assert_uint_eq(n_errors(&res), 1);
@@ -237,20 +235,18 @@ START_TEST(test_connector_json_replaced_config)
     json_decref(only_pattern);
     json_decref(full);
     json_decref(no_pattern);
-    http_res_free(&res);
+    field_errors_free(&res);
 }
 END_TEST
 
-static int query_long(const char *value, long *out, struct http_res *res)
+static int query_long(const char *value, long *out, struct field_errors *res)
 {
-    struct http_kv kv = {(char *)(uintptr_t) "limit", (char *)(uintptr_t)value};
-    struct http_req req = {.query = &kv, .n_query = value ? 1 : 0};
-    return connector_json_query_long(&req, "limit", 50, 1, 500, out, res);
+    return connector_json_query_long(value, "limit", 50, 1, 500, out, res);
 }
 
 START_TEST(test_connector_json_paging)
 {
-    struct http_res res = HTTP_RES_INIT;
+    struct field_errors res = FIELD_ERRORS_INIT;
     long v = 0;
     ck_assert_int_eq(query_long(NULL, &v, &res), 0);
     ck_assert_int_eq(v, 50);
@@ -266,7 +262,7 @@ START_TEST(test_connector_json_paging)
         ck_assert_msg(query_long(bad[i], &v, &res) == -1, "limit=%s accepted", bad[i]);
         ck_assert(has_error(&res, "limit"));
     }
-    http_res_free(&res);
+    field_errors_free(&res);
 }
 END_TEST
 

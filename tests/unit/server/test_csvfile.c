@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "server/csvcache.h"
 #include "server/csvfile.h"
 
 /* Writes len bytes of data to a fresh temporary file; returns its path (static buffer). */
@@ -353,22 +354,135 @@ START_TEST(test_csvfile_bad_descriptor_is_io_failure)
 }
 END_TEST
 
-START_TEST(test_csvfile_utf8_dup)
+/* A file of tricky records: quoted fields holding line feeds, CRLF and CR ends, doubled quotes,
+ * blank lines, ragged rows. Rows are numbered so a page shows which rows it holds. */
+static const char *tricky_file(int rows)
 {
-    struct { const char *in; size_t len; const char *want; } t[] = {
-        {"plain", 5, "plain"},
-        {"\xF0\x9F\x98\x80", 4, "\xF0\x9F\x98\x80"},             /* U+1F600 kept */
-        {"\xC0\xAF", 2, "\xEF\xBF\xBD\xEF\xBF\xBD"},             /* overlong '/' */
-        {"\xED\xA0\x80", 3, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"}, /* surrogate */
-        {"\xF4\x90\x80\x80", 4, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},
-        {"a\0b", 3, "a\xEF\xBF\xBD" "b"},                        /* NUL */
-        {"\xE2\x82", 2, "\xEF\xBF\xBD\xEF\xBF\xBD"},             /* truncated */
-    };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        char *s = csvfile_utf8_dup(t[i].in, t[i].len);
-        ck_assert_msg(strcmp(s, t[i].want) == 0, "case %zu", i);
-        free(s);
+    size_t cap = (size_t)rows * 96 + 64, len = 0;
+    char *buf = malloc(cap);
+    len += (size_t)snprintf(buf, cap, "n,text,more\r\n");
+    for (int i = 0; i < rows; i++) {
+        switch (i % 6) {
+        case 0: len += (size_t)snprintf(buf + len, cap - len, "%d,\"two\nlines\",x\n", i); break;
+        case 1: len += (size_t)snprintf(buf + len, cap - len, "%d,\"say \"\"hi\"\"\r\n\",y\r\n", i); break;
+        case 2: len += (size_t)snprintf(buf + len, cap - len, "%d,plain\n\n\n", i); break;
+        case 3: len += (size_t)snprintf(buf + len, cap - len, "%d,\"\n\n\",\"a,b\"\r", i); break;
+        case 4: len += (size_t)snprintf(buf + len, cap - len, "%d,lone\"quote,z,extra\n", i); break;
+        default: len += (size_t)snprintf(buf + len, cap - len, "%d,\"%0*d\"\n", i, 40, i); break;
+        }
     }
+    const char *path = write_temp(buf, len);
+    free(buf);
+    return path;
+}
+
+static void read_page_text(const char *path, const char *key, long long offset, long limit,
+                           char *out, size_t size, long long *total)
+{
+    struct csvfile_page page;
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(csvfile_read(fd, key, offset, limit, 1, &page), 0);
+    join_rows(&page, out, size);
+    *total = page.total;
+    csvfile_page_free(&page);
+    close(fd);
+}
+
+/* Every page read through the sparse index equals the same page read from the top. */
+START_TEST(test_csvfile_index_pages_equal_full_scan)
+{
+    const int rows = 20000; /* about 1 MiB: dozens of index marks */
+    const char *path = tricky_file(rows);
+    char key[80], want[16384], got[16384];
+    long long total_want, total_got;
+    snprintf(key, sizeof key, "%s", path);
+    csvfile_cache_clear();
+    read_page_text(path, key, 0, 1, got, sizeof got, &total_got); /* counts and indexes */
+    ck_assert_int_eq(total_got, rows);
+    ck_assert_uint_eq(csvcache_entries(), 1);
+    for (long long off = 0; off < rows + 5; off += 997) {
+        read_page_text(path, NULL, off, 50, want, sizeof want, &total_want); /* no cache */
+        read_page_text(path, key, off, 50, got, sizeof got, &total_got);
+        ck_assert_msg(strcmp(want, got) == 0, "offset %lld differs", off);
+        ck_assert_int_eq(total_got, rows);
+    }
+    /* the very last rows, and a page across the end */
+    read_page_text(path, NULL, rows - 3, 50, want, sizeof want, &total_want);
+    read_page_text(path, key, rows - 3, 50, got, sizeof got, &total_got);
+    ck_assert_str_eq(want, got);
+    unlink(path);
+}
+END_TEST
+
+/* A deep page of an indexed file reads about one mark's spacing, not the file. */
+START_TEST(test_csvfile_deep_page_reads_little)
+{
+    const char *path = numbered_file(400000); /* a few MB */
+    char key[80];
+    struct csvfile_page page;
+    snprintf(key, sizeof key, "%s", path);
+    csvfile_cache_clear();
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_eq(csvfile_read(fd, key, 0, 1, 1, &page), 0);
+    csvfile_page_free(&page);
+    struct stat st;
+    fstat(fd, &st);
+    lseek(fd, 0, SEEK_SET);
+    ck_assert_int_eq(csvfile_read(fd, key, 399990, 10, 1, &page), 0);
+    ck_assert_uint_eq(page.n_rows, 10);
+    ck_assert_str_eq(csvfile_cell(&page, 9, 0), "399999");
+    ck_assert_int_eq(page.total, 400000);
+    csvfile_page_free(&page);
+    close(fd);
+    /* the index is small: well under 1 KB per MB of CSV */
+    ck_assert_uint_lt(csvcache_bytes(), 512 + (size_t)st.st_size / 1024);
+    unlink(path);
+}
+END_TEST
+
+/* The cache is charged in bytes: 5,000 small files and one big one all stay (a steady listing
+ * never recounts), and a small budget evicts the least recently used first. */
+START_TEST(test_csvcache_budget_in_bytes)
+{
+    struct stat st = {.st_dev = 1, .st_size = 10};
+    char key[64];
+    long long rows;
+    csvcache_clear();
+    csvcache_set_budget(CSVCACHE_DEFAULT_BUDGET);
+    struct csvcache_mark *big = malloc(30000 * sizeof *big);
+    for (int i = 0; i < 30000; i++)
+        big[i] = (struct csvcache_mark){.offset = (long long)i * 32768, .row = (long long)i * 400};
+    st.st_ino = 999999;
+    csvcache_store("/big.csv", &st, 12000000, big, 30000);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "/many/f%05d.csv", i);
+        st.st_ino = (ino_t)i;
+        csvcache_store(key, &st, i, NULL, 0);
+    }
+    ck_assert_uint_eq(csvcache_entries(), 5001);
+    st.st_ino = 999999;
+    struct csvcache_mark m;
+    ck_assert_int_eq(csvcache_lookup("/big.csv", &st, 1000, &rows, &m), 1);
+    ck_assert_int_eq(rows, 12000000);
+    ck_assert_int_eq(m.row, 800);
+    st.st_ino = 4321;
+    ck_assert_int_eq(csvcache_lookup("/many/f04321.csv", &st, 0, &rows, NULL), 1);
+    ck_assert_int_eq(rows, 4321);
+    st.st_ino = 4322; /* another version of the file: a miss */
+    ck_assert_int_eq(csvcache_lookup("/many/f04321.csv", &st, 0, &rows, NULL), 0);
+
+    csvcache_set_budget(64 * 1024);
+    ck_assert_uint_le(csvcache_bytes(), 64 * 1024);
+    st.st_ino = 4321; /* the most recently used survives; the big index went before it */
+    ck_assert_int_eq(csvcache_lookup("/many/f04321.csv", &st, 0, &rows, NULL), 1);
+    st.st_ino = 999999;
+    ck_assert_int_eq(csvcache_lookup("/big.csv", &st, 0, &rows, NULL), 0);
+    st.st_ino = 0;
+    ck_assert_int_eq(csvcache_lookup("/many/f00000.csv", &st, 0, &rows, NULL), 0);
+    csvcache_clear();
+    csvcache_set_budget(CSVCACHE_DEFAULT_BUDGET);
+    ck_assert_uint_eq(csvcache_bytes(), 0);
 }
 END_TEST
 
@@ -378,7 +492,6 @@ static Suite *csvfile_suite(void)
     TCase *tc = tcase_create("parsing");
     tcase_add_loop_test(tc, test_csvfile_cases, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_csvfile_field_across_chunks);
-    tcase_add_test(tc, test_csvfile_utf8_dup);
     tcase_add_test(tc, test_csvfile_many_equal_names_are_unique);
     tcase_add_test(tc, test_csvfile_header_bytes_capped);
     tcase_add_test(tc, test_csvfile_escaping_growth_counts);
@@ -389,6 +502,9 @@ static Suite *csvfile_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("cache");
     tcase_add_test(tc, test_csvfile_count_cache);
+    tcase_add_test(tc, test_csvfile_index_pages_equal_full_scan);
+    tcase_add_test(tc, test_csvfile_deep_page_reads_little);
+    tcase_add_test(tc, test_csvcache_budget_in_bytes);
     suite_add_tcase(s, tc);
     tc = tcase_create("bounds");
     tcase_set_timeout(tc, 30);

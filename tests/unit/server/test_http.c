@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "db/db.h"
-#include "server/http.h"
+#include "server/http_model.h"
 
 static json_t *render(struct http_res *res, int *status)
 {

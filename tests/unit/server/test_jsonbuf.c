@@ -1,6 +1,6 @@
 /* Unit tests for server/jsonbuf.c: an escaping table (what each kind of byte must become), a
  * round trip of every byte through a real JSON parser (jansson), growth far past the initial
- * size, and the sticky allocation failure that keeps a truncated document from escaping. */
+ * size, and the sticky overflow failure that keeps a truncated document from escaping. */
 #include <check.h>
 #include <jansson.h>
 #include <stdint.h>
@@ -223,7 +223,7 @@ START_TEST(test_jsonbuf_untouched_finishes_empty)
 }
 END_TEST
 
-/* A size that cannot be allocated fails the buffer for good: later appends are ignored and
+/* A length that would overflow fails the buffer for good: later appends are ignored and
  * finish returns NULL rather than a document missing a piece. */
 START_TEST(test_jsonbuf_failure_is_sticky)
 {

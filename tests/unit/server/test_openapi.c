@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "server/handlers/docs.h"
-#include "server/http.h"
+#include "server/app.h"
+#include "server/http_model.h"
 #include "server/router.h"
 
 static const char *const METHODS[] = {"get", "put", "post", "delete", "options", "head", "patch", "trace"};
@@ -62,7 +63,7 @@ static json_t *operation(const char *method, const char *pattern)
 static const struct router_route *route_for(const char *method, const char *pattern)
 {
     size_t n;
-    const struct router_route *r = router_routes(&n);
+    const struct router_route *r = (n = app_routes()->n, app_routes()->routes);
     for (size_t i = 0; i < n; i++) {
         char m[16];
         lower(r[i].method, m, sizeof m);
@@ -99,7 +100,7 @@ END_TEST
 START_TEST(test_openapi_documents_every_route)
 {
     size_t n;
-    const struct router_route *r = router_routes(&n);
+    const struct router_route *r = (n = app_routes()->n, app_routes()->routes);
     for (size_t i = 0; i < n; i++) {
         if (strcmp(r[i].method, "HEAD") == 0 || strcmp(r[i].method, "OPTIONS") == 0)
             continue;
@@ -134,14 +135,14 @@ END_TEST
 START_TEST(test_openapi_security_matches_router)
 {
     size_t n;
-    const struct router_route *r = router_routes(&n);
+    const struct router_route *r = (n = app_routes()->n, app_routes()->routes);
     for (size_t i = 0; i < n; i++) {
         json_t *op = operation(r[i].method, r[i].pattern);
         if (op == NULL)
             continue; /* reported by test_openapi_documents_every_route */
         ck_assert_msg(op_is_public(op) == r[i].is_public, "%s %s: public in router=%d, in document=%d",
                       r[i].method, r[i].pattern, r[i].is_public, op_is_public(op));
-        ck_assert_int_eq(router_is_public(r[i].method, r[i].pattern), r[i].is_public);
+        ck_assert_int_eq(router_is_public(app_routes(), r[i].method, r[i].pattern), r[i].is_public);
     }
 }
 END_TEST
@@ -150,7 +151,7 @@ END_TEST
 START_TEST(test_openapi_documents_error_statuses)
 {
     size_t n;
-    const struct router_route *r = router_routes(&n);
+    const struct router_route *r = (n = app_routes()->n, app_routes()->routes);
     for (size_t i = 0; i < n; i++) {
         json_t *op = operation(r[i].method, r[i].pattern);
         if (op == NULL)
@@ -183,7 +184,7 @@ END_TEST
 START_TEST(test_openapi_path_parameters_named)
 {
     size_t n;
-    const struct router_route *r = router_routes(&n);
+    const struct router_route *r = (n = app_routes()->n, app_routes()->routes);
     json_t *params = json_object_get(json_object_get(doc, "components"), "parameters");
     for (size_t i = 0; i < n; i++) {
         json_t *item = json_object_get(json_object_get(doc, "paths"), r[i].pattern);

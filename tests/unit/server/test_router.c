@@ -6,18 +6,19 @@
 #include "server/handlers/connectors.h"
 #include "server/handlers/files.h"
 #include "server/handlers/health.h"
+#include "server/app.h"
 #include "server/router.h"
 
 START_TEST(test_router_exact_and_capture)
 {
     struct router_match m;
-    ck_assert_int_eq(router_match("GET", "/health", &m), ROUTER_FOUND);
+    ck_assert_int_eq(router_match(app_routes(), "GET", "/health", &m), ROUTER_FOUND);
     ck_assert_ptr_eq((void *)m.route->handler, (void *)health_get);
-    ck_assert_int_eq(router_match("GET", "/api/v1/aam/connectors/abc", &m), ROUTER_FOUND);
+    ck_assert_int_eq(router_match(app_routes(), "GET", "/api/v1/aam/connectors/abc", &m), ROUTER_FOUND);
     ck_assert_ptr_eq((void *)m.route->handler, (void *)connectors_get);
     ck_assert_uint_eq(m.n_params, 1);
     ck_assert_str_eq(m.params[0], "abc");
-    ck_assert_int_eq(router_match("GET", "/api/v1/aam/connectors/c1/files/a b.csv/rows", &m),
+    ck_assert_int_eq(router_match(app_routes(), "GET", "/api/v1/aam/connectors/c1/files/a b.csv/rows", &m),
                      ROUTER_FOUND);
     ck_assert_ptr_eq((void *)m.route->handler, (void *)files_rows);
     ck_assert_uint_eq(m.n_params, 2);
@@ -29,9 +30,9 @@ END_TEST
 START_TEST(test_router_method_not_allowed_lists_allow)
 {
     struct router_match m;
-    ck_assert_int_eq(router_match("PUT", "/api/v1/aam/connectors/x", &m), ROUTER_NO_METHOD);
+    ck_assert_int_eq(router_match(app_routes(), "PUT", "/api/v1/aam/connectors/x", &m), ROUTER_NO_METHOD);
     ck_assert_str_eq(m.allow, "GET, HEAD, PATCH, DELETE");
-    ck_assert_int_eq(router_match("POST", "/health", &m), ROUTER_NO_METHOD);
+    ck_assert_int_eq(router_match(app_routes(), "POST", "/health", &m), ROUTER_NO_METHOD);
     ck_assert_str_eq(m.allow, "GET, HEAD");
 }
 END_TEST
@@ -39,42 +40,42 @@ END_TEST
 START_TEST(test_router_unknown_paths)
 {
     struct router_match m;
-    ck_assert_int_eq(router_match("GET", "/nope", &m), ROUTER_NO_PATH);
-    ck_assert_int_eq(router_match("GET", "/api/v1/aam/connectors/a/b", &m), ROUTER_NO_PATH);
-    ck_assert_int_eq(router_match("GET", "/API/V1/AAM/CONNECTORS", &m), ROUTER_NO_PATH);
-    ck_assert_int_eq(router_match("GET", "/healthz", &m), ROUTER_NO_PATH);
-    ck_assert_int_eq(router_match("GET", "/", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match(app_routes(), "GET", "/nope", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match(app_routes(), "GET", "/api/v1/aam/connectors/a/b", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match(app_routes(), "GET", "/API/V1/AAM/CONNECTORS", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match(app_routes(), "GET", "/healthz", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match(app_routes(), "GET", "/", &m), ROUTER_NO_PATH);
 }
 END_TEST
 
 START_TEST(test_router_head_matches_get)
 {
     struct router_match m;
-    ck_assert_int_eq(router_match("HEAD", "/health", &m), ROUTER_FOUND);
+    ck_assert_int_eq(router_match(app_routes(), "HEAD", "/health", &m), ROUTER_FOUND);
     ck_assert_str_eq(m.route->method, "GET");
 }
 END_TEST
 
 START_TEST(test_router_public_paths)
 {
-    ck_assert_int_eq(router_is_public("GET", "/health"), 1);
-    ck_assert_int_eq(router_is_public("GET", "/ready"), 1);
-    ck_assert_int_eq(router_is_public("POST", "/api/v1/auth/login"), 1);
-    ck_assert_int_eq(router_is_public("POST", "/api/v1/auth/register"), 1);
-    ck_assert_int_eq(router_is_public("OPTIONS", "/api/v1/aam/connectors"), 1);
-    ck_assert_int_eq(router_is_public("GET", "/api/v1/auth/me"), 0);
-    ck_assert_int_eq(router_is_public("GET", "/api/v1/aam/connectors"), 0);
+    ck_assert_int_eq(router_is_public(app_routes(), "GET", "/health"), 1);
+    ck_assert_int_eq(router_is_public(app_routes(), "GET", "/ready"), 1);
+    ck_assert_int_eq(router_is_public(app_routes(), "POST", "/api/v1/auth/login"), 1);
+    ck_assert_int_eq(router_is_public(app_routes(), "POST", "/api/v1/auth/register"), 1);
+    ck_assert_int_eq(router_is_public(app_routes(), "OPTIONS", "/api/v1/aam/connectors"), 1);
+    ck_assert_int_eq(router_is_public(app_routes(), "GET", "/api/v1/auth/me"), 0);
+    ck_assert_int_eq(router_is_public(app_routes(), "GET", "/api/v1/aam/connectors"), 0);
     /* a path that matches no route still needs a token under /api: no probing */
-    ck_assert_int_eq(router_is_public("GET", "/api/v1/nope"), 0);
-    ck_assert_int_eq(router_is_public("GET", "/api"), 0);
-    ck_assert_int_eq(router_is_public("GET", "/api/v1/auth/login/x"), 0);
+    ck_assert_int_eq(router_is_public(app_routes(), "GET", "/api/v1/nope"), 0);
+    ck_assert_int_eq(router_is_public(app_routes(), "GET", "/api"), 0);
+    ck_assert_int_eq(router_is_public(app_routes(), "GET", "/api/v1/auth/login/x"), 0);
 }
 END_TEST
 
 START_TEST(test_router_every_route_matches_itself)
 {
     size_t n;
-    const struct router_route *r = router_routes(&n);
+    const struct router_route *r = (n = app_routes()->n, app_routes()->routes);
     ck_assert_uint_gt(n, 10);
     for (size_t i = 0; i < n; i++) {
         char path[256];
@@ -92,9 +93,36 @@ START_TEST(test_router_every_route_matches_itself)
             }
         }
         path[o] = '\0';
-        ck_assert_int_eq(router_match(r[i].method, path, &m), ROUTER_FOUND);
+        ck_assert_int_eq(router_match(app_routes(), r[i].method, path, &m), ROUTER_FOUND);
         ck_assert_ptr_eq(m.route, &r[i]);
     }
+}
+END_TEST
+
+static void on_dummy(const struct http_req *req, struct http_res *res)
+{
+    (void)req, (void)res;
+}
+
+/* The router owns no routes: a table given by the caller is the whole world, and a public
+ * row makes its path public under /api/ (any method), nothing else. */
+START_TEST(test_router_uses_the_table_it_is_given)
+{
+    static const struct router_route rows[] = {
+        {"POST", "/api/v1/auth/token", on_dummy, ROUTER_LANE_DB, 1},
+        {"GET", "/api/v1/things/{id}", on_dummy, ROUTER_LANE_DB, 0},
+    };
+    const struct router_table t = {rows, 2};
+    struct router_match m;
+    ck_assert_int_eq(router_match(&t, "POST", "/api/v1/auth/token", &m), ROUTER_FOUND);
+    ck_assert_ptr_eq(m.route, &rows[0]);
+    ck_assert_int_eq(router_match(&t, "GET", "/health", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match(&t, "GET", "/api/v1/things/7", &m), ROUTER_FOUND);
+    ck_assert_str_eq(m.params[0], "7");
+    ck_assert_int_eq(router_is_public(&t, "POST", "/api/v1/auth/token"), 1);
+    ck_assert_int_eq(router_is_public(&t, "GET", "/api/v1/auth/token"), 1);
+    ck_assert_int_eq(router_is_public(&t, "POST", "/api/v1/auth/login"), 0);
+    ck_assert_int_eq(router_is_public(&t, "GET", "/api/v1/things/7"), 0);
 }
 END_TEST
 
@@ -110,6 +138,7 @@ static Suite *router_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("public");
     tcase_add_test(tc, test_router_public_paths);
+    tcase_add_test(tc, test_router_uses_the_table_it_is_given);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,8 +1,9 @@
-/* utf8: the one UTF-8 decoder of the server (validity only; no code point is ever needed).
- * See utf8.h for who relies on it. */
-#include "server/utf8.h"
+/* utf8: see utf8.h. */
+#include "util/utf8.h"
 
 #include <string.h>
+
+#include "util/xalloc.h"
 
 size_t utf8_seq_len(const unsigned char *s, size_t n)
 {
@@ -34,6 +35,42 @@ size_t utf8_seq_len(const unsigned char *s, size_t n)
             return 0;
     }
     return len;
+}
+
+size_t utf8_count(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+char *utf8_dup_repair(const char *s, size_t len)
+{
+    static const char replacement[] = "\xEF\xBF\xBD";
+    const unsigned char *u = (const unsigned char *)s;
+    size_t bad = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq_len(u + i, len - i);
+        bad += (n == 0);
+        i += n ? n : 1;
+    }
+    char *out = xmalloc(len + 2 * bad + 1); /* each bad byte grows from 1 to 3 bytes */
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq_len(u + i, len - i);
+        if (n == 0) {
+            memcpy(out + o, replacement, 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(out + o, s + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    out[o] = '\0';
+    return out;
 }
 
 int utf8_valid(const char *s, size_t len)

@@ -1,4 +1,4 @@
-/* Unit tests for server/utf8.c: a validity table (RFC 3629's edge cases), cuts at every
+/* Unit tests for util/utf8.c (the validity and cutting half): a validity table (RFC 3629's edge cases), cuts at every
  * position of a mixed-width text (never half a character, never more than needed), and the
  * sanitising copy that problem details go through. */
 #include <check.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/utf8.h"
+#include "util/utf8.h"
 
 struct valid_case {
     const char *in;

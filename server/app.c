@@ -1,0 +1,32 @@
+/* app: the route table (see app.h). Lanes: inline handlers never block; database work runs on
+ * the database lane; register/login hash passwords on their own lane. is_public: no token. */
+#include "server/app.h"
+
+#include "server/handlers/auth.h"
+#include "server/handlers/connectors.h"
+#include "server/handlers/docs.h"
+#include "server/handlers/files.h"
+#include "server/handlers/health.h"
+
+static const struct router_route routes[] = {
+    {"GET", "/health", health_get, ROUTER_LANE_INLINE, 1},
+    {"GET", "/ready", health_ready, ROUTER_LANE_DB, 1},
+    {"GET", "/openapi.json", docs_openapi, ROUTER_LANE_INLINE, 1},
+    {"POST", "/api/v1/auth/register", auth_register, ROUTER_LANE_HASH, 1},
+    {"POST", "/api/v1/auth/login", auth_login, ROUTER_LANE_HASH, 1},
+    {"GET", "/api/v1/auth/me", auth_me, ROUTER_LANE_DB, 0},
+    {"GET", "/api/v1/aam/connectors", connectors_list, ROUTER_LANE_DB, 0},
+    {"POST", "/api/v1/aam/connectors", connectors_create, ROUTER_LANE_DB, 0},
+    {"GET", "/api/v1/aam/connectors/{id}", connectors_get, ROUTER_LANE_DB, 0},
+    {"PATCH", "/api/v1/aam/connectors/{id}", connectors_patch, ROUTER_LANE_DB, 0},
+    {"DELETE", "/api/v1/aam/connectors/{id}", connectors_delete, ROUTER_LANE_DB, 0},
+    {"GET", "/api/v1/aam/connectors/{id}/files", files_list, ROUTER_LANE_DB, 0},
+    {"GET", "/api/v1/aam/connectors/{id}/files/{name}/rows", files_rows, ROUTER_LANE_DB, 0},
+};
+
+static const struct router_table table = {routes, sizeof routes / sizeof routes[0]};
+
+const struct router_table *app_routes(void)
+{
+    return &table;
+}
