@@ -52,6 +52,7 @@ $(BUILD)/tests/%: tests/%.c $(LIB_OBJ)
 
 deps:
 	@scripts/deps.sh
+	@scripts/deps-ui.sh
 
 # make test: unit tests, then the integration suite against a PostgreSQL + PgBouncer
 # (transaction mode) that the harness starts and stops itself.
@@ -118,3 +119,5 @@ clean:
 
 # The OpenAPI document is embedded with .incbin (server/handlers/docs.c).
 $(BUILD)/server/handlers/docs.o: docs/openapi.json
+# The web UI's files are embedded the same way (server/handlers/ui.c): editing one rebuilds.
+$(BUILD)/server/handlers/ui.o: $(wildcard web/*)

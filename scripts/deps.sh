@@ -17,7 +17,8 @@ BUILD_PKGS="build-essential pkg-config libmicrohttpd-dev libpq-dev libjwt-dev li
 libssl-dev libcsv-dev check libsubunit-dev"
 # postgresql-15: initdb/pg_ctl/psql in /usr/lib/postgresql/15/bin; pgbouncer: /usr/sbin/pgbouncer
 # (scripts/pgstack.sh finds both there, whatever PATH says). clang: `make CC=clang`, make fuzz.
-TEST_PKGS="clang postgresql-15 pgbouncer curl jq python3 python3-yaml procps iproute2 util-linux"
+# chromium: the browser tests (tests/ui, run by tests/integration/test_ui.sh).
+TEST_PKGS="clang postgresql-15 pgbouncer curl jq python3 python3-yaml procps iproute2 util-linux chromium"
 RUNTIME_PKGS="libmicrohttpd12 libpq5 libjwt0 libjansson4 libssl3 libcsv3 ca-certificates curl"
 IMAGE_PKGS="podman debootstrap uidmap fuse-overlayfs"
 
@@ -31,6 +32,12 @@ case "${1:-}" in
   *) echo "usage: $0 [--check] [--runtime|--build|--image]" >&2; exit 2 ;;
 esac
 
+# The browser tests' Node.js and npm: the machine's own when it has them (newer than Debian's,
+# and not from a Debian package), else Debian's. tests/ui's packages: scripts/deps-ui.sh.
+if [ -z "$WHAT" ]; then
+  command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+  command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+fi
 # AAM_DEPS_ALSO: more package names to require (the tests use it to see what a missing one does).
 PKGS="$PKGS ${AAM_DEPS_ALSO:-}"
 missing=""

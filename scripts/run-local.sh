@@ -184,7 +184,7 @@ banner() {
   Ctrl-C stops the server, PgBouncer and PostgreSQL.
 
 demo login: $DEMO_EMAIL / $pw   (kept in .run/demo-password)
-AAM is running: $url   (API description: $url/openapi.json)
+AAM is running: $url   (open it in a browser: the Connections tab; API: $url/openapi.json)
 EOF
 }
 

@@ -7,13 +7,21 @@
 #include "server/handlers/docs.h"
 #include "server/handlers/files.h"
 #include "server/handlers/health.h"
+#include "server/handlers/token.h"
+#include "server/handlers/ui.h"
 
 static const struct router_route routes[] = {
     {"GET", "/health", health_get, ROUTER_LANE_INLINE, 1},
     {"GET", "/ready", health_ready, ROUTER_LANE_DB, 1},
     {"GET", "/openapi.json", docs_openapi, ROUTER_LANE_INLINE, 1},
+    {"GET", "/", ui_index, ROUTER_LANE_INLINE, 1},
+    {"GET", "/assets/{file}", ui_asset, ROUTER_LANE_INLINE, 1},
     {"POST", "/api/v1/auth/register", auth_register, ROUTER_LANE_HASH, 1},
     {"POST", "/api/v1/auth/login", auth_login, ROUTER_LANE_HASH, 1},
+    /* Public like login, and on the hashing lane with it: anonymous traffic stays off the
+     * database lane (its own hashes are SHA-256 of 256-bit secrets, cheap). */
+    {"POST", "/api/v1/auth/token", token_grant, ROUTER_LANE_HASH, 1},
+    {"POST", "/api/v1/auth/logout", token_logout, ROUTER_LANE_DB, 0},
     {"GET", "/api/v1/auth/me", auth_me, ROUTER_LANE_DB, 0},
     {"GET", "/api/v1/aam/connectors", connectors_list, ROUTER_LANE_DB, 0},
     {"POST", "/api/v1/aam/connectors", connectors_create, ROUTER_LANE_DB, 0},

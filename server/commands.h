@@ -7,5 +7,6 @@ int cmd_serve(int argc, char **argv);   /* server/cmd_serve.c */
 int cmd_migrate(int argc, char **argv); /* server/cmd_migrate.c */
 int cmd_seed(int argc, char **argv);    /* server/cmd_seed.c */
 int cmd_token(int argc, char **argv);   /* server/cmd_token.c */
+int cmd_clients(int argc, char **argv); /* server/cmd_clients.c */
 
 #endif

@@ -58,6 +58,8 @@ enum cfg_need {
     X(SECRET, jwt_secret, "JWT_SECRET", NULL, 32, 0, CFG_NEED_JWT, hook_jwt_secret,               \
       "HS256 key, at least 32 bytes")                                                             \
     X(INT, jwt_ttl_s, "JWT_TTL_SECONDS", "3600", 60, 2592000, 0, NULL, "token lifetime")          \
+    X(INT, refresh_ttl_s, "AAM_REFRESH_TTL_SECONDS", "2592000", 60, 31536000, 0, NULL,            \
+      "refresh token lifetime (30 days); each refresh issues a new one with a fresh lifetime")    \
     X(INT, port, "PORT", "8080", 1, 65535, 0, NULL, "listening port")                             \
     X(CUSTOM, sources_root, "AAM_SOURCES_ROOT", "./mock_sources", 0, 0, 0, hook_sources_root,     \
       "the only directory FilesSource connectors may read")                                       \

@@ -31,6 +31,11 @@
 #include "util/mono.h"
 #include "util/xalloc.h"
 
+/* The web UI's Content-Security-Policy (server/handlers/ui.c serves it), sent on every response:
+ * nothing from another origin, no inline script or style, no framing, no <base>. */
+#define HTTP_CSP                                                                                  \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "            \
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 #define HTTP_MAX_BODY (1024 * 1024) /* the contract's cap; larger bodies get 413 */
 #define HTTP_CONNECTION_TIMEOUT_S 30 /* idle or slow (slowloris) connections are closed */
 #define HTTP_CONNECTION_LIMIT 4096
@@ -62,7 +67,7 @@ struct http_ctx {
     struct http_kv *query;
     size_t n_query;
     char request_id[129];
-    char *content_type, *authorization, *origin;
+    char *content_type, *authorization, *origin, *if_none_match;
     char client_ip[INET6_ADDRSTRLEN];
     char *body;
     size_t body_len, body_cap;
@@ -90,6 +95,7 @@ static void ctx_free(struct http_ctx *ctx)
     free(ctx->content_type);
     free(ctx->authorization);
     free(ctx->origin);
+    free(ctx->if_none_match);
     free(ctx->body);
     http_res_free(&ctx->res);
     free(ctx);
@@ -230,6 +236,7 @@ static void capture_request(struct http_ctx *ctx, const char *method)
     ctx->content_type = dup_header(ctx->conn, MHD_HTTP_HEADER_CONTENT_TYPE);
     ctx->authorization = dup_header(ctx->conn, MHD_HTTP_HEADER_AUTHORIZATION);
     ctx->origin = dup_header(ctx->conn, "Origin");
+    ctx->if_none_match = dup_header(ctx->conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
     const char *rid = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, "X-Request-Id");
     if (rid != NULL && request_id_sane(rid))
         snprintf(ctx->request_id, sizeof ctx->request_id, "%s", rid);
@@ -247,6 +254,7 @@ static void fill_req(struct http_ctx *ctx)
     r->content_type = ctx->content_type;
     r->authorization = ctx->authorization;
     r->origin = ctx->origin;
+    r->if_none_match = ctx->if_none_match;
     r->client_ip = ctx->client_ip;
     r->body = ctx->body ? ctx->body : "";
     r->body_len = ctx->body_len;
@@ -283,12 +291,14 @@ static void add_headers(struct http_ctx *ctx, struct MHD_Response *resp, int sta
     MHD_add_response_header(resp, "X-Request-Id", ctx->request_id);
     if (res->err != APP_OK)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, HTTP_PROBLEM);
-    else if (status != 204)
+    else if (status != 204 && status != 304)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 res->content_type ? res->content_type : HTTP_JSON);
     if (status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                                res->invalid_token ? "Bearer error=\"invalid_token\"" : "Bearer");
+                                res->www_authenticate ? res->www_authenticate
+                                : res->invalid_token  ? "Bearer error=\"invalid_token\""
+                                                      : "Bearer");
     if (res->retry_after > 0) {
         snprintf(num, sizeof num, "%d", res->retry_after);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, num);
@@ -297,8 +307,16 @@ static void add_headers(struct http_ctx *ctx, struct MHD_Response *resp, int sta
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, res->allow);
     if (res->location[0] != '\0')
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, res->location);
-    if (ctx->path != NULL && strncmp(ctx->path, "/api/", 5) == 0)
+    if (res->etag != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, res->etag);
+    if (res->cache_control != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, res->cache_control);
+    else if (ctx->path != NULL && strncmp(ctx->path, "/api/", 5) == 0)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    /* On every response, not only the UI's: an API answer opened in a tab is then inert too. */
+    MHD_add_response_header(resp, "Content-Security-Policy", HTTP_CSP);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     if (ctx->srv->cfg->n_cors_origins > 0)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
     add_cors_headers(ctx, resp);
@@ -309,7 +327,7 @@ static enum MHD_Result send_response(struct http_ctx *ctx)
     int status = 500;
     size_t len = 0;
     char *body = http_render(&ctx->res, &ctx->req, &status, &len);
-    if (status == 204 || body == NULL) {
+    if (status == 204 || status == 304 || body == NULL) {
         free(body);
         body = NULL;
         len = 0;

@@ -47,6 +47,7 @@ struct http_req {
     const char *content_type;   /* NULL when absent */
     const char *authorization;  /* NULL when absent; never log it */
     const char *origin;         /* NULL when absent */
+    const char *if_none_match;  /* NULL when absent (static files answer 304 on a match) */
     const char *client_ip;      /* textual peer address */
     const char *body;           /* NUL-terminated copy of the body ("" when none) */
     size_t body_len;
@@ -73,6 +74,10 @@ struct http_res {
     int retry_after;          /* seconds, 0 = no Retry-After */
     int invalid_token;        /* 401: say error="invalid_token" in WWW-Authenticate */
     const char *type;         /* problem "type" URI (static string); NULL = "about:blank" */
+    const char *etag;         /* static string: an ETag header, NULL for none */
+    const char *cache_control;/* static string; NULL: no-store under /api/, none elsewhere */
+    const char *www_authenticate; /* static; replaces the Bearer challenge on a 401 (the token
+                                   * endpoint's invalid_client asks for Basic, RFC 6749 5.2) */
 };
 
 #define HTTP_RES_INIT { .status = 200, .err = APP_OK }

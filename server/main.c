@@ -22,6 +22,8 @@ static void print_usage(FILE *out)
             "  seed                                idempotently apply seeds/ (the demo tenant)\n"
             "  token --namespace NS --sub ID [--ttl S] [--email E] [--tenant-id T]\n"
             "                                      mint a token for operators and services\n"
+            "  clients create --namespace NS --name N | list [--namespace NS] | revoke ID\n"
+            "                                      service clients (OAuth2 client credentials)\n"
             "  --help, --version\n");
 }
 
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
         return cmd_seed(argc - 1, argv + 1);
     if (strcmp(cmd, "token") == 0)
         return cmd_token(argc - 1, argv + 1);
+    if (strcmp(cmd, "clients") == 0)
+        return cmd_clients(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         print_usage(stdout);
         cfg_print_help();

@@ -51,6 +51,10 @@ static const char SQL_PRUNE[] =
     "LIMIT 50 FOR UPDATE SKIP LOCKED)";
 
 static const char SQL_FORGET_SUBJECT[] = "DELETE FROM login_failures WHERE key = " SUBJECT_KEY;
+/* $1 kind, $2 subject: one slot back, the earlier failures kept. */
+static const char SQL_GIVE_BACK_SUBJECT[] =
+    "WITH gone AS (DELETE FROM login_failures WHERE key = " SUBJECT_KEY " AND failures <= 1) "
+    "UPDATE login_failures SET failures = failures - 1 WHERE key = " SUBJECT_KEY " AND failures > 1";
 /* $1 address. */
 static const char SQL_GIVE_BACK_ADDR[] =
     "WITH gone AS (DELETE FROM login_failures WHERE key = 'addr:' || $1::text AND failures <= 1) "
@@ -96,12 +100,12 @@ cleanup:
 }
 
 int throttle_release(struct db_pool *db, const char *kind, const char *subject, const char *addr,
-                     struct db_error *err)
+                     int forget_subject, struct db_error *err)
 {
     const char *params[] = {kind, subject, addr_or_unknown(addr)};
     const struct db_stmt st[] = {
         {SQL_LOCK, 3, params},
-        {SQL_FORGET_SUBJECT, 2, params},
+        {forget_subject ? SQL_FORGET_SUBJECT : SQL_GIVE_BACK_SUBJECT, 2, params},
         {SQL_GIVE_BACK_ADDR, 1, params + 2},
     };
     return db_run(db, NULL, st, 3, NULL, 0, err);

@@ -30,11 +30,12 @@ int throttle_reserve(struct db_pool *db, const char *kind, const char *subject, 
                      int max_subject, int max_addr, int window_s, int *retry_after,
                      struct db_error *err) __attribute__((warn_unused_result));
 
-/* After a success: forgets the subject's failures and gives back the address's slot taken by
- * throttle_reserve (the address keeps its real failures: one good login must not buy fresh
- * guesses at other accounts). Returns 0, or -1 with *err set. */
+/* After a success: gives back the slots throttle_reserve took (the address keeps its real
+ * failures: one good login must not buy fresh guesses at other accounts) and, with
+ * forget_subject, forgets the subject's failures too (a login's email). Returns 0, or -1 with
+ * *err set. */
 int throttle_release(struct db_pool *db, const char *kind, const char *subject, const char *addr,
-                     struct db_error *err) __attribute__((warn_unused_result));
+                     int forget_subject, struct db_error *err) __attribute__((warn_unused_result));
 
 /* Counts one registration from addr; when the address already made max in its window,
  * counts nothing and sets *retry_after (> 0) to the seconds until its window ends.

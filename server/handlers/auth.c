@@ -20,6 +20,7 @@
 #include "server/log.h"
 #include "server/password.h"
 #include "server/path.h"
+#include "server/session.h"
 #include "server/throttle.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
@@ -268,9 +269,10 @@ int auth_parse_register(const struct http_req *req, struct auth_input *out,
 
 /* ------------------------------------------------------------------ shared responses */
 
-/* Answers {"access_token","token_type","expires_in","user":{"id","email","namespace"}}. */
+/* Answers {"access_token","token_type","expires_in","refresh_token","user":{"id","email",
+ * "namespace"}}; refresh may be NULL (then no refresh_token). */
 static void respond_with_token(const struct http_req *req, struct http_res *res, int status,
-                               const struct auth_identity *id)
+                               const struct auth_identity *id, const char *refresh)
 {
     const struct cfg *cfg = req->cfg;
     long ttl = (long)cfg->jwt_ttl_s;
@@ -284,6 +286,8 @@ static void respond_with_token(const struct http_req *req, struct http_res *res,
                             "token_type", "bearer", "expires_in", (json_int_t)ttl, "user", "id",
                             id->sub, "email", id->email, "namespace", id->ns);
     free(token);
+    if (doc != NULL && refresh != NULL)
+        json_object_set_new(doc, "refresh_token", json_string(refresh));
     if (doc == NULL) {
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
         return;
@@ -351,16 +355,25 @@ static int register_throttled(const struct http_req *req, struct http_res *res)
 void auth_register(const struct http_req *req, struct http_res *res)
 {
     struct auth_input in;
-    struct db_result *rs[2] = {NULL, NULL};
+    struct db_result *rs[3] = {NULL, NULL, NULL};
     struct db_error err;
     char hash[PASSWORD_HASH_SIZE];
+    char refresh[SESSION_TOKEN_SIZE], refresh_hash[SESSION_HASH_SIZE], ttl[16];
     struct auth_identity id;
 
     memset(&id, 0, sizeof id);
+    refresh[0] = '\0';
     if (auth_parse_register(req, &in, res) != 0)
         goto cleanup;
     if (register_throttled(req, res))
         goto cleanup;
+    if (session_new_secret(refresh) != 0) {
+        log_error("register: no random bytes for a refresh token");
+        http_res_error(res, APP_ERR_INTERNAL, "internal error");
+        goto cleanup;
+    }
+    session_hash(refresh, SESSION_TOKEN_LEN, refresh_hash);
+    snprintf(ttl, sizeof ttl, "%d", req->cfg->refresh_ttl_s);
     if (password_hash(in.password, in.password_len, hash, sizeof hash) != 0) {
         log_error("register: password hashing failed");
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
@@ -368,11 +381,13 @@ void auth_register(const struct http_req *req, struct http_res *res)
     }
     const char *tenant_params[] = {in.ns, in.tenant_name[0] ? in.tenant_name : in.ns};
     const char *user_params[] = {in.email, in.ns, hash};
+    const char *refresh_params[] = {refresh_hash, ttl, in.email};
     const struct db_stmt st[] = {
         {SQL_INSERT_TENANT, 2, tenant_params},
         {SQL_INSERT_USER, 3, user_params},
+        {SESSION_SQL_ISSUE_FOR_EMAIL, 3, refresh_params},
     };
-    if (db_run(req->db, in.ns, st, 2, rs, 0, &err) != 0) {
+    if (db_run(req->db, in.ns, st, 3, rs, 0, &err) != 0) {
         report_register_conflict(res, &err);
         goto cleanup;
     }
@@ -386,11 +401,12 @@ void auth_register(const struct http_req *req, struct http_res *res)
     }
     log_info("registered tenant %s with its first user", id.ns);
     snprintf(res->location, sizeof res->location, "/api/v1/auth/me");
-    respond_with_token(req, res, 201, &id);
+    respond_with_token(req, res, 201, &id, refresh);
 cleanup:
     OPENSSL_cleanse(hash, sizeof hash);
-    db_result_free(rs[0]);
-    db_result_free(rs[1]);
+    OPENSSL_cleanse(refresh, sizeof refresh);
+    for (int i = 0; i < 3; i++)
+        db_result_free(rs[i]);
     auth_input_free(&in);
 }
 
@@ -506,7 +522,8 @@ static void on_login_ok(const struct http_req *req, const struct auth_input *in,
 {
     struct db_error err;
     struct auth_identity id;
-    if (throttle_release(req->db, "email", in->email, req->client_ip, &err) != 0)
+    char refresh[SESSION_TOKEN_SIZE];
+    if (throttle_release(req->db, "email", in->email, req->client_ip, 1, &err) != 0)
         log_warn("login: could not clear the failure count: %s", err.message);
     if (needs_rehash)
         upgrade_hash(req, u, in);
@@ -515,7 +532,14 @@ static void on_login_ok(const struct http_req *req, const struct auth_input *in,
     snprintf(id.ns, sizeof id.ns, "%s", u->ns);
     snprintf(id.tenant_id, sizeof id.tenant_id, "%s", u->tenant_id);
     snprintf(id.email, sizeof id.email, "%s", u->email);
-    respond_with_token(req, res, 200, &id);
+    /* The session's refresh token; without it the login would succeed but could not be kept
+     * alive or ended, so a failure here fails the login (503 while the database is away). */
+    if (session_issue(req->db, u->ns, u->id, req->cfg->refresh_ttl_s, refresh, &err) != 0) {
+        http_res_db_error(res, &err, "login: refresh token");
+        return;
+    }
+    respond_with_token(req, res, 200, &id, refresh);
+    OPENSSL_cleanse(refresh, sizeof refresh);
 }
 
 /* A failure slot is reserved before any hashing, so a locked-out email or address costs one

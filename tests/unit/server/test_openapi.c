@@ -167,7 +167,9 @@ START_TEST(test_openapi_documents_error_statuses)
         if (json_object_get(op, "requestBody") != NULL) {
             ck_assert_msg(has_status(op, "413"), "%s %s lacks 413", m, p);
             ck_assert_msg(has_status(op, "415"), "%s %s lacks 415", m, p);
-            ck_assert_msg(has_status(op, "422"), "%s %s lacks 422", m, p);
+            /* RFC 6749 5.2: the token endpoint reports every body problem as 400. */
+            if (strcmp(p, "/api/v1/auth/token") != 0)
+                ck_assert_msg(has_status(op, "422"), "%s %s lacks 422", m, p);
         }
         int has_2xx = 0;
         const char *status;

@@ -44,7 +44,8 @@ START_TEST(test_router_unknown_paths)
     ck_assert_int_eq(router_match(app_routes(), "GET", "/api/v1/aam/connectors/a/b", &m), ROUTER_NO_PATH);
     ck_assert_int_eq(router_match(app_routes(), "GET", "/API/V1/AAM/CONNECTORS", &m), ROUTER_NO_PATH);
     ck_assert_int_eq(router_match(app_routes(), "GET", "/healthz", &m), ROUTER_NO_PATH);
-    ck_assert_int_eq(router_match(app_routes(), "GET", "/", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match(app_routes(), "GET", "/index.html", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match(app_routes(), "GET", "/assets/a/b.js", &m), ROUTER_NO_PATH);
 }
 END_TEST
 
@@ -60,6 +61,8 @@ START_TEST(test_router_public_paths)
 {
     ck_assert_int_eq(router_is_public(app_routes(), "GET", "/health"), 1);
     ck_assert_int_eq(router_is_public(app_routes(), "GET", "/ready"), 1);
+    ck_assert_int_eq(router_is_public(app_routes(), "GET", "/"), 1);
+    ck_assert_int_eq(router_is_public(app_routes(), "GET", "/assets/app.js"), 1);
     ck_assert_int_eq(router_is_public(app_routes(), "POST", "/api/v1/auth/login"), 1);
     ck_assert_int_eq(router_is_public(app_routes(), "POST", "/api/v1/auth/register"), 1);
     ck_assert_int_eq(router_is_public(app_routes(), "OPTIONS", "/api/v1/aam/connectors"), 1);
