@@ -86,6 +86,8 @@ enum cfg_need {
       "registrations one client address may make per hour before 429")                            \
     X(INT, max_connectors_per_tenant, "AAM_MAX_CONNECTORS_PER_TENANT", "1000", 1, 100000000, 0,   \
       NULL, "connectors one tenant may hold")                                                     \
+    X(INT, body_budget_mb, "AAM_BODY_BUDGET_MB", "64", 1, 65536, 0, NULL,                         \
+      "MiB of request bodies all connections together may hold while they arrive (then 503)")     \
     X(CUSTOM, trusted_proxies, "AAM_TRUSTED_PROXIES", "", 0, 0, 0, hook_trusted_proxies,          \
       "comma-separated CIDRs whose X-Forwarded-For is believed for the client address")           \
     X(STR, migrations_dir, "AAM_MIGRATIONS_DIR", "./migrations", 0, 0, 0, NULL,                   \

@@ -162,6 +162,8 @@ static const struct err_map err_table[] = {
     [APP_ERR_TOO_MANY_REQUESTS] = {429, "Too Many Requests"},
     [APP_ERR_INTERNAL] = {500, "Internal Server Error"},
     [APP_ERR_UNAVAILABLE] = {503, "Service Unavailable"},
+    [APP_ERR_TIMEOUT] = {408, "Request Timeout"},
+    [APP_ERR_URI_TOO_LONG] = {414, "URI Too Long"},
 };
 
 int http_err_status(enum app_err err)

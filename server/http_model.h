@@ -30,6 +30,8 @@ enum app_err {
     APP_ERR_TOO_MANY_REQUESTS,  /* 429: set res->retry_after */
     APP_ERR_INTERNAL,           /* 500: a bug; detail is generic, the cause goes to the log */
     APP_ERR_UNAVAILABLE,        /* 503: database unreachable; Retry-After set */
+    APP_ERR_TIMEOUT,            /* 408: the request took too long to arrive */
+    APP_ERR_URI_TOO_LONG,       /* 414: target over 8 KiB or with too many query parameters */
 };
 
 struct http_kv {
