@@ -29,7 +29,7 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 ITEST_SRC := $(wildcard tests/integration/test_*.c)
 ITEST_BIN := $(ITEST_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all deps test check unit integration sanitize check-asan check-valgrind run clean format fuzz
+.PHONY: all deps test check unit integration sanitize check-asan check-valgrind run clean format fuzz image
 
 all: $(BUILD)/aam
 
@@ -103,6 +103,13 @@ fuzz: deps
 	    -o build-fuzz/$$n $$f $(LIB_SRC:%.c=build-fuzz/%.o) $(LDLIBS); \
 	  mkdir -p build-fuzz/corpus-$$n; \
 	  build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n $$c; done
+
+# The Docker image, built for real with podman (chroot isolation, no daemon) and checked by
+# running its own filesystem against the test stack (tests/image/build.sh). Needs root; not
+# part of make test (minutes, and the Debian mirror).
+image:
+	@scripts/deps.sh --image
+	@tests/image/build.sh
 
 # How request cost grows with the data (connectors, files, a 1 GB CSV): a measurement, not a test.
 bench-scale: all

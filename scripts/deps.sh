@@ -47,8 +47,9 @@ done
 [ -z "$missing" ] && exit 0
 missing=${missing# }
 
-# What a person should type: make deps for the default list, else this script with its option.
-if [ -z "$WHAT" ]; then again="make deps"; else again="scripts/deps.sh $WHAT"; fi
+# What a person should type: this script (with its option). Not `sudo make deps`: that would
+# also run scripts/deps-ui.sh as root and leave root-owned files in the checkout.
+again="scripts/deps.sh${WHAT:+ $WHAT}"
 tell() {  # PREFIX ("" or "sudo "): the exact command lines that install what is missing
   echo "deps: missing packages: $missing" >&2
   echo "deps: install them with:  ${1}apt-get install --no-install-recommends $missing" >&2

@@ -33,8 +33,8 @@ pgs_require() {
   local miss
   miss=$(pgs_missing)
   [ -z "$miss" ] && return 0
-  local fix="make deps"
-  [ "$(id -u)" = 0 ] || fix="sudo make deps"
+  local fix="scripts/deps.sh"
+  [ "$(id -u)" = 0 ] || fix="sudo scripts/deps.sh"
   printf '%s: missing %s; run: %s\n' "$1" "$miss" "$fix" >&2
   return 1
 }

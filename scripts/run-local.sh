@@ -48,10 +48,10 @@ port_holder() {  # PORT: "what holds it" when something listens there, else noth
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-need_free_port() {  # PORT WHAT VAR
+need_free_port() {  # PORT WHAT EXAMPLE-SETTING
   local who
   who=$(port_holder "$1") || return 0
-  die "port $1 ($2) is busy${who:+, held by $who}; stop that or choose another port: $3=8090 make run"
+  die "port $1 ($2) is busy${who:+, held by $who}; stop that or choose another port: $3 make run"
 }
 
 # shellcheck disable=SC2317  # called through kept_secret
@@ -208,8 +208,13 @@ cleanup() {
 main() {
   [ -x "$BIN" ] || die "$BIN is not built; run make"
   pgs_require "make run" || exit 1
-  command -v jq >/dev/null || die "jq is not installed; run: $( [ "$(id -u)" = 0 ] || printf 'sudo ')make deps"
-  need_free_port "$PORT" "the API" PORT
+  command -v jq >/dev/null || die "jq is not installed; run: $( [ "$(id -u)" = 0 ] || printf 'sudo ')scripts/deps.sh"
+  need_free_port "$PORT" "the API" PORT=8090
+  # The admin listener (/metrics), 127.0.0.1:9090 unless AAM_ADMIN_ADDR says otherwise or off.
+  local admin=${AAM_ADMIN_ADDR:-127.0.0.1:9090}
+  if [ "$admin" != off ] && [[ ${admin##*:} =~ ^[0-9]+$ ]]; then
+    need_free_port "${admin##*:}" "the admin listener" "AAM_ADMIN_ADDR=127.0.0.1:9091 (or off)"
+  fi
   choose_run_dir
   prepare_run_dir
   take_lock

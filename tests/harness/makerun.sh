@@ -18,7 +18,7 @@ MR_BUILD=${MR_BUILD#"$REPO_ROOT"/}
 mr_copy() {
   local dir=$1
   mkdir -p "$dir"
-  tar -C "$REPO_ROOT" --exclude=./.git --exclude=./.run --exclude='./build*' --exclude=node_modules \
+  tar -C "$REPO_ROOT" --exclude=./.git --exclude=./.run --exclude='./build*' \
     -cf - . | tar -C "$dir" -xf -
   mkdir -p "$dir/$(dirname "$MR_BUILD")"
   cp -a "$REPO_ROOT/$MR_BUILD" "$dir/$MR_BUILD"

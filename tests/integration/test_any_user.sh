@@ -45,7 +45,7 @@ check "…its PostgreSQL runs as $WHO" grep -qx "postgres-owner=$WHO" <<<"$out"
 
 # --- make run
 PORT_API=$(mr_free_port)
-if mr_start 1 PORT="$PORT_API"; then
+if mr_start 1 PORT="$PORT_API" AAM_ADMIN_ADDR=off; then
   pgb_pid=$(cat "$MR_DIR/.run/pgbouncer/pgbouncer.pid" 2>/dev/null)
   check "make run comes up as $WHO with a normal PATH" true
   check "…its PgBouncer runs as $WHO" test "$(ps -o user= -p "${pgb_pid:-1}")" = "$WHO"
@@ -72,8 +72,21 @@ $err
 EOT"
   check "…and prints the exact install line for it" \
     grep -Eq "install them with:  (sudo )?apt-get install --no-install-recommends aam-no-such-package\$" <<<"$err"
-  check "…and the make deps line" grep -Eq "or with:  (sudo )?make deps\$" <<<"$err"
+  check "…and the deps.sh line" grep -Eq "or with:  (sudo )?scripts/deps.sh\$" <<<"$err"
 fi
+# …and what make run and the harness say when a program is not where it should be.
+if [ "$(id -u "$WHO")" = 0 ]; then fix="scripts/deps.sh"; else fix="sudo scripts/deps.sh"; fi
+err=$(mr_as PGBOUNCER=/nonexistent/pgbouncer PORT="$(mr_free_port)" AAM_ADMIN_ADDR=off \
+  "$MR_DIR/scripts/run-local.sh" "$MR_DIR/$MR_BUILD/aam" 2>&1 >/dev/null); rc=$?
+printf '#   %s\n' "$err"
+check "make run without pgbouncer: exit 1, one line naming it and what to run" \
+  test "$rc" = 1 -a "$err" = "make run: missing pgbouncer(pgbouncer); run: $fix"
+# shellcheck disable=SC2016  # expanded by the inner bash
+err=$(mr_as PGBIN=/nonexistent bash -c '. tests/harness/stack.sh && stack_start' 2>&1); rc=$?
+printf '#   %s\n' "$err"
+check "the harness without PostgreSQL 15: fails, one line naming initdb and what to run" \
+  test "$rc" != 0 -a "$(head -1 <<<"$err")" = \
+  "the test stack: missing /nonexistent/initdb(postgresql-15) /nonexistent/pg_ctl(postgresql-15) /nonexistent/psql(postgresql-15); run: $fix"
 out=$(mr_as "$MR_DIR/scripts/deps.sh" </dev/null 2>&1); rc=$?
 check "deps.sh as $WHO with everything installed: exit 0, silent (no apt-get)" test "$rc" = 0 -a -z "$out"
 

@@ -44,7 +44,7 @@ check "precondition: TCP 55432, 56432, 5432 and 6432 are all held by other proce
 mr_copy "$RL/repo"
 PORT_API=$(mr_free_port)
 
-if mr_start 1 PORT="$PORT_API"; then
+if mr_start 1 PORT="$PORT_API" AAM_ADMIN_ADDR=off; then
   out=$MR_DIR/out-1.log
   check "make run comes up with a normal user's PATH ($MR_PATH) while those ports are held" true
   last=$(grep -v '^$' "$out" | tail -1)
@@ -102,7 +102,7 @@ gone() {  # PID: 0 once no such process (polls: an exiting process is reaped by 
 check "PostgreSQL is stopped afterwards" gone "${pg_pid:-}"
 check "PgBouncer is stopped afterwards" gone "${pgb_pid:-}"
 
-if mr_start 2 PORT="$PORT_API"; then
+if mr_start 2 PORT="$PORT_API" AAM_ADMIN_ADDR=off; then
   check "make run again: no new initdb (the data is reused)" sh -c "! grep -q initialising '$MR_DIR/out-2.log'"
   check "make run again: the same demo password" grep -qF "demo@autonomos.local / ${pw1:-none}" "$MR_DIR/out-2.log"
   SMOKE_OUT=$(BASE_URL="http://127.0.0.1:$PORT_API" AAM_DEMO_PASSWORD=${pw1:-none} bash "$SMOKE" 2>&1)
@@ -119,11 +119,21 @@ python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("0.0.0.0",int(sys
   "$busy" >"$RL/busy.out" 2>&1 &
 busy_pid=$!
 for _ in $(seq 50); do grep -q up "$RL/busy.out" 2>/dev/null && break; sleep 0.1; done
-err=$(mr_as PORT="$busy" "$MR_DIR/scripts/run-local.sh" "$AAM_BIN" 2>&1 >/dev/null); rc=$?
+err=$(mr_as PORT="$busy" AAM_ADMIN_ADDR=off "$MR_DIR/scripts/run-local.sh" "$AAM_BIN" 2>&1 >/dev/null); rc=$?
 kill "$busy_pid" 2>/dev/null; wait "$busy_pid" 2>/dev/null
 printf '#   %s\n' "$err"
 check "a busy API port stops make run (exit 1)" test "$rc" = 1
-one_line() { [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && grep -q "port $busy (the API) is busy" <<<"$err" && grep -q 'PORT=' <<<"$err"; }
-check "…with one line naming the port and the variable to change" one_line
+one_line() { [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && grep -q "port $busy (the API) is busy" <<<"$err" && grep -q "$2" <<<"$err"; }
+check "…with one line naming the port and the variable to change" one_line "$busy" 'PORT=8090 make run'
+# The admin listener's port (AAM_ADMIN_ADDR), the same way.
+python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); print("up",flush=True); time.sleep(600)' \
+  "$busy" >"$RL/busy.out" 2>&1 &
+busy_pid=$!
+for _ in $(seq 50); do grep -q up "$RL/busy.out" 2>/dev/null && break; sleep 0.1; done
+err=$(mr_as PORT="$(mr_free_port)" AAM_ADMIN_ADDR="127.0.0.1:$busy" "$MR_DIR/scripts/run-local.sh" "$AAM_BIN" 2>&1 >/dev/null); rc=$?
+kill "$busy_pid" 2>/dev/null; wait "$busy_pid" 2>/dev/null
+printf '#   %s\n' "$err"
+admin_line() { [ "$rc" = 1 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && grep -q "port $busy (the admin listener) is busy" <<<"$err"; }
+check "a busy admin port (AAM_ADMIN_ADDR) stops make run with one line naming it" admin_line
 
 finish

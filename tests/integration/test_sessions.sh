@@ -145,6 +145,16 @@ login alice@example.com alice-password-1
 sql "UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE token_hash='$(sha256 "$RT")'" >/dev/null
 refresh "$RT"
 check "an expired refresh token: invalid_grant" is_invalid_grant
+expired() { sql "SELECT count(*) FROM refresh_tokens WHERE namespace='alice-co' AND expires_at <= now()"; }
+sql "INSERT INTO refresh_tokens (token_hash, family_id, user_id, namespace, expires_at, created_at)
+     SELECT encode(sha256(('old' || i)::bytea), 'hex'), gen_random_uuid(), u.id, 'alice-co',
+            now() - interval '1 day', now() - interval '31 days'
+     FROM generate_series(1, 60) i, users u WHERE u.email = 'alice@example.com'" >/dev/null
+check "60 expired rows of alice's tenant to clean up (the one expired above went with its refresh)" test "$(expired)" = 60
+login alice@example.com alice-password-1
+check "a login deletes a bounded batch of the tenant's expired rows (50)" test "$(expired)" = 10
+refresh "$RT"
+check "…and so does a refresh (the rest)" test "$(expired)" = 0
 post_json /api/v1/auth/register '{"email":"carol@example.com","password":"carol-password-1","namespace":"carol-co"}'
 login carol@example.com carol-password-1
 sql "DELETE FROM users WHERE email='carol@example.com'" >/dev/null
