@@ -49,7 +49,7 @@
 /* Queued (not yet running) hashing jobs: logins, then registrations. Beyond them 503 +
  * Retry-After: a queue that never drains is a hang with extra steps. */
 #define HTTP_HASH_QUEUE_LOGINS 64
-#define HTTP_HASH_QUEUE_REGISTRATIONS 16
+#define HTTP_HASH_QUEUE_REGISTRATIONS 32
 #define HTTP_CONNECTION_LIMIT 4096
 #define HTTP_PER_IP_LIMIT 512 /* above a load generator's 64-256 sockets, below exhaustion */
 #define HTTP_PROBLEM "application/problem+json"
