@@ -3,7 +3,11 @@
  * name), no session-level SET, no session advisory locks, no LISTEN, no temp tables. Tenant
  * context is set_config('aam.namespace', ns, true) inside the transaction that uses it.
  * Works unchanged against PostgreSQL, PgBouncer (session or transaction mode) and Supavisor.
- * Callers never see a PGresult: results are struct db_result, freed with db_result_free. */
+ * Callers never see a PGresult: results are struct db_result, freed with db_result_free.
+ * The handlers' seam: request handlers (server/handlers/, server/throttle.c) use only db_run,
+ * db_ping, db_pool_get_stats and the db_result_* readers. The handler unit tests link a
+ * scripted implementation of exactly these (tests/unit/server/handlers/db_script.c) instead of
+ * db/, so a handler that needs another call here makes those tests fail to link: add it there. */
 #ifndef AAM_DB_H
 #define AAM_DB_H
 
@@ -51,6 +55,7 @@ enum db_status {
     DB_ERR_INVALID,     /* class 22 (data) or 23 other than unique (check, not null) -> 422 */
     DB_ERR_QUERY,       /* anything else: a bug or a schema mismatch -> 500 */
 };
+#define DB_ERROR_CLASSES 4 /* DB_ERR_UNAVAILABLE .. DB_ERR_QUERY */
 
 struct db_error {
     enum db_status status;
@@ -140,6 +145,7 @@ struct db_pool_stats {
     unsigned long created;   /* connections opened since start */
     unsigned long discarded; /* connections closed as broken, not idle, or too old */
     unsigned long timeouts;  /* acquisitions that gave up waiting */
+    unsigned long errors[DB_ERROR_CLASSES]; /* failed db_run/db_ping by class: [status - 1] */
 };
 
 void db_pool_get_stats(struct db_pool *pool, struct db_pool_stats *out);

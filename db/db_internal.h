@@ -53,6 +53,9 @@ int db_pool_acquire(struct db_pool *pool, struct db_conn **out, struct db_error 
  * connections; closed otherwise. c is the pool's again (or freed) afterwards. */
 void db_pool_release(struct db_pool *pool, struct db_conn *c);
 
+/* Counts a failed db_run/db_ping by its class, for db_pool_get_stats. */
+void db_pool_count_error(struct db_pool *pool, enum db_status status);
+
 /* The statement_timeout to apply per transaction, 0 = none. */
 int db_pool_statement_timeout_ms(const struct db_pool *pool);
 /* When to stop waiting for an answer (monotonic ms; 0 = never): statement_timeout plus the

@@ -24,6 +24,7 @@ struct db_pool {
     int in_use;  /* checked out, including ones being connected */
     int waiting;
     unsigned long created, discarded, timeouts;
+    unsigned long errors[DB_ERROR_CLASSES]; /* by enum db_status - 1 */
     long long down_until_ms; /* fail fast until then, after a failed connect */
     char down_msg[256];      /* why the last connect failed */
 };
@@ -109,7 +110,11 @@ static void on_notice(void *arg, const PGresult *r)
     const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
     if (severity != NULL && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0))
         c->broken = 1;
-    db_log_debug("db: server %s: %s", severity ? severity : "notice", msg ? msg : "");
+    /* A WARNING is raised on purpose (migration 0003 names each tenant it had to create). */
+    if (severity != NULL && strcmp(severity, "WARNING") == 0)
+        db_log_warn("db: server WARNING: %s", msg ? msg : "");
+    else
+        db_log_debug("db: server %s: %s", severity ? severity : "notice", msg ? msg : "");
 }
 
 /* Opens a connection (blocking, up to connect_timeout_s). The URL goes in as dbname with
@@ -295,6 +300,17 @@ void db_pool_get_stats(struct db_pool *pool, struct db_pool_stats *out)
     out->created = pool->created;
     out->discarded = pool->discarded;
     out->timeouts = pool->timeouts;
+    for (int i = 0; i < DB_ERROR_CLASSES; i++)
+        out->errors[i] = pool->errors[i];
+    pthread_mutex_unlock(&pool->mu);
+}
+
+void db_pool_count_error(struct db_pool *pool, enum db_status status)
+{
+    if (pool == NULL || status == DB_OK || (int)status > DB_ERROR_CLASSES)
+        return;
+    pthread_mutex_lock(&pool->mu);
+    pool->errors[status - 1]++;
     pthread_mutex_unlock(&pool->mu);
 }
 

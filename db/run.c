@@ -270,6 +270,7 @@ int db_run(struct db_pool *pool, const char *ns, const struct db_stmt *stmts, in
                  fate == DB_FATE_NOT_SENT ? "before anything was sent" : "mid-flight on read-only work",
                  err->message);
     }
+    db_pool_count_error(pool, err->status);
     db_error_log(err, "db_run");
     return -1;
 }
@@ -309,6 +310,7 @@ int db_ping(struct db_pool *pool, double *latency_ms, struct db_error *err)
     }
     if (ping_once(pool, latency_ms, err, &lost) == 0 || (lost && ping_once(pool, latency_ms, err, &lost) == 0))
         return 0;
+    db_pool_count_error(pool, err->status);
     db_error_log(err, "db_ping");
     return -1;
 }

@@ -69,14 +69,8 @@ static int new_client_id(char *out, size_t size)
 
 static struct db_pool *open_db(struct cfg *cfg)
 {
-    struct db_config dbc = {
-        .url = cfg->database_url,
-        .pool_size = 1,
-        .acquire_timeout_ms = cfg->db_acquire_timeout_ms,
-        .statement_timeout_ms = cfg->db_statement_timeout_ms,
-        .connect_timeout_s = cfg->db_connect_timeout_s,
-        .max_lifetime_s = cfg->db_max_lifetime_s,
-    };
+    struct db_config dbc;
+    cfg_db_config(cfg, CFG_DB_COMMAND, &dbc);
     return db_pool_new(&dbc);
 }
 
@@ -105,15 +99,17 @@ static int do_create(struct db_pool *db, const char *ns, const char *name)
         goto cleanup;
     }
     if (db_result_rows(r) != 1) {
-        fprintf(stderr, "aam clients: namespace \"%s\" has no tenant; create it first "
-                        "(aam tenants create --namespace %s --name ...)\n", ns, ns);
+        fprintf(stderr,
+                "aam clients: namespace \"%s\" has no tenant; create it first "
+                "(aam tenants create --namespace %s --name ...)\n",
+                ns, ns);
         goto cleanup;
     }
     printf("client_id=%s\nclient_secret=%s\n", id, secret);
     if (fflush(stdout) != 0)
         goto cleanup;
-    fprintf(stderr, "aam clients: created %s for namespace %s; the secret is shown only now\n",
-            id, ns);
+    fprintf(stderr, "aam clients: created %s for namespace %s; the secret is shown only now\n", id,
+            ns);
     rc = 0;
 cleanup:
     OPENSSL_cleanse(secret, sizeof secret);

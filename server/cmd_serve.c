@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "server/admin.h"
 #include "server/commands.h"
 #include "server/config.h"
 #include "server/csvcache.h"
@@ -60,21 +61,29 @@ int cmd_serve(int argc, char **argv)
     }
     log_startup(&cfg, db);
     struct http_server *srv = http_start(&cfg, db, app_routes());
+    struct admin *admin = NULL;
+    if (srv != NULL && cfg.admin_addr != NULL && (admin = admin_start(&cfg, srv, db, AAM_VERSION)) == NULL) {
+        http_free(srv);
+        srv = NULL;
+    }
     if (srv == NULL) {
         db_pool_free(db);
         cfg_free(&cfg);
         return 1;
     }
-    log_info("listening on http://0.0.0.0:%d", cfg.port);
+    log_info("listening on http://0.0.0.0:%d; admin listener (/metrics) %s%s", cfg.port,
+             cfg.admin_addr ? "on " : "off", cfg.admin_addr ? cfg.admin_addr : "");
     sigwait(&stop, &sig);
     log_info("received %s: draining in-flight requests (up to %d s)", sig == SIGINT ? "SIGINT" : "SIGTERM",
              cfg.shutdown_grace_s);
-    if (http_stop(srv) != 0) {
+    if (http_drain(srv) != 0) {
         /* Workers still hold the pool and the config: freeing them would pull memory from
          * under running requests. Leave with what the kernel cleans up. */
         log_info("stopped (without waiting for the rest)");
         _exit(0);
     }
+    admin_stop(admin); /* it reads srv and db: stopped before they are freed */
+    http_free(srv);
     db_pool_free(db);
     cfg_free(&cfg);
     log_info("stopped");

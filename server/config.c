@@ -3,6 +3,7 @@
  * never echo a secret. */
 #include "server/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -43,6 +44,7 @@ static int hook_trusted_proxies(struct cfg *, const struct cfg_param *, const ch
 static int hook_default_cores(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
 static int hook_default_workers(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
 static int hook_log_level(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
+static int hook_admin_addr(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
 
 #define CFG_OFF_INT(f) offsetof(struct cfg, f)
 #define CFG_OFF_STR(f) offsetof(struct cfg, f)
@@ -302,6 +304,7 @@ void cfg_free(struct cfg *c)
     }
     c->jwt_secret_len = 0;
     xfree(&c->sources_root);
+    xfree(&c->admin_addr);
     for (size_t i = 0; c->cors_origins != NULL && i < c->n_cors_origins; i++)
         free(c->cors_origins[i]);
     xfree(&c->cors_origins);
@@ -349,4 +352,40 @@ void cfg_db_config(const struct cfg *c, enum cfg_db_use use, struct db_config *o
         .connect_timeout_s = c->db_connect_timeout_s,
         .max_lifetime_s = c->db_max_lifetime_s,
     };
+}
+
+/* "off", or IP:PORT / [IPv6]:PORT. No host names: the admin listener must bind exactly
+ * where the operator said (a name could resolve to a public address). */
+static int hook_admin_addr(struct cfg *c, const struct cfg_param *p, const char *raw, unsigned need,
+                           char *err, size_t errlen)
+{
+    (void)need;
+    static const char *const what =
+        "AAM_ADMIN_ADDR must be off or IP:PORT (e.g. 127.0.0.1:9090, [::1]:9090), port 1-65535";
+    const char *v = raw ? raw : p->def;
+    if (strcmp(v, "off") == 0)
+        return 0;
+    const char *colon = strrchr(v, ':');
+    const char *host = v;
+    size_t hlen = colon ? (size_t)(colon - v) : 0;
+    if (v[0] == '[') {
+        host = v + 1;
+        if (hlen < 2 || v[hlen - 1] != ']')
+            return fail(err, errlen, what, "");
+        hlen -= 2;
+    }
+    long port;
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (colon == NULL || hlen == 0 || hlen >= sizeof c->admin_host ||
+        parse_int(colon + 1, 1, 65535, &port) != 0)
+        return fail(err, errlen, what, "");
+    memcpy(c->admin_host, host, hlen);
+    c->admin_host[hlen] = '\0';
+    int ok = v[0] == '[' ? inet_pton(AF_INET6, c->admin_host, buf) == 1
+                         : inet_pton(AF_INET, c->admin_host, buf) == 1;
+    if (!ok)
+        return fail(err, errlen, what, "");
+    c->admin_port = (int)port;
+    c->admin_addr = xstrdup(v);
+    return 0;
 }

@@ -72,8 +72,8 @@ enum cfg_need {
       "request workers for database work (16 when the pool size is 0)")                           \
     X(INT, hash_workers, "AAM_HASH_WORKERS", "(cores)", 1, 64, 0, hook_default_cores,             \
       "workers for register/login (password hashing), apart from the rest")                       \
-    X(INT, shutdown_grace_s, "AAM_SHUTDOWN_GRACE_S", "10", 0, 300, 0, NULL,                       \
-      "how long in-flight requests may finish after SIGTERM")                                     \
+    X(INT, shutdown_grace_s, "AAM_SHUTDOWN_GRACE_S", "8", 0, 300, 0, NULL,                        \
+      "how long requests already begun may finish after SIGTERM (then 1 s more for workers)")     \
     X(INT, csv_cache_mb, "AAM_CSV_CACHE_MB", "16", 1, 65536, 0, NULL,                             \
       "memory for remembered CSV row counts and row indexes, in MiB (least recently used go)")    \
     X(INT, login_max_failures, "AAM_LOGIN_MAX_FAILURES", "5", 1, 1000, 0, NULL,                   \
@@ -94,7 +94,9 @@ enum cfg_need {
       "where `aam migrate` finds NNNN_name.sql files")                                            \
     X(STR, seeds_dir, "AAM_SEEDS_DIR", "./seeds", 0, 0, 0, NULL, "where `aam seed` finds its seed files") \
     X(CUSTOM, log_level, "AAM_LOG_LEVEL", "info", 0, 0, 0, hook_log_level,                        \
-      "debug, info, warn or error")
+      "debug, info, warn or error")                                                               \
+    X(CUSTOM, admin_addr, "AAM_ADMIN_ADDR", "127.0.0.1:9090", 0, 0, 0, hook_admin_addr,           \
+      "IP:PORT ([v6]:PORT) of the admin listener (/metrics, /health, /ready), or off")
 
 #define CFG_FIELD_INT(f) int f;
 #define CFG_FIELD_STR(f) char *f;
@@ -111,6 +113,9 @@ struct cfg {
     size_t n_cors_origins;
     struct netaddr_cidr *trusted_proxies; /* AAM_TRUSTED_PROXIES, parsed; NULL when none */
     size_t n_trusted_proxies;
+    char *admin_addr;       /* AAM_ADMIN_ADDR as given, NULL when "off" */
+    char admin_host[64];    /* its IP literal (IPv6 without brackets) */
+    int admin_port;
 };
 
 /* Reads and validates the environment into *out (zeroed first).
@@ -131,7 +136,8 @@ void cfg_print_help(void);
 /* What a command uses the database for; decides the pool shape. */
 enum cfg_db_use {
     CFG_DB_SERVE,   /* the configured pool and statement timeout */
-    CFG_DB_SEED,    /* one connection, the configured statement timeout */
+    CFG_DB_COMMAND, /* one-shot commands (seed, clients): one connection, the configured
+                     * statement timeout */
     CFG_DB_MIGRATE, /* one connection, no statement timeout (a migration may take long) */
 };
 

@@ -9,23 +9,26 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "db/db.h"
 #include "server/config.h"
 #include "server/lane.h"
+#include "server/lifecycle.h"
 #include "server/log.h"
 #include "server/netaddr.h"
+#include "server/metrics.h"
 #include "server/path.h"
 #include "server/reaper.h"
 #include "server/router.h"
@@ -51,6 +54,11 @@
 #define HTTP_HASH_QUEUE_LOGINS 64
 #define HTTP_HASH_QUEUE_REGISTRATIONS 32
 #define HTTP_CONNECTION_LIMIT 4096
+/* Shutdown: once no request is running, an idle keep-alive connection's client gets this long
+ * to send its next request (answered with Connection: close) before the connection is closed;
+ * it keeps a client that is between two requests from having its next one cut. */
+#define HTTP_DRAIN_LINGER_MS 250
+#define HTTP_STOP_EXTRA_MS 1000
 #define HTTP_PER_IP_LIMIT 512 /* above a load generator's 64-256 sockets, below exhaustion */
 #define HTTP_PROBLEM "application/problem+json"
 #define HTTP_XFF_MAX 8192 /* a longer X-Forwarded-For is not believed at all */
@@ -62,9 +70,11 @@ struct http_server {
     const struct router_table *routes;
     struct lane *db_lane;
     struct lane *hash_lane;
-    atomic_int in_flight; /* requests handed to a lane and not yet resumed */
     atomic_size_t body_bytes; /* buffered request body capacity, all connections */
     struct reaper *reaper;    /* answers 408 to requests still arriving at the deadline */
+    struct lifecycle *lc;
+    struct metrics *metrics;
+    int listen_fd; /* after the quiesce: ours to close once the daemon stopped; else -1 */
 };
 
 enum ctx_state { CTX_NEW = 0, CTX_READING, CTX_DISPATCHED, CTX_READY };
@@ -365,6 +375,8 @@ static enum MHD_Result send_response(struct http_ctx *ctx)
         return MHD_NO;
     }
     add_headers(ctx, resp, status);
+    if (lifecycle_state(ctx->srv->lc) != LIFECYCLE_ACCEPTING)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close"); /* draining */
     ctx->status_sent = status;
     enum MHD_Result rc = MHD_queue_response(ctx->conn, (unsigned int)status, resp);
     MHD_destroy_response(resp); /* MHD keeps its own reference until the response is sent */
@@ -481,8 +493,9 @@ static void on_lane_job(void *arg)
     log_set_context(NULL, NULL);
     ctx->state = CTX_READY;
     MHD_resume_connection(ctx->conn); /* from here on the I/O thread owns (and frees) ctx */
-    /* Counted down only after the resume, so http_stop never stops the daemon mid-resume. */
-    atomic_fetch_sub(&srv->in_flight, 1);
+    /* Counted down only after the resume: MHD_stop_daemon aborts the process if it finds a
+     * connection still suspended, and one that is resuming is fine (MHD finishes the resume). */
+    lifecycle_suspend_end(srv->lc);
 }
 
 /* Hands ctx to its route's lane. Returns 0, -1 when the lane is stopping, -2 when its queue is
@@ -517,13 +530,18 @@ static enum MHD_Result dispatch(struct http_ctx *ctx)
         run_handler(ctx);
         return send_response(ctx);
     }
+    if (lifecycle_suspend_begin(ctx->srv->lc) != 0) {
+        /* The daemon is being stopped (a request that began after the drain ended): it must
+         * not find a suspended connection, so answer here; a load balancer retries it. */
+        ctx->res.retry_after = 1;
+        return send_error(ctx, APP_ERR_UNAVAILABLE, "the server is shutting down");
+    }
     ctx->state = CTX_DISPATCHED;
-    atomic_fetch_add(&ctx->srv->in_flight, 1);
     MHD_suspend_connection(ctx->conn);
     int rc = submit_to_lane(ctx, route->lane);
     if (rc != 0) {
-        atomic_fetch_sub(&ctx->srv->in_flight, 1);
         MHD_resume_connection(ctx->conn);
+        lifecycle_suspend_end(ctx->srv->lc);
         http_res_error(&ctx->res, APP_ERR_UNAVAILABLE, rc == -2 ?
                        "too many requests are waiting for password hashing; retry shortly" :
                        "the server is shutting down");
@@ -624,8 +642,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
  * place we can see encoded slashes and dots before MHD decodes them. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
+    struct http_server *srv = cls;
     struct http_ctx *ctx = xcalloc(1, sizeof *ctx);
-    ctx->srv = cls;
+    ctx->srv = srv;
+    lifecycle_request_begin(srv->lc); /* ended in on_completed, which MHD calls for every ctx */
     ctx->started = mono_now();
     ctx->watch.started = ctx->started;
     make_request_id(ctx->watch.request_id, sizeof ctx->watch.request_id);
@@ -649,6 +669,21 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return ctx;
 }
 
+/* Counts the request under its route TEMPLATE: a 401 on a protected route is matched here
+ * (auth runs before routing), anything that matches no route is "unmatched". */
+static void observe(struct http_ctx *ctx, double seconds)
+{
+    const struct router_route *route = ctx->match.route;
+    if (route == NULL && ctx->path != NULL && ctx->method[0] != '\0') {
+        struct router_match m;
+        if (router_match(ctx->srv->routes, ctx->method, ctx->path, &m) == ROUTER_FOUND)
+            route = m.route;
+    }
+    struct metrics *mx = ctx->srv->metrics;
+    metrics_observe(mx, metrics_route_index(mx, route ? route->pattern : NULL),
+                    ctx->method[0] ? ctx->method : NULL, ctx->status_sent, seconds);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -659,14 +694,28 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     reaper_remove(srv->reaper, &ctx->watch); /* before MHD closes the socket */
     double ms = mono_elapsed_ms(&ctx->started);
+    observe(ctx, ms / 1e3);
     if (ctx->method[0] != '\0' && log_threshold <= LOG_INFO) {
         log_set_context(ctx->request_id, ctx->req.who ? ctx->who.ns : NULL);
         log_access(ctx->method, ctx->path ? ctx->path : (ctx->raw_uri ? ctx->raw_uri : "?"),
                    ctx->status_sent, ms);
     }
     log_set_context(NULL, NULL);
+    struct lifecycle *lc = ctx->srv->lc;
     ctx_free(ctx);
     *req_cls = NULL;
+    lifecycle_request_end(lc); /* last: once the count is 0 the drain may stop the daemon */
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)conn, (void)socket_ctx;
+    struct http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        lifecycle_connection_open(srv->lc);
+    else
+        lifecycle_connection_close(srv->lc);
 }
 
 /* MHD's printf-style logger; the format comes from libmicrohttpd itself. */
@@ -690,6 +739,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned int fla
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads > 1 ? cfg->threads : 0),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_CONNECTION_TIMEOUT_S,
@@ -708,6 +758,13 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db,
     srv->cfg = cfg;
     srv->db = db;
     srv->routes = routes;
+    srv->lc = lifecycle_new();
+    srv->listen_fd = -1;
+    const char **templates = xcalloc(routes->n ? routes->n : 1, sizeof *templates);
+    for (size_t i = 0; i < routes->n; i++)
+        templates[i] = routes->routes[i].pattern;
+    srv->metrics = metrics_new(templates, routes->n);
+    free(templates);
     srv->db_lane = lane_new("db", cfg->workers);
     srv->hash_lane = lane_new("hash", cfg->hash_workers);
     srv->reaper = reaper_start(HTTP_REQUEST_DEADLINE_S);
@@ -723,6 +780,8 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db,
         log_error("cannot listen on port %d: %s", cfg->port, strerror(errno));
         lane_free(srv->db_lane);
         lane_free(srv->hash_lane);
+        lifecycle_free(srv->lc);
+        metrics_free(srv->metrics);
         reaper_stop(srv->reaper);
         free(srv);
         return NULL;
@@ -730,30 +789,106 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db,
     return srv;
 }
 
-int http_stop(struct http_server *srv)
+/* Hands MHD the connections the kernel already accepted into the listen backlog, then stops
+ * the socket listening, so a new connection is refused at once (a load balancer then tries
+ * another replica for any method) instead of being reset after its request was sent.
+ * MHD no longer watches fd (quiesced), so only this thread touches it. */
+static void close_listener(struct http_server *srv, int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl != -1)
+        (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int c = accept(fd, (struct sockaddr *)&ss, &sl); /* MHD makes it non-blocking */
+        if (c < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            break; /* EAGAIN: the backlog is empty */
+        }
+        (void)fcntl(c, F_SETFD, FD_CLOEXEC);
+        if (MHD_add_connection(srv->daemon, c, (const struct sockaddr *)&ss, sl) != MHD_YES)
+            log_warn("a connection accepted while closing the listener could not be served");
+    }
+    (void)shutdown(fd, SHUT_RDWR); /* Linux: the listener stops; later SYNs are refused */
+}
+
+int http_drain(struct http_server *srv)
 {
     if (srv == NULL)
         return 0;
-    MHD_quiesce_daemon(srv->daemon); /* no new connections; in-flight ones go on */
-    int waited_ms = 0, grace_ms = srv->cfg->shutdown_grace_s * 1000;
-    while (atomic_load(&srv->in_flight) > 0 && waited_ms < grace_ms) {
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-        waited_ms += 20;
-    }
-    if (atomic_load(&srv->in_flight) > 0) {
-        /* MHD must not be stopped with suspended connections; leave the rest to exit(). */
-        log_warn("%d requests still running after %d s; exiting without waiting for them",
-                 atomic_load(&srv->in_flight), srv->cfg->shutdown_grace_s);
+    long long t0 = mono_ms();
+    long long grace_end = t0 + (long long)srv->cfg->shutdown_grace_s * 1000;
+    lifecycle_begin_drain(srv->lc); /* from now on every response says Connection: close */
+    srv->listen_fd = MHD_quiesce_daemon(srv->daemon);
+    if (srv->listen_fd >= 0)
+        close_listener(srv, srv->listen_fd);
+    int idle = lifecycle_wait_idle(srv->lc, HTTP_DRAIN_LINGER_MS, grace_end);
+    struct lifecycle_counts n;
+    lifecycle_counts(srv->lc, &n);
+    if (idle != 0 && n.active > 0)
+        log_warn("%d requests still running after %d s (%d on a worker); closing their connections",
+                 n.active, srv->cfg->shutdown_grace_s, n.suspended);
+    /* No request may be suspended from here on: MHD_stop_daemon aborts on one. Workers get
+     * one more second to finish what they hold (a query is bounded by its statement timeout). */
+    if (lifecycle_stop(srv->lc, grace_end + HTTP_STOP_EXTRA_MS) != 0) {
+        lifecycle_counts(srv->lc, &n);
+        log_warn("%d requests still on a worker; exiting without stopping the HTTP daemon", n.suspended);
         return -1;
     }
-    /* Let resumed connections flush their responses before the daemon closes them. */
-    struct timespec ts = {0, 50 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    MHD_stop_daemon(srv->daemon);
+    MHD_stop_daemon(srv->daemon); /* closes the idle keep-alive connections left */
+    srv->daemon = NULL;
+    log_info("drained in %lld ms (%d connections were idle at the end)", mono_ms() - t0,
+             n.connections);
+    return 0;
+}
+
+void http_free(struct http_server *srv)
+{
+    if (srv == NULL)
+        return;
+    if (srv->daemon != NULL)
+        MHD_stop_daemon(srv->daemon);
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
     lane_free(srv->db_lane);
     lane_free(srv->hash_lane);
     reaper_stop(srv->reaper);
+    lifecycle_free(srv->lc);
+    metrics_free(srv->metrics);
     free(srv);
-    return 0;
+}
+
+int http_draining(struct http_server *srv)
+{
+    return lifecycle_state(srv->lc) != LIFECYCLE_ACCEPTING;
+}
+
+char *http_metrics_text(struct http_server *srv, const char *version, size_t *len)
+{
+    struct metrics_gauges g = {0};
+    struct lifecycle_counts lc;
+    struct db_pool_stats db;
+    struct lane_stats ls;
+    lifecycle_counts(srv->lc, &lc);
+    g.requests_in_progress = lc.active;
+    g.connections_open = lc.connections;
+    g.draining = http_draining(srv);
+    db_pool_get_stats(srv->db, &db);
+    g.db_pool_size = db.size;
+    g.db_open = db.open;
+    g.db_in_use = db.in_use;
+    g.db_idle = db.idle;
+    g.db_waiting = db.waiting;
+    g.db_created = db.created;
+    g.db_discarded = db.discarded;
+    g.db_timeouts = db.timeouts;
+    for (int i = 0; i < DB_ERROR_CLASSES && i < 4; i++)
+        g.db_errors[i] = db.errors[i];
+    lane_stats(srv->db_lane, &ls);
+    g.lane_db_queued = ls.queued, g.lane_db_busy = ls.busy, g.lane_db_workers = ls.workers;
+    lane_stats(srv->hash_lane, &ls);
+    g.lane_hash_queued = ls.queued, g.lane_hash_busy = ls.busy, g.lane_hash_workers = ls.workers;
+    return metrics_render(srv->metrics, &g, version, len);
 }

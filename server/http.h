@@ -19,10 +19,25 @@ struct http_server;
 struct http_server *http_start(const struct cfg *cfg, struct db_pool *db,
                                const struct router_table *routes);
 
-/* Stops accepting, lets in-flight requests finish for up to cfg->shutdown_grace_s, frees.
- * Returns 0 when everything finished and was freed (NULL-safe: 0), or -1 when requests were
- * still running at the deadline: then nothing is freed, worker threads may still use the
- * config and the database pool, and the caller must exit without freeing them either. */
-int http_stop(struct http_server *srv);
+/* The drain (contract, Operations): stops accepting (new connections are refused), lets every
+ * request already begun finish, also one whose body is still arriving, for up to
+ * cfg->shutdown_grace_s, answering each with Connection: close; closes idle keep-alive
+ * connections; then stops the daemon. Workers get 1 s beyond the grace period.
+ * Returns 0 when the daemon was stopped (NULL-safe: 0); then call http_free. Returns -1 when
+ * requests were still on a worker at the end: the daemon was not stopped (MHD must not be
+ * stopped with a suspended connection), worker threads may still use the config and the
+ * database pool, and the caller must exit without freeing anything. */
+int http_drain(struct http_server *srv) __attribute__((warn_unused_result));
+
+/* Frees a server http_drain returned 0 for (or one never drained: it is stopped abruptly).
+ * NULL-safe. */
+void http_free(struct http_server *srv);
+
+/* 1 once the drain began. */
+int http_draining(struct http_server *srv);
+
+/* /metrics: the Prometheus text (malloc'd, caller frees; NULL on OOM) with the request
+ * counters and the lifecycle, lane and database pool gauges read now. */
+char *http_metrics_text(struct http_server *srv, const char *version, size_t *len);
 
 #endif

@@ -25,6 +25,7 @@ struct lane {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct lane_fifo q[2]; /* LANE_URGENT, LANE_BULK */
+    int busy; /* jobs running */
     int stopping;
     int n_threads;
     pthread_t *threads;
@@ -56,9 +57,13 @@ static void *lane_main(void *arg)
             pthread_mutex_unlock(&l->mu);
             return NULL;
         }
+        l->busy++;
         pthread_mutex_unlock(&l->mu);
         job->fn(job->arg);
         free(job);
+        pthread_mutex_lock(&l->mu);
+        l->busy--;
+        pthread_mutex_unlock(&l->mu);
     }
 }
 
@@ -126,4 +131,16 @@ void lane_free(struct lane *l)
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
     free(l);
+}
+
+void lane_stats(struct lane *l, struct lane_stats *out)
+{
+    out->queued = out->busy = out->workers = 0;
+    if (l == NULL)
+        return;
+    pthread_mutex_lock(&l->mu);
+    out->queued = (int)(l->q[LANE_URGENT].n + l->q[LANE_BULK].n);
+    out->busy = l->busy;
+    out->workers = l->n_threads;
+    pthread_mutex_unlock(&l->mu);
 }

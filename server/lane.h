@@ -25,6 +25,15 @@ int lane_submit(struct lane *l, lane_fn fn, void *arg) __attribute__((warn_unuse
 int lane_submit_to(struct lane *l, enum lane_priority prio, size_t max_queued, lane_fn fn,
                    void *arg) __attribute__((warn_unused_result));
 
+struct lane_stats {
+    int queued;  /* jobs waiting for a worker (both FIFOs) */
+    int busy;    /* jobs running */
+    int workers; /* threads */
+};
+
+/* A consistent snapshot, for /metrics. NULL-safe (all zero). */
+void lane_stats(struct lane *l, struct lane_stats *out);
+
 /* Runs every queued job, joins the threads and frees the lane. NULL-safe. */
 void lane_free(struct lane *l);
 

@@ -9,12 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/xalloc.h"
+
 /* One embedded file: a start and an end symbol around its bytes. */
-#define UI_EMBED(sym, path)                                                                       \
-    ".global " #sym "_start\n" #sym "_start:\n"                                                   \
-    ".incbin \"" path "\"\n"                                                                      \
+#define UI_EMBED(sym, path)                                                                        \
+    ".global " #sym "_start\n" #sym "_start:\n"                                                    \
+    ".incbin \"" path "\"\n"                                                                       \
     ".global " #sym "_end\n" #sym "_end:\n"
 
+/* One file per line reads better than the formatter's packing. */
+// clang-format off
 __asm__(".section .rodata\n"
         UI_EMBED(ui_index_html, "web/index.html")
         UI_EMBED(ui_app_js, "web/app.js")
@@ -26,6 +30,7 @@ __asm__(".section .rodata\n"
         UI_EMBED(ui_style_css, "web/style.css")
         UI_EMBED(ui_favicon_svg, "web/favicon.svg")
         ".previous\n");
+// clang-format on
 
 #define UI_EXTERN(sym) extern const unsigned char sym##_start[], sym##_end[]
 UI_EXTERN(ui_index_html);
@@ -87,8 +92,8 @@ static void on_files_init(void)
         size_t len = (size_t)(entries[i].end - entries[i].start);
         snprintf(etags[i], sizeof etags[i], "\"%016llx\"",
                  (unsigned long long)hash_bytes(entries[i].start, len));
-        files[i] = (struct ui_file){entries[i].name, entries[i].content_type, entries[i].start,
-                                    len, etags[i]};
+        files[i] = (struct ui_file){entries[i].name, entries[i].content_type, entries[i].start, len,
+                                    etags[i]};
     }
 }
 
@@ -143,11 +148,7 @@ static void serve(const struct http_req *req, const struct ui_file *f, struct ht
         res->status = 304;
         return;
     }
-    char *copy = malloc(f->len > 0 ? f->len : 1);
-    if (copy == NULL) {
-        http_res_error(res, APP_ERR_INTERNAL, "out of memory");
-        return;
-    }
+    char *copy = xmalloc(f->len); /* the one allocation policy: aborts on out-of-memory */
     memcpy(copy, f->data, f->len);
     http_res_raw_json(res, 200, copy, f->len);
     res->content_type = f->content_type;

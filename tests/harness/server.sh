@@ -4,14 +4,27 @@
 
 export JWT_SECRET=${JWT_SECRET:-test-secret-0123456789abcdef0123456789abcdef}
 
+server_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Every server gets its own admin port (AAM_ADMIN_ADDR, else 9090 for all): tests run side by
+# side and a test may start two servers. ADMIN_URL follows an AAM_ADMIN_ADDR the caller passes
+# (empty for off).
 server_start() {  # [VAR=value ...]: extra environment for the server
-  local port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  local port admin
+  port=$(server_free_port)
+  admin=$(server_free_port)
   SERVER_LOG=$(mktemp /tmp/aam-server.XXXXXX.log)
-  env PORT="$port" "$@" "$AAM_BIN" serve >>"$SERVER_LOG" 2>&1 &
+  env PORT="$port" AAM_ADMIN_ADDR="127.0.0.1:$admin" "$@" "$AAM_BIN" serve >>"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   BASE_URL="http://127.0.0.1:$port"
-  export BASE_URL SERVER_PID SERVER_LOG
+  ADMIN_URL="http://127.0.0.1:$admin"
+  local a
+  for a in "$@"; do
+    case $a in AAM_ADMIN_ADDR=off) ADMIN_URL="" ;; AAM_ADMIN_ADDR=*) ADMIN_URL="http://${a#AAM_ADMIN_ADDR=}" ;; esac
+  done
+  export BASE_URL SERVER_PID SERVER_LOG ADMIN_URL
   local n=100
   while ((n-- > 0)); do
     curl -fs -o /dev/null "$BASE_URL/health" 2>/dev/null && return 0

@@ -11,7 +11,7 @@
 static const char *const vars[] = {"DATABASE_URL", "AAM_DB_POOL_SIZE", "JWT_SECRET",
                                    "JWT_TTL_SECONDS", "PORT", "AAM_SOURCES_ROOT",
                                    "AAM_CORS_ORIGINS", "AAM_DEMO_PASSWORD", "AAM_THREADS",
-                                   "AAM_WORKERS", "AAM_LOG_LEVEL"};
+                                   "AAM_WORKERS", "AAM_LOG_LEVEL", "AAM_ADMIN_ADDR"};
 
 static void clean_env(void)
 {
@@ -32,6 +32,9 @@ START_TEST(test_config_defaults)
     ck_assert_int_eq(c.workers, 16);
     ck_assert_uint_eq(c.jwt_secret_len, strlen(SECRET));
     ck_assert_uint_eq(c.n_cors_origins, 0);
+    ck_assert_str_eq(c.admin_addr, "127.0.0.1:9090");
+    ck_assert_str_eq(c.admin_host, "127.0.0.1");
+    ck_assert_int_eq(c.admin_port, 9090);
     cfg_free(&c);
     cfg_free(&c); /* twice is safe */
 }
@@ -55,6 +58,15 @@ static const struct bad_case bad[] = {
     {"AAM_DEMO_PASSWORD", "short", "AAM_DEMO_PASSWORD must be at least 8 bytes"},
     {"AAM_LOG_LEVEL", "loud", "AAM_LOG_LEVEL"},
     {"DATABASE_URL", "nonsense", "DATABASE_URL"},
+    {"AAM_ADMIN_ADDR", "9090", "AAM_ADMIN_ADDR must be off or IP:PORT"},
+    {"AAM_ADMIN_ADDR", "127.0.0.1:0", "AAM_ADMIN_ADDR"},
+    {"AAM_ADMIN_ADDR", "127.0.0.1:65536", "AAM_ADMIN_ADDR"},
+    {"AAM_ADMIN_ADDR", "localhost:9090", "AAM_ADMIN_ADDR"},
+    {"AAM_ADMIN_ADDR", "::1:9090", "AAM_ADMIN_ADDR"},
+    {"AAM_ADMIN_ADDR", "[127.0.0.1]:9090", "AAM_ADMIN_ADDR"},
+    {"AAM_ADMIN_ADDR", "[::1:9090", "AAM_ADMIN_ADDR"},
+    {"AAM_ADMIN_ADDR", "", "AAM_ADMIN_ADDR"},
+    {"AAM_ADMIN_ADDR", "OFF", "AAM_ADMIN_ADDR"},
 };
 
 START_TEST(test_config_bad_values_named)
@@ -113,6 +125,27 @@ START_TEST(test_config_pool_zero_and_cors)
 }
 END_TEST
 
+START_TEST(test_config_admin_addr)
+{
+    struct cfg c;
+    char err[256];
+    setenv("AAM_ADMIN_ADDR", "off", 1);
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err), 0);
+    ck_assert_ptr_null(c.admin_addr);
+    cfg_free(&c);
+    setenv("AAM_ADMIN_ADDR", "[::1]:9191", 1);
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err), 0);
+    ck_assert_str_eq(c.admin_host, "::1");
+    ck_assert_int_eq(c.admin_port, 9191);
+    cfg_free(&c);
+    setenv("AAM_ADMIN_ADDR", "0.0.0.0:65535", 1);
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err), 0);
+    ck_assert_str_eq(c.admin_host, "0.0.0.0");
+    ck_assert_int_eq(c.admin_port, 65535);
+    cfg_free(&c);
+}
+END_TEST
+
 /* The db_config every command uses comes from one builder: serve gets the configured pool and
  * statement timeout, seed one connection, migrate one connection and no statement timeout;
  * the defaults are db.h's, the numbers the table shows. */
@@ -130,7 +163,7 @@ START_TEST(test_config_db_config_per_command)
     ck_assert_int_eq(d.acquire_timeout_ms, DB_DEFAULT_ACQUIRE_TIMEOUT_MS);
     ck_assert_int_eq(d.connect_timeout_s, DB_DEFAULT_CONNECT_TIMEOUT_S);
     ck_assert_int_eq(d.max_lifetime_s, DB_DEFAULT_MAX_LIFETIME_S);
-    cfg_db_config(&c, CFG_DB_SEED, &d);
+    cfg_db_config(&c, CFG_DB_COMMAND, &d);
     ck_assert_int_eq(d.pool_size, 1);
     ck_assert_int_eq(d.statement_timeout_ms, DB_DEFAULT_STATEMENT_TIMEOUT_MS);
     cfg_db_config(&c, CFG_DB_MIGRATE, &d);
@@ -150,6 +183,7 @@ static Suite *config_suite(void)
     tcase_add_loop_test(tc, test_config_bad_values_named, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, test_config_required_only_when_needed);
     tcase_add_test(tc, test_config_pool_zero_and_cors);
+    tcase_add_test(tc, test_config_admin_addr);
     tcase_add_test(tc, test_config_db_config_per_command);
     suite_add_tcase(s, tc);
     return s;

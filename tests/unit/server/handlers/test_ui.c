@@ -18,10 +18,14 @@ static char *read_all(const char *path, size_t *len)
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
     size_t got;
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+    while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
         n += got;
-        if (n == cap)
-            buf = realloc(buf, cap *= 2);
+        if (n == cap) {
+            char *bigger = realloc(buf, cap *= 2);
+            if (bigger == NULL)
+                free(buf);
+            buf = bigger;
+        }
     }
     fclose(f);
     *len = n;
