@@ -84,6 +84,7 @@ req POST /api/v1/auth/register --interface 127.0.0.20 "${JSON[@]}" \
   --data-binary '{"email":"race@example.org","password":"race-password","namespace":"race"}'
 expect_status 201 "register race@example.org"
 mkdir -p "$TMP/guess"
+# shellcheck disable=SC2016 # expanded by burst's eval, once per request
 burst 10 'curl -s -o /dev/null -w "%{http_code}" --max-time 60 --interface "127.0.0.$((30 + i))" \
   "${JSON[@]}" --data-binary "{\"email\":\"race@example.org\",\"password\":\"wrong-password\"}" \
   "$BASE_URL/api/v1/auth/login" >"$TMP/guess/$i"'
@@ -93,6 +94,7 @@ check "10 parallel wrong guesses at a budget of 3: exactly three 401, seven 429 
 
 # 100 concurrent wrong logins from one address: every one answered, 401/429/503 only.
 mkdir -p "$TMP/flood"
+# shellcheck disable=SC2016 # expanded by burst's eval, once per request
 burst 100 'curl -s -o /dev/null -w "%{http_code}" --max-time 60 --interface 127.0.0.50 \
   "${JSON[@]}" --data-binary "{\"email\":\"flood$i@example.org\",\"password\":\"wrong-password\"}" \
   "$BASE_URL/api/v1/auth/login" >"$TMP/flood/$i"'
@@ -143,6 +145,7 @@ for i in 1 2 3 4; do
   expect_status 201 "create c$i of a quota of 5"
 done
 mkdir -p "$TMP/quota"
+# shellcheck disable=SC2016 # expanded by burst's eval, once per request
 burst 10 'curl -s -o "$TMP/quota-body-$i" -w "%{http_code}" --max-time 60 "${QA[@]}" "${JSON[@]}" \
   --data-binary "{\"id\":\"r$i\",\"name\":\"R$i\",\"type\":\"custom\",\"config\":{}}" \
   "$BASE_URL$C" >"$TMP/quota/$i"'
