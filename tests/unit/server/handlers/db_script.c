@@ -142,8 +142,12 @@ static void set_error(struct db_error *err, enum db_status status, const char *c
     err->status = status;
     snprintf(err->constraint, sizeof err->constraint, "%s", constraint);
     snprintf(err->message, sizeof err->message, "%s", message);
-    snprintf(err->sqlstate, sizeof err->sqlstate, "%s",
-             status == DB_ERR_UNIQUE ? "23505" : status == DB_ERR_INVALID ? "22023" : "");
+    /* A foreign-key constraint (by its name, PostgreSQL's *_fkey) is 23503, the rest of class 23
+     * a unique (23505) or a data error (22023). */
+    const char *state = status == DB_ERR_UNIQUE ? "23505" : status == DB_ERR_INVALID ? "22023" : "";
+    if (status == DB_ERR_INVALID && strstr(constraint, "_fkey") != NULL)
+        state = "23503";
+    snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
 }
 
 /* ------------------------------------------------------------------ the db.h seam */

@@ -28,7 +28,7 @@ void dbs_reset(void);
 void dbs_reply_ok(const struct dbs_table *tables, int n);
 
 /* Queues a failing reply: status (DB_ERR_UNAVAILABLE, DB_ERR_UNIQUE, ...), the violated
- * constraint for DB_ERR_UNIQUE ("" or NULL when none). */
+ * constraint ("" or NULL when none; DB_ERR_INVALID with a "*_fkey" one is SQLSTATE 23503). */
 void dbs_reply_error(enum db_status status, const char *constraint);
 
 /* Whether db_ping succeeds (default: it fails with DB_ERR_UNAVAILABLE). */

@@ -1,6 +1,7 @@
 /* Unit tests for server/handlers/connectors.c without a server or a database: the database
  * seam is scripted (db_script.c), so every status path is driven directly: 401 without a
- * tenant, 404 for an id that cannot exist or a row that is not there, 409 for an existing id,
+ * tenant, 403 when the token's namespace has no tenant (asked only when nothing was found),
+ * 404 for an id that cannot exist or a row that is not there, 409 for an existing id,
  * 415/400/422 for bad bodies and queries (the database is then never asked), 503 when the
  * database is unavailable, 500 when it fails otherwise, and the success bodies. Each call is
  * checked to be scoped to the token's namespace. */
@@ -14,6 +15,11 @@ static const char *const row_c1[] = {"c1", "One", "custom", "ACTIVE", "{\"k\": 1
                                      "1700000000000000", "1700000001000000"};
 static const struct dbs_table one_row = {1, 7, row_c1, 0};
 static const struct dbs_table no_rows = {0, 7, NULL, 0};
+
+/* tenant.c's look-up after an empty answer: the tenant exists, or it does not. */
+static const char *const one_cell[] = {"1"};
+static const struct dbs_table tenant_exists = {1, 1, one_cell, 0};
+static const struct dbs_table tenant_missing = {0, 1, NULL, 0};
 
 /* The list's first page: the connector columns plus the total. */
 static const char *const page_cells[] = {"c1", "One", "custom", "ACTIVE", "{}", "0", "0", "3",
@@ -86,6 +92,7 @@ START_TEST(test_connectors_list_past_first_page_counts_apart)
     ht_as(&t, NS);
     ht_query(&t, "offset", "40");
     dbs_reply_ok(replies, 2);
+    dbs_reply_ok(&tenant_exists, 1); /* an empty page: is there a tenant at all? */
     ht_run(&t, connectors_list, 200);
     ck_assert_int_eq(dbs_call_nstmts(0), 2);
     ck_assert_uint_eq(json_array_size(json_object_get(t.doc, "connectors")), 0);
@@ -142,9 +149,40 @@ START_TEST(test_connectors_get_404_no_row)
     ht_as(&t, NS);
     ht_param(&t, "c9");
     dbs_reply_ok(&no_rows, 1);
+    dbs_reply_ok(&tenant_exists, 1);
     ht_run(&t, connectors_get, 404);
     assert_scoped_to_tenant();
     ck_assert_str_eq(dbs_call_param(0, 0, 1), "c9");
+    ht_done(&t);
+}
+END_TEST
+
+/* A token for a namespace with no tenant: 403 naming it, for reads and writes alike. */
+START_TEST(test_connectors_403_tenant_missing)
+{
+    struct ht t;
+    ht_init(&t, "GET", "/api/v1/aam/connectors/c9");
+    ht_as(&t, NS);
+    ht_param(&t, "c9");
+    dbs_reply_ok(&no_rows, 1);
+    dbs_reply_ok(&tenant_missing, 1);
+    ht_run(&t, connectors_get, 403);
+    ck_assert_ptr_nonnull(strstr(ht_str(&t, "detail"), "\"acme\" does not exist"));
+    ht_done(&t);
+
+    ht_init(&t, "GET", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    dbs_reply_ok(&no_rows, 1);
+    dbs_reply_ok(&tenant_missing, 1);
+    ht_run(&t, connectors_list, 403); /* not a silent empty list */
+    ht_done(&t);
+
+    ht_init(&t, "DELETE", "/api/v1/aam/connectors/c9"); /* the look-up itself fails: 503 */
+    ht_as(&t, NS);
+    ht_param(&t, "c9");
+    dbs_reply_ok(&no_rows, 1);
+    dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
+    ht_run(&t, connectors_delete, 503);
     ht_done(&t);
 }
 END_TEST
@@ -201,6 +239,7 @@ START_TEST(test_connectors_delete_204_then_404)
     ht_as(&t, NS);
     ht_param(&t, "c1");
     dbs_reply_ok(&none, 1);
+    dbs_reply_ok(&tenant_exists, 1);
     ht_run(&t, connectors_delete, 404);
     ht_done(&t);
 }
@@ -222,13 +261,23 @@ END_TEST
 
 #define GOOD_BODY "{\"id\":\"c1\",\"name\":\"One\",\"type\":\"custom\",\"config\":{\"k\":1}}"
 
+/* The create statement's row: tenant exists, folder owned, then CONNECTOR_COLS (NULL when
+ * nothing was inserted). */
+static const char *const created_cells[] = {"t", "t", "c1", "One", "custom", "PENDING", "{\"k\": 1}",
+                                            "0", "0"};
+static const char *const taken_cells[] = {"t", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+static const char *const no_tenant_cells[] = {"f", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+static const char *const not_owned_cells[] = {"t", "f", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+static const struct dbs_table created = {1, 9, created_cells, 0};
+static const struct dbs_table taken = {1, 9, taken_cells, 0};
+
 START_TEST(test_connectors_create_201)
 {
     struct ht t;
     ht_init(&t, "POST", "/api/v1/aam/connectors");
     ht_as(&t, NS);
     ht_body(&t, GOOD_BODY);
-    dbs_reply_ok(&one_row, 1);
+    dbs_reply_ok(&created, 1);
     ht_run(&t, connectors_create, 201);
     assert_scoped_to_tenant();
     ck_assert_str_eq(dbs_call_param(0, 0, 1), "c1");
@@ -245,9 +294,32 @@ START_TEST(test_connectors_create_409_existing_id)
     ht_init(&t, "POST", "/api/v1/aam/connectors");
     ht_as(&t, NS);
     ht_body(&t, GOOD_BODY);
-    dbs_reply_ok(&no_rows, 1); /* ON CONFLICT DO NOTHING returned nothing */
+    dbs_reply_ok(&taken, 1); /* ON CONFLICT DO NOTHING inserted nothing */
     ht_run(&t, connectors_create, 409);
     ck_assert_ptr_nonnull(strstr(ht_str(&t, "detail"), "\"c1\" already exists"));
+    ht_done(&t);
+}
+END_TEST
+
+/* The statement's own checks: no tenant (403; also when the foreign key refuses the row),
+ * a folder the tenant does not own (422 on config.path). Nothing is stored either way. */
+START_TEST(test_connectors_create_refused_by_the_statement)
+{
+    const struct dbs_table no_tenant = {1, 9, no_tenant_cells, 0};
+    const struct dbs_table not_owned = {1, 9, not_owned_cells, 0};
+    struct ht t;
+    ht_init(&t, "POST", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    ht_body(&t, GOOD_BODY);
+    if (_i == 0)
+        dbs_reply_ok(&no_tenant, 1);
+    else if (_i == 1)
+        dbs_reply_error(DB_ERR_INVALID, "connections_namespace_fkey");
+    else
+        dbs_reply_ok(&not_owned, 1);
+    ht_run(&t, connectors_create, _i < 2 ? 403 : 422);
+    if (_i == 2)
+        ck_assert(ht_field_error(&t, "config.path"));
     ht_done(&t);
 }
 END_TEST
@@ -337,6 +409,7 @@ START_TEST(test_connectors_patch_200_and_404)
     ht_param(&t, "c1");
     ht_body(&t, "{\"name\":\"New\"}");
     dbs_reply_ok(&no_rows, 1);
+    dbs_reply_ok(&tenant_exists, 1);
     ht_run(&t, connectors_patch, 404);
     ht_done(&t);
 }
@@ -403,6 +476,7 @@ int main(void)
     tc = tcase_create("get+delete");
     tcase_add_test(tc, test_connectors_get_404_bad_id_never_asks);
     tcase_add_test(tc, test_connectors_get_404_no_row);
+    tcase_add_test(tc, test_connectors_403_tenant_missing);
     tcase_add_test(tc, test_connectors_get_200);
     tcase_add_test(tc, test_connectors_get_503_and_500);
     tcase_add_test(tc, test_connectors_delete_204_then_404);
@@ -411,6 +485,7 @@ int main(void)
     tc = tcase_create("create");
     tcase_add_test(tc, test_connectors_create_201);
     tcase_add_test(tc, test_connectors_create_409_existing_id);
+    tcase_add_loop_test(tc, test_connectors_create_refused_by_the_statement, 0, 3);
     tcase_add_loop_test(tc, test_connectors_create_bad_body_never_asks, 0,
                         (int)(sizeof bad_bodies / sizeof bad_bodies[0]));
     tcase_add_loop_test(tc, test_connectors_create_database_errors, 0, 4);

@@ -1,7 +1,8 @@
 /* Unit tests for server/handlers/files.c without a server or a database (scripted seam) over
- * a real folder made per test: 401 without a tenant; 404 for an id that cannot exist, a
- * connector that is not there, or a file the pattern does not admit; 409 for a connector that
- * is not a filesource or whose folder is gone; 422 for bad paging (the database never asked);
+ * a real folder made per test: 401 without a token; 403 when the namespace has no tenant; 404
+ * for an id that cannot exist, a connector that is not there, or a file the pattern does not
+ * admit; 409 for a connector that is not a filesource, whose folder is gone, or whose folder
+ * the tenant does not own; 422 for bad paging (the database never asked);
  * 503 when the database is unavailable; and the listing and rows of a real CSV file. */
 #include <limits.h>
 #include <stdio.h>
@@ -56,8 +57,12 @@ static void start(struct ht *t, const char *file)
         ht_param(t, file);
 }
 
-static const char *const fs_row[] = {"filesource", data_path, "*.csv"};
-static const struct dbs_table filesource = {1, 3, fs_row, 0};
+/* type, path, pattern, the folder stored at write time (relative to the root), owned */
+static const char *const fs_row[] = {"filesource", data_path, "*.csv", "data", "t"};
+static const struct dbs_table filesource = {1, 5, fs_row, 0};
+static const char *const one_cell[] = {"1"};
+static const struct dbs_table tenant_exists = {1, 1, one_cell, 0};
+static const struct dbs_table tenant_missing = {0, 1, NULL, 0};
 
 START_TEST(test_files_401_without_tenant)
 {
@@ -80,13 +85,20 @@ START_TEST(test_files_404_bad_id_and_missing_connector)
     ck_assert_uint_eq(dbs_calls(), 0);
     ht_done(&t);
 
-    const struct dbs_table none = {0, 3, NULL, 0};
+    const struct dbs_table none = {0, 5, NULL, 0};
     start(&t, NULL);
     dbs_reply_ok(&none, 1);
+    dbs_reply_ok(&tenant_exists, 1);
     ht_run(&t, files_list, 404);
     ck_assert_str_eq(dbs_call_ns(0), NS);
     ck_assert_str_eq(dbs_call_param(0, 0, 0), NS);
     ck_assert_str_eq(dbs_call_param(0, 0, 1), "c1");
+    ht_done(&t);
+
+    start(&t, NULL); /* the namespace has no tenant at all */
+    dbs_reply_ok(&none, 1);
+    dbs_reply_ok(&tenant_missing, 1);
+    ht_run(&t, files_list, 403);
     ht_done(&t);
 }
 END_TEST
@@ -112,11 +124,13 @@ END_TEST
 
 START_TEST(test_files_409_not_filesource_or_folder_gone)
 {
-    static const char *const custom_row[] = {"custom", NULL, NULL};
-    static const char *const gone_row[] = {"filesource", "vanished", NULL};
-    static const char *const outside_row[] = {"filesource", "/etc", NULL};
-    const struct dbs_table rows[] = {{1, 3, custom_row, 0}, {1, 3, gone_row, 0}, {1, 3, outside_row, 0}};
-    for (int i = 0; i < 3; i++) {
+    static const char *const custom_row[] = {"custom", NULL, NULL, NULL, NULL};
+    static const char *const gone_row[] = {"filesource", "vanished", NULL, "vanished", "t"};
+    static const char *const outside_row[] = {"filesource", "/etc", NULL, NULL, NULL};
+    const char *not_owned_row[] = {"filesource", data_path, NULL, "data", "f"};
+    const struct dbs_table rows[] = {{1, 5, custom_row, 0}, {1, 5, gone_row, 0},
+                                     {1, 5, outside_row, 0}, {1, 5, not_owned_row, 0}};
+    for (int i = 0; i < 4; i++) {
         struct ht t;
         start(&t, NULL);
         dbs_reply_ok(&rows[i], 1);
