@@ -105,15 +105,17 @@ static int do_create(struct db_pool *db, const char *ns, const char *name)
         goto cleanup;
     }
     if (db_result_rows(r) != 1) {
-        fprintf(stderr, "aam clients: namespace \"%s\" has no tenant; create it first "
-                        "(aam tenants create --namespace %s --name ...)\n", ns, ns);
+        fprintf(stderr,
+                "aam clients: namespace \"%s\" has no tenant; create it first "
+                "(aam tenants create --namespace %s --name ...)\n",
+                ns, ns);
         goto cleanup;
     }
     printf("client_id=%s\nclient_secret=%s\n", id, secret);
     if (fflush(stdout) != 0)
         goto cleanup;
-    fprintf(stderr, "aam clients: created %s for namespace %s; the secret is shown only now\n",
-            id, ns);
+    fprintf(stderr, "aam clients: created %s for namespace %s; the secret is shown only now\n", id,
+            ns);
     rc = 0;
 cleanup:
     OPENSSL_cleanse(secret, sizeof secret);

@@ -67,14 +67,14 @@ void session_hash(const char *s, size_t len, char *out)
 
 static int is_url_safe(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
 int session_token_shaped(const char *s)
 {
     size_t i = 0;
-    for (; s[i] != '\0' && i <= SESSION_TOKEN_LEN; i++)
+    for (; i <= SESSION_TOKEN_LEN && s[i] != '\0'; i++)
         if (!is_url_safe(s[i]))
             return 0;
     return i == SESSION_TOKEN_LEN;
@@ -83,7 +83,7 @@ int session_token_shaped(const char *s)
 int session_client_id_valid(const char *s)
 {
     size_t i = 0;
-    for (; s[i] != '\0' && i <= SESSION_CLIENT_ID_MAX; i++)
+    for (; i <= SESSION_CLIENT_ID_MAX && s[i] != '\0'; i++)
         if (!is_url_safe(s[i]))
             return 0;
     return i > 0 && i <= SESSION_CLIENT_ID_MAX;
@@ -113,8 +113,8 @@ static const char SQL_ISSUE[] =
     "INSERT INTO refresh_tokens (token_hash, family_id, user_id, namespace, expires_at) "
     "VALUES ($1, gen_random_uuid(), $2, $3, now() + make_interval(secs => $4::int))";
 
-int session_issue(struct db_pool *db, const char *ns, const char *user_id, int ttl_s,
-                  char *token, struct db_error *err)
+int session_issue(struct db_pool *db, const char *ns, const char *user_id, int ttl_s, char *token,
+                  struct db_error *err)
 {
     char hash[SESSION_HASH_SIZE], ttl[16];
     if (session_new_secret(token) != 0) {
@@ -276,9 +276,8 @@ static const char SQL_SET_CLIENT[] = "SELECT set_config('aam.client_id', $1, tru
 static const char SQL_SET_NS_BY_CLIENT[] =
     "SELECT set_config('aam.namespace', "
     "coalesce((SELECT namespace FROM clients WHERE id = $1), ''), true)";
-static const char SQL_CLIENT[] =
-    "SELECT c.namespace, c.secret_hash, t.id FROM clients c "
-    "LEFT JOIN tenants t ON t.namespace = c.namespace WHERE c.id = $1";
+static const char SQL_CLIENT[] = "SELECT c.namespace, c.secret_hash, t.id FROM clients c "
+                                 "LEFT JOIN tenants t ON t.namespace = c.namespace WHERE c.id = $1";
 
 int session_client_check(struct db_pool *db, const char *client_id, const char *secret,
                          struct auth_identity *who, int *ok, struct db_error *err)

@@ -14,9 +14,9 @@
 struct db_pool;
 struct db_error;
 
-#define SESSION_TOKEN_LEN 43    /* base64url of 32 bytes, no padding */
-#define SESSION_TOKEN_SIZE 44   /* with the NUL */
-#define SESSION_HASH_SIZE 65    /* 64 hex digits + NUL */
+#define SESSION_TOKEN_LEN 43  /* base64url of 32 bytes, no padding */
+#define SESSION_TOKEN_SIZE 44 /* with the NUL */
+#define SESSION_HASH_SIZE 65  /* 64 hex digits + NUL */
 #define SESSION_CLIENT_ID_MAX 64
 
 /* Fills out (SESSION_TOKEN_SIZE bytes) with a fresh token. Returns 0, or -1 when the kernel
@@ -37,8 +37,8 @@ int session_client_id_valid(const char *s);
 /* Starts a family for user_id in ns: stores the hash of a new token expiring in ttl_s and
  * deletes a bounded batch of the tenant's expired tokens. On 0, token (SESSION_TOKEN_SIZE)
  * holds the token to hand out; -1 with *err set otherwise. */
-int session_issue(struct db_pool *db, const char *ns, const char *user_id, int ttl_s,
-                  char *token, struct db_error *err) __attribute__((warn_unused_result));
+int session_issue(struct db_pool *db, const char *ns, const char *user_id, int ttl_s, char *token,
+                  struct db_error *err) __attribute__((warn_unused_result));
 
 /* For register, which starts a family inside its own transaction: the INSERT that stores
  * $1 (the token's hash) for the user whose email is lower($3), expiring in $2 seconds. */

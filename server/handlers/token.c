@@ -114,7 +114,8 @@ static int parse_form(const struct http_req *req, struct token_input *in, struct
             int rc = 0;
             if (name == NULL || value == NULL) {
                 free_wiped(&value);
-                token_oauth_error(res, 400, "invalid_request", "the form body has a malformed escape");
+                token_oauth_error(res, 400, "invalid_request",
+                                  "the form body has a malformed escape");
                 rc = -1;
             } else {
                 rc = store(in, name, value, res);
@@ -170,8 +171,12 @@ static long base64_decode(const char *s, size_t len, unsigned char *out, size_t 
         len--;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
-        int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
-              : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+        int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+                : c >= 'a' && c <= 'z' ? c - 'a' + 26
+                : c >= '0' && c <= '9' ? c - '0' + 52
+                : c == '+'             ? 62
+                : c == '/'             ? 63
+                                       : -1;
         if (v < 0)
             return -1;
         acc = (acc << 6) | (unsigned long)v;
@@ -326,8 +331,9 @@ static void respond(const struct http_req *req, struct http_res *res,
     free(token);
     if (doc != NULL && refresh != NULL) {
         json_object_set_new(doc, "refresh_token", json_string(refresh));
-        json_object_set_new(doc, "user", json_pack("{s:s, s:s, s:s}", "id", who->sub, "email",
-                                                   who->email, "namespace", who->ns));
+        json_object_set_new(doc, "user",
+                            json_pack("{s:s, s:s, s:s}", "id", who->sub, "email", who->email,
+                                      "namespace", who->ns));
     }
     if (doc == NULL) {
         http_res_error(res, APP_ERR_INTERNAL, "internal error");

@@ -208,7 +208,7 @@ expect_jq .id "$CID" "the client's token has sub = the client id"
 expect_jq .namespace alice-co "…and the client's namespace"
 req GET /api/v1/aam/connectors -H "Authorization: Bearer $CAT"
 expect_status 200 "…and reads the tenant's connectors"
-enc_id=$(sed 's/_/%5F/g' <<<"$CID")
+enc_id=${CID//_/%5F}
 token_form "grant_type=client_credentials" -H "Authorization: Basic $(printf '%s:%s' "$enc_id" "$CSECRET" | base64 -w0)"
 expect_status 200 "Basic credentials form-encoded before base64 (RFC 6749 2.3.1) are decoded"
 token_form "grant_type=client_credentials&client_id=$CID&client_secret=$CSECRET"

@@ -59,7 +59,8 @@ static void expect_oauth(const struct http_res *res, int status, const char *err
 START_TEST(test_token_parse_form)
 {
     struct http_req req = make_req(FORM "; charset=utf-8",
-                                   "grant_type=refresh_token&refresh_token=abc%2Dd&scope=x&other", NULL);
+                                   "grant_type=refresh_token&refresh_token=abc%2Dd&scope=x&other",
+                                   NULL);
     struct http_res res = HTTP_RES_INIT;
     struct token_input in;
     ck_assert_int_eq(token_parse(&req, &in, &res), 0);
@@ -75,8 +76,10 @@ END_TEST
 
 START_TEST(test_token_parse_json)
 {
-    struct http_req req = make_req(JSON, "{\"grant_type\":\"client_credentials\",\"client_id\":\"c1\","
-                                         "\"client_secret\":\"s\",\"scope\":[1]}", NULL);
+    struct http_req req = make_req(JSON,
+                                   "{\"grant_type\":\"client_credentials\",\"client_id\":\"c1\","
+                                   "\"client_secret\":\"s\",\"scope\":[1]}",
+                                   NULL);
     struct http_res res = HTTP_RES_INIT;
     struct token_input in;
     ck_assert_int_eq(token_parse(&req, &in, &res), 0);
@@ -130,7 +133,8 @@ END_TEST
 START_TEST(test_token_parse_basic)
 {
     /* "cl_a-1:s3cr-et_" */
-    struct http_req req = make_req(FORM, "grant_type=client_credentials", "Basic Y2xfYS0xOnMzY3ItZXRf");
+    struct http_req req = make_req(FORM, "grant_type=client_credentials",
+                                   "Basic Y2xfYS0xOnMzY3ItZXRf");
     struct http_res res = HTTP_RES_INIT;
     struct token_input in;
     ck_assert_int_eq(token_parse(&req, &in, &res), 0);
@@ -146,7 +150,8 @@ END_TEST
 START_TEST(test_token_parse_basic_form_encoded)
 {
     /* "cl%5Fa:s%2D1" */
-    struct http_req req = make_req(FORM, "grant_type=client_credentials", "basic   Y2wlNUZhOnMlMkQx");
+    struct http_req req = make_req(FORM, "grant_type=client_credentials",
+                                   "basic   Y2wlNUZhOnMlMkQx");
     struct http_res res = HTTP_RES_INIT;
     struct token_input in;
     ck_assert_int_eq(token_parse(&req, &in, &res), 0);
@@ -159,7 +164,8 @@ END_TEST
 
 START_TEST(test_token_parse_bearer_header_is_not_client_auth)
 {
-    struct http_req req = make_req(FORM, "grant_type=client_credentials&client_id=a&client_secret=b",
+    struct http_req req = make_req(FORM,
+                                   "grant_type=client_credentials&client_id=a&client_secret=b",
                                    "Bearer x.y.z");
     struct http_res res = HTTP_RES_INIT;
     struct token_input in;
@@ -172,12 +178,12 @@ START_TEST(test_token_parse_bearer_header_is_not_client_auth)
 END_TEST
 
 static const char *const BAD_BASIC[] = {
-    "Basic !!!!",          /* not base64 */
-    "Basic bm9jb2xvbg==",  /* "nocolon" */
-    "Basic ",              /* empty */
-    "Basic YQ",            /* "a": no colon */
-    "Basic JTpa",          /* "%:Z": bad escape */
-    "Basic A",             /* a lone sextet */
+    "Basic !!!!",         /* not base64 */
+    "Basic bm9jb2xvbg==", /* "nocolon" */
+    "Basic ",             /* empty */
+    "Basic YQ",           /* "a": no colon */
+    "Basic JTpa",         /* "%:Z": bad escape */
+    "Basic A",            /* a lone sextet */
 };
 
 START_TEST(test_token_parse_bad_basic_is_invalid_client)
@@ -291,7 +297,7 @@ START_TEST(test_session_secret_shape)
     ck_assert_str_ne(a, b);
     ck_assert(!session_token_shaped(""));
     ck_assert(!session_token_shaped("short"));
-    ck_assert(!session_token_shaped("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+")); /* '+' */
+    ck_assert(!session_token_shaped("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+"));  /* '+' */
     ck_assert(!session_token_shaped("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")); /* 44 */
     ck_assert(session_token_shaped("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-_"));
 }
@@ -327,7 +333,8 @@ static Suite *token_suite(void)
     TCase *tc = tcase_create("parse");
     tcase_add_test(tc, test_token_parse_form);
     tcase_add_test(tc, test_token_parse_json);
-    tcase_add_loop_test(tc, test_token_parse_bad_bodies, 0, sizeof BAD_BODIES / sizeof BAD_BODIES[0]);
+    tcase_add_loop_test(tc, test_token_parse_bad_bodies, 0,
+                        sizeof BAD_BODIES / sizeof BAD_BODIES[0]);
     tcase_add_test(tc, test_token_parse_other_media_type_is_415);
     tcase_add_test(tc, test_token_parse_basic);
     tcase_add_test(tc, test_token_parse_basic_form_encoded);
