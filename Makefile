@@ -28,6 +28,9 @@ UNIT_SRC := $(wildcard tests/unit/*/test_*.c tests/unit/*/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 ITEST_SRC := $(wildcard tests/integration/test_*.c)
 ITEST_BIN := $(ITEST_SRC:%.c=$(BUILD)/%)
+HANDLER_BIN := $(filter $(BUILD)/tests/unit/server/handlers/%,$(UNIT_BIN))
+SEAM_OBJ := $(filter-out $(BUILD)/db/% $(BUILD)/server/cmd_%,$(LIB_OBJ)) \
+            $(BUILD)/tests/unit/server/handlers/db_script.o
 
 .PHONY: all deps test check unit integration sanitize check-asan check-valgrind run clean format fuzz image
 
@@ -45,10 +48,18 @@ $(BUILD)/%.o: %.c
 	@echo "  CC   $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(LIB_OBJ)
+$(filter-out $(HANDLER_BIN),$(UNIT_BIN) $(ITEST_BIN)): $(BUILD)/tests/%: tests/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  TEST $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
+
+# Handler tests drive every handler without a server or a database: they link the scripted
+# database seam (tests/unit/server/handlers/db_script.c: db_run, db_ping and the result readers)
+# in place of db/ and of the commands, which open a real pool.
+$(HANDLER_BIN): $(BUILD)/tests/%: tests/%.c $(SEAM_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  TEST $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(SEAM_OBJ) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
 
 deps:
 	@scripts/deps.sh

@@ -110,7 +110,11 @@ static void on_notice(void *arg, const PGresult *r)
     const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
     if (severity != NULL && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0))
         c->broken = 1;
-    db_log_debug("db: server %s: %s", severity ? severity : "notice", msg ? msg : "");
+    /* A WARNING is raised on purpose (migration 0003 names each tenant it had to create). */
+    if (severity != NULL && strcmp(severity, "WARNING") == 0)
+        db_log_warn("db: server WARNING: %s", msg ? msg : "");
+    else
+        db_log_debug("db: server %s: %s", severity ? severity : "notice", msg ? msg : "");
 }
 
 /* Opens a connection (blocking, up to connect_timeout_s). The URL goes in as dbname with

@@ -69,14 +69,8 @@ static int new_client_id(char *out, size_t size)
 
 static struct db_pool *open_db(struct cfg *cfg)
 {
-    struct db_config dbc = {
-        .url = cfg->database_url,
-        .pool_size = 1,
-        .acquire_timeout_ms = cfg->db_acquire_timeout_ms,
-        .statement_timeout_ms = cfg->db_statement_timeout_ms,
-        .connect_timeout_s = cfg->db_connect_timeout_s,
-        .max_lifetime_s = cfg->db_max_lifetime_s,
-    };
+    struct db_config dbc;
+    cfg_db_config(cfg, CFG_DB_COMMAND, &dbc);
     return db_pool_new(&dbc);
 }
 

@@ -8,15 +8,22 @@
  * Seed file format:
  *   {"tenants": [{"namespace": "demo", "name": "Demo",
  *                 "users": [{"email": "demo@autonomos.local"}],
+ *                 "grants": ["mock_sources/"],
  *                 "connectors": [{"id", "name", "type", "status", "config": {…}}]}]}
- * Seed-owned fields: a tenant's name; a connector's name, type, status and config. A user's
+ * A tenant without users is a tenant for service callers. "grants" are folders the tenant may
+ * use (as `aam sources grant`): each path must resolve, symlinks followed, to a folder inside
+ * AAM_SOURCES_ROOT, and is stored relative to it; a seed only adds grants, never revokes one.
+ * Seed-owned fields: a tenant's name; a connector's name, type, status and config (and the
+ * folder its path resolves to, kept for the files routes' ownership check). A user's
  * password and everything not listed (ids, created_at) belong to the running system. */
 #include <dirent.h>
+#include <limits.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db/db.h"
 #include "server/auth.h"
@@ -30,7 +37,7 @@
 #define MAX_SEED_FILES 64
 
 struct seed_counts {
-    int tenants[3], users[3], connectors[3]; /* created, updated, unchanged */
+    int tenants[3], users[3], connectors[3], grants[3]; /* created, updated, unchanged */
 };
 enum { SEED_CREATED = 0, SEED_UPDATED = 1, SEED_UNCHANGED = 2 };
 
@@ -95,6 +102,7 @@ static int check_tenant(struct seed_ctx *s, const json_t *t)
     const char *ns = json_string_value(json_object_get(t, "namespace"));
     const char *name = json_string_value(json_object_get(t, "name"));
     const json_t *users = json_object_get(t, "users"), *conns = json_object_get(t, "connectors");
+    const json_t *grants = json_object_get(t, "grants");
     size_t i;
     json_t *v;
     if (!auth_namespace_valid(ns))
@@ -103,6 +111,12 @@ static int check_tenant(struct seed_ctx *s, const json_t *t)
         return fail(s, "tenant %s: \"name\" is required", ns);
     if ((users != NULL && !json_is_array(users)) || (conns != NULL && !json_is_array(conns)))
         return fail(s, "tenant %s: \"users\" and \"connectors\" must be arrays", ns);
+    if (grants != NULL && !json_is_array(grants))
+        return fail(s, "tenant %s: \"grants\" must be an array of folder paths", ns);
+    json_array_foreach(grants, i, v) {
+        if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) >= PATH_MAX)
+            return fail(s, "tenant %s: every grant must be a folder path (a string)", ns);
+    }
     json_array_foreach(users, i, v) {
         if (check_user(s, ns, v) != 0)
             return -1;
@@ -286,33 +300,55 @@ static int apply_user(struct seed_ctx *s, struct db_tx *tx, const char *ns, cons
     return insert_user(s, tx, ns, email);
 }
 
+/* The folder a filesource config's path resolves to, relative to the root, into out; 0 when it
+ * does, -1 when not (not a filesource, or the folder is not there: the files routes then judge
+ * the folder when they open it). */
+static int connector_folder(const struct seed_ctx *s, const json_t *c, char *out, size_t size)
+{
+    const char *type = json_string_value(json_object_get(c, "type"));
+    const char *path = json_string_value(json_object_get(json_object_get(c, "config"), "path"));
+    char real[PATH_MAX];
+    int fd = -1;
+    if (type == NULL || strcmp(type, CONNECTOR_TYPE_FILESOURCE) != 0 || path == NULL ||
+        sources_open_folder(s->cfg->sources_root, path, &fd, real, sizeof real) != SOURCES_OK)
+        return -1;
+    close(fd);
+    const char *rel = sources_relative(s->cfg->sources_root, real);
+    if (rel == NULL || strlen(rel) >= size)
+        return -1;
+    memcpy(out, rel, strlen(rel) + 1);
+    return 0;
+}
+
 static int apply_connector(struct seed_ctx *s, struct db_tx *tx, const char *ns, const json_t *c)
 {
     static const char sql[] =
         "WITH old AS (SELECT * FROM connections WHERE namespace = $1::text AND id = $2::text), "
-        "ins AS (INSERT INTO connections (namespace, id, name, source_type, status, connector_config) "
-        "  VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::jsonb) "
+        "ins AS (INSERT INTO connections (namespace, id, name, source_type, status, connector_config, "
+        "  source_folder) VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::jsonb, $7::text) "
         "  ON CONFLICT (namespace, id) DO NOTHING RETURNING 1), "
         "upd AS (UPDATE connections c SET name = $3::text, source_type = $4::text, "
-        "  status = $5::text, connector_config = $6::jsonb, updated_at = now() "
+        "  status = $5::text, connector_config = $6::jsonb, source_folder = $7::text, updated_at = now() "
         "  WHERE c.namespace = $1::text AND c.id = $2::text AND NOT EXISTS (SELECT 1 FROM ins) "
-        "  AND (c.name, c.source_type, c.status, c.connector_config) IS DISTINCT FROM "
-        "  ($3::text, $4::text, $5::text, $6::jsonb) RETURNING 1) "
+        "  AND (c.name, c.source_type, c.status, c.connector_config, c.source_folder) IS DISTINCT FROM "
+        "  ($3::text, $4::text, $5::text, $6::jsonb, $7::text) RETURNING 1) "
         "SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 'created' "
         "  WHEN EXISTS (SELECT 1 FROM upd) THEN 'updated' ELSE 'unchanged' END, "
         "  (SELECT concat_ws(', ', CASE WHEN o.name IS DISTINCT FROM $3::text THEN 'name' END, "
         "    CASE WHEN o.source_type IS DISTINCT FROM $4::text THEN 'type' END, "
         "    CASE WHEN o.status IS DISTINCT FROM $5::text THEN 'status' END, "
-        "    CASE WHEN o.connector_config IS DISTINCT FROM $6::jsonb THEN 'config' END) FROM old o)";
+        "    CASE WHEN o.connector_config IS DISTINCT FROM $6::jsonb THEN 'config' END, "
+        "    CASE WHEN o.source_folder IS DISTINCT FROM $7::text THEN 'folder' END) FROM old o)";
     const char *id = json_string_value(json_object_get(c, "id"));
     char *config = json_dumps(json_object_get(c, "config"), JSON_COMPACT);
-    char what[128];
+    char what[128], folder[PATH_MAX];
     if (config == NULL)
         return fail(s, "connector %s/%s: out of memory", ns, id);
     const char *params[] = {ns, id, json_string_value(json_object_get(c, "name")),
                             json_string_value(json_object_get(c, "type")),
-                            json_string_value(json_object_get(c, "status")), config};
-    struct db_stmt stmt = {sql, 6, params};
+                            json_string_value(json_object_get(c, "status")), config,
+                            connector_folder(s, c, folder, sizeof folder) == 0 ? folder : NULL};
+    struct db_stmt stmt = {sql, 7, params};
     int k = exec_outcome(s, tx, &stmt, s->counts.connectors, what, sizeof what);
     free(config);
     if (k == SEED_UPDATED)
@@ -320,7 +356,29 @@ static int apply_connector(struct seed_ctx *s, struct db_tx *tx, const char *ns,
     return k < 0 ? -1 : 0;
 }
 
-/* One tenant, its users and its connectors: one transaction scoped to its namespace. */
+/* A grant of the folder path resolves to (inside AAM_SOURCES_ROOT, else the seed fails). */
+static int apply_grant(struct seed_ctx *s, struct db_tx *tx, const char *ns, const char *path)
+{
+    static const char sql[] =
+        "WITH ins AS (INSERT INTO source_grants (namespace, folder) VALUES ($1, $2) "
+        "  ON CONFLICT DO NOTHING RETURNING 1) "
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 'created' ELSE 'unchanged' END";
+    char real[PATH_MAX];
+    int fd = -1;
+    enum sources_status st = sources_open_folder(s->cfg->sources_root, path, &fd, real, sizeof real);
+    const char *rel = st == SOURCES_OK ? sources_relative(s->cfg->sources_root, real) : NULL;
+    if (fd >= 0)
+        close(fd);
+    if (rel == NULL)
+        return fail(s, "tenant %s: grant \"%s\" %s; it must be a folder inside AAM_SOURCES_ROOT (%s)",
+                    ns, path, st == SOURCES_OK ? "is outside the sources root" : sources_status_text(st),
+                    s->cfg->sources_root);
+    const char *params[] = {ns, rel};
+    struct db_stmt stmt = {sql, 2, params};
+    return exec_outcome(s, tx, &stmt, s->counts.grants, NULL, 0) < 0 ? -1 : 0;
+}
+
+/* One tenant, its users, grants and connectors: one transaction scoped to its namespace. */
 static int apply_tenant(struct seed_ctx *s, const json_t *t)
 {
     const char *ns = json_string_value(json_object_get(t, "namespace"));
@@ -334,6 +392,10 @@ static int apply_tenant(struct seed_ctx *s, const json_t *t)
         goto rollback;
     json_array_foreach(json_object_get(t, "users"), i, v) {
         if (apply_user(s, tx, ns, v) != 0)
+            goto rollback;
+    }
+    json_array_foreach(json_object_get(t, "grants"), i, v) {
+        if (apply_grant(s, tx, ns, json_string_value(v)) != 0)
             goto rollback;
     }
     json_array_foreach(json_object_get(t, "connectors"), i, v) {
@@ -371,6 +433,8 @@ static int seed_all(struct seed_ctx *s, const json_t *tenants)
     print_counts("users", s->counts.users, 0);
     printf("; ");
     print_counts("connectors", s->counts.connectors, 1);
+    printf("; ");
+    print_counts("grants", s->counts.grants, 0);
     printf("\n");
     return 0;
 }
@@ -386,7 +450,7 @@ int cmd_seed(int argc, char **argv)
     }
     struct seed_ctx s = {.cfg = &cfg};
     struct db_config dbc;
-    cfg_db_config(&cfg, CFG_DB_SEED, &dbc);
+    cfg_db_config(&cfg, CFG_DB_COMMAND, &dbc);
     int rc = 1;
     json_t *tenants = load_seeds(&s, cfg.seeds_dir);
     if (tenants != NULL) {

@@ -1,4 +1,4 @@
-/* commands: the four jobs of the aam binary. Each returns the process exit status:
+/* commands: the jobs of the aam binary. Each returns the process exit status:
  * 0 ok, 1 failure, 2 configuration or usage error (one line naming the setting). */
 #ifndef AAM_COMMANDS_H
 #define AAM_COMMANDS_H
@@ -9,6 +9,8 @@ int cmd_serve(int argc, char **argv);   /* server/cmd_serve.c */
 int cmd_migrate(int argc, char **argv); /* server/cmd_migrate.c */
 int cmd_seed(int argc, char **argv);    /* server/cmd_seed.c */
 int cmd_token(int argc, char **argv);   /* server/cmd_token.c */
+int cmd_tenants(int argc, char **argv); /* server/cmd_tenants.c */
+int cmd_sources(int argc, char **argv); /* server/cmd_sources.c */
 int cmd_clients(int argc, char **argv); /* server/cmd_clients.c */
 
 #endif

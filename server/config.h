@@ -124,7 +124,8 @@ void cfg_print_help(void);
 /* What a command uses the database for; decides the pool shape. */
 enum cfg_db_use {
     CFG_DB_SERVE,   /* the configured pool and statement timeout */
-    CFG_DB_SEED,    /* one connection, the configured statement timeout */
+    CFG_DB_COMMAND, /* one-shot commands (seed, clients): one connection, the configured
+                     * statement timeout */
     CFG_DB_MIGRATE, /* one connection, no statement timeout (a migration may take long) */
 };
 

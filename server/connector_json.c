@@ -68,26 +68,31 @@ int connector_json_name_valid(const char *name)
 
 /* ------------------------------------------------------------------ config */
 
-/* Adds config.path's error when path is not a directory inside root; returns 0 when it is. */
-static int path_check(const char *path, const char *root, struct field_errors *fe)
+/* Adds config.path's error when path is not a directory inside root; returns 0 when it is,
+ * with folder (when non-NULL) set to it relative to the root. Every refusal gets the same
+ * text: what the caller may learn is only "usable or not". */
+static int path_check(const char *path, const char *root, struct connector_folder *folder,
+                      struct field_errors *fe)
 {
-    char msg[160];
+    char real[PATH_MAX];
     int fd = -1;
-    enum sources_status st = sources_open_folder(root, path, &fd, NULL, 0);
+    enum sources_status st = sources_open_folder(root, path, &fd, real, sizeof real);
+    const char *rel = st == SOURCES_OK ? sources_relative(root, real) : NULL;
     if (fd >= 0)
         close(fd);
-    if (st == SOURCES_OK)
-        return 0;
-    if (st == SOURCES_OUTSIDE)
-        snprintf(msg, sizeof msg, "must resolve inside the sources root (AAM_SOURCES_ROOT)");
-    else
-        snprintf(msg, sizeof msg, "must be an existing directory inside the sources root: it %s",
-                 sources_status_text(st));
-    field_errors_add(fe, "config.path", msg);
-    return -1;
+    if (rel == NULL || strlen(rel) >= sizeof folder->rel) {
+        field_errors_add(fe, "config.path", CONNECTOR_PATH_REFUSED);
+        return -1;
+    }
+    if (folder != NULL) {
+        folder->set = 1;
+        memcpy(folder->rel, rel, strlen(rel) + 1);
+    }
+    return 0;
 }
 
-static int check_filesource(const json_t *config, const char *root, struct field_errors *fe)
+static int check_filesource(const json_t *config, const char *root, struct connector_folder *folder,
+                            struct field_errors *fe)
 {
     int ok = 1;
     const json_t *path = json_object_get(config, "path");
@@ -98,7 +103,7 @@ static int check_filesource(const json_t *config, const char *root, struct field
     } else if (json_string_length(path) >= PATH_MAX) {
         field_errors_add(fe, "config.path", "is too long");
         ok = 0;
-    } else if (path_check(json_string_value(path), root, fe) != 0) {
+    } else if (path_check(json_string_value(path), root, folder, fe) != 0) {
         ok = 0;
     }
     if (pattern != NULL && !sources_pattern_valid(json_string_value(pattern))) {
@@ -106,18 +111,24 @@ static int check_filesource(const json_t *config, const char *root, struct field
                              "must be a file-name glob such as \"*.csv\" (1-255 bytes, no '/')");
         ok = 0;
     }
+    if (!ok && folder != NULL)
+        folder->set = 0;
     return ok ? 0 : -1;
 }
 
 int connector_json_check_config(const char *type, const json_t *config, const char *sources_root,
-                                struct field_errors *fe)
+                                struct connector_folder *folder, struct field_errors *fe)
 {
+    if (folder != NULL) {
+        folder->set = 0;
+        folder->rel[0] = '\0';
+    }
     if (!json_is_object(config)) {
         field_errors_add(fe, "config", "required: a JSON object");
         return -1;
     }
     if (type != NULL && strcmp(type, CONNECTOR_TYPE_FILESOURCE) == 0)
-        return check_filesource(config, sources_root, fe);
+        return check_filesource(config, sources_root, folder, fe);
     return 0;
 }
 
@@ -190,7 +201,8 @@ int connector_json_parse_create(const json_t *body, const char *sources_root,
         out->status = CONNECTOR_DEFAULT_STATUS;
     out->config = json_object_get(body, "config");
     int type_ok = out->type != NULL && connector_json_type_valid(out->type);
-    if (connector_json_check_config(type_ok ? out->type : NULL, out->config, sources_root, fe) != 0)
+    if (connector_json_check_config(type_ok ? out->type : NULL, out->config, sources_root,
+                                    &out->folder, fe) != 0)
         out->config = NULL;
     return fe->n == before ? 0 : -1;
 }

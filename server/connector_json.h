@@ -6,6 +6,8 @@
 #ifndef AAM_CONNECTOR_JSON_H
 #define AAM_CONNECTOR_JSON_H
 
+#include <limits.h>
+
 #include <jansson.h>
 
 #include "util/field_errors.h"
@@ -15,12 +17,22 @@
 #define CONNECTOR_TYPE_MAX 64        /* ^[a-z][a-z0-9_]{0,63}$ */
 #define CONNECTOR_DEFAULT_STATUS "PENDING"
 #define CONNECTOR_TYPE_FILESOURCE "filesource"
+/* The one config.path message for every refused folder (missing, not a folder, outside the
+ * root, another tenant's), so a caller learns nothing about the filesystem from it. */
+#define CONNECTOR_PATH_REFUSED \
+    "must name an existing folder inside the sources root (AAM_SOURCES_ROOT) that this tenant owns"
 /* A filesource config without "pattern" lists CSV files. */
 #define CONNECTOR_DEFAULT_PATTERN "*.csv"
 
 /* Paging for list routes: limit 1..500 (default 50), offset >= 0 (default 0). */
 #define CONNECTOR_LIMIT_DEFAULT 50
 #define CONNECTOR_LIMIT_MAX 500
+
+/* Where a filesource config's path resolves, relative to AAM_SOURCES_ROOT ("" = the root). */
+struct connector_folder {
+    int set;             /* 1 for a valid filesource config, else 0 (rel is "") */
+    char rel[PATH_MAX];
+};
 
 int connector_json_id_valid(const char *id);
 int connector_json_type_valid(const char *type);
@@ -31,16 +43,21 @@ int connector_json_name_valid(const char *name);
 /* Checks config (must be a JSON object) against type's rules, adding field errors
  * ("config", "config.path", "config.pattern") to fe. For "filesource": path is a string that
  * resolves, symlinks followed, to a directory inside sources_root (relative paths against the
- * working directory); pattern, when given, is a file-name glob without '/' (absent means
- * CONNECTOR_DEFAULT_PATTERN). Other keys are kept as given.
- * Other types accept any object. Returns 0 when valid, else -1. */
+ * working directory), refused with CONNECTOR_PATH_REFUSED otherwise; pattern, when given, is a
+ * file-name glob without '/' (absent means CONNECTOR_DEFAULT_PATTERN). Other keys are kept as
+ * given. Other types accept any object. Ownership is the database's to judge: folder (when
+ * non-NULL) receives where a valid filesource path resolves, for the caller to pass to
+ * aam_folder_owned() in its statement (migrations/0003_tenant_boundary.sql).
+ * Returns 0 when valid, else -1. */
 int connector_json_check_config(const char *type, const json_t *config, const char *sources_root,
-                                struct field_errors *fe) __attribute__((warn_unused_result));
+                                struct connector_folder *folder, struct field_errors *fe)
+    __attribute__((warn_unused_result));
 
 /* A validated create body. Strings and config are borrowed from the body they came from. */
 struct connector_create {
     const char *id, *name, *type, *status; /* status defaults to CONNECTOR_DEFAULT_STATUS */
     const json_t *config;
+    struct connector_folder folder; /* a filesource's folder, for the ownership check */
 };
 
 /* Validates a POST body: id, name, type and config required, status optional. Read-only

@@ -145,6 +145,7 @@ static const struct err_map err_table[] = {
     [APP_OK] = {200, "OK"},
     [APP_ERR_BAD_REQUEST] = {400, "Bad Request"},
     [APP_ERR_UNAUTHORIZED] = {401, "Unauthorized"},
+    [APP_ERR_FORBIDDEN] = {403, "Forbidden"},
     [APP_ERR_NOT_FOUND] = {404, "Not Found"},
     [APP_ERR_METHOD_NOT_ALLOWED] = {405, "Method Not Allowed"},
     [APP_ERR_CONFLICT] = {409, "Conflict"},

@@ -21,6 +21,7 @@ enum app_err {
     APP_OK = 0,
     APP_ERR_BAD_REQUEST,        /* 400: malformed path, body not JSON */
     APP_ERR_UNAUTHORIZED,       /* 401: adds WWW-Authenticate: Bearer */
+    APP_ERR_FORBIDDEN,          /* 403: a valid token whose namespace has no tenant */
     APP_ERR_NOT_FOUND,          /* 404 */
     APP_ERR_METHOD_NOT_ALLOWED, /* 405: set res->allow */
     APP_ERR_CONFLICT,           /* 409 */

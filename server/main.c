@@ -21,6 +21,11 @@ static void print_usage(FILE *out)
             "  seed                                idempotently apply seeds/ (the demo tenant)\n"
             "  token --namespace NS --sub ID [--ttl S] [--email E] [--tenant-id T]\n"
             "                                      mint a token for operators and services\n"
+            "  tenants create --namespace NS --name N, tenants list\n"
+            "                                      tenants without a user (service callers)\n"
+            "  sources grant|revoke --namespace NS PATH, sources list [--namespace NS]\n"
+            "                                      which tenants may use which folders of\n"
+            "                                      AAM_SOURCES_ROOT\n"
             "  clients create --namespace NS --name N | list [--namespace NS] | revoke ID\n"
             "                                      service clients (OAuth2 client credentials)\n"
             "  --help, --version\n");
@@ -52,6 +57,10 @@ int main(int argc, char **argv)
         return cmd_seed(argc - 1, argv + 1);
     if (strcmp(cmd, "token") == 0)
         return cmd_token(argc - 1, argv + 1);
+    if (strcmp(cmd, "tenants") == 0)
+        return cmd_tenants(argc - 1, argv + 1);
+    if (strcmp(cmd, "sources") == 0)
+        return cmd_sources(argc - 1, argv + 1);
     if (strcmp(cmd, "clients") == 0)
         return cmd_clients(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {

@@ -89,6 +89,11 @@ static int walk_below(int rootfd, const char *rel, enum sources_status *st)
     return fd;
 }
 
+const char *sources_relative(const char *root, const char *real)
+{
+    return root != NULL && real != NULL ? path_below(root, real) : NULL;
+}
+
 enum sources_status sources_open_folder(const char *root, const char *path, int *dirfd,
                                         char *real, size_t real_size)
 {

@@ -32,6 +32,12 @@ enum sources_status sources_open_folder(const char *root, const char *path, int 
                                         char *real, size_t real_size)
     __attribute__((warn_unused_result));
 
+/* The part of real (a real path, as sources_open_folder returns it) below root: "" for root
+ * itself, "a/b" for a folder below it, NULL when real is not inside root. Borrowed from real.
+ * This is how a folder is named in the grants table (relative to the root, so moving the root
+ * moves the grants with it). */
+const char *sources_relative(const char *root, const char *real);
+
 /* 1 when pattern is a usable file-name glob: 1..SOURCES_NAME_MAX bytes, no '/'. */
 int sources_pattern_valid(const char *pattern);
 

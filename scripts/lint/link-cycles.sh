@@ -6,16 +6,15 @@
 #   - a lower layer uses a higher one: util/ may use only util/; db/ only db/ and util/
 #     (it reaches the log through a callback), or
 #   - a file in db/ or util/ includes a header from server/ (or util/ one from db/).
-# Prints the edges with -v. Builds BUILD (default build) first when it has no objects.
+# Prints the edges with -v. Brings BUILD (default build) up to date first (make all), so the
+# graph is the current sources'.
 set -euo pipefail
 VERBOSE=0
 if [[ ${1:-} == -v ]]; then VERBOSE=1; shift; fi
 BUILD=${1:-build}
 cd "$(dirname "$0")/../.."
 
-if ! compgen -G "$BUILD/server/*.o" >/dev/null; then
-  make --no-print-directory -s BUILD="$BUILD" all >/dev/null
-fi
+make --no-print-directory -s BUILD="$BUILD" all >/dev/null
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -218,7 +218,7 @@ int auth_parse_login(const struct http_req *req, struct auth_input *out, struct 
 static void check_tenant_name(const char *name, size_t len, struct auth_input *out,
                               struct http_res *res)
 {
-    size_t chars = utf8_count(name, len) /* characters: jansson checked the UTF-8 */;
+    size_t chars = utf8_count(name, len); /* characters: jansson checked the UTF-8 */
     int blank = 1;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];

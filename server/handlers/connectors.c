@@ -18,6 +18,7 @@
 #include "server/connector_json.h"
 #include "server/jsonbuf.h"
 #include "server/log.h"
+#include "server/tenant.h"
 
 /* The columns of one connector, from a row of connections aliased t, in enum conn_col order.
  * The namespace is not read back: every WHERE pins it to the token's, which is written instead.
@@ -232,6 +233,14 @@ void connectors_list(const struct http_req *req, struct http_res *res)
         return;
     }
     int rows = db_result_rows(r[0]);
+    /* An empty page may mean the token's namespace has no tenant: then say so, not "[]". A
+     * page with rows proves the tenant exists (the foreign key), so the common case pays
+     * nothing. */
+    if (rows == 0 && tenant_answer_if_missing(req, res, ns)) {
+        db_result_free(r[0]);
+        db_result_free(r[1]);
+        return;
+    }
     jsonbuf_init(&b, 64 + (size_t)rows * 400);
     int ok = build_list(&b, r[0], r[1], ns) == 0;
     send_built(res, 200, &b, ok, "list connectors");
@@ -270,10 +279,12 @@ void connectors_get(const struct http_req *req, struct http_res *res)
     struct db_result *r = run_on_id(req, res, sql, DB_READ_ONLY, "get connector", &ns);
     if (r == NULL)
         return;
-    if (db_result_rows(r) == 0)
-        http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
-    else
+    if (db_result_rows(r) == 0) {
+        if (!tenant_answer_if_missing(req, res, ns))
+            http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
+    } else {
         send_connector(res, 200, r, 0, ns, "get connector");
+    }
     db_result_free(r);
 }
 
@@ -284,23 +295,43 @@ void connectors_delete(const struct http_req *req, struct http_res *res)
     struct db_result *r = run_on_id(req, res, sql, 0, "delete connector", &ns);
     if (r == NULL)
         return;
-    if (db_result_affected(r) == 0)
-        http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
-    else
+    if (db_result_affected(r) == 0) {
+        if (!tenant_answer_if_missing(req, res, ns))
+            http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
+    } else {
         res->status = 204;
+    }
     db_result_free(r);
 }
 
 /* ------------------------------------------------------------------ create */
 
 /* The config is taken from the request body by PostgreSQL itself ($6::jsonb -> 'config'), so
- * numbers keep their exact digits (a round trip through C doubles would not). */
+ * numbers keep their exact digits (a round trip through C doubles would not). The same statement
+ * checks that the token's tenant exists and, for a filesource, that it owns the folder its path
+ * resolved to ($7, relative to the root; aam_folder_owned, one indexed lookup), and inserts only
+ * then: one round trip, nothing stored on a refusal. The foreign key to tenants backs the check.
+ * Row: tenant exists, folder owned, then the inserted connector's CONNECTOR_COLS (NULL when the
+ * id was taken or a check failed). */
+static const char create_sql[] =
+    "WITH ok AS (SELECT EXISTS (SELECT 1 FROM tenants WHERE namespace = $1) AS tenant, "
+    "  ($7::text IS NULL OR aam_folder_owned($1, $7::text)) AS owned), "
+    "ins AS (INSERT INTO connections AS c (namespace, id, name, source_type, status, "
+    "  connector_config, source_folder) "
+    "  SELECT $1, $2, $3, $4, $5, ($6::jsonb) -> 'config', $7::text FROM ok WHERE ok.tenant AND ok.owned "
+    "  ON CONFLICT (namespace, id) DO NOTHING RETURNING c.*) "
+    "SELECT ok.tenant, ok.owned, " CONNECTOR_COLS("i") " FROM ok LEFT JOIN ins i ON true";
+
+/* 1 when err is the database refusing a row for a namespace without a tenant (a tenant removed
+ * between the statement's check and its insert). */
+static int tenant_fk_refused(const struct db_error *err)
+{
+    return strcmp(err->sqlstate, "23503") == 0 &&
+           strcmp(err->constraint, "connections_namespace_fkey") == 0;
+}
+
 void connectors_create(const struct http_req *req, struct http_res *res)
 {
-    static const char sql[] =
-        "INSERT INTO connections AS c (namespace, id, name, source_type, status, connector_config) "
-        "VALUES ($1, $2, $3, $4, $5, ($6::jsonb) -> 'config') "
-        "ON CONFLICT (namespace, id) DO NOTHING RETURNING " CONNECTOR_COLS("c");
     struct connector_create in;
     struct field_errors fe = FIELD_ERRORS_INIT;
     struct db_result *r = NULL;
@@ -313,18 +344,30 @@ void connectors_create(const struct http_req *req, struct http_res *res)
         http_res_field_errors(res, &fe);
         goto cleanup;
     }
-    const char *params[] = {ns, in.id, in.name, in.type, in.status, req->body};
-    struct db_stmt stmt = {sql, 6, params};
+    const char *params[] = {ns, in.id, in.name, in.type, in.status, req->body,
+                            in.folder.set ? in.folder.rel : NULL};
+    struct db_stmt stmt = {create_sql, 7, params};
     if (db_run(req->db, ns, &stmt, 1, &r, 0, &err) != 0) {
-        http_res_db_error(res, &err, "create connector");
+        if (tenant_fk_refused(&err))
+            tenant_res_missing(res, ns);
+        else
+            http_res_db_error(res, &err, "create connector");
         goto cleanup;
     }
-    if (db_result_rows(r) == 0) {
+    const char *tenant = db_result_get(r, 0, 0), *owned = db_result_get(r, 0, 1);
+    if (tenant == NULL || owned == NULL) {
+        log_error("create connector: unexpected result shape");
+        http_res_error(res, APP_ERR_INTERNAL, "internal error");
+    } else if (strcmp(tenant, "t") != 0) {
+        tenant_res_missing(res, ns);
+    } else if (strcmp(owned, "t") != 0) {
+        http_res_field_error(res, "config.path", CONNECTOR_PATH_REFUSED);
+    } else if (db_result_get(r, 0, 2 + COL_ID) == NULL) {
         http_res_error(res, APP_ERR_CONFLICT, "a connector with id \"%s\" already exists", in.id);
-        goto cleanup;
+    } else {
+        send_connector(res, 201, r, 2, ns, "create connector");
+        snprintf(res->location, sizeof res->location, "/api/v1/aam/connectors/%s", in.id);
     }
-    send_connector(res, 201, r, 0, ns, "create connector");
-    snprintf(res->location, sizeof res->location, "/api/v1/aam/connectors/%s", in.id);
 cleanup:
     field_errors_free(&fe);
     db_result_free(r);
@@ -338,20 +381,26 @@ cleanup:
  * only when something differs and the result is valid for the row's type, and answer with the
  * row as it now is. The caller cannot know the row's type before asking, so it checks a new
  * config against the filesource rules up front and passes the verdict as $6; the statement
- * applies it only when the stored type is filesource (the type cannot be patched).
- * $1 namespace, $2 id, $3 name, $4 status, $5 request body (for "config"), $6 filesource-valid.
+ * applies it only when the stored type is filesource (the type cannot be patched), together
+ * with the ownership of the folder the new path resolved to ($7, aam_folder_owned).
+ * $1 namespace, $2 id, $3 name, $4 status, $5 request body (for "config"), $6 filesource-valid,
+ * $7 the new config's folder relative to the root (NULL when not a valid filesource path).
  * Rows: state ('updated' | 'unchanged' | 'invalid'), then the connector's CONNECTOR_COLS. */
 static const char patch_sql[] =
     "WITH cur AS (SELECT * FROM connections WHERE namespace = $1 AND id = $2 FOR UPDATE), "
     "want AS (SELECT cur.namespace, cur.id, COALESCE($3::text, cur.name) AS name, "
     "  COALESCE($4::text, cur.status) AS status, "
     "  COALESCE($5::jsonb -> 'config', cur.connector_config) AS connector_config, "
+    "  CASE WHEN $5::jsonb -> 'config' IS NOT NULL "
+    "    AND cur.source_type = '" CONNECTOR_TYPE_FILESOURCE "' THEN $7::text "
+    "    ELSE cur.source_folder END AS source_folder, "
     "  ($5::jsonb -> 'config' IS NULL OR cur.source_type <> '" CONNECTOR_TYPE_FILESOURCE "' "
-    "   OR $6::boolean) AS valid FROM cur), "
+    "   OR ($6::boolean AND aam_folder_owned($1, $7::text))) AS valid FROM cur), "
     "upd AS (UPDATE connections c SET name = w.name, status = w.status, "
-    "  connector_config = w.connector_config, updated_at = now() FROM want w "
-    "  WHERE c.namespace = $1 AND c.id = $2 AND w.valid AND (c.name, c.status, c.connector_config) "
-    "  IS DISTINCT FROM (w.name, w.status, w.connector_config) RETURNING c.*) "
+    "  connector_config = w.connector_config, source_folder = w.source_folder, updated_at = now() "
+    "  FROM want w WHERE c.namespace = $1 AND c.id = $2 AND w.valid "
+    "  AND (c.name, c.status, c.connector_config, c.source_folder) "
+    "  IS DISTINCT FROM (w.name, w.status, w.connector_config, w.source_folder) RETURNING c.*) "
     "SELECT 'updated', " CONNECTOR_COLS("u") " FROM upd u "
     "UNION ALL SELECT CASE WHEN w.valid THEN 'unchanged' ELSE 'invalid' END, " CONNECTOR_COLS("k")
     " FROM cur k, want w WHERE NOT EXISTS (SELECT 1 FROM upd)";
@@ -372,21 +421,28 @@ void connectors_patch(const struct http_req *req, struct http_res *res)
         http_res_field_errors(res, &fe);
         goto cleanup;
     }
+    struct connector_folder folder = {0};
     int fs_valid = in.config != NULL &&
-        connector_json_check_config(CONNECTOR_TYPE_FILESOURCE, in.config, req->cfg->sources_root, &fs) == 0;
+        connector_json_check_config(CONNECTOR_TYPE_FILESOURCE, in.config, req->cfg->sources_root,
+                                    &folder, &fs) == 0;
     const char *params[] = {ns, id, in.name, in.status, in.config ? req->body : NULL,
-                            in.config ? (fs_valid ? "true" : "false") : NULL};
-    struct db_stmt stmt = {patch_sql, 6, params};
+                            in.config ? (fs_valid ? "true" : "false") : NULL,
+                            fs_valid ? folder.rel : NULL};
+    struct db_stmt stmt = {patch_sql, 7, params};
     if (db_run(req->db, ns, &stmt, 1, &r, 0, &err) != 0) {
         http_res_db_error(res, &err, "patch connector");
         goto cleanup;
     }
-    if (db_result_rows(r) == 0)
-        http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
-    else if (strcmp(db_result_get(r, 0, 0), "invalid") == 0)
+    if (db_result_rows(r) == 0) {
+        if (!tenant_answer_if_missing(req, res, ns))
+            http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
+    } else if (strcmp(db_result_get(r, 0, 0), "invalid") == 0 && fs.n > 0) {
         http_res_field_errors(res, &fs);
-    else
+    } else if (strcmp(db_result_get(r, 0, 0), "invalid") == 0) {
+        http_res_field_error(res, "config.path", CONNECTOR_PATH_REFUSED); /* not the tenant's */
+    } else {
         send_connector(res, 200, r, 1, ns, "patch connector");
+    }
 cleanup:
     db_result_free(r);
     field_errors_free(&fe);

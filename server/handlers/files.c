@@ -5,8 +5,10 @@
  *   404  no such connector (or another tenant's), or no such file in the folder: the name is
  *        not one path component, does not match the pattern, is missing, is a symlink or is
  *        not a regular file;
+ *   403  the token's namespace has no tenant;
  *   409  the connector is not a filesource, its config lacks path/pattern, or its folder is
- *        gone or now resolves outside the root (nothing is read then);
+ *        gone, now resolves outside the root or is no longer the tenant's (a grant revoked,
+ *        a symlink moved): one text for all of these, and nothing is read;
  *   422  bad limit/offset, or a file beyond the reader's bounds (csvfile.h).
  * The files list takes limit/offset too, with a default (and maximum) of 500 files, so an
  * ordinary folder is listed whole. A file the reader refuses is still listed, with empty
@@ -26,6 +28,10 @@
 #include "server/csvfile.h"
 #include "server/log.h"
 #include "server/sources.h"
+#include "server/tenant.h"
+
+/* The one 409 text for a folder that can no longer be read (see the top of the file). */
+#define FOLDER_GONE "the connector's folder is gone, outside the sources root or no longer this tenant's"
 
 /* The opened folder of one connector. */
 struct folder {
@@ -50,9 +56,52 @@ static int params_ok(const struct http_req *req, struct http_res *res, const cha
     return 1;
 }
 
-/* Checks the connector row (type, path, pattern) and opens its folder. Returns 0 with f->fd
- * open, or -1 with res set. */
-static int check_connector(const struct http_req *req, const struct db_result *r,
+/* 1 when ns owns folder (relative to the root): the second look, for a connector whose path
+ * now resolves elsewhere than where it did when written (or was written before migration
+ * 0003). Returns -1 after answering the database error. */
+static int owned_now(const struct http_req *req, const char *ns, const char *folder,
+                     struct http_res *res)
+{
+    static const char sql[] = "SELECT aam_folder_owned($1, $2)";
+    const char *params[] = {ns, folder};
+    struct db_stmt stmt = {sql, 2, params};
+    struct db_result *r = NULL;
+    struct db_error err = {0};
+    if (db_run(req->db, ns, &stmt, 1, &r, DB_READ_ONLY, &err) != 0) {
+        http_res_db_error(res, &err, "folder ownership");
+        return -1;
+    }
+    const char *v = db_result_get(r, 0, 0);
+    int owned = v != NULL && strcmp(v, "t") == 0;
+    db_result_free(r);
+    return owned;
+}
+
+/* The ownership step of the walk: the folder the walk opened (f->real, relative to the root)
+ * must be one the tenant owns. The row says whether it owns the folder stored at write time
+ * (stored, owned_stored); when the walk ended elsewhere, that folder is judged instead.
+ * Returns 0, or -1 with res set (409 or a database error). */
+static int check_owned(const struct http_req *req, const char *ns, const struct folder *f,
+                       const char *stored, const char *owned_stored, struct http_res *res)
+{
+    const char *rel = sources_relative(req->cfg->sources_root, f->real);
+    int owned = 0;
+    if (rel == NULL)
+        owned = 0;
+    else if (stored != NULL && strcmp(rel, stored) == 0)
+        owned = owned_stored != NULL && strcmp(owned_stored, "t") == 0;
+    else if ((owned = owned_now(req, ns, rel, res)) < 0)
+        return -1;
+    if (!owned) {
+        http_res_error(res, APP_ERR_CONFLICT, FOLDER_GONE);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks the connector row (type, path, pattern, stored folder, owned) and opens its folder.
+ * Returns 0 with f->fd open, or -1 with res set (and f->fd closed). */
+static int check_connector(const struct http_req *req, const char *ns, const struct db_result *r,
                            struct folder *f, struct http_res *res)
 {
     const char *type = db_result_get(r, 0, 0), *path = db_result_get(r, 0, 1);
@@ -72,18 +121,25 @@ static int check_connector(const struct http_req *req, const struct db_result *r
     enum sources_status st =
         sources_open_folder(req->cfg->sources_root, path, &f->fd, f->real, sizeof f->real);
     if (st != SOURCES_OK) {
-        http_res_error(res, APP_ERR_CONFLICT, "the connector's folder \"%s\" %s", path,
-                       sources_status_text(st));
+        http_res_error(res, APP_ERR_CONFLICT, FOLDER_GONE);
+        return -1;
+    }
+    if (check_owned(req, ns, f, db_result_get(r, 0, 3), db_result_get(r, 0, 4), res) != 0) {
+        close(f->fd);
+        f->fd = -1;
         return -1;
     }
     return 0;
 }
 
+/* Reads the connector and, in the same statement, whether the tenant owns the folder its path
+ * resolved to when it was written (one indexed lookup); then opens the folder. */
 static int open_folder(const struct http_req *req, const char *ns, const char *id,
                        struct folder *f, struct http_res *res)
 {
     static const char sql[] =
-        "SELECT source_type, connector_config ->> 'path', connector_config ->> 'pattern' "
+        "SELECT source_type, connector_config ->> 'path', connector_config ->> 'pattern', "
+        "source_folder, aam_folder_owned($1, source_folder) "
         "FROM connections WHERE namespace = $1 AND id = $2";
     const char *params[] = {ns, id};
     struct db_stmt stmt = {sql, 2, params};
@@ -95,10 +151,10 @@ static int open_folder(const struct http_req *req, const char *ns, const char *i
         http_res_db_error(res, &err, "read connector for files");
         return -1;
     }
-    if (db_result_rows(r) == 0)
+    if (db_result_rows(r) > 0)
+        ret = check_connector(req, ns, r, f, res);
+    else if (!tenant_answer_if_missing(req, res, ns))
         http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
-    else
-        ret = check_connector(req, r, f, res);
     db_result_free(r);
     return ret;
 }
@@ -163,7 +219,8 @@ void files_list(const struct http_req *req, struct http_res *res)
     long limit = 0, offset = 0;
     if (!params_ok(req, res, &ns, &id))
         return;
-    if (paging(req, FILES_LIMIT_DEFAULT, &limit, &offset, res) != 0 || open_folder(req, ns, id, &f, res) != 0)
+    if (paging(req, FILES_LIMIT_DEFAULT, &limit, &offset, res) != 0 ||
+        open_folder(req, ns, id, &f, res) != 0)
         goto cleanup;
     if (sources_list(f.fd, f.pattern, &files, &n) != 0) {
         http_res_error(res, APP_ERR_CONFLICT, "the connector's folder cannot be listed");
@@ -229,7 +286,8 @@ void files_rows(const struct http_req *req, struct http_res *res)
     if (!params_ok(req, res, &ns, &id))
         return;
     const char *name = req->n_params > 1 ? req->params[1] : NULL;
-    if (paging(req, CONNECTOR_LIMIT_DEFAULT, &limit, &offset, res) != 0 || open_folder(req, ns, id, &f, res) != 0)
+    if (paging(req, CONNECTOR_LIMIT_DEFAULT, &limit, &offset, res) != 0 ||
+        open_folder(req, ns, id, &f, res) != 0)
         goto cleanup;
     if (!sources_name_valid(name) || !sources_name_matches(f.pattern, name)) {
         http_res_error(res, APP_ERR_NOT_FOUND, "no such file in the connector's folder");

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/xalloc.h"
+
 /* One embedded file: a start and an end symbol around its bytes. */
 #define UI_EMBED(sym, path)                                                                        \
     ".global " #sym "_start\n" #sym "_start:\n"                                                    \
@@ -146,11 +148,7 @@ static void serve(const struct http_req *req, const struct ui_file *f, struct ht
         res->status = 304;
         return;
     }
-    char *copy = malloc(f->len > 0 ? f->len : 1);
-    if (copy == NULL) {
-        http_res_error(res, APP_ERR_INTERNAL, "out of memory");
-        return;
-    }
+    char *copy = xmalloc(f->len); /* the one allocation policy: aborts on out-of-memory */
     memcpy(copy, f->data, f->len);
     http_res_raw_json(res, 200, copy, f->len);
     res->content_type = f->content_type;

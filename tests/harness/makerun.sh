@@ -89,14 +89,18 @@ mr_stop() {
 
 # The walk-through of the README ("A walk through the API"), each step's status checked.
 mr_walk() {
-  local B=$1 saved=${BASE_URL:-} tok email
+  local B=$1 saved=${BASE_URL:-} tok email ns
   BASE_URL=$B
   email=ada-$RANDOM@example.com
+  ns=acme$RANDOM
   req GET /api/v1/aam/connectors
   expect_status 401 "walk: the list without a token"
   req POST /api/v1/auth/register -H 'Content-Type: application/json' \
-    -d "{\"email\":\"$email\",\"password\":\"correct horse battery\",\"namespace\":\"acme$RANDOM\",\"tenant_name\":\"Acme Ltd\"}"
+    -d "{\"email\":\"$email\",\"password\":\"correct horse battery\",\"namespace\":\"$ns\",\"tenant_name\":\"Acme Ltd\"}"
   expect_status 201 "walk: register a tenant and its first user"
+  # mock_sources/ is demo's (the seed grants it): the operator shares it with the new tenant.
+  check "walk: the operator grants mock_sources/ to the new tenant" \
+    mr_as sh -c '. .run/env && exec "$0" sources grant --namespace "$1" mock_sources/' "$AAM_BIN" "$ns"
   req POST /api/v1/auth/login -H 'Content-Type: application/json' \
     -d "{\"email\":\"$email\",\"password\":\"correct horse battery\"}"
   expect_status 200 "walk: login"

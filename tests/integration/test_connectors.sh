@@ -23,7 +23,14 @@ stack_psql_super -d postgres -c "ALTER DATABASE \"$TEST_DB\" SET session_preload
 
 sql() { stack_psql_super -d "$TEST_DB" -Atc "$1"; }  # superuser: row-level security does not hide rows
 
-server_start AAM_SOURCES_ROOT="$TMP/src" || { echo "not ok - server start"; finish; exit 1; }
+# Tenants own their namespaces (nothing is stored in a namespace without one), and tenant-a
+# is granted the folder its filesources use (the rules themselves: test_tenant_boundary.sh).
+export AAM_SOURCES_ROOT=$TMP/src
+for ns in tenant-a tenant-b big other1 other2 other3 other4 other5 other6 other7 other8 other9; do
+  "$AAM_BIN" tenants create --namespace "$ns" --name "$ns" >/dev/null || echo "# tenants create $ns failed"
+done
+"$AAM_BIN" sources grant --namespace tenant-a "$TMP/src/data" >/dev/null || echo "# sources grant failed"
+server_start || { echo "not ok - server start"; finish; exit 1; }
 TA=$("$AAM_BIN" token --namespace tenant-a --sub alice)
 TB=$("$AAM_BIN" token --namespace tenant-b --sub bob)
 TBIG=$("$AAM_BIN" token --namespace big --sub load)

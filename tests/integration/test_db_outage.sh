@@ -9,6 +9,7 @@ set -u
 . "$REPO_ROOT/tests/harness/server.sh"
 
 "$AAM_BIN" migrate >/dev/null 2>&1 || echo "# migrate failed"
+"$AAM_BIN" tenants create --namespace outage --name Outage >/dev/null || echo "# tenants create failed"
 TOKEN=$("$AAM_BIN" token --namespace outage --sub ops)
 AUTH=(-H "Authorization: Bearer $TOKEN")
 

@@ -9,9 +9,25 @@ static const int pool_sizes[] = {8, 1, 0};
 static const char INSERT_CONN[] =
     "INSERT INTO connections (namespace, id, name, source_type) VALUES ($1, $2, $3, 'filesource')";
 
+/* Every namespace a test writes in gets its tenant first: the schema refuses rows in a
+ * namespace without one (migration 0003; test_tenant_boundary.sh tests that refusal). */
 static void setup_schema(void)
 {
+    static const char *const prefixes[] = {"aff", "atom", "errs", "pipe", "rls-a", "rls-b", "tx"};
     tdb_migrate();
+    struct db_pool *p = tdb_pool(1);
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        for (size_t k = 0; k < sizeof pool_sizes / sizeof pool_sizes[0]; k++) {
+            char ns[16];
+            struct db_error err;
+            snprintf(ns, sizeof ns, "%s%zu", prefixes[i], k);
+            const char *params[] = {ns};
+            ck_assert_msg(tdb_run1(p, ns, "INSERT INTO tenants (namespace, name) VALUES ($1, $1) "
+                                          "ON CONFLICT DO NOTHING", 1, params, NULL, &err) == 0,
+                          "%s", err.message);
+        }
+    }
+    db_pool_free(p);
 }
 
 static void assert_no_leak(struct db_pool *p)

@@ -32,7 +32,16 @@ ln -s ../outside "$SRC/escape"
 echo 'm' >"$SRC/movable/m.csv"
 echo 's' >"$SRC/swap/s.csv"
 
-server_start AAM_SOURCES_ROOT="$SRC" || { echo "not ok - server start"; finish; exit 1; }
+# The two tenants exist, and files-a is granted the folders it reads (ownership itself:
+# test_tenant_boundary.sh).
+export AAM_SOURCES_ROOT=$SRC
+for ns in files-a files-b; do
+  "$AAM_BIN" tenants create --namespace "$ns" --name "$ns" >/dev/null || echo "# tenants create $ns failed"
+done
+for f in "$D" "$SRC/movable" "$SRC/swap"; do
+  "$AAM_BIN" sources grant --namespace files-a "$f" >/dev/null || echo "# sources grant $f failed"
+done
+server_start || { echo "not ok - server start"; finish; exit 1; }
 TA=$("$AAM_BIN" token --namespace files-a --sub alice)
 TB=$("$AAM_BIN" token --namespace files-b --sub bob)
 A=(-H "Authorization: Bearer $TA")

@@ -11,15 +11,16 @@ set -u
 
 TMP=$(mktemp -d /tmp/aam-seed.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-SUMMARY_FRESH='tenants: 1 created, 0 unchanged; users: 1 created, 0 unchanged; connectors: 1 created, 0 updated, 0 unchanged'
-SUMMARY_SAME='tenants: 0 created, 1 unchanged; users: 0 created, 1 unchanged; connectors: 0 created, 0 updated, 1 unchanged'
+SUMMARY_FRESH='tenants: 1 created, 0 unchanged; users: 1 created, 0 unchanged; connectors: 1 created, 0 updated, 0 unchanged; grants: 1 created, 0 unchanged'
+SUMMARY_SAME='tenants: 0 created, 1 unchanged; users: 0 created, 1 unchanged; connectors: 0 created, 0 updated, 1 unchanged; grants: 0 created, 1 unchanged'
 export AAM_DEMO_PASSWORD=demo-password-for-tests
 
 # dump DB: every seeded row with its xmin (a write of identical values still changes xmin)
 dump() {
   stack_psql_super -d "$1" -Atc "SELECT 'tenant', xmin, row_to_json(t) FROM tenants t ORDER BY namespace" \
     -c "SELECT 'user', xmin, row_to_json(u) FROM users u ORDER BY email" \
-    -c "SELECT 'connector', xmin, row_to_json(c) FROM connections c ORDER BY namespace, id"
+    -c "SELECT 'connector', xmin, row_to_json(c) FROM connections c ORDER BY namespace, id" \
+    -c "SELECT 'grant', xmin, row_to_json(g) FROM source_grants g ORDER BY folder, namespace"
 }
 count() { stack_psql_super -d "$1" -Atc "SELECT (SELECT count(*) FROM tenants), (SELECT count(*) FROM users), (SELECT count(*) FROM connections)"; }
 
@@ -43,7 +44,10 @@ check "the demo rows are as the contract says" test "$(stack_psql_super -d "$TES
    FROM tenants t, users u, connections c")" = \
   'demo|Demo|demo@autonomos.local|demo|filesource_demo|FilesSource Demo|filesource|ACTIVE|{"path": "mock_sources/", "pattern": "*.csv"}|demo'
 dump "$TEST_DB" >"$TMP/first"
-check "the dump holds the three seeded rows" test "$(grep -c '' "$TMP/first")" = 3
+check "the dump holds the four seeded rows" test "$(grep -c '' "$TMP/first")" = 4
+check "…demo owns mock_sources/ (the root) by a grant" test "$("$AAM_BIN" sources list)" = "$(printf 'demo\t.')"
+check "…the demo connector knows its folder" \
+  test "$(stack_psql_super -d "$TEST_DB" -Atc "SELECT source_folder FROM connections WHERE id = 'filesource_demo'")" = ""
 sleep 1
 out=$(AAM_DEMO_PASSWORD=a-different-password "$AAM_BIN" seed 2>/dev/null); rc=$?
 check "second seed exits 0" test "$rc" = 0
@@ -68,7 +72,7 @@ out=$("$AAM_BIN" seed 2>/dev/null)
 check "a deleted demo connector is created again" grep -qF 'connectors: 1 created, 0 updated, 0 unchanged' <<<"$out"
 
 # --- bad seed files: exit 1 with the reason, nothing written
-mkdir -p "$TMP/empty" "$TMP/broken" "$TMP/badconn" "$TMP/taken"
+mkdir -p "$TMP/empty" "$TMP/broken" "$TMP/badconn" "$TMP/taken" "$TMP/badgrant"
 AAM_SEEDS_DIR="$TMP/empty" "$AAM_BIN" seed >/dev/null 2>"$TMP/err"; rc=$?
 check "no seed files: exit 1" test "$rc" = 1
 check "…saying so" grep -q 'no seed files' "$TMP/err"
@@ -78,6 +82,11 @@ check "a file that is not JSON: exit 1 naming it" sh -c "test $rc = 1 && grep -q
 echo '{"tenants":[{"namespace":"t2","name":"T2","connectors":[{"id":"bad id","name":"x","type":"custom","status":"ACTIVE","config":{}}]}]}' >"$TMP/badconn/x.json"
 AAM_SEEDS_DIR="$TMP/badconn" "$AAM_BIN" seed >/dev/null 2>"$TMP/err"; rc=$?
 check "an invalid connector id: exit 1" test "$rc" = 1
+echo '{"tenants":[{"namespace":"t4","name":"T4","grants":["/etc"]}]}' >"$TMP/badgrant/x.json"
+AAM_SEEDS_DIR="$TMP/badgrant" "$AAM_BIN" seed >/dev/null 2>"$TMP/err"; rc=$?
+check "a grant outside AAM_SOURCES_ROOT: exit 1" test "$rc" = 1
+check "…naming AAM_SOURCES_ROOT" grep -q 'AAM_SOURCES_ROOT' "$TMP/err"
+check "…and tenant t4 was not written" test "$(stack_psql_super -d "$TEST_DB" -Atc "SELECT count(*) FROM tenants WHERE namespace = 't4'")" = 0
 check "…and tenant t2 was not written" test "$(stack_psql_super -d "$TEST_DB" -Atc "SELECT count(*) FROM tenants WHERE namespace = 't2'")" = 0
 echo '{"tenants":[{"namespace":"t3","name":"T3","users":[{"email":"demo@autonomos.local"}],"connectors":[{"id":"c","name":"C","type":"custom","status":"ACTIVE","config":{}}]}]}' >"$TMP/taken/x.json"
 AAM_SEEDS_DIR="$TMP/taken" "$AAM_BIN" seed >/dev/null 2>"$TMP/err"; rc=$?
@@ -118,6 +127,8 @@ done
 wait
 check "five concurrent seeds all exit 0" test "$(cat "$TMP"/five.*.rc | sort -u)" = 0
 check "…leave exactly one tenant, one user, one connector" test "$(count "${TEST_DB}_five")" = "1|1|1"
+check "…and one grant" test "$(stack_psql_super -d "${TEST_DB}_five" -Atc "SELECT count(*) FROM source_grants")" = 1
+check "…exactly one created the grant" test "$(grep -l 'grants: 1 created' "$TMP"/five.? | wc -l)" = 1
 check "…exactly one created the tenant" test "$(grep -l 'tenants: 1 created' "$TMP"/five.? | wc -l)" = 1
 check "…exactly one created the connector" test "$(grep -l 'connectors: 1 created' "$TMP"/five.? | wc -l)" = 1
 check "…exactly one printed a generated password" test "$(grep -h 'generated password' "$TMP"/five.? | wc -l)" = 1

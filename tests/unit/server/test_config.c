@@ -1,6 +1,7 @@
 /* Unit tests for server/config.c: defaults, bounds, required settings, and that an error
  * line names the setting without echoing a secret. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,7 +164,7 @@ START_TEST(test_config_db_config_per_command)
     ck_assert_int_eq(d.acquire_timeout_ms, DB_DEFAULT_ACQUIRE_TIMEOUT_MS);
     ck_assert_int_eq(d.connect_timeout_s, DB_DEFAULT_CONNECT_TIMEOUT_S);
     ck_assert_int_eq(d.max_lifetime_s, DB_DEFAULT_MAX_LIFETIME_S);
-    cfg_db_config(&c, CFG_DB_SEED, &d);
+    cfg_db_config(&c, CFG_DB_COMMAND, &d);
     ck_assert_int_eq(d.pool_size, 1);
     ck_assert_int_eq(d.statement_timeout_ms, DB_DEFAULT_STATEMENT_TIMEOUT_MS);
     cfg_db_config(&c, CFG_DB_MIGRATE, &d);
@@ -171,6 +172,28 @@ START_TEST(test_config_db_config_per_command)
     ck_assert_int_eq(d.statement_timeout_ms, 0);
     cfg_free(&c);
     unsetenv("AAM_DB_POOL_SIZE");
+}
+END_TEST
+
+/* Every row of the configuration table has its line in README's configuration table, so a
+ * setting added in one place (config.h) cannot stay undocumented. Run from the repository
+ * root (tests/run.sh does). */
+#define CFG_NAME(kind, field, name, def, min, max, need, hook, help) name,
+START_TEST(test_config_every_setting_in_readme)
+{
+    static const char *const names[] = {CFG_SETTINGS(CFG_NAME)};
+    FILE *f = fopen("README.md", "r");
+    ck_assert_msg(f != NULL, "README.md not found from %s", getenv("PWD") ? getenv("PWD") : "?");
+    static char text[256 * 1024];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char row[96];
+        snprintf(row, sizeof row, "\n| `%s` |", names[i]);
+        ck_assert_msg(strstr(text, row) != NULL, "%s has no row in README's configuration table",
+                      names[i]);
+    }
 }
 END_TEST
 
@@ -185,6 +208,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_config_pool_zero_and_cors);
     tcase_add_test(tc, test_config_admin_addr);
     tcase_add_test(tc, test_config_db_config_per_command);
+    tcase_add_test(tc, test_config_every_setting_in_readme);
     suite_add_tcase(s, tc);
     return s;
 }

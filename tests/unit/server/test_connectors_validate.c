@@ -225,17 +225,57 @@ START_TEST(test_connector_json_replaced_config)
     json_t *only_pattern = json_loads("{\"pattern\":\"*.txt\"}", 0, NULL);
     json_t *full = json_loads("{\"path\":\"root/data\",\"pattern\":\"*.txt\",\"note\":{\"x\":1}}", 0, NULL);
     json_t *no_pattern = json_loads("{\"path\":\"root/data/\"}", 0, NULL);
-    ck_assert_int_eq(connector_json_check_config("filesource", full, root, &res), 0);
-    ck_assert_int_eq(connector_json_check_config("filesource", no_pattern, root, &res), 0);
+    struct connector_folder folder;
+    ck_assert_int_eq(connector_json_check_config("filesource", full, root, &folder, &res), 0);
+    ck_assert_int_eq(folder.set, 1);
+    ck_assert_str_eq(folder.rel, "data");
+    ck_assert_int_eq(connector_json_check_config("filesource", no_pattern, root, NULL, &res), 0);
     ck_assert_uint_eq(res.n, 0);
-    ck_assert_int_eq(connector_json_check_config("filesource", only_pattern, root, &res), -1);
+    ck_assert_int_eq(connector_json_check_config("filesource", only_pattern, root, &folder, &res), -1);
+    ck_assert_int_eq(folder.set, 0);
     ck_assert(has_error(&res, "config.path"));
     ck_assert_uint_eq(n_errors(&res), 1);
-    ck_assert_int_eq(connector_json_check_config("custom", only_pattern, root, &res), 0);
+    ck_assert_int_eq(connector_json_check_config("custom", only_pattern, root, &folder, &res), 0);
+    ck_assert_int_eq(folder.set, 0);
     json_decref(only_pattern);
     json_decref(full);
     json_decref(no_pattern);
     field_errors_free(&res);
+}
+END_TEST
+
+/* Every refused folder gets the same config.path text, so nothing about the filesystem can be
+ * probed through it; the root itself is folder "". */
+START_TEST(test_connector_json_path_refusals_identical)
+{
+    static const char *const paths[] = {"/etc", "root/missing", "outside", "root/../outside",
+                                        "root/escape", "root/file.csv", "/etc/shadow"};
+    char link[PATH_MAX + 16], file[PATH_MAX + 16];
+    snprintf(link, sizeof link, "%s/escape", root);
+    snprintf(file, sizeof file, "%s/file.csv", root);
+    ck_assert_int_eq(symlink("../outside", link), 0);
+    FILE *f = fopen(file, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        struct field_errors fe = FIELD_ERRORS_INIT;
+        struct connector_folder folder;
+        json_t *config = json_pack("{s:s}", "path", paths[i]);
+        ck_assert_int_eq(connector_json_check_config("filesource", config, root, &folder, &fe), -1);
+        ck_assert_uint_eq(fe.n, 1);
+        ck_assert_str_eq(fe.items[0].field, "config.path");
+        ck_assert_msg(strcmp(fe.items[0].message, CONNECTOR_PATH_REFUSED) == 0, "%s: %s", paths[i],
+                      fe.items[0].message);
+        json_decref(config);
+        field_errors_free(&fe);
+    }
+    struct field_errors fe = FIELD_ERRORS_INIT;
+    struct connector_folder folder;
+    json_t *config = json_pack("{s:s}", "path", "root/");
+    ck_assert_int_eq(connector_json_check_config("filesource", config, root, &folder, &fe), 0);
+    ck_assert_int_eq(folder.set, 1);
+    ck_assert_str_eq(folder.rel, "");
+    json_decref(config);
 }
 END_TEST
 
@@ -281,6 +321,7 @@ static Suite *connector_json_suite(void)
     tcase_add_test(tc, test_connector_json_symlink_out_of_root);
     tcase_add_test(tc, test_connector_json_patch);
     tcase_add_test(tc, test_connector_json_replaced_config);
+    tcase_add_test(tc, test_connector_json_path_refusals_identical);
     suite_add_tcase(s, tc);
     return s;
 }

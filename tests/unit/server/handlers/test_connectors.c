@@ -1,0 +1,501 @@
+/* Unit tests for server/handlers/connectors.c without a server or a database: the database
+ * seam is scripted (db_script.c), so every status path is driven directly: 401 without a
+ * tenant, 403 when the token's namespace has no tenant (asked only when nothing was found),
+ * 404 for an id that cannot exist or a row that is not there, 409 for an existing id,
+ * 415/400/422 for bad bodies and queries (the database is then never asked), 503 when the
+ * database is unavailable, 500 when it fails otherwise, and the success bodies. Each call is
+ * checked to be scoped to the token's namespace. */
+#include "server/handlers/connectors.h"
+#include "tests/unit/server/handlers/handler_test.h"
+
+#define NS "acme"
+
+/* id, name, type, status, config, created_at us, updated_at us (CONNECTOR_COLS) */
+static const char *const row_c1[] = {"c1", "One", "custom", "ACTIVE", "{\"k\": 1}",
+                                     "1700000000000000", "1700000001000000"};
+static const struct dbs_table one_row = {1, 7, row_c1, 0};
+static const struct dbs_table no_rows = {0, 7, NULL, 0};
+
+/* tenant.c's look-up after an empty answer: the tenant exists, or it does not. */
+static const char *const one_cell[] = {"1"};
+static const struct dbs_table tenant_exists = {1, 1, one_cell, 0};
+static const struct dbs_table tenant_missing = {0, 1, NULL, 0};
+
+/* The list's first page: the connector columns plus the total. */
+static const char *const page_cells[] = {"c1", "One", "custom", "ACTIVE", "{}", "0", "0", "3",
+                                         "c2", "Two", "custom", "PENDING", "{}", "0", "0", "3"};
+static const struct dbs_table page = {2, 8, page_cells, 0};
+
+static void assert_scoped_to_tenant(void)
+{
+    ck_assert_uint_ge(dbs_calls(), 1);
+    for (size_t i = 0; i < dbs_calls(); i++) {
+        ck_assert_str_eq(dbs_call_ns(i), NS);
+        ck_assert_str_eq(dbs_call_param(i, 0, 0), NS); /* and every WHERE names it too */
+    }
+}
+
+/* ------------------------------------------------------------------ list */
+
+START_TEST(test_connectors_list_401_without_tenant)
+{
+    struct ht t;
+    ht_init(&t, "GET", "/api/v1/aam/connectors");
+    ht_run(&t, connectors_list, 401);
+    ck_assert_uint_eq(dbs_calls(), 0);
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_list_422_bad_query)
+{
+    static const char *const bad[][2] = {{"limit", "0"}, {"limit", "501"}, {"offset", "-1"},
+                                         {"limit", "x"}, {"status", "active"}, {"type", ""}};
+    struct ht t;
+    ht_init(&t, "GET", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    ht_query(&t, bad[_i][0], bad[_i][1]);
+    ht_run(&t, connectors_list, 422);
+    ck_assert_msg(ht_field_error(&t, bad[_i][0]), "no error for %s", bad[_i][0]);
+    ck_assert_uint_eq(dbs_calls(), 0);
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_list_200_page_and_total)
+{
+    struct ht t;
+    ht_init(&t, "GET", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    ht_query(&t, "limit", "2");
+    dbs_reply_ok(&page, 1);
+    ht_run(&t, connectors_list, 200);
+    assert_scoped_to_tenant();
+    ck_assert_int_eq(dbs_call_nstmts(0), 1); /* the first page carries the total */
+    ck_assert_str_eq(dbs_call_param(0, 0, 1), "2");
+    json_t *list = json_object_get(t.doc, "connectors");
+    ck_assert_uint_eq(json_array_size(list), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(t.doc, "total")), 3);
+    json_t *c1 = json_array_get(list, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(c1, "namespace")), NS);
+    ck_assert_str_eq(json_string_value(json_object_get(c1, "created_at")), "1970-01-01T00:00:00.000000Z");
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_list_past_first_page_counts_apart)
+{
+    static const char *const count_cell[] = {"5"};
+    const struct dbs_table replies[] = {no_rows, {1, 1, count_cell, 0}};
+    struct ht t;
+    ht_init(&t, "GET", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    ht_query(&t, "offset", "40");
+    dbs_reply_ok(replies, 2);
+    dbs_reply_ok(&tenant_exists, 1); /* an empty page: is there a tenant at all? */
+    ht_run(&t, connectors_list, 200);
+    ck_assert_int_eq(dbs_call_nstmts(0), 2);
+    ck_assert_uint_eq(json_array_size(json_object_get(t.doc, "connectors")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(t.doc, "total")), 5);
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_list_503_database_unavailable)
+{
+    struct ht t;
+    ht_init(&t, "GET", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
+    ht_run(&t, connectors_list, 503);
+    ck_assert_int_eq(t.res.retry_after, 2);
+    ht_done(&t);
+}
+END_TEST
+
+/* A result that is not the shape asked for is a 500, never a half-written body. */
+START_TEST(test_connectors_list_500_on_bad_shape)
+{
+    static const char *const short_row[] = {"c1", "One"};
+    const struct dbs_table bad = {1, 2, short_row, 0};
+    struct ht t;
+    ht_init(&t, "GET", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    dbs_reply_ok(&bad, 1);
+    ht_run(&t, connectors_list, 500);
+    ck_assert_ptr_null(json_object_get(t.doc, "connectors"));
+    ht_done(&t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ get, delete */
+
+START_TEST(test_connectors_get_404_bad_id_never_asks)
+{
+    struct ht t;
+    ht_init(&t, "GET", "/api/v1/aam/connectors/x");
+    ht_as(&t, NS);
+    ht_param(&t, "-not-an-id");
+    ht_run(&t, connectors_get, 404);
+    ck_assert_uint_eq(dbs_calls(), 0);
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_get_404_no_row)
+{
+    struct ht t;
+    ht_init(&t, "GET", "/api/v1/aam/connectors/c9");
+    ht_as(&t, NS);
+    ht_param(&t, "c9");
+    dbs_reply_ok(&no_rows, 1);
+    dbs_reply_ok(&tenant_exists, 1);
+    ht_run(&t, connectors_get, 404);
+    assert_scoped_to_tenant();
+    ck_assert_str_eq(dbs_call_param(0, 0, 1), "c9");
+    ht_done(&t);
+}
+END_TEST
+
+/* A token for a namespace with no tenant: 403 naming it, for reads and writes alike. */
+START_TEST(test_connectors_403_tenant_missing)
+{
+    struct ht t;
+    ht_init(&t, "GET", "/api/v1/aam/connectors/c9");
+    ht_as(&t, NS);
+    ht_param(&t, "c9");
+    dbs_reply_ok(&no_rows, 1);
+    dbs_reply_ok(&tenant_missing, 1);
+    ht_run(&t, connectors_get, 403);
+    ck_assert_ptr_nonnull(strstr(ht_str(&t, "detail"), "\"acme\" does not exist"));
+    ht_done(&t);
+
+    ht_init(&t, "GET", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    dbs_reply_ok(&no_rows, 1);
+    dbs_reply_ok(&tenant_missing, 1);
+    ht_run(&t, connectors_list, 403); /* not a silent empty list */
+    ht_done(&t);
+
+    ht_init(&t, "DELETE", "/api/v1/aam/connectors/c9"); /* the look-up itself fails: 503 */
+    ht_as(&t, NS);
+    ht_param(&t, "c9");
+    dbs_reply_ok(&no_rows, 1);
+    dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
+    ht_run(&t, connectors_delete, 503);
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_get_200)
+{
+    struct ht t;
+    ht_init(&t, "GET", "/api/v1/aam/connectors/c1");
+    ht_as(&t, NS);
+    ht_param(&t, "c1");
+    dbs_reply_ok(&one_row, 1);
+    ht_run(&t, connectors_get, 200);
+    ck_assert_str_eq(ht_str(&t, "id"), "c1");
+    ck_assert_str_eq(ht_str(&t, "type"), "custom");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(t.doc, "config"), "k")), 1);
+    ck_assert_str_eq(ht_str(&t, "updated_at"), "2023-11-14T22:13:21.000000Z");
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_get_503_and_500)
+{
+    struct ht t;
+    ht_init(&t, "GET", "/api/v1/aam/connectors/c1");
+    ht_as(&t, NS);
+    ht_param(&t, "c1");
+    dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
+    ht_run(&t, connectors_get, 503);
+    ht_done(&t);
+
+    ht_init(&t, "GET", "/api/v1/aam/connectors/c1");
+    ht_as(&t, NS);
+    ht_param(&t, "c1");
+    dbs_reply_error(DB_ERR_QUERY, NULL);
+    ht_run(&t, connectors_get, 500);
+    ck_assert_str_eq(ht_str(&t, "detail"), "internal error"); /* the cause stays in the log */
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_delete_204_then_404)
+{
+    const struct dbs_table deleted = {0, 0, NULL, 1}, none = {0, 0, NULL, 0};
+    struct ht t;
+    ht_init(&t, "DELETE", "/api/v1/aam/connectors/c1");
+    ht_as(&t, NS);
+    ht_param(&t, "c1");
+    dbs_reply_ok(&deleted, 1);
+    ht_run(&t, connectors_delete, 204);
+    assert_scoped_to_tenant();
+    ht_done(&t);
+
+    ht_init(&t, "DELETE", "/api/v1/aam/connectors/c1");
+    ht_as(&t, NS);
+    ht_param(&t, "c1");
+    dbs_reply_ok(&none, 1);
+    dbs_reply_ok(&tenant_exists, 1);
+    ht_run(&t, connectors_delete, 404);
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_delete_503)
+{
+    struct ht t;
+    ht_init(&t, "DELETE", "/api/v1/aam/connectors/c1");
+    ht_as(&t, NS);
+    ht_param(&t, "c1");
+    dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
+    ht_run(&t, connectors_delete, 503);
+    ht_done(&t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ create */
+
+#define GOOD_BODY "{\"id\":\"c1\",\"name\":\"One\",\"type\":\"custom\",\"config\":{\"k\":1}}"
+
+/* The create statement's row: tenant exists, folder owned, then CONNECTOR_COLS (NULL when
+ * nothing was inserted). */
+static const char *const created_cells[] = {"t", "t", "c1", "One", "custom", "PENDING", "{\"k\": 1}",
+                                            "0", "0"};
+static const char *const taken_cells[] = {"t", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+static const char *const no_tenant_cells[] = {"f", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+static const char *const not_owned_cells[] = {"t", "f", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+static const struct dbs_table created = {1, 9, created_cells, 0};
+static const struct dbs_table taken = {1, 9, taken_cells, 0};
+
+START_TEST(test_connectors_create_201)
+{
+    struct ht t;
+    ht_init(&t, "POST", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    ht_body(&t, GOOD_BODY);
+    dbs_reply_ok(&created, 1);
+    ht_run(&t, connectors_create, 201);
+    assert_scoped_to_tenant();
+    ck_assert_str_eq(dbs_call_param(0, 0, 1), "c1");
+    ck_assert_str_eq(dbs_call_param(0, 0, 4), "PENDING"); /* the default status */
+    ck_assert_str_eq(t.res.location, "/api/v1/aam/connectors/c1");
+    ck_assert_str_eq(ht_str(&t, "id"), "c1");
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_create_409_existing_id)
+{
+    struct ht t;
+    ht_init(&t, "POST", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    ht_body(&t, GOOD_BODY);
+    dbs_reply_ok(&taken, 1); /* ON CONFLICT DO NOTHING inserted nothing */
+    ht_run(&t, connectors_create, 409);
+    ck_assert_ptr_nonnull(strstr(ht_str(&t, "detail"), "\"c1\" already exists"));
+    ht_done(&t);
+}
+END_TEST
+
+/* The statement's own checks: no tenant (403; also when the foreign key refuses the row),
+ * a folder the tenant does not own (422 on config.path). Nothing is stored either way. */
+START_TEST(test_connectors_create_refused_by_the_statement)
+{
+    const struct dbs_table no_tenant = {1, 9, no_tenant_cells, 0};
+    const struct dbs_table not_owned = {1, 9, not_owned_cells, 0};
+    struct ht t;
+    ht_init(&t, "POST", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    ht_body(&t, GOOD_BODY);
+    if (_i == 0)
+        dbs_reply_ok(&no_tenant, 1);
+    else if (_i == 1)
+        dbs_reply_error(DB_ERR_INVALID, "connections_namespace_fkey");
+    else
+        dbs_reply_ok(&not_owned, 1);
+    ht_run(&t, connectors_create, _i < 2 ? 403 : 422);
+    if (_i == 2)
+        ck_assert(ht_field_error(&t, "config.path"));
+    ht_done(&t);
+}
+END_TEST
+
+struct bad_body {
+    const char *content_type, *body;
+    int status;
+    const char *field; /* a 422's expected field error, or NULL */
+};
+
+static const struct bad_body bad_bodies[] = {
+    {"text/plain", GOOD_BODY, 415, NULL},
+    {"application/json", "", 400, NULL},
+    {"application/json", "{\"id\":", 400, NULL},
+    {"application/json", "[1,2]", 422, "body"},
+    {"application/json", "{\"name\":\"n\",\"type\":\"custom\",\"config\":{}}", 422, "id"},
+    {"application/json", "{\"id\":\"a b\",\"name\":\"n\",\"type\":\"custom\",\"config\":{}}", 422, "id"},
+    {"application/json", "{\"id\":\"a\",\"name\":\"n\",\"type\":\"custom\"}", 422, "config"},
+    {"application/json", "{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{}}", 422,
+     "config.path"},
+    {"application/json", "{\"id\":\"a\",\"name\":\"n\",\"type\":\"custom\",\"config\":{},\"x\":1}", 422,
+     "x"},
+};
+
+START_TEST(test_connectors_create_bad_body_never_asks)
+{
+    const struct bad_body *b = &bad_bodies[_i];
+    struct ht t;
+    ht_init(&t, "POST", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    ht_body(&t, b->body);
+    t.req.content_type = b->content_type;
+    ht_run(&t, connectors_create, b->status);
+    if (b->field != NULL)
+        ck_assert_msg(ht_field_error(&t, b->field), "%s: no error for %s", b->body, b->field);
+    ck_assert_uint_eq(dbs_calls(), 0);
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_create_database_errors)
+{
+    static const struct { enum db_status st; int status; } cases[] = {
+        {DB_ERR_UNAVAILABLE, 503}, {DB_ERR_UNIQUE, 409}, {DB_ERR_INVALID, 422}, {DB_ERR_QUERY, 500}};
+    struct ht t;
+    ht_init(&t, "POST", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    ht_body(&t, GOOD_BODY);
+    dbs_reply_error(cases[_i].st, NULL);
+    ht_run(&t, connectors_create, cases[_i].status);
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_create_401_without_tenant)
+{
+    struct ht t;
+    ht_init(&t, "POST", "/api/v1/aam/connectors");
+    ht_body(&t, GOOD_BODY);
+    ht_run(&t, connectors_create, 401);
+    ck_assert_uint_eq(dbs_calls(), 0);
+    ht_done(&t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ patch */
+
+START_TEST(test_connectors_patch_200_and_404)
+{
+    static const char *const updated[] = {"updated", "c1", "New", "custom", "ACTIVE", "{}", "0", "0"};
+    const struct dbs_table up = {1, 8, updated, 0};
+    struct ht t;
+    ht_init(&t, "PATCH", "/api/v1/aam/connectors/c1");
+    ht_as(&t, NS);
+    ht_param(&t, "c1");
+    ht_body(&t, "{\"name\":\"New\"}");
+    dbs_reply_ok(&up, 1);
+    ht_run(&t, connectors_patch, 200);
+    assert_scoped_to_tenant();
+    ck_assert_str_eq(dbs_call_param(0, 0, 2), "New");
+    ck_assert_ptr_null(dbs_call_param(0, 0, 4)); /* no config given */
+    ck_assert_str_eq(ht_str(&t, "name"), "New");
+    ht_done(&t);
+
+    ht_init(&t, "PATCH", "/api/v1/aam/connectors/c1");
+    ht_as(&t, NS);
+    ht_param(&t, "c1");
+    ht_body(&t, "{\"name\":\"New\"}");
+    dbs_reply_ok(&no_rows, 1);
+    dbs_reply_ok(&tenant_exists, 1);
+    ht_run(&t, connectors_patch, 404);
+    ht_done(&t);
+}
+END_TEST
+
+/* A filesource connector given a config whose path is not inside the sources root: the
+ * statement reports 'invalid', and the handler answers 422 naming config.path. */
+START_TEST(test_connectors_patch_422_invalid_config_for_type)
+{
+    static const char *const invalid[] = {"invalid", "c1", "One", "filesource", "ACTIVE", "{}", "0", "0"};
+    const struct dbs_table inv = {1, 8, invalid, 0};
+    struct ht t;
+    ht_init(&t, "PATCH", "/api/v1/aam/connectors/c1");
+    ht_as(&t, NS);
+    ht_param(&t, "c1");
+    ht_body(&t, "{\"config\":{\"path\":\"/etc\"}}");
+    dbs_reply_ok(&inv, 1);
+    ht_run(&t, connectors_patch, 422);
+    ck_assert(ht_field_error(&t, "config.path"));
+    ck_assert_str_eq(dbs_call_param(0, 0, 5), "false"); /* the filesource verdict sent along */
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_patch_422_bad_body_never_asks)
+{
+    static const char *const bodies[] = {"{}", "{\"id\":\"other\"}", "{\"status\":\"gone\"}",
+                                         "{\"config\":[]}"};
+    struct ht t;
+    ht_init(&t, "PATCH", "/api/v1/aam/connectors/c1");
+    ht_as(&t, NS);
+    ht_param(&t, "c1");
+    ht_body(&t, bodies[_i]);
+    ht_run(&t, connectors_patch, 422);
+    ck_assert_uint_eq(dbs_calls(), 0);
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_patch_503)
+{
+    struct ht t;
+    ht_init(&t, "PATCH", "/api/v1/aam/connectors/c1");
+    ht_as(&t, NS);
+    ht_param(&t, "c1");
+    ht_body(&t, "{\"status\":\"ERROR\"}");
+    dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
+    ht_run(&t, connectors_patch, 503);
+    ht_done(&t);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("handlers_connectors");
+    TCase *tc = tcase_create("list");
+    tcase_add_test(tc, test_connectors_list_401_without_tenant);
+    tcase_add_loop_test(tc, test_connectors_list_422_bad_query, 0, 6);
+    tcase_add_test(tc, test_connectors_list_200_page_and_total);
+    tcase_add_test(tc, test_connectors_list_past_first_page_counts_apart);
+    tcase_add_test(tc, test_connectors_list_503_database_unavailable);
+    tcase_add_test(tc, test_connectors_list_500_on_bad_shape);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("get+delete");
+    tcase_add_test(tc, test_connectors_get_404_bad_id_never_asks);
+    tcase_add_test(tc, test_connectors_get_404_no_row);
+    tcase_add_test(tc, test_connectors_403_tenant_missing);
+    tcase_add_test(tc, test_connectors_get_200);
+    tcase_add_test(tc, test_connectors_get_503_and_500);
+    tcase_add_test(tc, test_connectors_delete_204_then_404);
+    tcase_add_test(tc, test_connectors_delete_503);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("create");
+    tcase_add_test(tc, test_connectors_create_201);
+    tcase_add_test(tc, test_connectors_create_409_existing_id);
+    tcase_add_loop_test(tc, test_connectors_create_refused_by_the_statement, 0, 3);
+    tcase_add_loop_test(tc, test_connectors_create_bad_body_never_asks, 0,
+                        (int)(sizeof bad_bodies / sizeof bad_bodies[0]));
+    tcase_add_loop_test(tc, test_connectors_create_database_errors, 0, 4);
+    tcase_add_test(tc, test_connectors_create_401_without_tenant);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("patch");
+    tcase_add_test(tc, test_connectors_patch_200_and_404);
+    tcase_add_test(tc, test_connectors_patch_422_invalid_config_for_type);
+    tcase_add_loop_test(tc, test_connectors_patch_422_bad_body_never_asks, 0, 4);
+    tcase_add_test(tc, test_connectors_patch_503);
+    suite_add_tcase(s, tc);
+    return ht_main(s);
+}
