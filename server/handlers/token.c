@@ -112,7 +112,7 @@ static int parse_form(const struct http_req *req, struct token_input *in, struct
             char *value = path_decode_component(eq != NULL ? eq + 1 : p + len,
                                                 eq != NULL ? len - nlen - 1 : 0);
             int rc = 0;
-            if (name == NULL || value == NULL) {
+            if (name == NULL || value == NULL || memchr(p, '\0', len) != NULL) {
                 free_wiped(&value);
                 token_oauth_error(res, 400, "invalid_request",
                                   "the form body has a malformed escape");
@@ -206,7 +206,7 @@ static int parse_basic(const struct http_req *req, struct token_input *in, struc
         h++;
     long n = base64_decode(h, strlen(h), raw, sizeof raw - 1);
     const unsigned char *colon = n > 0 ? memchr(raw, ':', (size_t)n) : NULL;
-    if (colon == NULL) {
+    if (colon == NULL || memchr(raw, '\0', (size_t)n) != NULL) {
         token_oauth_error(res, 401, "invalid_client", "the Basic credentials are malformed");
         goto cleanup;
     }
