@@ -18,7 +18,9 @@ libssl-dev libcsv-dev check libsubunit-dev"
 # postgresql-15: initdb/pg_ctl/psql in /usr/lib/postgresql/15/bin; pgbouncer: /usr/sbin/pgbouncer
 # (scripts/pgstack.sh finds both there, whatever PATH says). clang: `make CC=clang`, make fuzz.
 # chromium: the browser tests (tests/ui, run by tests/integration/test_ui.sh).
-TEST_PKGS="clang postgresql-15 pgbouncer curl jq python3 python3-yaml procps iproute2 util-linux chromium"
+# nginx: /usr/sbin/nginx, the load balancer of tests/integration/test_replicas.sh (started by
+# the test with its own config, prefix and pid file; the system service is never used).
+TEST_PKGS="clang postgresql-15 pgbouncer curl jq python3 python3-yaml procps iproute2 util-linux chromium nginx"
 RUNTIME_PKGS="libmicrohttpd12 libpq5 libjwt0 libjansson4 libssl3 libcsv3 ca-certificates curl"
 IMAGE_PKGS="podman debootstrap uidmap fuse-overlayfs"
 

@@ -808,8 +808,11 @@ static void close_listener(struct http_server *srv, int fd)
             break; /* EAGAIN: the backlog is empty */
         }
         (void)fcntl(c, F_SETFD, FD_CLOEXEC);
-        if (MHD_add_connection(srv->daemon, c, (const struct sockaddr *)&ss, sl) != MHD_YES)
+        lifecycle_connection_handed_over(srv->lc, 1);
+        if (MHD_add_connection(srv->daemon, c, (const struct sockaddr *)&ss, sl) != MHD_YES) {
+            lifecycle_connection_handed_over(srv->lc, 0); /* MHD closed it: never announced */
             log_warn("a connection accepted while closing the listener could not be served");
+        }
     }
     (void)shutdown(fd, SHUT_RDWR); /* Linux: the listener stops; later SYNs are refused */
 }
@@ -820,10 +823,12 @@ int http_drain(struct http_server *srv)
         return 0;
     long long t0 = mono_ms();
     long long grace_end = t0 + (long long)srv->cfg->shutdown_grace_s * 1000;
-    lifecycle_begin_drain(srv->lc); /* from now on every response says Connection: close */
+    /* The listener first: were responses to say Connection: close before it is shut, their
+     * clients would reconnect into the backlog just as shutdown() resets what is queued. */
     srv->listen_fd = MHD_quiesce_daemon(srv->daemon);
     if (srv->listen_fd >= 0)
         close_listener(srv, srv->listen_fd);
+    lifecycle_begin_drain(srv->lc); /* from now on every response says Connection: close */
     int idle = lifecycle_wait_idle(srv->lc, HTTP_DRAIN_LINGER_MS, grace_end);
     struct lifecycle_counts n;
     lifecycle_counts(srv->lc, &n);
