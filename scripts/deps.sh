@@ -18,9 +18,11 @@ libssl-dev libcsv-dev check libsubunit-dev"
 # postgresql-15: initdb/pg_ctl/psql in /usr/lib/postgresql/15/bin; pgbouncer: /usr/sbin/pgbouncer
 # (scripts/pgstack.sh finds both there, whatever PATH says). clang: `make CC=clang`, make fuzz.
 # chromium: the browser tests (tests/ui, run by tests/integration/test_ui.sh).
+# nginx: /usr/sbin/nginx, the load balancer of tests/integration/test_replicas.sh (started by
+# the test with its own config, prefix and pid file; the system service is never used).
 # libclang-rt-14-dev: libFuzzer (make fuzz, and make test's corpus replay); cppcheck
 # and shellcheck, clang-format: make lint.
-TEST_PKGS="clang postgresql-15 pgbouncer curl jq python3 python3-yaml procps iproute2 util-linux chromium
+TEST_PKGS="clang postgresql-15 pgbouncer curl jq python3 python3-yaml procps iproute2 util-linux chromium nginx
 libclang-rt-14-dev cppcheck shellcheck clang-format"
 RUNTIME_PKGS="libmicrohttpd12 libpq5 libjwt0 libjansson4 libssl3 libcsv3 ca-certificates curl"
 IMAGE_PKGS="podman debootstrap uidmap fuse-overlayfs"

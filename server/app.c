@@ -16,7 +16,8 @@ static const struct router_route routes[] = {
     {"GET", "/openapi.json", docs_openapi, ROUTER_LANE_INLINE, 1},
     {"GET", "/", ui_index, ROUTER_LANE_INLINE, 1},
     {"GET", "/assets/{file}", ui_asset, ROUTER_LANE_INLINE, 1},
-    {"POST", "/api/v1/auth/register", auth_register, ROUTER_LANE_HASH, 1},
+    /* Bulk on the hashing lane: a login never queues behind registrations. */
+    {"POST", "/api/v1/auth/register", auth_register, ROUTER_LANE_HASH_BULK, 1},
     {"POST", "/api/v1/auth/login", auth_login, ROUTER_LANE_HASH, 1},
     /* Public like login, and on the hashing lane with it: anonymous traffic stays off the
      * database lane (its own hashes are SHA-256 of 256-bit secrets, cheap). */

@@ -60,7 +60,42 @@ static int parse_args(int argc, char **argv, struct sources_args *a)
     return 0;
 }
 
-/* Resolves a->path to a folder inside root into a->folder. Returns 0, or 2 after one line. */
+/* path made absolute against the working directory and normalised by its spelling alone ("."
+ * "..", "//"), into out. For revoking the grant of a folder that no longer exists (realpath
+ * cannot resolve it). Returns 0, or -1 when it does not fit. */
+static int lexical_path(const char *path, char *out, size_t size)
+{
+    char joined[2 * PATH_MAX], cwd[PATH_MAX];
+    size_t n = 0;
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd) == NULL)
+        return -1;
+    if ((size_t)snprintf(joined, sizeof joined, "%s/%s", path[0] == '/' ? "" : cwd, path) >= sizeof joined)
+        return -1;
+    out[0] = '\0';
+    char *save = NULL;
+    for (char *c = strtok_r(joined, "/", &save); c != NULL; c = strtok_r(NULL, "/", &save)) {
+        if (strcmp(c, ".") == 0)
+            continue;
+        if (strcmp(c, "..") == 0) {
+            char *slash = strrchr(out, '/');
+            n = slash != NULL ? (size_t)(slash - out) : 0;
+            out[n] = '\0';
+            continue;
+        }
+        if (n + 1 + strlen(c) >= size)
+            return -1;
+        out[n++] = '/';
+        memcpy(out + n, c, strlen(c) + 1);
+        n += strlen(c);
+    }
+    if (n == 0 && size > 1)
+        memcpy(out, "/", 2);
+    return 0;
+}
+
+/* Resolves a->path to a folder inside root into a->folder. revoke also takes a path that no
+ * longer exists, spelled inside the root (lexical_path), so a deleted folder's grant can be
+ * removed before a new folder of that name inherits it. Returns 0, or 2 after one line. */
 static int resolve_path(const char *root, struct sources_args *a)
 {
     char real[PATH_MAX];
@@ -69,6 +104,9 @@ static int resolve_path(const char *root, struct sources_args *a)
     const char *rel = st == SOURCES_OK ? sources_relative(root, real) : NULL;
     if (fd >= 0)
         close(fd);
+    if (st == SOURCES_MISSING && strcmp(a->verb, "revoke") == 0 &&
+        lexical_path(a->path, real, sizeof real) == 0)
+        rel = sources_relative(root, real);
     if (rel == NULL || strlen(rel) >= sizeof a->folder) {
         fprintf(stderr, "aam sources %s: PATH \"%s\" %s; it must be a folder inside "
                         "AAM_SOURCES_ROOT (%s)\n", a->verb, a->path,

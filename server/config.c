@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "server/log.h"
+#include "server/netaddr.h"
 #include "util/xalloc.h"
 
 enum cfg_kind { CFG_KIND_INT, CFG_KIND_STR, CFG_KIND_SECRET, CFG_KIND_CUSTOM };
@@ -39,6 +40,7 @@ static int hook_database_url(struct cfg *, const struct cfg_param *, const char 
 static int hook_jwt_secret(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
 static int hook_sources_root(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
 static int hook_cors_origins(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
+static int hook_trusted_proxies(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
 static int hook_default_cores(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
 static int hook_default_workers(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
 static int hook_log_level(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
@@ -223,6 +225,21 @@ static int origin_valid(const char *o)
     return rest != NULL && rest[0] != '\0' && strchr(rest, '/') == NULL && strchr(rest, ' ') == NULL;
 }
 
+/* Parsed once at start, so a bad CIDR stops every command with exit 2 and one line. */
+static int hook_trusted_proxies(struct cfg *c, const struct cfg_param *p, const char *raw,
+                                unsigned need, char *err, size_t errlen)
+{
+    (void)p, (void)need;
+    char why[160];
+    if (raw == NULL)
+        return 0;
+    if (netaddr_parse_list(raw, &c->trusted_proxies, &c->n_trusted_proxies, why, sizeof why) != 0) {
+        snprintf(err, errlen, "AAM_TRUSTED_PROXIES: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
 static int hook_cors_origins(struct cfg *c, const struct cfg_param *p, const char *raw,
                              unsigned need, char *err, size_t errlen)
 {
@@ -292,6 +309,8 @@ void cfg_free(struct cfg *c)
         free(c->cors_origins[i]);
     xfree(&c->cors_origins);
     c->n_cors_origins = 0;
+    xfree(&c->trusted_proxies);
+    c->n_trusted_proxies = 0;
 }
 
 int cfg_cors_allowed(const struct cfg *c, const char *origin)

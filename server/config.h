@@ -7,6 +7,8 @@
 
 #include "db/db.h"
 
+struct netaddr_cidr;
+
 /* Which settings a command needs. DATABASE_URL and JWT_SECRET are read only by the commands
  * that need them; every other setting is validated whenever it is set. */
 enum cfg_need {
@@ -80,6 +82,14 @@ enum cfg_need {
       100000, 0, NULL,                                                                            \
       "failed logins from one client address per window before 429 (higher: many users share NATs)") \
     X(INT, login_window_s, "AAM_LOGIN_WINDOW_S", "300", 1, 86400, 0, NULL, "the failed-login window") \
+    X(INT, register_max_per_address, "AAM_REGISTER_MAX_PER_ADDRESS", "20", 1, 1000000, 0, NULL,   \
+      "registrations one client address may make per hour before 429")                            \
+    X(INT, max_connectors_per_tenant, "AAM_MAX_CONNECTORS_PER_TENANT", "1000", 1, 100000000, 0,   \
+      NULL, "connectors one tenant may hold")                                                     \
+    X(INT, body_budget_mb, "AAM_BODY_BUDGET_MB", "64", 1, 65536, 0, NULL,                         \
+      "MiB of request bodies all connections together may hold while they arrive (then 503)")     \
+    X(CUSTOM, trusted_proxies, "AAM_TRUSTED_PROXIES", "", 0, 0, 0, hook_trusted_proxies,          \
+      "comma-separated CIDRs whose X-Forwarded-For is believed for the client address")           \
     X(STR, migrations_dir, "AAM_MIGRATIONS_DIR", "./migrations", 0, 0, 0, NULL,                   \
       "where `aam migrate` finds NNNN_name.sql files")                                            \
     X(STR, seeds_dir, "AAM_SEEDS_DIR", "./seeds", 0, 0, 0, NULL, "where `aam seed` finds its seed files") \
@@ -101,6 +111,8 @@ struct cfg {
     char *sources_root;     /* AAM_SOURCES_ROOT, resolved with realpath when it exists */
     char **cors_origins;    /* AAM_CORS_ORIGINS split on ',', trimmed; NULL-terminated */
     size_t n_cors_origins;
+    struct netaddr_cidr *trusted_proxies; /* AAM_TRUSTED_PROXIES, parsed; NULL when none */
+    size_t n_trusted_proxies;
     char *admin_addr;       /* AAM_ADMIN_ADDR as given, NULL when "off" */
     char admin_host[64];    /* its IP literal (IPv6 without brackets) */
     int admin_port;

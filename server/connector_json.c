@@ -128,6 +128,15 @@ static int check_filesource(const json_t *config, const char *root, struct conne
     return ok ? 0 : -1;
 }
 
+int connector_json_config_size_ok(const json_t *config, struct field_errors *fe)
+{
+    /* Compact JSON text is within a few bytes of what jsonb stores and sends back. */
+    if (config == NULL || json_dumpb(config, NULL, 0, JSON_COMPACT) <= CONNECTOR_CONFIG_MAX)
+        return 1;
+    field_errors_add(fe, "config", "must be at most 65536 bytes of JSON");
+    return 0;
+}
+
 int connector_json_check_config(const char *type, const json_t *config, const char *sources_root,
                                 struct connector_folder *folder, struct field_errors *fe)
 {
@@ -139,6 +148,8 @@ int connector_json_check_config(const char *type, const json_t *config, const ch
         field_errors_add(fe, "config", "required: a JSON object");
         return -1;
     }
+    if (!connector_json_config_size_ok(config, fe))
+        return -1;
     if (type != NULL && strcmp(type, CONNECTOR_TYPE_FILESOURCE) == 0)
         return check_filesource(config, sources_root, folder, fe);
     return 0;
@@ -236,6 +247,8 @@ int connector_json_parse_patch(const json_t *body, struct connector_patch *out,
     out->config = json_object_get(body, "config");
     if (out->config != NULL && !json_is_object(out->config))
         field_errors_add(fe, "config", "must be a JSON object");
+    else if (!connector_json_config_size_ok(out->config, fe))
+        out->config = NULL;
     if (json_object_size(body) == 0)
         field_errors_add(fe, "body", "nothing to change: give name, status or config");
     return fe->n == before ? 0 : -1;

@@ -27,6 +27,9 @@
 /* Paging for list routes: limit 1..500 (default 50), offset >= 0 (default 0). */
 #define CONNECTOR_LIMIT_DEFAULT 50
 #define CONNECTOR_LIMIT_MAX 500
+/* A connector's config, as compact JSON: a list page of 500 connectors then stays near
+ * 32 MiB at worst, where 1 MiB configs made it 500 MiB. */
+#define CONNECTOR_CONFIG_MAX (64 * 1024)
 
 /* Where a filesource config's path resolves, relative to AAM_SOURCES_ROOT ("" = the root). */
 struct connector_folder {
@@ -40,8 +43,13 @@ int connector_json_status_valid(const char *status); /* ACTIVE, INACTIVE, PENDIN
 /* 1..200 UTF-8 characters and not only white space. */
 int connector_json_name_valid(const char *name);
 
-/* Checks config (must be a JSON object) against type's rules, adding field errors
- * ("config", "config.path", "config.pattern") to fe. For "filesource": path is a string that
+/* 1 when config (NULL counts as absent) is at most CONNECTOR_CONFIG_MAX bytes of compact
+ * JSON; else 0 after adding a "config" field error (422). */
+int connector_json_config_size_ok(const json_t *config, struct field_errors *fe);
+
+/* Checks config (must be a JSON object, at most CONNECTOR_CONFIG_MAX) against type's rules,
+ * adding field errors ("config", "config.path", "config.pattern") to fe. For "filesource":
+ * path is a string that
  * resolves, symlinks followed, to a directory inside sources_root (relative paths against the
  * working directory), refused with CONNECTOR_PATH_REFUSED otherwise; pattern, when given, is a
  * file-name glob without '/' (absent means CONNECTOR_DEFAULT_PATTERN). Other keys are kept as

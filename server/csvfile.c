@@ -26,6 +26,25 @@
  * its first row, and the index costs 16 bytes per MARK_EVERY bytes of file (0.5 KB per MB). */
 #define MARK_EVERY (32 * 1024)
 
+/* Bytes text takes as a JSON string, quotes and one separator included: what a value or a key
+ * adds to the response (jansson's escaping: two bytes for '"', '\\' and \b \f \n \r \t,
+ * six for other control bytes). Counting this, not the raw bytes, keeps a page of control
+ * characters from growing six-fold past the caps once rendered. */
+static size_t json_cost(const char *text)
+{
+    size_t n = 3;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '"' || *p == '\\' || *p == '\b' || *p == '\f' || *p == '\n' || *p == '\r' ||
+            *p == '\t')
+            n += 2;
+        else if (*p < 0x20)
+            n += 6;
+        else
+            n += 1;
+    }
+    return n;
+}
+
 /* ------------------------------------------------------------------ the count cache */
 
 unsigned long csvfile_cache_hits(void)
@@ -52,7 +71,8 @@ struct scan {
     int row_started;        /* the kept row `row` has its cells allocated */
     size_t header_cap;
     size_t cells_cap;
-    size_t kept_bytes;
+    size_t kept_bytes;      /* JSON bytes of the kept rows, keys included (see json_cost) */
+    size_t header_bytes;    /* JSON bytes of the header's names, as keys ("name":) */
     int stop;               /* the page is complete and no count is needed */
     /* The sparse row index, built while counting: a mark at the first record boundary after
      * every MARK_EVERY bytes. */
@@ -89,37 +109,94 @@ static void header_add(struct scan *s, const char *text, size_t len)
     }
     char *name = utf8_dup_repair(text, len);
     p->columns[p->n_columns++] = name;
+    s->header_bytes += json_cost(name) + 16; /* room for a "_<n>" de-duplication suffix */
+    if (s->header_bytes > CSVFILE_MAX_HEADER_BYTES)
+        scan_fail(s, CSVFILE_FAIL_CONTENT, "the header is longer than the limit of 256 KiB");
 }
 
-static int name_taken(char **names, size_t n, const char *name)
+/* A string hash set for header de-duplication: open addressing, FNV-1a. A name's "next
+ * suffix" lives on its entry, so n copies of one name cost O(n) probes in all, where the
+ * scan-every-earlier-name way cost O(n^3) (2,048 equal names: 4.8 s). */
+struct name_slot {
+    const char *key; /* borrowed; NULL = empty */
+    unsigned next;   /* the next "_<n>" to try for this base name */
+};
+
+struct name_set {
+    struct name_slot *slots;
+    size_t mask;
+};
+
+static size_t name_hash(const char *s)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(names[i], name) == 0)
-            return 1;
+    size_t h = 1469598103934665603ULL & (size_t)-1;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * (size_t)1099511628211ULL;
+    return h;
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static struct name_slot *name_find(struct name_set *set, const char *key)
+{
+    for (size_t i = name_hash(key) & set->mask;; i = (i + 1) & set->mask) {
+        struct name_slot *slot = &set->slots[i];
+        if (slot->key == NULL || strcmp(slot->key, key) == 0)
+            return slot;
     }
-    return 0;
+}
+
+/* Makes name unique among the names already in set (or "column_<n>" when empty), then adds
+ * it. Returns the name to keep: name itself, or a fresh malloc'd one. bases holds the suffix
+ * counters of base names. */
+static char *name_claim(struct name_set *set, struct name_set *bases, char *name, size_t index)
+{
+    char *fresh = NULL;
+    const char *base = name[0] != '\0' ? name : "column";
+    if (name[0] == '\0' || name_find(set, name)->key != NULL) {
+        size_t size = strlen(base) + 32;
+        fresh = xmalloc(size);
+        if (name[0] == '\0')
+            snprintf(fresh, size, "column_%zu", index + 1);
+        if (name[0] != '\0' || name_find(set, fresh)->key != NULL) {
+            struct name_slot *b = name_find(bases, base);
+            if (b->key == NULL)
+                *b = (struct name_slot){.key = base == name ? name : "column", .next = 2};
+            do
+                snprintf(fresh, size, "%s_%u", base, b->next++);
+            while (name_find(set, fresh)->key != NULL);
+        }
+    }
+    const char *kept = fresh != NULL ? fresh : name;
+    name_find(set, kept)->key = kept;
+    return fresh != NULL ? fresh : name;
 }
 
 /* Row objects are keyed by column name, so names must be unique and non-empty. */
 static void header_finish(struct scan *s)
 {
     struct csvfile_page *p = s->out;
-    for (size_t i = 0; i < p->n_columns && !s->stop; i++) {
+    size_t cap = 16;
+    while (cap < p->n_columns * 2)
+        cap *= 2;
+    struct name_set set = {xcalloc(cap, sizeof(struct name_slot)), cap - 1};
+    struct name_set bases = {xcalloc(cap, sizeof(struct name_slot)), cap - 1};
+    /* Originals replaced by fresh names are freed only at the end: bases may borrow them. */
+    char **replaced = xcalloc(p->n_columns + 1, sizeof *replaced);
+    size_t n_replaced = 0;
+    for (size_t i = 0; i < p->n_columns; i++) {
         char *name = p->columns[i];
-        if (name[0] != '\0' && !name_taken(p->columns, i, name))
-            continue;
-        size_t size = strlen(name) + 32;
-        char *fresh = xmalloc(size);
-        if (name[0] == '\0')
-            snprintf(fresh, size, "column_%zu", i + 1);
-        else
-            snprintf(fresh, size, "%s", name);
-        for (unsigned n = 2; name_taken(p->columns, i, fresh); n++)
-            snprintf(fresh, size, "%s_%u", name[0] ? name : "column", n);
-        free(name);
-        p->columns[i] = fresh;
+        char *kept = name_claim(&set, &bases, name, i);
+        if (kept != name) {
+            replaced[n_replaced++] = name;
+            p->columns[i] = kept;
+        }
     }
     s->header_done = 1;
+    for (size_t i = 0; i < n_replaced; i++)
+        free(replaced[i]);
+    free(replaced);
+    free(set.slots);
+    free(bases.slots);
 }
 
 static int row_kept(const struct scan *s)
@@ -141,6 +218,12 @@ static void row_start(struct scan *s)
     }
     memset(p->cells + p->n_rows * p->n_columns, 0, p->n_columns * sizeof *p->cells);
     p->n_rows++;
+    /* Every row object repeats the header's names as keys. */
+    s->kept_bytes += s->header_bytes + 2;
+    if (s->kept_bytes > CSVFILE_MAX_PAGE_BYTES) {
+        scan_fail(s, CSVFILE_FAIL_CONTENT, "the page is larger than 64 MiB; ask for fewer rows");
+        return;
+    }
     s->row_started = 1;
 }
 
@@ -149,13 +232,15 @@ static void cell_store(struct scan *s, const char *text, size_t len)
     struct csvfile_page *p = s->out;
     if (s->field >= p->n_columns)
         return; /* past the header's width: dropped */
-    s->kept_bytes += len;
-    if (s->kept_bytes > CSVFILE_MAX_PAGE_BYTES) {
+    if (s->kept_bytes + len > CSVFILE_MAX_PAGE_BYTES) { /* before copying a huge field */
         scan_fail(s, CSVFILE_FAIL_CONTENT, "the page is larger than 64 MiB; ask for fewer rows");
         return;
     }
     char *copy = utf8_dup_repair(text, len);
     p->cells[(p->n_rows - 1) * p->n_columns + s->field] = copy;
+    s->kept_bytes += json_cost(copy);
+    if (s->kept_bytes > CSVFILE_MAX_PAGE_BYTES)
+        scan_fail(s, CSVFILE_FAIL_CONTENT, "the page is larger than 64 MiB; ask for fewer rows");
 }
 
 static void on_field(void *text, size_t len, void *data)

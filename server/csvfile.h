@@ -26,9 +26,12 @@
  * CSVFILE_MAX_COLUMNS, or one field longer than CSVFILE_MAX_FIELD, fails the read. */
 #define CSVFILE_MAX_COLUMNS 4096
 #define CSVFILE_MAX_FIELD (8u * 1024u * 1024u)
-/* Bytes of cell text one page may hold; a page of 500 very wide rows fails instead of
- * taking gigabytes. */
+/* JSON bytes one page may take once rendered: cell text and the header's names repeated as
+ * every row's keys, both counted with their escaping growth (a control byte becomes six).
+ * A page of 500 very wide rows fails instead of taking gigabytes. */
 #define CSVFILE_MAX_PAGE_BYTES (64u * 1024u * 1024u)
+/* JSON bytes of the header's names (with escaping): the files list shows up to 500 headers. */
+#define CSVFILE_MAX_HEADER_BYTES (256u * 1024u)
 
 enum csvfile_fail {
     CSVFILE_FAIL_NONE = 0,

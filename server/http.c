@@ -27,9 +27,12 @@
 #include "server/lane.h"
 #include "server/lifecycle.h"
 #include "server/log.h"
+#include "server/netaddr.h"
 #include "server/metrics.h"
 #include "server/path.h"
+#include "server/reaper.h"
 #include "server/router.h"
+#include "util/utf8.h"
 #include "util/mono.h"
 #include "util/xalloc.h"
 
@@ -39,7 +42,17 @@
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "            \
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 #define HTTP_MAX_BODY (1024 * 1024) /* the contract's cap; larger bodies get 413 */
+#define HTTP_MAX_AUTH_BODY (16 * 1024) /* the auth routes: credentials are a few hundred bytes */
+#define HTTP_MAX_TARGET 8192 /* bytes of request target; longer: 414 */
+#define HTTP_MAX_QUERY_PARAMS 100 /* more: 414 */
 #define HTTP_CONNECTION_TIMEOUT_S 30 /* idle or slow (slowloris) connections are closed */
+/* A request whose headers and body have not all arrived this long after its request line gets
+ * 408: MHD's own timeout counts idle time only, so a byte every 29 s would hold it forever. */
+#define HTTP_REQUEST_DEADLINE_S 30
+/* Queued (not yet running) hashing jobs: logins, then registrations. Beyond them 503 +
+ * Retry-After: a queue that never drains is a hang with extra steps. */
+#define HTTP_HASH_QUEUE_LOGINS 64
+#define HTTP_HASH_QUEUE_REGISTRATIONS 32
 #define HTTP_CONNECTION_LIMIT 4096
 /* Shutdown: once no request is running, an idle keep-alive connection's client gets this long
  * to send its next request (answered with Connection: close) before the connection is closed;
@@ -48,6 +61,7 @@
 #define HTTP_STOP_EXTRA_MS 1000
 #define HTTP_PER_IP_LIMIT 512 /* above a load generator's 64-256 sockets, below exhaustion */
 #define HTTP_PROBLEM "application/problem+json"
+#define HTTP_XFF_MAX 8192 /* a longer X-Forwarded-For is not believed at all */
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -56,6 +70,8 @@ struct http_server {
     const struct router_table *routes;
     struct lane *db_lane;
     struct lane *hash_lane;
+    atomic_size_t body_bytes; /* buffered request body capacity, all connections */
+    struct reaper *reaper;    /* answers 408 to requests still arriving at the deadline */
     struct lifecycle *lc;
     struct metrics *metrics;
     int listen_fd; /* after the quiesce: ours to close once the daemon stopped; else -1 */
@@ -79,7 +95,11 @@ struct http_ctx {
     char client_ip[INET6_ADDRSTRLEN];
     char *body;
     size_t body_len, body_cap;
+    size_t body_limit;     /* HTTP_MAX_BODY or HTTP_MAX_AUTH_BODY, by path */
     int body_too_large;
+    int body_over_budget;  /* AAM_BODY_BUDGET_MB was reached */
+    int timed_out;         /* HTTP_REQUEST_DEADLINE_S passed before the request was complete */
+    struct reaper_entry watch; /* the arrival deadline (server/reaper.h) */
     struct auth_identity who;
     struct router_match match;
     struct http_req req;
@@ -101,6 +121,8 @@ static void ctx_free(struct http_ctx *ctx)
     free(ctx->origin);
     free(ctx->if_none_match);
     free(ctx->body);
+    if (ctx->srv != NULL)
+        atomic_fetch_sub(&ctx->srv->body_bytes, ctx->body_cap);
     http_res_free(&ctx->res);
     free(ctx);
 }
@@ -137,20 +159,53 @@ static void make_request_id(char *out, size_t size)
     snprintf(out, size, "%016llx%016llx", a, b);
 }
 
+/* Joins every X-Forwarded-For header line with ", " (RFC 9110 §5.3: the same as one line),
+ * so a client's own line cannot hide the one its proxy appended. */
+static enum MHD_Result on_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+                              const char *value)
+{
+    (void)kind;
+    char *buf = cls;
+    size_t used = strlen(buf);
+    if (key == NULL || value == NULL || strcasecmp(key, "X-Forwarded-For") != 0)
+        return MHD_YES;
+    if (used + 2 + strlen(value) >= HTTP_XFF_MAX) {
+        buf[0] = '\0'; /* cut, its right end (the part we read) would be lost: ignore it */
+        return MHD_NO;
+    }
+    snprintf(buf + used, HTTP_XFF_MAX - used, "%s%s", used ? ", " : "", value);
+    return MHD_YES;
+}
+
+/* The socket peer, or behind a trusted proxy (AAM_TRUSTED_PROXIES) the first untrusted hop of
+ * X-Forwarded-For (server/netaddr.h). */
 static void capture_client_ip(struct http_ctx *ctx)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(ctx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    strcpy(ctx->client_ip, "unknown");
+    char peer[INET6_ADDRSTRLEN] = "unknown";
+    snprintf(ctx->client_ip, sizeof ctx->client_ip, "unknown");
     if (ci == NULL || ci->client_addr == NULL)
         return;
     const struct sockaddr *sa = ci->client_addr;
     if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ctx->client_ip,
-                  sizeof ctx->client_ip);
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, peer,
+                  sizeof peer);
     else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                  ctx->client_ip, sizeof ctx->client_ip);
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, peer,
+                  sizeof peer);
+    const struct cfg *cfg = ctx->srv->cfg;
+    if (cfg->n_trusted_proxies == 0 ||
+        !netaddr_in_list(cfg->trusted_proxies, cfg->n_trusted_proxies, peer)) {
+        /* canonical text: a dual-stack socket's ::ffff:a.b.c.d becomes a.b.c.d */
+        netaddr_client(NULL, 0, peer, NULL, ctx->client_ip, sizeof ctx->client_ip);
+        return;
+    }
+    char *xff = xcalloc(1, HTTP_XFF_MAX);
+    MHD_get_connection_values(ctx->conn, MHD_HEADER_KIND, on_xff, xff);
+    netaddr_client(cfg->trusted_proxies, cfg->n_trusted_proxies, peer, xff[0] != '\0' ? xff : NULL,
+                   ctx->client_ip, sizeof ctx->client_ip);
+    free(xff);
 }
 
 /* The target as the client sent it, parsed by the model (http_parse_target). -1: a 400. */
@@ -170,8 +225,8 @@ static void capture_request(struct http_ctx *ctx, const char *method)
     const char *rid = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, "X-Request-Id");
     if (rid != NULL && request_id_sane(rid))
         snprintf(ctx->request_id, sizeof ctx->request_id, "%s", rid);
-    else
-        make_request_id(ctx->request_id, sizeof ctx->request_id);
+    else /* the one made at the request line, which a 408 from the reaper would carry */
+        snprintf(ctx->request_id, sizeof ctx->request_id, "%s", ctx->watch.request_id);
     capture_client_ip(ctx);
 }
 
@@ -254,6 +309,8 @@ static void add_headers(struct http_ctx *ctx, struct MHD_Response *resp, int sta
 
 static enum MHD_Result send_response(struct http_ctx *ctx)
 {
+    if (!reaper_claim(&ctx->watch))
+        return MHD_NO; /* the reaper has answered 408 on this socket already */
     int status = 500;
     size_t len = 0;
     char *body = http_render(&ctx->res, &ctx->req, &status, &len);
@@ -287,21 +344,63 @@ static enum MHD_Result send_error(struct http_ctx *ctx, enum app_err err, const 
 
 /* ------------------------------------------------------------------ middleware + dispatch */
 
+static void body_too_large_error(struct http_ctx *ctx)
+{
+    http_res_error(&ctx->res, APP_ERR_PAYLOAD_TOO_LARGE, "the body is larger than %s",
+                   ctx->body_limit == HTTP_MAX_AUTH_BODY ? "16 KiB" : "1 MiB");
+}
+
 /* Runs once, on the first call for a request: target, auth, routing. Returns 0 to go on
  * reading the body, or 1 when the response is already decided (sent by the caller). */
+/* 1 when the raw target is longer than HTTP_MAX_TARGET or has more than HTTP_MAX_QUERY_PARAMS
+ * non-empty '&'-separated parameters. */
+static int target_too_long(const char *uri)
+{
+    if (strlen(uri) > HTTP_MAX_TARGET)
+        return 1;
+    const char *q = strchr(uri, '?');
+    size_t n = 0;
+    while (q != NULL && *q != '\0' && *q != '#') {
+        q++;
+        size_t len = strcspn(q, "&#");
+        n += len > 0;
+        q += len;
+    }
+    return n > HTTP_MAX_QUERY_PARAMS;
+}
+
+static int path_is_auth(const char *path)
+{
+    return path != NULL && strncmp(path, "/api/v1/auth/", 13) == 0;
+}
+
 static int admit_request(struct http_ctx *ctx)
 {
     struct http_res *res = &ctx->res;
+    if (target_too_long(ctx->raw_uri ? ctx->raw_uri : "/")) {
+        http_res_error(res, APP_ERR_URI_TOO_LONG,
+                       "the request target is longer than 8 KiB or has more than 100 query "
+                       "parameters");
+        return 1;
+    }
     if (parse_target(ctx) != 0) {
         http_res_error(res, APP_ERR_BAD_REQUEST,
-                       "the request target is malformed (a bad escape or control byte, an encoded "
-                       "'/', or a '.' or '..' segment)");
+                       "the request target is malformed (a bad escape or control byte, bytes that "
+                       "are not UTF-8, an encoded '/', or a '.' or '..' segment)");
         return 1;
     }
     const char *len = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
                                                   MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (len != NULL && strtoull(len, NULL, 10) > HTTP_MAX_BODY) {
-        http_res_error(res, APP_ERR_PAYLOAD_TOO_LARGE, "the body is larger than 1 MiB");
+    ctx->body_limit = path_is_auth(ctx->path) ? HTTP_MAX_AUTH_BODY : HTTP_MAX_BODY;
+    if (len != NULL && strtoull(len, NULL, 10) > ctx->body_limit) {
+        body_too_large_error(ctx);
+        return 1;
+    }
+    if (strcmp(ctx->method, "OPTIONS") == 0) {
+        /* A preflight carries no token, so its answer must be the same for every path: one
+         * that differed for routes that exist would map the API for anyone. */
+        snprintf(res->allow, sizeof res->allow, "GET, HEAD, POST, PATCH, DELETE, OPTIONS");
+        res->status = 204;
         return 1;
     }
     if (!router_is_public(ctx->srv->routes, ctx->method, ctx->path)) {
@@ -318,16 +417,6 @@ static int admit_request(struct http_ctx *ctx)
         log_set_context(ctx->request_id, ctx->who.ns);
     }
     enum router_result rr = router_match(ctx->srv->routes, ctx->method, ctx->path, &ctx->match);
-    if (strcmp(ctx->method, "OPTIONS") == 0) {
-        if (rr == ROUTER_NO_PATH) {
-            http_res_error(res, APP_ERR_NOT_FOUND, "no such resource");
-            return 1;
-        }
-        size_t n = strlen(ctx->match.allow);
-        snprintf(res->allow, sizeof res->allow, "%.*s, OPTIONS", (int)(n < 48 ? n : 48), ctx->match.allow);
-        res->status = 204;
-        return 1;
-    }
     if (rr == ROUTER_NO_PATH) {
         http_res_error(res, APP_ERR_NOT_FOUND, "no such resource");
         return 1;
@@ -361,16 +450,38 @@ static void on_lane_job(void *arg)
     lifecycle_suspend_end(srv->lc);
 }
 
+/* Hands ctx to its route's lane. Returns 0, -1 when the lane is stopping, -2 when its queue is
+ * full (hashing only: logins urgent, registrations bulk, each with a bound). */
+static int submit_to_lane(struct http_ctx *ctx, enum router_lane which)
+{
+    struct http_server *srv = ctx->srv;
+    if (which == ROUTER_LANE_HASH)
+        return lane_submit_to(srv->hash_lane, LANE_URGENT, HTTP_HASH_QUEUE_LOGINS, on_lane_job, ctx);
+    if (which == ROUTER_LANE_HASH_BULK)
+        return lane_submit_to(srv->hash_lane, LANE_BULK, HTTP_HASH_QUEUE_REGISTRATIONS, on_lane_job,
+                              ctx);
+    return lane_submit(srv->db_lane, on_lane_job, ctx);
+}
+
 static enum MHD_Result dispatch(struct http_ctx *ctx)
 {
-    if (ctx->body_too_large)
-        return send_error(ctx, APP_ERR_PAYLOAD_TOO_LARGE, "the body is larger than 1 MiB");
+    if (!reaper_claim(&ctx->watch))
+        return MHD_NO; /* the reaper has answered 408 on this socket already */
+    if (ctx->timed_out)
+        return send_error(ctx, APP_ERR_TIMEOUT, "the request took longer than 30 s to arrive");
+    if (ctx->body_too_large) {
+        body_too_large_error(ctx);
+        return send_response(ctx);
+    }
+    if (ctx->body_over_budget) {
+        ctx->res.retry_after = 2;
+        return send_error(ctx, APP_ERR_UNAVAILABLE, "the server is busy receiving other requests");
+    }
     const struct router_route *route = ctx->match.route;
     if (route->lane == ROUTER_LANE_INLINE) {
         run_handler(ctx);
         return send_response(ctx);
     }
-    struct lane *lane = route->lane == ROUTER_LANE_HASH ? ctx->srv->hash_lane : ctx->srv->db_lane;
     if (lifecycle_suspend_begin(ctx->srv->lc) != 0) {
         /* The daemon is being stopped (a request that began after the drain ended): it must
          * not find a suspended connection, so answer here; a load balancer retries it. */
@@ -379,21 +490,26 @@ static enum MHD_Result dispatch(struct http_ctx *ctx)
     }
     ctx->state = CTX_DISPATCHED;
     MHD_suspend_connection(ctx->conn);
-    if (lane_submit(lane, on_lane_job, ctx) != 0) {
+    int rc = submit_to_lane(ctx, route->lane);
+    if (rc != 0) {
         MHD_resume_connection(ctx->conn);
         lifecycle_suspend_end(ctx->srv->lc);
-        http_res_error(&ctx->res, APP_ERR_UNAVAILABLE, "the server is shutting down");
-        ctx->res.retry_after = 5;
+        http_res_error(&ctx->res, APP_ERR_UNAVAILABLE, rc == -2 ?
+                       "too many requests are waiting for password hashing; retry shortly" :
+                       "the server is shutting down");
+        ctx->res.retry_after = rc == -2 ? 2 : 5;
         ctx->state = CTX_READY;
     }
     return MHD_YES;
 }
 
+/* Buffers a body chunk, unless the body is over its limit or all buffered bodies together
+ * would pass AAM_BODY_BUDGET_MB: then the rest is read and dropped, and dispatch answers. */
 static void append_body(struct http_ctx *ctx, const char *data, size_t size)
 {
-    if (ctx->body_too_large)
+    if (ctx->body_too_large || ctx->body_over_budget)
         return;
-    if (ctx->body_len + size > HTTP_MAX_BODY) {
+    if (ctx->body_len + size > ctx->body_limit) {
         ctx->body_too_large = 1;
         return;
     }
@@ -401,12 +517,32 @@ static void append_body(struct http_ctx *ctx, const char *data, size_t size)
         size_t cap = ctx->body_cap ? ctx->body_cap : 1024;
         while (cap < ctx->body_len + size + 1)
             cap *= 2;
+        size_t grow = cap - ctx->body_cap;
+        /* AAM_BODY_BUDGET_MB (64 by default: 64 full-size bodies at once, or 4,096 logins) */
+        size_t budget = (size_t)ctx->srv->cfg->body_budget_mb * 1024 * 1024;
+        if (atomic_fetch_add(&ctx->srv->body_bytes, grow) + grow > budget) {
+            atomic_fetch_sub(&ctx->srv->body_bytes, grow);
+            ctx->body_over_budget = 1;
+            return;
+        }
         ctx->body = xrealloc(ctx->body, cap);
         ctx->body_cap = cap;
     }
     memcpy(ctx->body + ctx->body_len, data, size);
     ctx->body_len += size;
     ctx->body[ctx->body_len] = '\0';
+}
+
+/* 1 once HTTP_REQUEST_DEADLINE_S have passed since the request line (sets ctx->timed_out):
+ * headers that took that long get 408 here; a body still arriving gets it from the reaper. */
+static int past_deadline(struct http_ctx *ctx)
+{
+    if (ctx->state == CTX_READY || ctx->state == CTX_DISPATCHED)
+        return 0;
+    if (mono_elapsed_ms(&ctx->started) < HTTP_REQUEST_DEADLINE_S * 1000.0)
+        return 0;
+    ctx->timed_out = 1;
+    return 1;
 }
 
 /* One call of MHD's access handler for ctx (see on_request). */
@@ -417,12 +553,17 @@ static enum MHD_Result step_request(struct http_ctx *ctx, const char *method, co
         ctx->state = CTX_READING;
         capture_request(ctx, method);
         log_set_context(ctx->request_id, NULL);
+        if (past_deadline(ctx))
+            return send_error(ctx, APP_ERR_TIMEOUT, "the request took longer than 30 s to arrive");
         if (admit_request(ctx))
             return send_response(ctx);
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
-        append_body(ctx, upload_data, *upload_data_size);
+        /* Past the deadline the bytes are dropped: libmicrohttpd 0.9.75 takes no response
+         * while a body is arriving, so the reaper answers 408 on the socket (reaper.h). */
+        if (!past_deadline(ctx))
+            append_body(ctx, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -453,13 +594,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
  * place we can see encoded slashes and dots before MHD decodes them. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void)conn;
     struct http_server *srv = cls;
     struct http_ctx *ctx = xcalloc(1, sizeof *ctx);
     ctx->srv = srv;
     lifecycle_request_begin(srv->lc); /* ended in on_completed, which MHD calls for every ctx */
     ctx->started = mono_now();
+    ctx->watch.started = ctx->started;
+    make_request_id(ctx->watch.request_id, sizeof ctx->watch.request_id);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci != NULL && ctx->srv->reaper != NULL) {
+        ctx->watch.fd = ci->connect_fd;
+        reaper_add(ctx->srv->reaper, &ctx->watch);
+    }
     ctx->raw_uri = xstrdup(uri ? uri : "/");
+    /* libmicrohttpd 0.9.75 parses the query into the connection's memory pool right after this
+     * callback, one record per parameter; when the pool runs out (about 1,000 parameters in
+     * 64 KiB) it can neither answer nor go on, and the client hangs until the timeout. We
+     * parse the query ourselves, from raw_uri, so MHD's copy is emptied here: uri points into
+     * MHD's own writable read buffer (the const is for the callback's signature), and MHD
+     * parses the NUL-terminated text after the '?'. */
+    char *q = uri != NULL ? strchr(uri, '?') : NULL;
+    if (q != NULL)
+        q[1] = '\0';
     ctx->res = (struct http_res)HTTP_RES_INIT;
     return ctx;
 }
@@ -482,10 +639,12 @@ static void observe(struct http_ctx *ctx, double seconds)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls, (void)conn, (void)toe;
+    (void)conn, (void)toe;
+    struct http_server *srv = cls;
     struct http_ctx *ctx = *req_cls;
     if (ctx == NULL)
         return;
+    reaper_remove(srv->reaper, &ctx->watch); /* before MHD closes the socket */
     double ms = mono_elapsed_ms(&ctx->started);
     observe(ctx, ms / 1e3);
     if (ctx->method[0] != '\0' && log_threshold <= LOG_INFO) {
@@ -539,7 +698,8 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned int fla
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTION_LIMIT,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_LIMIT,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+        /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: it sets SO_REUSEPORT, and a second `aam serve`
+         * on a busy port would then share it instead of failing (exit 1). */
         MHD_OPTION_END);
 }
 
@@ -559,9 +719,10 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db,
     free(templates);
     srv->db_lane = lane_new("db", cfg->workers);
     srv->hash_lane = lane_new("hash", cfg->hash_workers);
+    srv->reaper = reaper_start(HTTP_REQUEST_DEADLINE_S);
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
                          MHD_USE_ITC | MHD_USE_TURBO;
-    if (srv->db_lane != NULL && srv->hash_lane != NULL) {
+    if (srv->db_lane != NULL && srv->hash_lane != NULL && srv->reaper != NULL) {
         /* Both IPv6 and IPv4 where the host has IPv6 ("localhost" may resolve to ::1 first). */
         srv->daemon = start_daemon(srv, flags | MHD_USE_DUAL_STACK);
         if (srv->daemon == NULL)
@@ -573,6 +734,7 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db,
         lane_free(srv->hash_lane);
         lifecycle_free(srv->lc);
         metrics_free(srv->metrics);
+        reaper_stop(srv->reaper);
         free(srv);
         return NULL;
     }
@@ -598,8 +760,11 @@ static void close_listener(struct http_server *srv, int fd)
             break; /* EAGAIN: the backlog is empty */
         }
         (void)fcntl(c, F_SETFD, FD_CLOEXEC);
-        if (MHD_add_connection(srv->daemon, c, (const struct sockaddr *)&ss, sl) != MHD_YES)
+        lifecycle_connection_handed_over(srv->lc, 1);
+        if (MHD_add_connection(srv->daemon, c, (const struct sockaddr *)&ss, sl) != MHD_YES) {
+            lifecycle_connection_handed_over(srv->lc, 0); /* MHD closed it: never announced */
             log_warn("a connection accepted while closing the listener could not be served");
+        }
     }
     (void)shutdown(fd, SHUT_RDWR); /* Linux: the listener stops; later SYNs are refused */
 }
@@ -610,10 +775,12 @@ int http_drain(struct http_server *srv)
         return 0;
     long long t0 = mono_ms();
     long long grace_end = t0 + (long long)srv->cfg->shutdown_grace_s * 1000;
-    lifecycle_begin_drain(srv->lc); /* from now on every response says Connection: close */
+    /* The listener first: were responses to say Connection: close before it is shut, their
+     * clients would reconnect into the backlog just as shutdown() resets what is queued. */
     srv->listen_fd = MHD_quiesce_daemon(srv->daemon);
     if (srv->listen_fd >= 0)
         close_listener(srv, srv->listen_fd);
+    lifecycle_begin_drain(srv->lc); /* from now on every response says Connection: close */
     int idle = lifecycle_wait_idle(srv->lc, HTTP_DRAIN_LINGER_MS, grace_end);
     struct lifecycle_counts n;
     lifecycle_counts(srv->lc, &n);
@@ -644,6 +811,7 @@ void http_free(struct http_server *srv)
         close(srv->listen_fd);
     lane_free(srv->db_lane);
     lane_free(srv->hash_lane);
+    reaper_stop(srv->reaper);
     lifecycle_free(srv->lc);
     metrics_free(srv->metrics);
     free(srv);

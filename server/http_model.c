@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "server/path.h"
 #include "util/xalloc.h"
+#include "util/utf8.h"
 
 const char *http_req_query(const struct http_req *req, const char *name)
 {
@@ -50,14 +51,19 @@ void http_res_json(struct http_res *res, int status, json_t *doc)
     http_res_raw_json(res, status, text, strlen(text));
 }
 
+/* The detail often quotes what a client sent (an id, a path): the formatted text is cut at a
+ * character boundary and any byte that is not UTF-8 is replaced, so the problem document can
+ * always be serialised (a cut inside a sequence once rendered as an empty body). */
 void http_res_error(struct http_res *res, enum app_err err, const char *fmt, ...)
 {
     va_list ap;
+    char text[sizeof res->detail + 4];
     res_clear_body(res);
     res->err = err;
     va_start(ap, fmt);
-    vsnprintf(res->detail, sizeof res->detail, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    utf8_copy_sanitized(res->detail, sizeof res->detail, text);
 }
 
 void http_res_field_error(struct http_res *res, const char *field, const char *message)
@@ -97,7 +103,9 @@ void http_res_db_error(struct http_res *res, const struct db_error *err, const c
         http_res_error(res, APP_ERR_CONFLICT, "that resource already exists");
         return;
     case DB_ERR_INVALID:
-        http_res_error(res, APP_ERR_VALIDATION, "the database refused a value: %s", err->message);
+        /* The database's words name its internals (encodings, constraints, types): they are
+         * in the log, with the request id, and the client gets a fixed text. */
+        http_res_error(res, APP_ERR_VALIDATION, "a value in the request was refused");
         return;
     default:
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
@@ -157,6 +165,8 @@ static const struct err_map err_table[] = {
     [APP_ERR_TOO_MANY_REQUESTS] = {429, "Too Many Requests"},
     [APP_ERR_INTERNAL] = {500, "Internal Server Error"},
     [APP_ERR_UNAVAILABLE] = {503, "Service Unavailable"},
+    [APP_ERR_TIMEOUT] = {408, "Request Timeout"},
+    [APP_ERR_URI_TOO_LONG] = {414, "URI Too Long"},
 };
 
 int http_err_status(enum app_err err)
@@ -179,12 +189,22 @@ char *http_render(struct http_res *res, const struct http_req *req, int *status,
     }
     const struct err_map *m = &err_table[(size_t)res->err < sizeof err_table / sizeof err_table[0]
                                              ? res->err : APP_ERR_INTERNAL];
-    json_t *doc = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title", m->title,
-                            "status", m->status, "detail", res->detail[0] ? res->detail : m->title);
-    if (res->errors != NULL)
+    json_t *doc = json_pack("{s:s, s:s, s:i, s:s}", "type", res->type ? res->type : "about:blank",
+                            "title", m->title, "status", m->status, "detail",
+                            res->detail[0] ? res->detail : m->title);
+    if (doc != NULL && res->errors != NULL)
         json_object_set(doc, "errors", res->errors);
-    char *text = json_dumps(doc, JSON_COMPACT);
+    char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
+    if (text == NULL) {
+        /* No memory, or text jansson refuses: the status and title still go out (a problem
+         * document without its details beats an empty body). */
+        size_t size = 128;
+        text = malloc(size);
+        if (text != NULL)
+            snprintf(text, size, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d}",
+                     m->title, m->status);
+    }
     *status = m->status;
     *len = text ? strlen(text) : 0;
     return text;
@@ -216,7 +236,10 @@ static int parse_query(const char *q, struct http_kv **out, size_t *n_out)
             kv[n].name = path_decode_component(q, klen);
             kv[n].value = eq ? path_decode_component(eq + 1, len - klen - 1) : xstrdup("");
             n++;
-            if (kv[n - 1].name == NULL || kv[n - 1].value == NULL) {
+            /* decoded bytes that are not UTF-8 never reach a handler (nor the database) */
+            if (kv[n - 1].name == NULL || kv[n - 1].value == NULL ||
+                !utf8_valid(kv[n - 1].name, strlen(kv[n - 1].name)) ||
+                !utf8_valid(kv[n - 1].value, strlen(kv[n - 1].value))) {
                 http_kv_free(kv, n);
                 return -1;
             }
@@ -237,7 +260,7 @@ int http_parse_target(const char *target, char **path, struct http_kv **query, s
     *query = NULL;
     *n_query = 0;
     char *p = xmalloc(plen + 2);
-    if (path_normalize(target, plen, p, plen + 2) != 0) {
+    if (path_normalize(target, plen, p, plen + 2) != 0 || !utf8_valid(p, strlen(p))) {
         free(p);
         return -1;
     }

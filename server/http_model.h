@@ -31,6 +31,8 @@ enum app_err {
     APP_ERR_TOO_MANY_REQUESTS,  /* 429: set res->retry_after */
     APP_ERR_INTERNAL,           /* 500: a bug; detail is generic, the cause goes to the log */
     APP_ERR_UNAVAILABLE,        /* 503: database unreachable; Retry-After set */
+    APP_ERR_TIMEOUT,            /* 408: the request took too long to arrive */
+    APP_ERR_URI_TOO_LONG,       /* 414: target over 8 KiB or with too many query parameters */
 };
 
 struct http_kv {
@@ -74,6 +76,7 @@ struct http_res {
     char allow[64];           /* Allow header (405, OPTIONS), "" for none */
     int retry_after;          /* seconds, 0 = no Retry-After */
     int invalid_token;        /* 401: say error="invalid_token" in WWW-Authenticate */
+    const char *type;         /* problem "type" URI (static string); NULL = "about:blank" */
     const char *etag;         /* static string: an ETag header, NULL for none */
     const char *cache_control;/* static string; NULL: no-store under /api/, none elsewhere */
     const char *www_authenticate; /* static; replaces the Bearer challenge on a 401 (the token
@@ -86,7 +89,7 @@ typedef void (*http_handler)(const struct http_req *req, struct http_res *res);
 
 /* Splits a request target as the client sent it ("/a/b?x=1&y#frag") into the normalised path
  * (path_normalize) and the decoded query arguments in order ("x"="1", "y"=""), '+' read as a
- * space. Returns 0 with *path (malloc'd) and *query, *n_query (free with http_kv_free; NULL, 0
+ * space; a path or an argument whose decoded bytes are not UTF-8 is refused. Returns 0 with *path (malloc'd) and *query, *n_query (free with http_kv_free; NULL, 0
  * when there is no query), or -1 for a bad path or a malformed escape (a 400). On -1 *query is
  * NULL, and *path is NULL when the path was bad, or the normalised path when only the query
  * was (the caller frees it: the 400's headers and the access log still name the path). */

@@ -1,6 +1,7 @@
-/* lane: a minimal thread pool (mutex + condition variable + singly linked FIFO).
- * Jobs are small structs allocated per submit; the queue has no bound because the HTTP
- * layer's connection limits already bound how many requests can be waiting. */
+/* lane: a minimal thread pool (mutex + condition variable + two singly linked FIFOs).
+ * Jobs are small structs allocated per submit. The urgent FIFO is always drained first, so a
+ * job queued there waits only for the jobs already running, never behind queued bulk work;
+ * each FIFO may have a bound on its queued (not yet running) jobs. */
 #include "server/lane.h"
 
 #include <pthread.h>
@@ -15,33 +16,47 @@ struct lane_job {
     struct lane_job *next;
 };
 
+struct lane_fifo {
+    struct lane_job *head, *tail;
+    size_t n;
+};
+
 struct lane {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    struct lane_job *head, *tail;
+    struct lane_fifo q[2]; /* LANE_URGENT, LANE_BULK */
+    int busy; /* jobs running */
     int stopping;
-    int queued; /* jobs in the FIFO */
-    int busy;   /* jobs running */
     int n_threads;
     pthread_t *threads;
 };
+
+static struct lane_job *fifo_pop(struct lane_fifo *f)
+{
+    struct lane_job *job = f->head;
+    if (job == NULL)
+        return NULL;
+    f->head = job->next;
+    if (f->head == NULL)
+        f->tail = NULL;
+    f->n--;
+    return job;
+}
 
 static void *lane_main(void *arg)
 {
     struct lane *l = arg;
     for (;;) {
         pthread_mutex_lock(&l->mu);
-        while (l->head == NULL && !l->stopping)
+        while (l->q[LANE_URGENT].head == NULL && l->q[LANE_BULK].head == NULL && !l->stopping)
             pthread_cond_wait(&l->cv, &l->mu);
-        struct lane_job *job = l->head;
+        struct lane_job *job = fifo_pop(&l->q[LANE_URGENT]);
+        if (job == NULL)
+            job = fifo_pop(&l->q[LANE_BULK]);
         if (job == NULL) { /* stopping and drained */
             pthread_mutex_unlock(&l->mu);
             return NULL;
         }
-        l->head = job->next;
-        if (l->head == NULL)
-            l->tail = NULL;
-        l->queued--;
         l->busy++;
         pthread_mutex_unlock(&l->mu);
         job->fn(job->arg);
@@ -58,7 +73,7 @@ struct lane *lane_new(const char *name, int n)
     l->threads = xcalloc((size_t)n, sizeof *l->threads);
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
-    for (int i = 0; l->threads != NULL && i < n; i++) {
+    for (int i = 0; i < n; i++) {
         if (pthread_create(&l->threads[i], NULL, lane_main, l) != 0)
             break;
         l->n_threads++;
@@ -71,27 +86,35 @@ struct lane *lane_new(const char *name, int n)
     return l;
 }
 
-int lane_submit(struct lane *l, lane_fn fn, void *arg)
+int lane_submit_to(struct lane *l, enum lane_priority prio, size_t max_queued, lane_fn fn,
+                   void *arg)
 {
     struct lane_job *job = xmalloc(sizeof *job);
     job->fn = fn;
     job->arg = arg;
     job->next = NULL;
     pthread_mutex_lock(&l->mu);
-    if (l->stopping) {
+    struct lane_fifo *f = &l->q[prio];
+    int rc = l->stopping ? -1 : (max_queued > 0 && f->n >= max_queued) ? -2 : 0;
+    if (rc != 0) {
         pthread_mutex_unlock(&l->mu);
         free(job);
-        return -1;
+        return rc;
     }
-    if (l->tail)
-        l->tail->next = job;
+    if (f->tail)
+        f->tail->next = job;
     else
-        l->head = job;
-    l->tail = job;
-    l->queued++;
+        f->head = job;
+    f->tail = job;
+    f->n++;
     pthread_cond_signal(&l->cv);
     pthread_mutex_unlock(&l->mu);
     return 0;
+}
+
+int lane_submit(struct lane *l, lane_fn fn, void *arg)
+{
+    return lane_submit_to(l, LANE_URGENT, 0, fn, arg);
 }
 
 void lane_free(struct lane *l)
@@ -116,7 +139,7 @@ void lane_stats(struct lane *l, struct lane_stats *out)
     if (l == NULL)
         return;
     pthread_mutex_lock(&l->mu);
-    out->queued = l->queued;
+    out->queued = (int)(l->q[LANE_URGENT].n + l->q[LANE_BULK].n);
     out->busy = l->busy;
     out->workers = l->n_threads;
     pthread_mutex_unlock(&l->mu);

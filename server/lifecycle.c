@@ -16,6 +16,7 @@ struct lifecycle {
     pthread_cond_t cv; /* broadcast whenever a count the shutdown path waits for drops */
     enum lifecycle_state state;
     int active, suspended, connections;
+    int handed_over; /* counted in connections, not yet announced by the daemon (see .h) */
     long long idle_since_ms; /* when active last dropped to 0 (while not accepting) */
 };
 
@@ -98,7 +99,25 @@ void lifecycle_suspend_end(struct lifecycle *lc)
 void lifecycle_connection_open(struct lifecycle *lc)
 {
     pthread_mutex_lock(&lc->mu);
-    lc->connections++;
+    if (lc->handed_over > 0)
+        lc->handed_over--; /* already counted when it was handed over */
+    else
+        lc->connections++;
+    pthread_mutex_unlock(&lc->mu);
+}
+
+void lifecycle_connection_handed_over(struct lifecycle *lc, int taken)
+{
+    pthread_mutex_lock(&lc->mu);
+    if (taken) {
+        lc->connections++;
+        lc->handed_over++;
+    } else if (--lc->connections == 0 && lc->state != LIFECYCLE_ACCEPTING) {
+        lc->handed_over--;
+        pthread_cond_broadcast(&lc->cv);
+    } else {
+        lc->handed_over--;
+    }
     pthread_mutex_unlock(&lc->mu);
 }
 

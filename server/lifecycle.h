@@ -40,6 +40,11 @@ int lifecycle_suspend_begin(struct lifecycle *lc) __attribute__((warn_unused_res
 void lifecycle_suspend_end(struct lifecycle *lc);
 
 void lifecycle_connection_open(struct lifecycle *lc);
+/* A connection the drain accepted from the listen backlog and gave to the daemon, which
+ * announces it (lifecycle_connection_open) only when an I/O thread picks it up: counted now,
+ * so the drain cannot end (and close it unread) in between. taken: 1 before handing it over,
+ * 0 to undo that when the daemon refused it. */
+void lifecycle_connection_handed_over(struct lifecycle *lc, int taken);
 void lifecycle_connection_close(struct lifecycle *lc);
 
 /* ACCEPTING -> DRAINING (idempotent). */

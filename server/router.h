@@ -11,7 +11,12 @@
 
 /* Where a handler runs: on the I/O thread (cheap, never blocks), on the database worker lane,
  * or on the password-hashing lane (slow on purpose; kept apart so logins cannot starve reads). */
-enum router_lane { ROUTER_LANE_INLINE = 0, ROUTER_LANE_DB = 1, ROUTER_LANE_HASH = 2 };
+enum router_lane {
+    ROUTER_LANE_INLINE = 0,
+    ROUTER_LANE_DB = 1,
+    ROUTER_LANE_HASH = 2,      /* hashing lane, urgent: logins */
+    ROUTER_LANE_HASH_BULK = 3, /* hashing lane, behind every queued urgent job: registrations */
+};
 
 struct router_route {
     const char *method;

@@ -1,7 +1,13 @@
-/* throttle: the login failure counters in login_failures. Each operation is one db_run (one
- * round trip, one transaction). Concurrent failures for the same key serialise on the row
- * lock the upsert takes, so no increment is lost; the email key is always written before the
- * address key, so two upserts never wait on each other in opposite orders. */
+/* throttle: the login failure counters (login_failures) and the registration counters
+ * (register_attempts). Each operation is one db_run: one round trip, one transaction.
+ *
+ * Why the advisory locks: a reservation reads both keys' counts and then writes both, and a
+ * key may not have a row yet, so row locks alone cannot serialise two reservations of a fresh
+ * key. pg_advisory_xact_lock on each key's hash, taken in a fixed order (subject, then
+ * address) and released at commit, makes check-and-take atomic; transaction-scoped locks are
+ * safe behind PgBouncer in transaction mode (the pooler rule bans only session locks). The
+ * next statement's snapshot is taken after the locks are held, so it sees every earlier
+ * holder's commit. */
 #include "server/throttle.h"
 
 #include <stdio.h>
@@ -9,97 +15,146 @@
 
 #include "db/db.h"
 
-/* "email:" + at most 254 bytes of address, or "addr:" + a textual IPv6 address. */
-#define KEY_SIZE 272
+/* Both keys are built in SQL, the subject through lower(): $1 kind, $2 subject, $3 address. */
+#define SUBJECT_KEY "($1::text || ':' || lower($2::text))"
+#define ADDR_KEY "('addr:' || $3::text)"
 
-/* Seconds until the later of the two keys' windows ends, when that key has used up its
- * failures ($4 for the email, $5 for the address); 0 when neither has. window_start > now() -
- * window means the window is open. */
-static const char SQL_CHECK[] =
-    "SELECT coalesce(max(ceil(extract(epoch FROM window_start - now()) + $3::int)), 0)::int "
-    "FROM login_failures "
-    "WHERE ((key = $1 AND failures >= $4::int) OR (key = $2 AND failures >= $5::int)) "
-    "AND window_start > now() - make_interval(secs => $3::int)";
+static const char SQL_LOCK[] =
+    "SELECT pg_advisory_xact_lock(hashtextextended('aam.throttle.' || " SUBJECT_KEY ", 0)), "
+    "pg_advisory_xact_lock(hashtextextended('aam.throttle.' || " ADDR_KEY ", 1))";
 
-/* One failure for each key: a key whose window has passed starts a new one. The cap keeps a
- * long-running attack from overflowing the counter. */
-static const char SQL_FAIL[] =
-    "INSERT INTO login_failures AS f (key, failures, window_start) "
-    "VALUES ($1, 1, now()), ($2, 1, now()) "
-    "ON CONFLICT (key) DO UPDATE SET "
-    "failures = CASE WHEN f.window_start > now() - make_interval(secs => $3::int) "
-    "THEN least(f.failures + 1, 1000000) ELSE 1 END, "
-    "window_start = CASE WHEN f.window_start > now() - make_interval(secs => $3::int) "
-    "THEN f.window_start ELSE now() END";
+/* $4 window seconds, $5 max for the subject, $6 max for the address. The verdict is the
+ * seconds until the later used-up key's window ends (0 = allowed); when allowed, both keys
+ * take a slot (a key whose window has passed starts a new one). The cap keeps a long attack
+ * from overflowing the counter. */
+static const char SQL_RESERVE[] =
+    "WITH k(key, lim) AS (VALUES (" SUBJECT_KEY ", $5::int), (" ADDR_KEY ", $6::int)), "
+    "used AS (SELECT ceil(extract(epoch FROM f.window_start - now()) + $4::int)::int AS left_s "
+    "  FROM login_failures f JOIN k ON k.key = f.key "
+    "  WHERE f.failures >= k.lim AND f.window_start > now() - make_interval(secs => $4::int)), "
+    "verdict AS (SELECT coalesce(max(left_s), 0) AS retry FROM used), "
+    "taken AS (INSERT INTO login_failures AS f (key, failures, window_start) "
+    "  SELECT key, 1, now() FROM k WHERE (SELECT retry FROM verdict) = 0 "
+    "  ON CONFLICT (key) DO UPDATE SET "
+    "  failures = CASE WHEN f.window_start > now() - make_interval(secs => $4::int) "
+    "    THEN least(f.failures + 1, 1000000) ELSE 1 END, "
+    "  window_start = CASE WHEN f.window_start > now() - make_interval(secs => $4::int) "
+    "    THEN f.window_start ELSE now() END RETURNING 1) "
+    "SELECT retry, (SELECT count(*) FROM taken) FROM verdict";
 
 /* Deletes a bounded batch of expired rows; SKIP LOCKED keeps concurrent logins from queueing
- * behind each other's pruning. */
+ * behind each other's pruning. $1 window seconds. */
 static const char SQL_PRUNE[] =
     "DELETE FROM login_failures WHERE key IN ("
     "SELECT key FROM login_failures "
     "WHERE window_start <= now() - make_interval(secs => $1::int) "
     "LIMIT 50 FOR UPDATE SKIP LOCKED)";
 
-static const char SQL_CLEAR[] = "DELETE FROM login_failures WHERE key = $1";
+static const char SQL_FORGET_SUBJECT[] = "DELETE FROM login_failures WHERE key = " SUBJECT_KEY;
+/* $1 kind, $2 subject: one slot back, the earlier failures kept. */
+static const char SQL_GIVE_BACK_SUBJECT[] =
+    "WITH gone AS (DELETE FROM login_failures WHERE key = " SUBJECT_KEY " AND failures <= 1) "
+    "UPDATE login_failures SET failures = failures - 1 WHERE key = " SUBJECT_KEY " AND failures > 1";
+/* $1 address. */
+static const char SQL_GIVE_BACK_ADDR[] =
+    "WITH gone AS (DELETE FROM login_failures WHERE key = 'addr:' || $1::text AND failures <= 1) "
+    "UPDATE login_failures SET failures = failures - 1 "
+    "WHERE key = 'addr:' || $1::text AND failures > 1";
 
-static void make_keys(const char *email, const char *addr, char *email_key, char *addr_key)
+static const char *addr_or_unknown(const char *addr)
 {
-    snprintf(email_key, KEY_SIZE, "email:%s", email);
-    snprintf(addr_key, KEY_SIZE, "addr:%s", addr != NULL && addr[0] != '\0' ? addr : "unknown");
+    return addr != NULL && addr[0] != '\0' ? addr : "unknown";
 }
 
-int throttle_check(struct db_pool *db, const char *email, const char *addr, int max_email,
-                   int max_addr, int window_s, int *retry_after, struct db_error *err)
+int throttle_reserve(struct db_pool *db, const char *kind, const char *subject, const char *addr,
+                     int max_subject, int max_addr, int window_s, int *retry_after,
+                     struct db_error *err)
 {
-    char ek[KEY_SIZE], ak[KEY_SIZE], win[16], max[16], max_a[16];
-    struct db_result *r = NULL;
+    char win[16], max_s[16], max_a[16];
+    struct db_result *rs[3] = {NULL, NULL, NULL};
     int ret = -1;
 
-    make_keys(email, addr, ek, ak);
     snprintf(win, sizeof win, "%d", window_s);
-    snprintf(max, sizeof max, "%d", max_email);
+    snprintf(max_s, sizeof max_s, "%d", max_subject);
     snprintf(max_a, sizeof max_a, "%d", max_addr);
-    const char *params[] = {ek, ak, win, max, max_a};
-    const struct db_stmt st = {SQL_CHECK, 5, params};
-    if (db_run(db, NULL, &st, 1, &r, DB_READ_ONLY, err) != 0)
+    const char *lock_params[] = {kind, subject, addr_or_unknown(addr)};
+    const char *params[] = {kind, subject, addr_or_unknown(addr), win, max_s, max_a};
+    const char *prune_params[] = {win};
+    const struct db_stmt st[] = {
+        {SQL_LOCK, 3, lock_params},
+        {SQL_RESERVE, 6, params},
+        {SQL_PRUNE, 1, prune_params},
+    };
+    *retry_after = 0;
+    if (db_run(db, NULL, st, 3, rs, 0, err) != 0)
         goto cleanup;
-    const char *v = db_result_get(r, 0, 0);
+    const char *v = db_result_get(rs[1], 0, 0);
     *retry_after = v != NULL ? atoi(v) : 0;
     if (*retry_after < 0)
         *retry_after = 0;
     ret = 0;
 cleanup:
-    db_result_free(r);
+    for (int i = 0; i < 3; i++)
+        db_result_free(rs[i]);
     return ret;
 }
 
-int throttle_record_failure(struct db_pool *db, const char *email, const char *addr,
-                            int window_s, struct db_error *err)
+int throttle_release(struct db_pool *db, const char *kind, const char *subject, const char *addr,
+                     int forget_subject, struct db_error *err)
 {
-    char ek[KEY_SIZE], ak[KEY_SIZE], win[16];
-
-    make_keys(email, addr, ek, ak);
-    snprintf(win, sizeof win, "%d", window_s);
-    const char *fail_params[] = {ek, ak, win};
-    const char *prune_params[] = {win};
+    const char *params[] = {kind, subject, addr_or_unknown(addr)};
     const struct db_stmt st[] = {
-        {SQL_FAIL, 3, fail_params},
-        {SQL_PRUNE, 1, prune_params},
+        {SQL_LOCK, 3, params},
+        {forget_subject ? SQL_FORGET_SUBJECT : SQL_GIVE_BACK_SUBJECT, 2, params},
+        {SQL_GIVE_BACK_ADDR, 1, params + 2},
     };
-    return db_run(db, NULL, st, 2, NULL, 0, err);
+    return db_run(db, NULL, st, 3, NULL, 0, err);
 }
 
-int throttle_clear(struct db_pool *db, const char *email, int window_s, struct db_error *err)
-{
-    char ek[KEY_SIZE], ak[KEY_SIZE], win[16];
+/* One upsert: the row lock it takes serialises concurrent registrations from one address, so
+ * exactly max of them get through. A blocked attempt is not counted (attempts stays at most
+ * max + 1). $1 address, $2 max, $3 window seconds. */
+static const char SQL_REGISTER[] =
+    "INSERT INTO register_attempts AS r (address, attempts, window_start) VALUES ($1, 1, now()) "
+    "ON CONFLICT (address) DO UPDATE SET "
+    "attempts = CASE WHEN r.window_start > now() - make_interval(secs => $3::int) "
+    "  THEN least(r.attempts + 1, $2::int + 1) ELSE 1 END, "
+    "window_start = CASE WHEN r.window_start > now() - make_interval(secs => $3::int) "
+    "  THEN r.window_start ELSE now() END "
+    "RETURNING CASE WHEN attempts > $2::int "
+    "  THEN greatest(ceil(extract(epoch FROM window_start - now()) + $3::int), 1) ELSE 0 END::int";
 
-    make_keys(email, NULL, ek, ak);
-    snprintf(win, sizeof win, "%d", window_s);
-    const char *clear_params[] = {ek};
+static const char SQL_REGISTER_PRUNE[] =
+    "DELETE FROM register_attempts WHERE address IN ("
+    "SELECT address FROM register_attempts "
+    "WHERE window_start <= now() - make_interval(secs => $1::int) "
+    "LIMIT 50 FOR UPDATE SKIP LOCKED)";
+
+int throttle_register(struct db_pool *db, const char *addr, int max, int *retry_after,
+                      struct db_error *err)
+{
+    char max_s[16], win[16];
+    struct db_result *rs[2] = {NULL, NULL};
+    int ret = -1;
+
+    snprintf(max_s, sizeof max_s, "%d", max);
+    snprintf(win, sizeof win, "%d", THROTTLE_REGISTER_WINDOW_S);
+    const char *params[] = {addr_or_unknown(addr), max_s, win};
     const char *prune_params[] = {win};
     const struct db_stmt st[] = {
-        {SQL_CLEAR, 1, clear_params},
-        {SQL_PRUNE, 1, prune_params},
+        {SQL_REGISTER, 3, params},
+        {SQL_REGISTER_PRUNE, 1, prune_params},
     };
-    return db_run(db, NULL, st, 2, NULL, 0, err);
+    *retry_after = 0;
+    if (db_run(db, NULL, st, 2, rs, 0, err) != 0)
+        goto cleanup;
+    const char *v = db_result_get(rs[0], 0, 0);
+    *retry_after = v != NULL ? atoi(v) : 0;
+    if (*retry_after < 0)
+        *retry_after = 0;
+    ret = 0;
+cleanup:
+    db_result_free(rs[0]);
+    db_result_free(rs[1]);
+    return ret;
 }

@@ -1,33 +1,46 @@
-/* throttle: brute-force protection for login. Failed logins are counted per email and per
- * client address in the login_failures table (migration 0002), in a fixed window of
- * window_s seconds that starts at a key's first failure. Once the email reaches max_email,
- * or the address max_addr (higher: many users may share one NAT address), within its window,
- * logins for it are refused until the window ends.
- * Counters live in the database, updated with upserts, so every replica agrees. */
+/* throttle: brute-force and flood protection for the public auth routes, kept in the database
+ * so every replica agrees.
+ *
+ * Login (table login_failures, migration 0002): failures are counted per subject (an email)
+ * and per client address, in a fixed window of window_s seconds that starts at a key's first
+ * failure. Before any hashing, throttle_reserve takes one failure slot for both keys in one
+ * transaction (or refuses when either is used up), so N parallel guesses can never pass one
+ * check together: each takes its own slot. A success gives the slots back
+ * (throttle_release). The subject key is normalised by PostgreSQL's lower(), the very
+ * function the users table's CHECK and the login lookup use, so no spelling of an address
+ * (case, Kelvin sign, dotted capital I on a UTF-8 database) reaches the same user with a fresh
+ * budget.
+ *
+ * Register (table register_attempts, migration 0004): registrations per client address in a
+ * one-hour window, counted before hashing. */
 #ifndef AAM_THROTTLE_H
 #define AAM_THROTTLE_H
 
 struct db_pool;
 struct db_error;
 
-/* Sets *retry_after to the seconds until the email and the address may both try again
- * (0 = allowed now). email is the normalised (lower-cased) address; addr may be NULL.
- * Cheap: call it before hashing. Returns 0, or -1 with *err set. */
-int throttle_check(struct db_pool *db, const char *email, const char *addr, int max_email,
-                   int max_addr, int window_s, int *retry_after, struct db_error *err)
-    __attribute__((warn_unused_result));
+#define THROTTLE_REGISTER_WINDOW_S 3600
 
-/* Counts one failed login against both the email and the address (a new window starts for
- * a key whose previous window has passed), and prunes a few expired rows.
- * Returns 0, or -1 with *err set. */
-int throttle_record_failure(struct db_pool *db, const char *email, const char *addr,
-                            int window_s, struct db_error *err)
-    __attribute__((warn_unused_result));
+/* Takes one failure slot for kind:lower(subject) (kind is a static word such as "email") and
+ * for the address (NULL = "unknown"). When either key has max failures in its open window,
+ * nothing is taken and *retry_after is the seconds until both may try again; otherwise
+ * *retry_after is 0 and the slots are taken. Also prunes a few expired rows.
+ * Returns 0, or -1 with *err set (then nothing is taken). */
+int throttle_reserve(struct db_pool *db, const char *kind, const char *subject, const char *addr,
+                     int max_subject, int max_addr, int window_s, int *retry_after,
+                     struct db_error *err) __attribute__((warn_unused_result));
 
-/* Forgets the email's failures after a successful login. The address counter is kept: one
- * good login must not buy an address a fresh set of guesses at other accounts.
+/* After a success: gives back the slots throttle_reserve took (the address keeps its real
+ * failures: one good login must not buy fresh guesses at other accounts) and, with
+ * forget_subject, forgets the subject's failures too (a login's email). Returns 0, or -1 with
+ * *err set. */
+int throttle_release(struct db_pool *db, const char *kind, const char *subject, const char *addr,
+                     int forget_subject, struct db_error *err) __attribute__((warn_unused_result));
+
+/* Counts one registration from addr; when the address already made max in its window,
+ * counts nothing and sets *retry_after (> 0) to the seconds until its window ends.
  * Returns 0, or -1 with *err set. */
-int throttle_clear(struct db_pool *db, const char *email, int window_s, struct db_error *err)
-    __attribute__((warn_unused_result));
+int throttle_register(struct db_pool *db, const char *addr, int max, int *retry_after,
+                      struct db_error *err) __attribute__((warn_unused_result));
 
 #endif

@@ -72,3 +72,59 @@ char *utf8_dup_repair(const char *s, size_t len)
     out[o] = '\0';
     return out;
 }
+
+int utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        if (u[i] >= 0x01 && u[i] <= 0x7F) { /* the common case, without the call */
+            i++;
+            continue;
+        }
+        size_t n = utf8_seq_len(u + i, len - i);
+        if (n == 0)
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+size_t utf8_cut(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    /* Step back over at most 3 continuation bytes to the lead byte of the last sequence. */
+    size_t i = len;
+    while (i > 0 && len - i < 4 && (u[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return 0; /* nothing but continuation bytes */
+    unsigned char lead = u[i - 1];
+    size_t want = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    size_t have = len - (i - 1);
+    if (lead >= 0xC0 && have < want)
+        return i - 1; /* the last sequence is incomplete: drop it whole */
+    return len;
+}
+
+char *utf8_copy_sanitized(char *dst, size_t size, const char *src)
+{
+    const unsigned char *u = (const unsigned char *)src;
+    size_t o = 0, n = strlen(src);
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq_len(u + i, n - i);
+        if (k == 0) {
+            if (o + 1 >= size)
+                break;
+            dst[o++] = '?';
+            i++;
+            continue;
+        }
+        if (o + k >= size)
+            break; /* never half a character */
+        memcpy(dst + o, src + i, k);
+        o += k;
+        i += k;
+    }
+    dst[o] = '\0';
+    return dst;
+}

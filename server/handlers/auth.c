@@ -64,15 +64,6 @@ int auth_email_valid(const char *email, size_t len)
 }
 
 
-static void copy_lower(char *dst, const char *src, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        char c = src[i];
-        dst[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-    }
-    dst[len] = '\0';
-}
-
 
 /* Reads obj[name] as a string. Returns 0 with *s = NULL when absent or null, or -1 after
  * adding a field error when it has another type. */
@@ -103,12 +94,20 @@ static void take_credentials(const char *efield, const char *email, size_t elen,
         http_res_field_error(res, efield, "is required");
     else if (elen > AUTH_EMAIL_MAX || memchr(email, '\0', elen) != NULL)
         http_res_field_error(res, efield, "must be at most 254 bytes");
-    else
-        copy_lower(out->email, email, elen);
+    else if (!utf8_valid(email, elen))
+        http_res_field_error(res, efield, "must be UTF-8 text");
+    else {
+        /* Kept as sent: the one normalisation is PostgreSQL's lower(), applied by every
+         * statement that stores, finds or throttles an email (see server/throttle.h). */
+        memcpy(out->email, email, elen);
+        out->email[elen] = '\0';
+    }
     if (pw == NULL || pwlen == 0)
         http_res_field_error(res, "password", "is required");
     else if (pwlen > PASSWORD_MAX_LEN)
         http_res_field_error(res, "password", "must be at most 1024 bytes");
+    else if (!utf8_valid(pw, pwlen))
+        http_res_field_error(res, "password", "must be UTF-8 text");
     else {
         out->password = xstrndup(pw, pwlen);
         out->password_len = pwlen;
@@ -311,8 +310,8 @@ static int copy_cell(const struct db_result *r, int col, char *dst, size_t size)
 
 static const char SQL_INSERT_TENANT[] =
     "INSERT INTO tenants (namespace, name) VALUES ($1, $2) RETURNING id";
-/* lower() as well as the C-side ASCII folding: the CHECK (email = lower(email)) uses the
- * database's notion of lower case, so this keeps the two in agreement for any script. */
+/* lower(): the CHECK (email = lower(email)), the login lookup and the throttle key all use
+ * the database's notion of lower case, so they agree for any script. */
 static const char SQL_INSERT_USER[] =
     "INSERT INTO users (email, namespace, password_hash) VALUES (lower($1), $2, $3) "
     "RETURNING id, email";
@@ -325,6 +324,28 @@ static void report_register_conflict(struct http_res *res, const struct db_error
         http_res_error(res, APP_ERR_CONFLICT, "that namespace is already taken");
     else
         http_res_db_error(res, err, "register");
+}
+
+/* Counts the attempt against the client address before any hashing; returns 1 after answering
+ * 429 (or the database's 503) when it must not go on. */
+static int register_throttled(const struct http_req *req, struct http_res *res)
+{
+    struct db_error err;
+    int retry_after = 0;
+    if (throttle_register(req->db, req->client_ip, req->cfg->register_max_per_address,
+                          &retry_after, &err) != 0) {
+        http_res_db_error(res, &err, "register throttle");
+        return 1;
+    }
+    if (retry_after == 0)
+        return 0;
+    log_info("register throttled from %s for %d s", req->client_ip ? req->client_ip : "?",
+             retry_after);
+    http_res_error(res, APP_ERR_TOO_MANY_REQUESTS,
+                   "too many registrations from this address; try again in %d seconds",
+                   retry_after);
+    res->retry_after = retry_after;
+    return 1;
 }
 
 /* Creates the tenant and its first user in one transaction, scoped to the new namespace so
@@ -343,6 +364,8 @@ void auth_register(const struct http_req *req, struct http_res *res)
     memset(&id, 0, sizeof id);
     refresh[0] = '\0';
     if (auth_parse_register(req, &in, res) != 0)
+        goto cleanup;
+    if (register_throttled(req, res))
         goto cleanup;
     if (session_new_secret(refresh) != 0) {
         log_error("register: no random bytes for a refresh token");
@@ -484,14 +507,10 @@ static int check_password(const struct login_user *u, const struct auth_input *i
     return c == PASSWORD_MATCH;
 }
 
-static void on_login_failed(const struct http_req *req, const struct auth_input *in,
-                            const struct login_user *u, struct http_res *res)
+/* The failure was counted when its slot was reserved, before hashing. */
+static void on_login_failed(const struct http_req *req, const struct login_user *u,
+                            struct http_res *res)
 {
-    struct db_error err;
-    const struct cfg *cfg = req->cfg;
-    if (throttle_record_failure(req->db, in->email, req->client_ip, cfg->login_window_s,
-                                &err) != 0)
-        log_warn("login: could not count a failure: %s", err.message);
     log_info("login refused from %s: %s", req->client_ip ? req->client_ip : "?",
              u->found ? "wrong password" : "unknown email");
     /* The same words for both causes: the response must not tell which emails exist. */
@@ -504,7 +523,7 @@ static void on_login_ok(const struct http_req *req, const struct auth_input *in,
     struct db_error err;
     struct auth_identity id;
     char refresh[SESSION_TOKEN_SIZE];
-    if (throttle_clear(req->db, in->email, req->cfg->login_window_s, &err) != 0)
+    if (throttle_release(req->db, "email", in->email, req->client_ip, 1, &err) != 0)
         log_warn("login: could not clear the failure count: %s", err.message);
     if (needs_rehash)
         upgrade_hash(req, u, in);
@@ -523,8 +542,8 @@ static void on_login_ok(const struct http_req *req, const struct auth_input *in,
     OPENSSL_cleanse(refresh, sizeof refresh);
 }
 
-/* The throttle is checked before any hashing, so a locked-out email or address costs one
- * cheap query; a failure is counted only after a wrong password. */
+/* A failure slot is reserved before any hashing, so a locked-out email or address costs one
+ * cheap query and parallel guesses cannot outrun the count; a success gives the slot back. */
 void auth_login(const struct http_req *req, struct http_res *res)
 {
     struct auth_input in;
@@ -536,9 +555,9 @@ void auth_login(const struct http_req *req, struct http_res *res)
     memset(&u, 0, sizeof u);
     if (auth_parse_login(req, &in, res) != 0)
         goto cleanup;
-    if (throttle_check(req->db, in.email, req->client_ip, cfg->login_max_failures,
-                       cfg->login_max_failures_per_address, cfg->login_window_s, &retry_after,
-                       &err) != 0) {
+    if (throttle_reserve(req->db, "email", in.email, req->client_ip, cfg->login_max_failures,
+                         cfg->login_max_failures_per_address, cfg->login_window_s, &retry_after,
+                         &err) != 0) {
         http_res_db_error(res, &err, "login throttle");
         goto cleanup;
     }
@@ -557,7 +576,7 @@ void auth_login(const struct http_req *req, struct http_res *res)
     if (check_password(&u, &in, &needs_rehash))
         on_login_ok(req, &in, &u, needs_rehash, res);
     else
-        on_login_failed(req, &in, &u, res);
+        on_login_failed(req, &u, res);
 cleanup:
     OPENSSL_cleanse(u.hash, sizeof u.hash);
     auth_input_free(&in);

@@ -306,21 +306,37 @@ void connectors_delete(const struct http_req *req, struct http_res *res)
 
 /* ------------------------------------------------------------------ create */
 
+/* The quota: the tenant's connector count and the insert are one statement, run after a
+ * transaction-scoped advisory lock on the tenant's quota key (the statement before it, same
+ * transaction): two creates of one tenant cannot both count quota - 1, since the second counts
+ * only once the first has committed (READ COMMITTED takes each statement's snapshot after the
+ * locks the statement before took). Creates of other tenants never wait. */
+static const char create_lock_sql[] =
+    "SELECT pg_advisory_xact_lock(hashtextextended('aam.connector_quota.' || $1::text, 0))";
+
+#define QUOTA_PROBLEM_TYPE "urn:aam:problem:connector-quota"
+
 /* The config is taken from the request body by PostgreSQL itself ($6::jsonb -> 'config'), so
  * numbers keep their exact digits (a round trip through C doubles would not). The same statement
  * checks that the token's tenant exists and, for a filesource, that it owns the folder its path
  * resolved to ($7, relative to the root; aam_folder_owned, one indexed lookup), and inserts only
- * then: one round trip, nothing stored on a refusal. The foreign key to tenants backs the check.
- * Row: tenant exists, folder owned, then the inserted connector's CONNECTOR_COLS (NULL when the
- * id was taken or a check failed). */
+ * then, and only while the tenant holds fewer than $8 (AAM_MAX_CONNECTORS_PER_TENANT): one round
+ * trip, nothing stored on a refusal. The foreign key to tenants backs the check.
+ * Row: tenant exists, folder owned, room (below the quota, or the id is taken: then the answer is
+ * the plain 409), then the inserted connector's CONNECTOR_COLS (NULL when the id was taken or a
+ * check failed). */
 static const char create_sql[] =
     "WITH ok AS (SELECT EXISTS (SELECT 1 FROM tenants WHERE namespace = $1) AS tenant, "
-    "  ($7::text IS NULL OR aam_folder_owned($1, $7::text)) AS owned), "
+    "  ($7::text IS NULL OR aam_folder_owned($1, $7::text)) AS owned, "
+    "  (SELECT count(*) FROM connections WHERE namespace = $1) < $8::int AS room), "
     "ins AS (INSERT INTO connections AS c (namespace, id, name, source_type, status, "
     "  connector_config, source_folder) "
-    "  SELECT $1, $2, $3, $4, $5, ($6::jsonb) -> 'config', $7::text FROM ok WHERE ok.tenant AND ok.owned "
+    "  SELECT $1, $2, $3, $4, $5, ($6::jsonb) -> 'config', $7::text FROM ok "
+    "  WHERE ok.tenant AND ok.owned AND ok.room "
     "  ON CONFLICT (namespace, id) DO NOTHING RETURNING c.*) "
-    "SELECT ok.tenant, ok.owned, " CONNECTOR_COLS("i") " FROM ok LEFT JOIN ins i ON true";
+    "SELECT ok.tenant, ok.owned, "
+    "  ok.room OR EXISTS (SELECT 1 FROM connections WHERE namespace = $1 AND id = $2), "
+    CONNECTOR_COLS("i") " FROM ok LEFT JOIN ins i ON true";
 
 /* 1 when err is the database refusing a row for a namespace without a tenant (a tenant removed
  * between the statement's check and its insert). */
@@ -334,8 +350,9 @@ void connectors_create(const struct http_req *req, struct http_res *res)
 {
     struct connector_create in;
     struct field_errors fe = FIELD_ERRORS_INIT;
-    struct db_result *r = NULL;
+    struct db_result *rs[2] = {NULL, NULL};
     struct db_error err = {0};
+    char quota[16];
     const char *ns = tenant_of(req, res);
     json_t *body = ns ? http_req_json_object(req, res) : NULL;
     if (body == NULL)
@@ -344,33 +361,43 @@ void connectors_create(const struct http_req *req, struct http_res *res)
         http_res_field_errors(res, &fe);
         goto cleanup;
     }
+    snprintf(quota, sizeof quota, "%d", req->cfg->max_connectors_per_tenant);
     const char *params[] = {ns, in.id, in.name, in.type, in.status, req->body,
-                            in.folder.set ? in.folder.rel : NULL};
-    struct db_stmt stmt = {create_sql, 7, params};
-    if (db_run(req->db, ns, &stmt, 1, &r, 0, &err) != 0) {
+                            in.folder.set ? in.folder.rel : NULL, quota};
+    struct db_stmt stmts[] = {{create_lock_sql, 1, params}, {create_sql, 8, params}};
+    if (db_run(req->db, ns, stmts, 2, rs, 0, &err) != 0) {
         if (tenant_fk_refused(&err))
             tenant_res_missing(res, ns);
         else
             http_res_db_error(res, &err, "create connector");
         goto cleanup;
     }
+    const struct db_result *r = rs[1];
     const char *tenant = db_result_get(r, 0, 0), *owned = db_result_get(r, 0, 1);
-    if (tenant == NULL || owned == NULL) {
+    const char *room = db_result_get(r, 0, 2);
+    if (tenant == NULL || owned == NULL || room == NULL) {
         log_error("create connector: unexpected result shape");
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
     } else if (strcmp(tenant, "t") != 0) {
         tenant_res_missing(res, ns);
     } else if (strcmp(owned, "t") != 0) {
         http_res_field_error(res, "config.path", CONNECTOR_PATH_REFUSED);
-    } else if (db_result_get(r, 0, 2 + COL_ID) == NULL) {
+    } else if (strcmp(room, "t") != 0) {
+        http_res_error(res, APP_ERR_CONFLICT,
+                       "this tenant already holds %d connectors, the most it may hold "
+                       "(AAM_MAX_CONNECTORS_PER_TENANT); delete one first",
+                       req->cfg->max_connectors_per_tenant);
+        res->type = QUOTA_PROBLEM_TYPE;
+    } else if (db_result_get(r, 0, 3 + COL_ID) == NULL) {
         http_res_error(res, APP_ERR_CONFLICT, "a connector with id \"%s\" already exists", in.id);
     } else {
-        send_connector(res, 201, r, 2, ns, "create connector");
+        send_connector(res, 201, r, 3, ns, "create connector");
         snprintf(res->location, sizeof res->location, "/api/v1/aam/connectors/%s", in.id);
     }
 cleanup:
     field_errors_free(&fe);
-    db_result_free(r);
+    db_result_free(rs[0]);
+    db_result_free(rs[1]);
     json_decref(body);
 }
 

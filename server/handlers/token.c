@@ -112,7 +112,7 @@ static int parse_form(const struct http_req *req, struct token_input *in, struct
             char *value = path_decode_component(eq != NULL ? eq + 1 : p + len,
                                                 eq != NULL ? len - nlen - 1 : 0);
             int rc = 0;
-            if (name == NULL || value == NULL) {
+            if (name == NULL || value == NULL || memchr(p, '\0', len) != NULL) {
                 free_wiped(&value);
                 token_oauth_error(res, 400, "invalid_request",
                                   "the form body has a malformed escape");
@@ -206,7 +206,7 @@ static int parse_basic(const struct http_req *req, struct token_input *in, struc
         h++;
     long n = base64_decode(h, strlen(h), raw, sizeof raw - 1);
     const unsigned char *colon = n > 0 ? memchr(raw, ':', (size_t)n) : NULL;
-    if (colon == NULL) {
+    if (colon == NULL || memchr(raw, '\0', (size_t)n) != NULL) {
         token_oauth_error(res, 401, "invalid_client", "the Basic credentials are malformed");
         goto cleanup;
     }
@@ -274,24 +274,20 @@ cleanup:
 
 /* ------------------------------------------------------------------ grants */
 
-/* The identity slot of the login throttle, keyed by the client address: token-endpoint
- * failures are budgeted per address only (see the header comment). */
-static void throttle_key(const struct http_req *req, char *key, size_t size)
-{
-    snprintf(key, size, "token-endpoint@%s", req->client_ip ? req->client_ip : "unknown");
-}
-
-/* Returns 1 when res now holds an answer (429, or 503 when the database is down). */
+/* Takes a failure slot in the login throttle before any secret is checked, keyed
+ * "token:<client address>" and the address itself: token-endpoint failures are budgeted per
+ * address only (see the header comment), and N parallel guesses take N slots. A success gives
+ * the slot back (give_back). Returns 1 when res now holds an answer (429, or 503 when the
+ * database is down). */
 static int throttled(const struct http_req *req, struct http_res *res)
 {
     const struct cfg *cfg = req->cfg;
     struct db_error err;
-    char key[128];
     int retry_after = 0;
-    throttle_key(req, key, sizeof key);
-    if (throttle_check(req->db, key, req->client_ip, cfg->login_max_failures_per_address,
-                       cfg->login_max_failures_per_address, cfg->login_window_s, &retry_after,
-                       &err) != 0) {
+    if (throttle_reserve(req->db, "token", req->client_ip ? req->client_ip : "unknown",
+                         req->client_ip, cfg->login_max_failures_per_address,
+                         cfg->login_max_failures_per_address, cfg->login_window_s, &retry_after,
+                         &err) != 0) {
         http_res_db_error(res, &err, "token throttle");
         return 1;
     }
@@ -305,13 +301,19 @@ static int throttled(const struct http_req *req, struct http_res *res)
     return 0;
 }
 
+/* A failure was counted when throttled() took its slot: nothing more to write. */
 static void count_failure(const struct http_req *req)
 {
+    (void)req;
+}
+
+/* After a success: the slot throttled() took is given back (the earlier failures stay). */
+static void give_back(const struct http_req *req)
+{
     struct db_error err;
-    char key[128];
-    throttle_key(req, key, sizeof key);
-    if (throttle_record_failure(req->db, key, req->client_ip, req->cfg->login_window_s, &err) != 0)
-        log_warn("token: could not count a failure: %s", err.message);
+    const char *addr = req->client_ip ? req->client_ip : "unknown";
+    if (throttle_release(req->db, "token", addr, req->client_ip, 0, &err) != 0)
+        log_warn("token: could not give back a throttle slot: %s", err.message);
 }
 
 /* 200 {"access_token","token_type","expires_in"[,"refresh_token","user"]} (RFC 6749 5.1). */
@@ -370,6 +372,7 @@ static void grant_refresh(const struct http_req *req, const struct token_input *
     if (outcome == SESSION_ROTATED) {
         log_set_context(req->request_id, who.ns);
         log_info("refresh token rotated");
+        give_back(req);
         respond(req, res, &who, next);
         OPENSSL_cleanse(next, sizeof next);
         return;
@@ -407,6 +410,7 @@ static void grant_client(const struct http_req *req, const struct token_input *i
     }
     log_set_context(req->request_id, who.ns);
     log_info("client %s authenticated", who.sub);
+    give_back(req);
     respond(req, res, &who, NULL);
 }
 

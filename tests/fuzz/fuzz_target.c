@@ -2,7 +2,7 @@
  * http_parse_target (path_normalize for the path, the query split and decoded with
  * path_decode_component). The input is the target (cut at a NUL: libmicrohttpd hands over a C
  * string). Invariants: no crash or leak; an accepted path is canonical (starts with '/', no
- * "//", no trailing '/', no "." or ".." segment); the query arguments are exactly what a small
+ * "//", no trailing '/', no "." or ".." segment, UTF-8); the query arguments are exactly what a small
  * reference decoder, written apart from the code under test, finds in the query text, in order;
  * a refused target leaves no arguments behind. */
 #include <assert.h>
@@ -25,7 +25,38 @@ static int hexval(int c)
     return -1;
 }
 
-/* Decodes s[0..n) into out; -1 on a bad escape or a %00. */
+/* An independent check of well-formed UTF-8 (RFC 3629: no overlongs, no surrogates). */
+static int utf8_ok(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    while (*u) {
+        unsigned c = *u, k, cp;
+        if (c < 0x80) {
+            u++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF)
+            k = 1, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF)
+            k = 2, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4)
+            k = 3, cp = c & 0x07;
+        else
+            return 0;
+        for (unsigned i = 1; i <= k; i++) {
+            if ((u[i] & 0xC0) != 0x80)
+                return 0;
+            cp = cp << 6 | (u[i] & 0x3F);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        u += k + 1;
+    }
+    return 1;
+}
+
+/* Decodes s[0..n) into out; -1 on a bad escape, a %00, or text that is not UTF-8. */
 static long ref_decode(const char *s, size_t n, char *out)
 {
     size_t o = 0;
@@ -43,12 +74,13 @@ static long ref_decode(const char *s, size_t n, char *out)
         out[o++] = (char)c;
     }
     out[o] = '\0';
-    return (long)o;
+    return utf8_ok(out) ? (long)o : -1;
 }
 
 static void check_canonical(const char *p)
 {
     size_t n = strlen(p);
+    assert(utf8_ok(p));
     assert(p[0] == '/');
     assert(strstr(p, "//") == NULL);
     assert(n == 1 || p[n - 1] != '/');

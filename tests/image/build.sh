@@ -109,7 +109,10 @@ printf '%s\n' "$out" | tail -1 | sed 's/^/#   /'
 check "aam seed from the image (exit 0)" test "$rc" = 0
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-in_image DATABASE_URL="$DATABASE_URL" JWT_SECRET="$JWT" PORT="$PORT" -- aam serve >"$WORK/serve.log" 2>&1 &
+ADMIN_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# its own admin port: the default 9090 may be held by another server on this machine
+in_image DATABASE_URL="$DATABASE_URL" JWT_SECRET="$JWT" PORT="$PORT" AAM_ADMIN_ADDR="127.0.0.1:$ADMIN_PORT" \
+  -- aam serve >"$WORK/serve.log" 2>&1 &
 SERVE_PID=$!
 up=0
 for _ in $(seq 100); do
@@ -119,6 +122,8 @@ for _ in $(seq 100); do
 done
 check "aam serve from the image answers /health" test "$up" = 1
 [ "$up" = 1 ] || tail -20 "$WORK/serve.log" | sed 's/^/#   /'
+check "…and its admin listener serves /metrics (aam_build_info)" \
+  sh -c "curl -fs 'http://127.0.0.1:$ADMIN_PORT/metrics' | grep -q '^aam_build_info{'"
 srv=""
 for p in $(pgrep -x aam); do  # the aam whose root is the image's filesystem
   [ "$(readlink "/proc/$p/root")" = "$ROOTFS" ] && srv=$p

@@ -56,7 +56,8 @@ check "aam token exits 0 without any database" test "$rc" = 0
 check "…printing one line, the token, and nothing on stderr" sh -c \
   "test \$(printf '%s\n' \"\$1\" | wc -l) = 1 && test \$(printf '%s' \"\$1\" | tr -cd . | wc -c) = 2 && test ! -s '$TMP/err'" _ "$SVC_TOKEN"
 
-server_start AAM_CORS_ORIGINS=http://ui.example AAM_LOGIN_MAX_FAILURES=1000 || give_up "server start"
+server_start AAM_CORS_ORIGINS=http://ui.example AAM_LOGIN_MAX_FAILURES=1000 AAM_REGISTER_MAX_PER_ADDRESS=1000 ||
+  give_up "server start"
 
 # ------------------------------------------------------------------ register -> login -> me
 post_json /api/v1/auth/register \

@@ -80,6 +80,12 @@ report(services.get("migrate", {}).get("image") == services.get("api", {}).get("
        "migrate uses the same image as api")
 published = sorted(s for s in services if services[s].get("ports"))
 report(published == ["api"], "only the api publishes a port on the host", str(published))
+api_ports = [str(p) for p in services["api"].get("ports", [])]
+report(len(api_ports) == 1 and not any("9090" in p for p in api_ports),
+       "the api publishes only the API port, not the admin listener", str(api_ports))
+report(services["api"].get("environment", {}).get("AAM_ADMIN_ADDR") == "0.0.0.0:9090" and
+       "9090" in [str(p) for p in services["api"].get("expose", [])],
+       "the admin listener (AAM_ADMIN_ADDR) is on the compose network only (expose 9090)", "")
 no_hc = sorted(s for s in services if s != "migrate" and "healthcheck" not in services[s])
 report(not no_hc, "every long-running service has a healthcheck", str(no_hc))
 

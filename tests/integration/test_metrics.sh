@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2119,SC2153,SC2016  # server_start takes optional VAR=value arguments; BODY comes from assert.sh; $k in single quotes is jq's
 # The admin listener (AAM_ADMIN_ADDR): /metrics in the Prometheus text format, parsed strictly
 # (tests/harness/promcheck.py, itself checked against broken texts first); counters and the
 # duration histogram move with requests, labelled by route template; no namespace, email,

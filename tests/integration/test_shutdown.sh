@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2119,SC2153  # server_start takes optional VAR=value arguments; BODY comes from assert.sh
 # Shutdown that drains (contract, Operations): SIGTERM while keep-alive clients loop on /ready
 # and on an authenticated list, several times over; every request sent is answered, the
 # process exits 0 (never an abort), the listener refuses new connections at once, and a login

@@ -273,6 +273,16 @@ check "revoke: exit 0" test "$rc-$out" = "0-revoked t-a: shared/open"
 out=$("$AAM_BIN" sources revoke --namespace t-a "$R/shared/open"); rc=$?
 check "revoke again: exit 0, nothing to revoke" test "$rc-$out" = "0-not granted (nothing to revoke) t-a: shared/open"
 
+mkdir -p "$R/pub/gone"
+check "grant t-a a folder that is deleted afterwards" "$AAM_BIN" sources grant --namespace t-a "$R/pub/gone"
+rm -rf "$R/pub/gone"
+out=$("$AAM_BIN" sources revoke --namespace t-a "$R/pub/./gone/" 2>&1); rc=$?
+check "its grant can still be revoked by its path: exit 0" test "$rc-$out" = "0-revoked t-a: pub/gone"
+"$AAM_BIN" sources revoke --namespace t-a "$R/../outside-gone" >/dev/null 2>&1; rc=$?
+check "…but a missing path outside the root is still exit 2" test "$rc" = 2
+"$AAM_BIN" sources grant --namespace t-a "$R/pub/gone" >/dev/null 2>&1; rc=$?
+check "…and granting a missing folder is exit 2" test "$rc" = 2
+
 # The operator-only policy setting is never set by the server.
 check "no server code but the operator commands sets aam.operator" \
   test -z "$(grep -rl "'aam.operator'" "$REPO_ROOT/server" | grep -v -e cmd_tenants.c -e cmd_sources.c -e cmd_clients.c)"

@@ -119,6 +119,7 @@ else
   mkdir -p "$SHOTS"
   BASE_URL=$BASE_URL DOWN_URL=$DOWN_URL CHROMIUM=$CHROMIUM SHOTS=$SHOTS \
     VANISHING_DIR="$WORK/mock_sources/ui_vanishing" DEMO_PASSWORD=$AAM_DEMO_PASSWORD \
+    SERVER_PID=$SERVER_PID RESTART_LOG="$SERVER_LOG" \
     timeout -k 5 260 node "$UI_DIR/ui.test.mjs"
   rc=$?
   check "the browser tests ran to their end (exit $rc)" test "$rc" = 0

@@ -3,14 +3,16 @@
 // page is watched for requests to another origin, console errors and uncaught exceptions, and
 // axe-core checks each screen. Prints TAP lines and "# N passed, M failed".
 // Environment: BASE_URL (seeded server), DOWN_URL (a server without its database), CHROMIUM,
-// SHOTS (screenshot folder), VANISHING_DIR (a folder this test deletes), DEMO_PASSWORD.
-import { readFileSync, rmSync } from 'node:fs';
+// SHOTS (screenshot folder), VANISHING_DIR (a folder this test deletes), DEMO_PASSWORD,
+// SERVER_PID + AAM_BIN (the last scenario restarts the server with another JWT secret).
+import { spawn } from 'node:child_process';
+import { openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const { BASE_URL, DOWN_URL, SHOTS, VANISHING_DIR } = process.env;
+const { BASE_URL, DOWN_URL, SHOTS, VANISHING_DIR, AAM_BIN, SERVER_PID, RESTART_LOG } = process.env;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const DEMO = { email: 'demo@autonomos.local', password: process.env.DEMO_PASSWORD };
 const TIMEOUT = 10000;
@@ -415,6 +417,52 @@ async function main() {
     g.check();
     await context.close();
   });
+
+  await test(`an access token the server no longer accepts (JWT secret rotated): ${refreshTokens ? 'renewed with the refresh token, no sign-in' : 'back to sign-in with a notice'}`, async () => {
+    const { page, g, context } = await newPage();
+    g.allow(401);
+    await signIn(page, DEMO);
+    await card(page, 'FilesSource Demo').waitFor();
+    await restartWithNewSecret();
+    await card(page, 'FilesSource Demo').getByRole('link', { name: /Browse files/ }).click();
+    if (refreshTokens) {
+      await page.getByRole('heading', { name: 'Files of FilesSource Demo' }).waitFor();
+      await page.getByRole('region', { name: 'Files of FilesSource Demo' }).getByRole('link', { name: 'accounts.csv' }).waitFor();
+      assert((await page.getByRole('heading', { name: 'Sign in to AAM' }).count()) === 0, 'asked to sign in again');
+    } else {
+      await page.getByRole('heading', { name: 'Sign in to AAM' }).waitFor();
+      await expectText(page.getByRole('status').filter({ hasText: 'session' }), /Your session has ended/);
+    }
+    g.check();
+    await context.close();
+  });
+}
+
+// Stops the server the shell started and starts it again on the same port (same origin, same
+// database) with another JWT secret, so every access token issued so far is refused.
+let restarted = null;
+async function restartWithNewSecret() {
+  process.kill(Number(SERVER_PID), 'SIGTERM');
+  const port = new URL(BASE_URL).port;
+  for (let i = 0; i < 150; i += 1) {
+    try {
+      await fetch(`${BASE_URL}/health`);
+    } catch {
+      break; // the old server is gone
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const log = openSync(RESTART_LOG, 'a');
+  restarted = spawn(AAM_BIN, ['serve'], { env: { ...process.env, PORT: port, AAM_ADMIN_ADDR: 'off', JWT_SECRET: 'a-different-secret-0123456789abcdef0123456789' }, stdio: ['ignore', log, log] });
+  for (let i = 0; i < 150; i += 1) {
+    try {
+      if ((await fetch(`${BASE_URL}/health`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the restarted server did not answer /health (see ${RESTART_LOG})`);
 }
 
 try {
@@ -423,6 +471,10 @@ try {
   report(false, 'the browser tests could run', e && e.stack ? e.stack : e);
 } finally {
   if (browser) await browser.close().catch(() => {});
+  if (restarted) {
+    restarted.kill('SIGTERM');
+    await new Promise((r) => { restarted.once('exit', r); setTimeout(r, 12000); });
+  }
   clearTimeout(watchdog);
 }
 console.log(`# ${passed} passed, ${failed} failed`);

@@ -76,6 +76,8 @@ static const struct csv_case cases[] = {
     {"byte order mark dropped", "\xEF\xBB\xBFid,name\n1,x\n", "id|name", "1|x", 1},
     {"invalid UTF-8 replaced", "a\n\xff\xfe ok\n", "a", "\xEF\xBF\xBD\xEF\xBF\xBD ok", 1},
     {"empty and repeated header names", "a,,a,a\n1,2,3,4\n", "a|column_2|a_2|a_3", "1|2|3|4", 1},
+    {"suffixes that collide with real names", "a,a_2,a,,column_4,\n1,2,3,4,5,6\n",
+     "a|a_2|a_3|column_4|column_4_2|column_6", "1|2|3|4|5|6", 1},
     {"spaces are data", "a,b\n 1 , 2 \n", "a|b", " 1 | 2 ", 1},
     {"empty quoted and unquoted cells", "a,b\n\"\",\n", "a|b", "|", 1},
     {"quotes inside an unquoted field are kept", "a\nfoo\"bar\n", "a", "foo\"bar", 1},
@@ -267,6 +269,82 @@ START_TEST(test_csvfile_field_too_long_fails)
 }
 END_TEST
 
+/* The widest header the reader takes, every name the same: each gets its own suffix (this took
+ * the old de-duplication, which rescanned every earlier name per candidate, about 38 s). */
+START_TEST(test_csvfile_many_equal_names_are_unique)
+{
+    size_t n = CSVFILE_MAX_COLUMNS;
+    char *buf = malloc(n * 2 + 2);
+    for (size_t i = 0; i < n; i++) {
+        buf[2 * i] = 'x';
+        buf[2 * i + 1] = i + 1 < n ? ',' : '\n';
+    }
+    const char *path = write_temp(buf, n * 2);
+    free(buf);
+    struct csvfile_page page;
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_eq(csvfile_read(fd, NULL, 0, 0, 0, &page), 0);
+    ck_assert_uint_eq(page.n_columns, n);
+    ck_assert_str_eq(page.columns[0], "x");
+    ck_assert_str_eq(page.columns[1], "x_2");
+    ck_assert_str_eq(page.columns[n - 1], "x_4096");
+    char want[32];
+    for (size_t i = 1; i < n; i++) {
+        snprintf(want, sizeof want, "x_%zu", i + 1);
+        ck_assert_str_eq(page.columns[i], want);
+    }
+    csvfile_page_free(&page);
+    close(fd);
+    unlink(path);
+}
+END_TEST
+
+/* Header names count against their own cap, with their JSON escaping. */
+START_TEST(test_csvfile_header_bytes_capped)
+{
+    size_t cols = 3000, width = 100;
+    char *buf = malloc(cols * (width + 1) + 1);
+    for (size_t i = 0; i < cols; i++) {
+        memset(buf + i * (width + 1), 'h', width);
+        snprintf(buf + i * (width + 1), 8, "%06zu", i);
+        buf[i * (width + 1) + 6] = 'h';
+        buf[i * (width + 1) + width] = i + 1 < cols ? ',' : '\n';
+    }
+    const char *path = write_temp(buf, cols * (width + 1));
+    free(buf);
+    struct csvfile_page page;
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_eq(csvfile_read(fd, NULL, 0, 0, 1, &page), -1);
+    ck_assert_int_eq(page.fail, CSVFILE_FAIL_CONTENT);
+    ck_assert_ptr_nonnull(strstr(page.error, "header"));
+    close(fd);
+    unlink(path);
+}
+END_TEST
+
+/* Control bytes grow six-fold as JSON (\u0001): 12 MiB of them would render as 72 MiB, past
+ * the page cap, although the raw bytes are far below it. */
+START_TEST(test_csvfile_escaping_growth_counts)
+{
+    size_t cell = 6u * 1024u * 1024u;
+    size_t len = 2 + 2 * (cell + 1);
+    char *buf = malloc(len);
+    memcpy(buf, "a\n", 2);
+    memset(buf + 2, 0x01, len - 2);
+    buf[2 + cell] = '\n';
+    buf[len - 1] = '\n';
+    const char *path = write_temp(buf, len);
+    free(buf);
+    struct csvfile_page page;
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_eq(csvfile_read(fd, NULL, 0, 10, 0, &page), -1);
+    ck_assert_int_eq(page.fail, CSVFILE_FAIL_CONTENT);
+    ck_assert_ptr_nonnull(strstr(page.error, "64 MiB"));
+    close(fd);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(test_csvfile_bad_descriptor_is_io_failure)
 {
     struct csvfile_page page;
@@ -414,6 +492,9 @@ static Suite *csvfile_suite(void)
     TCase *tc = tcase_create("parsing");
     tcase_add_loop_test(tc, test_csvfile_cases, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_csvfile_field_across_chunks);
+    tcase_add_test(tc, test_csvfile_many_equal_names_are_unique);
+    tcase_add_test(tc, test_csvfile_header_bytes_capped);
+    tcase_add_test(tc, test_csvfile_escaping_growth_counts);
     suite_add_tcase(s, tc);
     tc = tcase_create("paging");
     tcase_add_test(tc, test_csvfile_paging);

@@ -82,11 +82,61 @@ START_TEST(test_http_db_error_mapping)
         json_t *doc = render(&res, &status);
         ck_assert_int_eq(status, cases[i].want);
         ck_assert_int_eq(res.retry_after > 0, cases[i].retry);
-        if (cases[i].want == 500) /* the cause goes to the log, never to the client */
-            ck_assert_ptr_null(strstr(json_string_value(json_object_get(doc, "detail")), "secret"));
+        /* the cause goes to the log, never to the client, whatever the status */
+        ck_assert_ptr_null(strstr(json_string_value(json_object_get(doc, "detail")), "secret"));
         json_decref(doc);
         http_res_free(&res);
     }
+}
+END_TEST
+
+/* A detail quoting a long multi-byte value is cut by the detail buffer; wherever the cut
+ * falls, the body is a complete problem document (it once rendered empty), at every length. */
+START_TEST(test_http_detail_cut_inside_utf8)
+{
+    char value[700];
+    for (size_t pad = 0; pad < 4; pad++) {
+        size_t o = 0;
+        for (; o < pad; o++)
+            value[o] = 'x';
+        while (o + 3 < sizeof value - 1) {
+            memcpy(value + o, "\xE2\x82\xAC", 3);
+            o += 3;
+        }
+        value[o] = '\0';
+        struct http_res res = HTTP_RES_INIT;
+        int status = 0;
+        http_res_error(&res, APP_ERR_CONFLICT, "the connector's folder \"%s\" is gone", value);
+        json_t *doc = render(&res, &status);
+        ck_assert_int_eq(status, 409);
+        const char *detail = json_string_value(json_object_get(doc, "detail"));
+        ck_assert_ptr_nonnull(detail);
+        ck_assert_uint_gt(strlen(detail), 400);
+        json_decref(doc);
+        http_res_free(&res);
+    }
+    /* bytes that are not UTF-8 at all are replaced, not rendered as nothing */
+    struct http_res res = HTTP_RES_INIT;
+    int status = 0;
+    http_res_error(&res, APP_ERR_NOT_FOUND, "no file \"%s\"", "a\xFF\xFE" "b");
+    json_t *doc = render(&res, &status);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "detail")), "no file \"a??b\"");
+    json_decref(doc);
+    http_res_free(&res);
+}
+END_TEST
+
+/* A problem type set by a handler (the connector quota) is rendered instead of about:blank. */
+START_TEST(test_http_problem_type)
+{
+    struct http_res res = HTTP_RES_INIT;
+    int status = 0;
+    http_res_error(&res, APP_ERR_CONFLICT, "quota");
+    res.type = "urn:aam:problem:connector-quota";
+    json_t *doc = render(&res, &status);
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "type")), "urn:aam:problem:connector-quota");
+    json_decref(doc);
+    http_res_free(&res);
 }
 END_TEST
 
@@ -188,6 +238,8 @@ static Suite *http_suite(void)
     tcase_add_test(tc, test_http_validation_errors_listed);
     tcase_add_test(tc, test_http_status_mapping);
     tcase_add_test(tc, test_http_db_error_mapping);
+    tcase_add_test(tc, test_http_detail_cut_inside_utf8);
+    tcase_add_test(tc, test_http_problem_type);
     suite_add_tcase(s, tc);
     tc = tcase_create("request");
     tcase_add_test(tc, test_http_json_body_outcomes);

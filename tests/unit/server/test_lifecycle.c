@@ -141,6 +141,32 @@ START_TEST(test_lifecycle_stop_deadline_with_suspended)
 }
 END_TEST
 
+/* A connection handed to the daemon counts at once, and its later announcement does not
+ * count it twice; one the daemon refused is uncounted. */
+START_TEST(test_lifecycle_handed_over_connections)
+{
+    struct lifecycle *lc = lifecycle_new();
+    struct lifecycle_counts n;
+    lifecycle_begin_drain(lc);
+    lifecycle_connection_handed_over(lc, 1);
+    ck_assert_int_eq(lifecycle_wait_idle(lc, FAR_MS, mono_ms() - 1), -1); /* not idle: it is open */
+    lifecycle_connection_open(lc);                                       /* the daemon announces it */
+    lifecycle_counts(lc, &n);
+    ck_assert_int_eq(n.connections, 1);
+    lifecycle_connection_open(lc); /* another, ordinary connection */
+    lifecycle_counts(lc, &n);
+    ck_assert_int_eq(n.connections, 2);
+    lifecycle_connection_handed_over(lc, 1);
+    lifecycle_connection_handed_over(lc, 0); /* refused */
+    lifecycle_connection_close(lc);
+    lifecycle_connection_close(lc);
+    lifecycle_counts(lc, &n);
+    ck_assert_int_eq(n.connections, 0);
+    ck_assert_int_eq(lifecycle_wait_idle(lc, FAR_MS, far_deadline()), 0);
+    lifecycle_free(lc);
+}
+END_TEST
+
 static Suite *lifecycle_suite(void)
 {
     Suite *s = suite_create("lifecycle");
@@ -155,6 +181,7 @@ static Suite *lifecycle_suite(void)
     tcase_add_test(tc, test_lifecycle_woken_by_last_request);
     tcase_add_test(tc, test_lifecycle_stop_waits_for_suspended);
     tcase_add_test(tc, test_lifecycle_stop_deadline_with_suspended);
+    tcase_add_test(tc, test_lifecycle_handed_over_connections);
     suite_add_tcase(s, tc);
     return s;
 }

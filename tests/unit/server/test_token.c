@@ -118,6 +118,21 @@ START_TEST(test_token_parse_bad_bodies)
 }
 END_TEST
 
+/* A raw NUL in a form value would otherwise cut the value short without a word. */
+START_TEST(test_token_parse_raw_nul_in_form)
+{
+    static const char body[] = "grant_type=refresh_token\0x&refresh_token=y";
+    struct http_req req = make_req(FORM, body, NULL);
+    req.body_len = sizeof body - 1;
+    struct http_res res = HTTP_RES_INIT;
+    struct token_input in;
+    ck_assert_int_eq(token_parse(&req, &in, &res), -1);
+    expect_oauth(&res, 400, "invalid_request");
+    token_input_free(&in);
+    http_res_free(&res);
+}
+END_TEST
+
 START_TEST(test_token_parse_other_media_type_is_415)
 {
     struct http_req req = make_req("text/plain", "grant_type=refresh_token", NULL);
@@ -184,6 +199,7 @@ static const char *const BAD_BASIC[] = {
     "Basic YQ",           /* "a": no colon */
     "Basic JTpa",         /* "%:Z": bad escape */
     "Basic A",            /* a lone sextet */
+    "Basic YQBiOmM=",     /* "a\0b:c": a NUL inside */
 };
 
 START_TEST(test_token_parse_bad_basic_is_invalid_client)
@@ -335,6 +351,7 @@ static Suite *token_suite(void)
     tcase_add_test(tc, test_token_parse_json);
     tcase_add_loop_test(tc, test_token_parse_bad_bodies, 0,
                         sizeof BAD_BODIES / sizeof BAD_BODIES[0]);
+    tcase_add_test(tc, test_token_parse_raw_nul_in_form);
     tcase_add_test(tc, test_token_parse_other_media_type_is_415);
     tcase_add_test(tc, test_token_parse_basic);
     tcase_add_test(tc, test_token_parse_basic_form_encoded);

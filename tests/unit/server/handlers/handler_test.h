@@ -38,6 +38,8 @@ static inline void ht_init(struct ht *t, const char *method, const char *path)
     t->cfg.login_max_failures = 5;
     t->cfg.login_max_failures_per_address = 100;
     t->cfg.login_window_s = 300;
+    t->cfg.register_max_per_address = 20;
+    t->cfg.max_connectors_per_tenant = 1000;
     t->cfg.sources_root = (char *)(uintptr_t) "/nonexistent-sources-root";
     t->req.method = method;
     t->req.path = path;

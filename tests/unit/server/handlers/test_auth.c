@@ -1,8 +1,9 @@
 /* Unit tests for server/handlers/auth.c without a server or a database (scripted seam):
  * register (201 with a refresh token stored in the same transaction, 409 for a taken email or
- * namespace, 415/422 before any database work, 503), login (200 with a refresh token, 401 for
- * an unknown email or a wrong password with the failure counted, 429 when throttled before any
- * hashing, 503, also when the refresh token cannot be stored), and me (200, 401, 503). */
+ * namespace, 415/422 before any database work, 429 from the per-address throttle before any
+ * hashing, 503), login (200 with a refresh token, 401 for an unknown email or a wrong password
+ * with the failure slot taken before hashing, 429 when throttled before any hashing, 503, also
+ * when the refresh token cannot be stored), and me (200, 401, 503). */
 #include "server/handlers/auth.h"
 #include "server/password.h"
 #include "tests/unit/server/handlers/handler_test.h"
@@ -13,6 +14,10 @@
 
 /* ------------------------------------------------------------------ register */
 
+/* throttle_register's reply: the upsert's row (0 = counted, allowed), then the prune. */
+static const char *const reg_allowed[] = {"0"};
+static const struct dbs_table reg_ok[] = {{1, 1, reg_allowed, 0}, {0, 0, NULL, 0}};
+
 START_TEST(test_auth_register_201)
 {
     static const char *const tenant[] = {"t-1"}, *const user[] = {"u-1", "ann@example.com"};
@@ -20,17 +25,20 @@ START_TEST(test_auth_register_201)
     struct ht t;
     ht_init(&t, "POST", "/api/v1/auth/register");
     ht_body(&t, REGISTER_BODY);
+    dbs_reply_ok(reg_ok, 2);
     dbs_reply_ok(rows, 2);
     ht_run(&t, auth_register, 201);
-    ck_assert_uint_eq(dbs_calls(), 1);
-    ck_assert_str_eq(dbs_call_ns(0), "acme"); /* scoped to the new tenant (RLS WITH CHECK) */
-    ck_assert_int_eq(dbs_call_nstmts(0), 3);  /* tenant, user, refresh token: one transaction */
-    ck_assert_str_eq(dbs_call_param(0, 1, 0), "ann@example.com");
-    ck_assert_ptr_nonnull(strstr(dbs_call_param(0, 1, 2), "pbkdf2")); /* a hash, never the password */
+    ck_assert_uint_eq(dbs_calls(), 2);
+    ck_assert_str_eq(dbs_call_param(0, 0, 0), "192.0.2.1"); /* counted against the address */
+    ck_assert_str_eq(dbs_call_ns(1), "acme"); /* scoped to the new tenant (RLS WITH CHECK) */
+    ck_assert_int_eq(dbs_call_nstmts(1), 3);  /* tenant, user, refresh token: one transaction */
+    /* kept as sent: the statement applies lower(), the one normalisation */
+    ck_assert_str_eq(dbs_call_param(1, 1, 0), "Ann@Example.com");
+    ck_assert_ptr_nonnull(strstr(dbs_call_param(1, 1, 2), "pbkdf2")); /* a hash, never the password */
     const char *refresh = ht_str(&t, "refresh_token");
     ck_assert_ptr_nonnull(refresh);
-    ck_assert_uint_eq(strlen(dbs_call_param(0, 2, 0)), 64); /* only its SHA-256 is stored */
-    ck_assert_ptr_null(strstr(dbs_call_param(0, 2, 0), refresh));
+    ck_assert_uint_eq(strlen(dbs_call_param(1, 2, 0)), 64); /* only its SHA-256 is stored */
+    ck_assert_ptr_null(strstr(dbs_call_param(1, 2, 0), refresh));
     ck_assert_str_eq(t.res.location, "/api/v1/auth/me");
     ck_assert_ptr_nonnull(ht_str(&t, "access_token"));
     json_t *u = json_object_get(t.doc, "user");
@@ -47,6 +55,7 @@ START_TEST(test_auth_register_409_taken)
     struct ht t;
     ht_init(&t, "POST", "/api/v1/auth/register");
     ht_body(&t, REGISTER_BODY);
+    dbs_reply_ok(reg_ok, 2);
     dbs_reply_error(DB_ERR_UNIQUE, constraints[_i]);
     ht_run(&t, auth_register, 409);
     ck_assert_ptr_nonnull(strstr(ht_str(&t, "detail"), words[_i]));
@@ -62,6 +71,22 @@ START_TEST(test_auth_register_503)
     dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
     ht_run(&t, auth_register, 503);
     ck_assert_int_eq(t.res.retry_after, 2);
+    ht_done(&t);
+}
+END_TEST
+
+/* The address has used up its registrations: 429 before any hashing or insert. */
+START_TEST(test_auth_register_429_before_hashing)
+{
+    static const char *const wait[] = {"1800"};
+    const struct dbs_table throttled[] = {{1, 1, wait, 0}, {0, 0, NULL, 0}};
+    struct ht t;
+    ht_init(&t, "POST", "/api/v1/auth/register");
+    ht_body(&t, REGISTER_BODY);
+    dbs_reply_ok(throttled, 2);
+    ht_run(&t, auth_register, 429);
+    ck_assert_int_eq(t.res.retry_after, 1800);
+    ck_assert_uint_eq(dbs_calls(), 1); /* nothing inserted, no password hashed */
     ht_done(&t);
 }
 END_TEST
@@ -102,8 +127,10 @@ END_TEST
 
 /* ------------------------------------------------------------------ login */
 
-static const char *const not_throttled[] = {"0"};
-static const struct dbs_table throttle_ok = {1, 1, not_throttled, 0};
+/* throttle_reserve's reply: the advisory locks, the verdict row (seconds to wait, slots
+ * taken), the prune. */
+static const char *const not_throttled[] = {"0", "2"};
+static const struct dbs_table throttle_ok[] = {{0, 0, NULL, 0}, {1, 2, not_throttled, 0}};
 
 START_TEST(test_auth_login_200)
 {
@@ -114,9 +141,9 @@ START_TEST(test_auth_login_200)
     struct ht t;
     ht_init(&t, "POST", "/api/v1/auth/login");
     ht_body(&t, LOGIN_BODY);
-    dbs_reply_ok(&throttle_ok, 1);
+    dbs_reply_ok(throttle_ok, 2);
     dbs_reply_ok(login, 3);
-    dbs_reply_ok(NULL, 0); /* the email's failures are cleared */
+    dbs_reply_ok(NULL, 0); /* the email's failures are cleared, the address's slot given back */
     if (_i == 1)
         dbs_reply_error(DB_ERR_UNAVAILABLE, NULL); /* the refresh token cannot be stored */
     else
@@ -149,28 +176,29 @@ START_TEST(test_auth_login_401_counts_the_failure)
     struct ht t;
     ht_init(&t, "POST", "/api/v1/auth/login");
     ht_body(&t, LOGIN_BODY);
-    dbs_reply_ok(&throttle_ok, 1);
+    dbs_reply_ok(throttle_ok, 2);
     dbs_reply_ok(_i == 0 ? wrong_pw : no_user, 3);
-    dbs_reply_ok(NULL, 0); /* the failure is counted */
     ht_run(&t, auth_login, 401);
     /* one answer for both causes: the response must not tell which emails exist */
     ck_assert_str_eq(ht_str(&t, "detail"), "invalid email or password");
-    ck_assert_uint_eq(dbs_calls(), 3);
+    /* the failure was counted when its slot was taken, before hashing: nothing after */
+    ck_assert_uint_eq(dbs_calls(), 2);
     ck_assert_uint_eq(dbs_unscripted(), 0);
-    ck_assert_str_eq(dbs_call_param(2, 0, 0), "email:ann@example.com"); /* counted against */
-    ck_assert_str_eq(dbs_call_param(2, 0, 1), "addr:192.0.2.1");        /* both keys */
+    ck_assert_str_eq(dbs_call_param(0, 1, 0), "email");           /* the slot is taken for */
+    ck_assert_str_eq(dbs_call_param(0, 1, 1), "ann@example.com"); /* the email (lower() in SQL) */
+    ck_assert_str_eq(dbs_call_param(0, 1, 2), "192.0.2.1");       /* and the address */
     ht_done(&t);
 }
 END_TEST
 
 START_TEST(test_auth_login_429_before_hashing)
 {
-    static const char *const wait[] = {"42"};
-    const struct dbs_table throttled = {1, 1, wait, 0};
+    static const char *const wait[] = {"42", "0"};
+    const struct dbs_table throttled[] = {{0, 0, NULL, 0}, {1, 2, wait, 0}};
     struct ht t;
     ht_init(&t, "POST", "/api/v1/auth/login");
     ht_body(&t, LOGIN_BODY);
-    dbs_reply_ok(&throttled, 1);
+    dbs_reply_ok(throttled, 2);
     ht_run(&t, auth_login, 429);
     ck_assert_int_eq(t.res.retry_after, 42);
     ck_assert_uint_eq(dbs_calls(), 1); /* the user was never read, no password hashed */
@@ -184,7 +212,7 @@ START_TEST(test_auth_login_503)
     ht_init(&t, "POST", "/api/v1/auth/login");
     ht_body(&t, LOGIN_BODY);
     if (_i == 1)
-        dbs_reply_ok(&throttle_ok, 1); /* the throttle answers, reading the user fails */
+        dbs_reply_ok(throttle_ok, 2); /* the throttle answers, reading the user fails */
     dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
     ht_run(&t, auth_login, 503);
     ck_assert_int_eq(t.res.retry_after, 2);
@@ -253,6 +281,7 @@ int main(void)
     tcase_add_test(tc, test_auth_register_201);
     tcase_add_loop_test(tc, test_auth_register_409_taken, 0, 2);
     tcase_add_test(tc, test_auth_register_503);
+    tcase_add_test(tc, test_auth_register_429_before_hashing);
     tcase_add_loop_test(tc, test_auth_register_bad_input_never_asks, 0,
                         (int)(sizeof bad_registers / sizeof bad_registers[0]));
     suite_add_tcase(s, tc);

@@ -261,15 +261,17 @@ END_TEST
 
 #define GOOD_BODY "{\"id\":\"c1\",\"name\":\"One\",\"type\":\"custom\",\"config\":{\"k\":1}}"
 
-/* The create statement's row: tenant exists, folder owned, then CONNECTOR_COLS (NULL when
+/* The create transaction: the quota lock (no rows), then the statement's row: tenant exists,
+ * folder owned, room (below the quota, or the id taken), then CONNECTOR_COLS (NULL when
  * nothing was inserted). */
-static const char *const created_cells[] = {"t", "t", "c1", "One", "custom", "PENDING", "{\"k\": 1}",
-                                            "0", "0"};
-static const char *const taken_cells[] = {"t", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const char *const no_tenant_cells[] = {"f", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const char *const not_owned_cells[] = {"t", "f", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const struct dbs_table created = {1, 9, created_cells, 0};
-static const struct dbs_table taken = {1, 9, taken_cells, 0};
+static const char *const created_cells[] = {"t", "t", "t", "c1", "One", "custom", "PENDING",
+                                            "{\"k\": 1}", "0", "0"};
+static const char *const taken_cells[] = {"t", "t", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+static const char *const no_tenant_cells[] = {"f", "t", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+static const char *const not_owned_cells[] = {"t", "f", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+static const char *const full_cells[] = {"t", "t", "f", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+static const struct dbs_table created[] = {{0, 0, NULL, 0}, {1, 10, created_cells, 0}};
+static const struct dbs_table taken[] = {{0, 0, NULL, 0}, {1, 10, taken_cells, 0}};
 
 START_TEST(test_connectors_create_201)
 {
@@ -277,11 +279,13 @@ START_TEST(test_connectors_create_201)
     ht_init(&t, "POST", "/api/v1/aam/connectors");
     ht_as(&t, NS);
     ht_body(&t, GOOD_BODY);
-    dbs_reply_ok(&created, 1);
+    dbs_reply_ok(created, 2);
     ht_run(&t, connectors_create, 201);
     assert_scoped_to_tenant();
-    ck_assert_str_eq(dbs_call_param(0, 0, 1), "c1");
-    ck_assert_str_eq(dbs_call_param(0, 0, 4), "PENDING"); /* the default status */
+    ck_assert_int_eq(dbs_call_nstmts(0), 2); /* the quota lock, then count-and-insert */
+    ck_assert_str_eq(dbs_call_param(0, 1, 1), "c1");
+    ck_assert_str_eq(dbs_call_param(0, 1, 4), "PENDING"); /* the default status */
+    ck_assert_str_eq(dbs_call_param(0, 1, 7), "1000");    /* AAM_MAX_CONNECTORS_PER_TENANT */
     ck_assert_str_eq(t.res.location, "/api/v1/aam/connectors/c1");
     ck_assert_str_eq(ht_str(&t, "id"), "c1");
     ht_done(&t);
@@ -294,9 +298,26 @@ START_TEST(test_connectors_create_409_existing_id)
     ht_init(&t, "POST", "/api/v1/aam/connectors");
     ht_as(&t, NS);
     ht_body(&t, GOOD_BODY);
-    dbs_reply_ok(&taken, 1); /* ON CONFLICT DO NOTHING inserted nothing */
+    dbs_reply_ok(taken, 2); /* ON CONFLICT DO NOTHING inserted nothing */
     ht_run(&t, connectors_create, 409);
     ck_assert_ptr_nonnull(strstr(ht_str(&t, "detail"), "\"c1\" already exists"));
+    ck_assert_str_eq(ht_str(&t, "type"), "about:blank");
+    ht_done(&t);
+}
+END_TEST
+
+/* No room below AAM_MAX_CONNECTORS_PER_TENANT: 409 whose problem type names the quota. */
+START_TEST(test_connectors_create_409_quota)
+{
+    const struct dbs_table full[] = {{0, 0, NULL, 0}, {1, 10, full_cells, 0}};
+    struct ht t;
+    ht_init(&t, "POST", "/api/v1/aam/connectors");
+    ht_as(&t, NS);
+    ht_body(&t, GOOD_BODY);
+    dbs_reply_ok(full, 2);
+    ht_run(&t, connectors_create, 409);
+    ck_assert_str_eq(ht_str(&t, "type"), "urn:aam:problem:connector-quota");
+    ck_assert_ptr_nonnull(strstr(ht_str(&t, "detail"), "AAM_MAX_CONNECTORS_PER_TENANT"));
     ht_done(&t);
 }
 END_TEST
@@ -305,18 +326,18 @@ END_TEST
  * a folder the tenant does not own (422 on config.path). Nothing is stored either way. */
 START_TEST(test_connectors_create_refused_by_the_statement)
 {
-    const struct dbs_table no_tenant = {1, 9, no_tenant_cells, 0};
-    const struct dbs_table not_owned = {1, 9, not_owned_cells, 0};
+    const struct dbs_table no_tenant[] = {{0, 0, NULL, 0}, {1, 10, no_tenant_cells, 0}};
+    const struct dbs_table not_owned[] = {{0, 0, NULL, 0}, {1, 10, not_owned_cells, 0}};
     struct ht t;
     ht_init(&t, "POST", "/api/v1/aam/connectors");
     ht_as(&t, NS);
     ht_body(&t, GOOD_BODY);
     if (_i == 0)
-        dbs_reply_ok(&no_tenant, 1);
+        dbs_reply_ok(no_tenant, 2);
     else if (_i == 1)
         dbs_reply_error(DB_ERR_INVALID, "connections_namespace_fkey");
     else
-        dbs_reply_ok(&not_owned, 1);
+        dbs_reply_ok(not_owned, 2);
     ht_run(&t, connectors_create, _i < 2 ? 403 : 422);
     if (_i == 2)
         ck_assert(ht_field_error(&t, "config.path"));
@@ -485,6 +506,7 @@ int main(void)
     tc = tcase_create("create");
     tcase_add_test(tc, test_connectors_create_201);
     tcase_add_test(tc, test_connectors_create_409_existing_id);
+    tcase_add_test(tc, test_connectors_create_409_quota);
     tcase_add_loop_test(tc, test_connectors_create_refused_by_the_statement, 0, 3);
     tcase_add_loop_test(tc, test_connectors_create_bad_body_never_asks, 0,
                         (int)(sizeof bad_bodies / sizeof bad_bodies[0]));

@@ -140,6 +140,31 @@ START_TEST(test_files_409_not_filesource_or_folder_gone)
 }
 END_TEST
 
+/* The folder now resolves elsewhere than the stored one (a symlink moved, a row from before
+ * migration 0003): it is judged by a second lookup where it points now. */
+START_TEST(test_files_moved_folder_judged_again)
+{
+    static const char *const moved[] = {"filesource", data_path, "*.csv", "old", "t"};
+    static const char *const t_cell[] = {"t"}, *const f_cell[] = {"f"};
+    const struct dbs_table mov = {1, 5, moved, 0}, yes = {1, 1, t_cell, 0}, no = {1, 1, f_cell, 0};
+    struct ht t;
+    start(&t, NULL);
+    dbs_reply_ok(&mov, 1);
+    dbs_reply_ok(&yes, 1);
+    ht_run(&t, files_list, 200);
+    ck_assert_str_eq(dbs_call_param(1, 0, 0), NS);
+    ck_assert_str_eq(dbs_call_param(1, 0, 1), "data");
+    ht_done(&t);
+
+    start(&t, "a.csv");
+    dbs_reply_ok(&mov, 1);
+    dbs_reply_ok(&no, 1);
+    ht_run(&t, files_rows, 409);
+    ck_assert_ptr_null(json_object_get(t.doc, "rows"));
+    ht_done(&t);
+}
+END_TEST
+
 START_TEST(test_files_503_database_unavailable)
 {
     struct ht t;
@@ -199,6 +224,7 @@ int main(void)
     tcase_add_test(tc, test_files_404_bad_id_and_missing_connector);
     tcase_add_test(tc, test_files_422_bad_paging_never_asks);
     tcase_add_test(tc, test_files_409_not_filesource_or_folder_gone);
+    tcase_add_test(tc, test_files_moved_folder_judged_again);
     tcase_add_test(tc, test_files_503_database_unavailable);
     tcase_add_test(tc, test_files_list_200);
     tcase_add_test(tc, test_files_rows_200_and_404);

@@ -11,8 +11,10 @@
 #define TOKEN_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 #define REFRESH_BODY "{\"grant_type\":\"refresh_token\",\"refresh_token\":\"" TOKEN_A "\"}"
 
-static const char *const not_throttled[] = {"0"};
-static const struct dbs_table throttle_ok = {1, 1, not_throttled, 0};
+/* throttle_reserve's reply: the advisory locks, the verdict row (seconds to wait, slots
+ * taken), the prune. */
+static const char *const not_throttled[] = {"0", "2"};
+static const struct dbs_table throttle_ok[] = {{0, 0, NULL, 0}, {1, 2, not_throttled, 0}};
 
 static void start(struct ht *t, const char *body)
 {
@@ -59,10 +61,12 @@ START_TEST(test_token_refresh_200_rotated)
     const struct dbs_table rs[] = {{0, 0, NULL, 0}, {0, 0, NULL, 0}, {1, 6, rotated, 0}};
     struct ht t;
     start(&t, REFRESH_BODY);
-    dbs_reply_ok(&throttle_ok, 1);
+    dbs_reply_ok(throttle_ok, 2);
     dbs_reply_ok(rs, 3);
+    dbs_reply_ok(NULL, 0); /* the slot taken before the check is given back */
     ht_run(&t, token_grant, 200);
-    ck_assert_uint_eq(dbs_calls(), 2);
+    ck_assert_uint_eq(dbs_calls(), 3);
+    ck_assert_uint_eq(dbs_unscripted(), 0);
     const char *next = ht_str(&t, "refresh_token");
     ck_assert_ptr_nonnull(next);
     ck_assert_str_ne(next, TOKEN_A); /* rotated: a new token */
@@ -77,8 +81,8 @@ START_TEST(test_token_refresh_200_rotated)
 }
 END_TEST
 
-/* Malformed (never asks past the throttle), unknown, and reused: the same 400, and the failure
- * is counted against the address. */
+/* Malformed (never asks past the throttle), unknown, and reused: the same 400; the failure was
+ * counted against the address when its slot was taken, before the check. */
 START_TEST(test_token_refresh_400_invalid_grant_counted)
 {
     static const char *const unknown[] = {"0", "0", NULL, NULL, NULL, NULL};
@@ -87,17 +91,16 @@ START_TEST(test_token_refresh_400_invalid_grant_counted)
     const struct dbs_table reused_rs[] = {{0, 0, NULL, 0}, {0, 0, NULL, 0}, {1, 6, reused, 0}};
     struct ht t;
     start(&t, _i == 0 ? "{\"grant_type\":\"refresh_token\",\"refresh_token\":\"short\"}" : REFRESH_BODY);
-    dbs_reply_ok(&throttle_ok, 1);
+    dbs_reply_ok(throttle_ok, 2);
     if (_i == 1)
         dbs_reply_ok(unknown_rs, 3);
     if (_i == 2)
         dbs_reply_ok(reused_rs, 3);
-    dbs_reply_ok(NULL, 0); /* the failure is counted */
     ht_run(&t, token_grant, 400);
     ck_assert_str_eq(oauth_error(&t), "invalid_grant");
-    ck_assert_uint_eq(dbs_calls(), _i == 0 ? 2 : 3);
+    ck_assert_uint_eq(dbs_calls(), _i == 0 ? 1 : 2);
     ck_assert_uint_eq(dbs_unscripted(), 0);
-    ck_assert_ptr_nonnull(strstr(dbs_call_param(dbs_calls() - 1, 0, 1), "192.0.2.1"));
+    ck_assert_str_eq(dbs_call_param(0, 1, 2), "192.0.2.1"); /* the slot is the address's */
     ck_assert_ptr_null(ht_str(&t, "access_token"));
     ht_done(&t);
 }
@@ -105,11 +108,11 @@ END_TEST
 
 START_TEST(test_token_429_and_503)
 {
-    static const char *const wait[] = {"17"};
-    const struct dbs_table throttled = {1, 1, wait, 0};
+    static const char *const wait[] = {"17", "0"};
+    const struct dbs_table throttled[] = {{0, 0, NULL, 0}, {1, 2, wait, 0}};
     struct ht t;
     start(&t, REFRESH_BODY);
-    dbs_reply_ok(&throttled, 1);
+    dbs_reply_ok(throttled, 2);
     ht_run(&t, token_grant, 429);
     ck_assert_int_eq(t.res.retry_after, 17);
     ck_assert_uint_eq(dbs_calls(), 1);
@@ -121,7 +124,7 @@ START_TEST(test_token_429_and_503)
     ht_done(&t);
 
     start(&t, REFRESH_BODY); /* rotation down */
-    dbs_reply_ok(&throttle_ok, 1);
+    dbs_reply_ok(throttle_ok, 2);
     dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
     ht_run(&t, token_grant, 503);
     ht_done(&t);
@@ -139,10 +142,10 @@ START_TEST(test_token_client_credentials)
     const struct dbs_table rs[] = {{0, 0, NULL, 0}, {0, 0, NULL, 0}, {1, 3, row, 0}};
     struct ht t;
     start(&t, CLIENT_BODY);
-    dbs_reply_ok(&throttle_ok, 1);
+    dbs_reply_ok(throttle_ok, 2);
     dbs_reply_ok(rs, 3);
-    if (_i == 1)
-        dbs_reply_ok(NULL, 0); /* the failure is counted */
+    if (_i == 0)
+        dbs_reply_ok(NULL, 0); /* a success gives the slot back */
     ht_run(&t, token_grant, _i == 0 ? 200 : 401);
     ck_assert_uint_eq(dbs_unscripted(), 0);
     if (_i == 0) {
@@ -150,7 +153,7 @@ START_TEST(test_token_client_credentials)
         ck_assert_ptr_null(ht_str(&t, "refresh_token")); /* clients get none */
     } else {
         ck_assert_str_eq(oauth_error(&t), "invalid_client");
-        ck_assert_uint_eq(dbs_calls(), 3);
+        ck_assert_uint_eq(dbs_calls(), 2); /* counted when the slot was taken */
     }
     ht_done(&t);
 }
@@ -166,7 +169,7 @@ START_TEST(test_token_client_401_and_503)
     ht_done(&t);
 
     start(&t, CLIENT_BODY);
-    dbs_reply_ok(&throttle_ok, 1);
+    dbs_reply_ok(throttle_ok, 2);
     dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
     ht_run(&t, token_grant, 503);
     ht_done(&t);

@@ -1,0 +1,106 @@
+/* Unit tests for util/utf8.c (the validity and cutting half): a validity table (RFC 3629's edge cases), cuts at every
+ * position of a mixed-width text (never half a character, never more than needed), and the
+ * sanitising copy that problem details go through. */
+#include <check.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/utf8.h"
+
+struct valid_case {
+    const char *in;
+    size_t len;
+    int want;
+};
+
+#define CASE(in, want) {in, sizeof in - 1, want}
+
+static const struct valid_case valid_cases[] = {
+    CASE("", 1),
+    CASE("plain ascii", 1),
+    CASE("caf\xC3\xA9", 1),
+    CASE("\xE2\x82\xAC", 1),             /* euro sign */
+    CASE("\xF0\x9F\x98\x80", 1),         /* emoji */
+    CASE("\xE2\x84\xAA", 1),             /* Kelvin sign */
+    CASE("\xC4\xB0", 1),                 /* capital I with dot above */
+    CASE("\xF4\x8F\xBF\xBF", 1),         /* U+10FFFF */
+    CASE("\xFF", 0),
+    CASE("\xC0\xAF", 0),                 /* overlong '/' */
+    CASE("\xE0\x80\xAF", 0),             /* overlong */
+    CASE("\xED\xA0\x80", 0),             /* surrogate */
+    CASE("\xF4\x90\x80\x80", 0),         /* above U+10FFFF */
+    CASE("\xC3", 0),                     /* truncated */
+    CASE("\xE2\x82", 0),
+    CASE("a\x80z", 0),                   /* stray continuation */
+    CASE("a\0b", 0),                     /* NUL */
+};
+
+START_TEST(test_utf8_valid_table)
+{
+    const struct valid_case *c = &valid_cases[_i];
+    ck_assert_int_eq(utf8_valid(c->in, c->len), c->want);
+}
+END_TEST
+
+/* For every prefix length of a text mixing 1- to 4-byte characters, the cut is the longest
+ * prefix that is still valid UTF-8. */
+START_TEST(test_utf8_cut_every_position)
+{
+    static const char text[] = "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80z\xE2\x84\xAA";
+    size_t n = sizeof text - 1;
+    for (size_t len = 0; len <= n; len++) {
+        size_t cut = utf8_cut(text, len);
+        ck_assert_msg(cut <= len, "cut %zu past len %zu", cut, len);
+        ck_assert_msg(utf8_valid(text, cut), "cut at %zu of %zu is not valid", cut, len);
+        size_t best = len;
+        while (best > 0 && !utf8_valid(text, best))
+            best--;
+        ck_assert_msg(cut == best, "len %zu: cut %zu, longest valid prefix %zu", len, cut, best);
+    }
+}
+END_TEST
+
+/* The 409 case from the issue: a long detail built from a user's path, cut by the buffer. The
+ * sanitised copy must still be serialisable by jansson. */
+START_TEST(test_utf8_copy_sanitized_serialises)
+{
+    char src[600], dst[512];
+    size_t o = 0;
+    while (o + 3 < sizeof src - 1) {
+        memcpy(src + o, "\xE2\x82\xAC", 3);
+        o += 3;
+    }
+    src[o] = '\0';
+    for (size_t size = 1; size <= sizeof dst; size++) {
+        utf8_copy_sanitized(dst, size, src);
+        ck_assert(strlen(dst) < size);
+        ck_assert(utf8_valid(dst, strlen(dst)));
+        json_t *s = json_string(dst);
+        ck_assert_ptr_nonnull(s);
+        json_decref(s);
+    }
+    utf8_copy_sanitized(dst, sizeof dst, "bad \xFF byte \xC3");
+    ck_assert_str_eq(dst, "bad ? byte ?");
+}
+END_TEST
+
+static Suite *utf8_suite(void)
+{
+    Suite *s = suite_create("utf8");
+    TCase *tc = tcase_create("utf8");
+    tcase_add_loop_test(tc, test_utf8_valid_table, 0, (int)(sizeof valid_cases / sizeof valid_cases[0]));
+    tcase_add_test(tc, test_utf8_cut_every_position);
+    tcase_add_test(tc, test_utf8_copy_sanitized_serialises);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(utf8_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
