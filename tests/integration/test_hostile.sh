@@ -32,16 +32,15 @@ statuses() { local f; for f in "$1"/*; do cat "$f"; echo; done | sort | uniq -c 
 UDB="${TEST_DB}_utf8"
 stack_psql_super -d postgres -c "CREATE DATABASE \"$UDB\" OWNER $STACK_APP_USER TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'" >/dev/null
 UURL=$(stack_url "$UDB")
-DATABASE_URL=$UURL "$AAM_BIN" migrate >/dev/null 2>&1 || echo "# migrate (C.UTF-8) failed"
-"$AAM_BIN" migrate >/dev/null 2>&1 || echo "# migrate failed"
+need "aam migrate (C.UTF-8 database)" env DATABASE_URL="$UURL" "$AAM_BIN" migrate
+need_migrated
 usql() { stack_psql_super -d "$UDB" -Atc "$1"; }
 
 check "the C.UTF-8 database folds the Kelvin sign and dotted capital I" \
   test "$(usql "SELECT lower(U&'\\212Aelly') || lower(U&'v\\0130ctim')")" = "kellyvictim"
 
 # ------------------------------------------------------------------ email normalisation
-server_start DATABASE_URL="$UURL" AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_WINDOW_S=120 || {
-  echo "not ok - server start (C.UTF-8)"; finish; exit 1; }
+server_start DATABASE_URL="$UURL" AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_WINDOW_S=120 || give_up "server start (C.UTF-8)"
 login() {  # ADDR EMAIL(JSON-escaped) PASSWORD
   req POST /api/v1/auth/login --interface "$1" "${JSON[@]}" \
     --data-binary "{\"email\":\"$2\",\"password\":\"$3\"}"
@@ -79,7 +78,7 @@ server_stop; rm -f "$SERVER_LOG"
 # ------------------------------------------------------------------ parallel guesses
 # A per-address budget of 5: the flood below then hashes 5 times, not 100.
 server_start AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_MAX_FAILURES_PER_ADDRESS=5 AAM_LOGIN_WINDOW_S=120 ||
-  echo "not ok - server start"
+  give_up "server start"
 req POST /api/v1/auth/register --interface 127.0.0.20 "${JSON[@]}" \
   --data-binary '{"email":"race@example.org","password":"race-password","namespace":"race"}'
 expect_status 201 "register race@example.org"
@@ -113,7 +112,7 @@ check "…and the detail carries no database text" \
 server_stop; rm -f "$SERVER_LOG"
 
 # ------------------------------------------------------------------ register throttle
-server_start AAM_REGISTER_MAX_PER_ADDRESS=3 || echo "not ok - server start (register throttle)"
+server_start AAM_REGISTER_MAX_PER_ADDRESS=3 || give_up "server start (register throttle)"
 for i in 1 2 3; do
   req POST /api/v1/auth/register --interface 127.0.0.60 "${JSON[@]}" \
     --data-binary "{\"email\":\"reg$i@example.org\",\"password\":\"reg-password\",\"namespace\":\"reg$i\"}"
@@ -133,7 +132,7 @@ check "the throttled attempt was not counted (the row stays at the limit + 1 at 
 server_stop; rm -f "$SERVER_LOG"
 
 # ------------------------------------------------------------------ connector quota and config cap
-server_start AAM_MAX_CONNECTORS_PER_TENANT=5 || echo "not ok - server start (quota)"
+server_start AAM_MAX_CONNECTORS_PER_TENANT=5 || give_up "server start (quota)"
 req POST /api/v1/auth/register --interface 127.0.0.70 "${JSON[@]}" \
   --data-binary '{"email":"quota@example.org","password":"quota-password","namespace":"quota"}'
 expect_status 201 "register the quota tenant"
@@ -180,7 +179,7 @@ server_stop; rm -f "$SERVER_LOG"
 
 # ------------------------------------------------------------------ X-Forwarded-For
 # The client address shows in the login throttle's per-address key.
-server_start AAM_TRUSTED_PROXIES="127.0.0.1/32, 10.0.0.0/8" || echo "not ok - server start (proxies)"
+server_start AAM_TRUSTED_PROXIES="127.0.0.1/32, 10.0.0.0/8" || give_up "server start (proxies)"
 sql "DELETE FROM login_failures" >/dev/null
 login_xff() {  # ADDR XFF
   req POST /api/v1/auth/login --interface "$1" -H "X-Forwarded-For: $2" "${JSON[@]}" \

@@ -15,10 +15,9 @@ TMP=$(mktemp -d /tmp/aam-limits.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 JSON=(-H 'Content-Type: application/json')
 SLOW="$REPO_ROOT/tests/harness/slow_client.py"
-"$AAM_BIN" migrate >/dev/null 2>&1 || echo "# migrate failed"
+need_migrated
 
-server_start AAM_BODY_BUDGET_MB=8 AAM_REGISTER_MAX_PER_ADDRESS=1000 || {
-  echo "not ok - server start"; finish; exit 1; }
+server_start AAM_BODY_BUDGET_MB=8 AAM_REGISTER_MAX_PER_ADDRESS=1000 || give_up "server start"
 PORT=${BASE_URL##*:}
 req POST /api/v1/auth/register "${JSON[@]}" \
   --data-binary '{"email":"lim@example.org","password":"limit-password","namespace":"lim"}'
@@ -103,7 +102,7 @@ server_stop; rm -f "$SERVER_LOG"
 # ------------------------------------------------------------------ a login ahead of registrations
 # One hashing worker: 20 registrations queue behind each other; a login sent once the first has
 # finished must be served next, not after the other nineteen.
-server_start AAM_HASH_WORKERS=1 AAM_REGISTER_MAX_PER_ADDRESS=1000 || echo "not ok - server start (hash lane)"
+server_start AAM_HASH_WORKERS=1 AAM_REGISTER_MAX_PER_ADDRESS=1000 || give_up "server start (hash lane)"
 req POST /api/v1/auth/register "${JSON[@]}" \
   --data-binary '{"email":"urgent@example.org","password":"urgent-password","namespace":"urgent"}'
 expect_status 201 "register the user who will log in"

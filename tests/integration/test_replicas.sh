@@ -10,20 +10,21 @@ set -u
 
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 if [ ! -x "$NGINX" ]; then
-  echo "not ok - nginx is not installed (make deps installs it: scripts/deps.sh)"
-  finish; exit 1
+  give_up "nginx is not installed (make deps installs it: scripts/deps.sh)"
 fi
 LOAD="$REPO_ROOT/tests/harness/httpload.py"
 T=$(mktemp -d /tmp/aam-replicas.XXXXXX)
 chmod 755 "$T"
-"$AAM_BIN" migrate >/dev/null 2>&1 || echo "# migrate failed"
+need_migrated
 
 REPLICA_ENV=(AAM_LOGIN_MAX_FAILURES=3 AAM_LOGIN_WINDOW_S=300)
 declare -A RPID RPORT RLOG
 replica_start() {  # NAME: aam serve on RPORT[NAME] (kept across restarts); 0 once /health answers
   local name=$1
   RLOG[$name]=$T/$name.log
-  env PORT="${RPORT[$name]}" AAM_ADMIN_ADDR="127.0.0.1:$(server_free_port)" "${REPLICA_ENV[@]}" \
+  local admin=""
+  port_lock admin || return 1
+  env PORT="${RPORT[$name]}" AAM_ADMIN_ADDR="127.0.0.1:$admin" "${REPLICA_ENV[@]}" \
     "$AAM_BIN" serve >>"${RLOG[$name]}" 2>&1 &
   RPID[$name]=$!
   local n=100
@@ -54,11 +55,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-RPORT[one]=$(server_free_port)
-RPORT[two]=$(server_free_port)
-LB_PORT=$(server_free_port)
-replica_start one || { echo "not ok - replica one start"; finish; exit 1; }
-replica_start two || { echo "not ok - replica two start"; finish; exit 1; }
+p_one="" p_two="" LB_PORT=""
+{ port_lock p_one && port_lock p_two && port_lock LB_PORT; } || give_up "reserve three ports"
+RPORT[one]=$p_one
+RPORT[two]=$p_two
+replica_start one || give_up "replica one start"
+replica_start two || give_up "replica two start"
 
 # The nginx configuration a user would write (README shows the same upstream/location block):
 # keep-alive to the replicas, retry an idempotent request on the other replica when one refuses

@@ -37,7 +37,7 @@ wait_traffic() {  # N
 # flows; then the verdicts. Several rounds, because the abort this replaces was a race.
 round() {  # NAME PATH [--header H]
   local name=$1 path=$2; shift 2
-  server_start || { echo "not ok - $name: server start"; return; }
+  server_start || { t__report 1 "$name: server start"; return; }
   python3 "$LOAD" loop "$BASE_URL$path" --clients 4 --until-refused --max-seconds 30 "$@" \
     >"$TMP/load.json" 2>"$TMP/load.err" &
   local load=$!
