@@ -59,9 +59,9 @@ enum db_status {
 
 struct db_error {
     enum db_status status;
-    char sqlstate[6];     /* "" when not from the server */
-    char constraint[64];  /* the violated constraint's name, when the server says */
-    char message[256];    /* primary message; logged. Sent to a client only for DB_ERR_INVALID
+    char sqlstate[6];    /* "" when not from the server */
+    char constraint[64]; /* the violated constraint's name, when the server says */
+    char message[256];   /* primary message; logged. Sent to a client only for DB_ERR_INVALID
                            * (the 422 detail names the refused value's constraint), never for
                            * UNAVAILABLE or QUERY, whose messages may describe the server */
 };
@@ -137,14 +137,14 @@ int db_ping(struct db_pool *pool, double *latency_ms, struct db_error *err)
     __attribute__((warn_unused_result));
 
 struct db_pool_stats {
-    int size;            /* configured AAM_DB_POOL_SIZE */
-    int open;            /* connections currently open (idle + in use) */
+    int size; /* configured AAM_DB_POOL_SIZE */
+    int open; /* connections currently open (idle + in use) */
     int idle;
     int in_use;
-    int waiting;         /* callers waiting for a connection now */
-    unsigned long created;   /* connections opened since start */
-    unsigned long discarded; /* connections closed as broken, not idle, or too old */
-    unsigned long timeouts;  /* acquisitions that gave up waiting */
+    int waiting;                            /* callers waiting for a connection now */
+    unsigned long created;                  /* connections opened since start */
+    unsigned long discarded;                /* connections closed as broken, not idle, or too old */
+    unsigned long timeouts;                 /* acquisitions that gave up waiting */
     unsigned long errors[DB_ERROR_CLASSES]; /* failed db_run/db_ping by class: [status - 1] */
 };
 

@@ -77,7 +77,8 @@ int db_conn_await(PGconn *pg, long long deadline) __attribute__((warn_unused_res
  * no later than deadline. Returns its last result (caller PQclears) when every result was
  * TUPLES_OK / COMMAND_OK / EMPTY_QUERY; else NULL with *err (c marked broken on a timeout). */
 PGresult *db_conn_exec(struct db_conn *c, const char *sql, int nparams, const char *const *params,
-                       long long deadline, struct db_error *err) __attribute__((warn_unused_result));
+                       long long deadline, struct db_error *err)
+    __attribute__((warn_unused_result));
 
 /* Error mapping. classify: SQLSTATE (may be NULL) + whether the connection is gone. */
 enum db_status db_error_classify(const char *sqlstate, int conn_lost);

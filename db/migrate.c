@@ -16,9 +16,9 @@
 
 /* "aam-migr" as a big-endian bigint: one lock shared by every aam process on the database. */
 #define MIGRATE_LOCK_SQL "SELECT pg_advisory_xact_lock(7017009736296523634)"
-#define CREATE_TABLE_SQL                                                                          \
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("                                              \
-    " version bigint PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"                    \
+#define CREATE_TABLE_SQL                                                                           \
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("                                               \
+    " version bigint PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"                     \
     " applied_at timestamptz NOT NULL DEFAULT now())"
 
 int db_migration_parse_name(const char *name, long *version)
@@ -69,7 +69,8 @@ static char *join_path(const char *dir, const char *file)
 }
 
 /* Appends a regular file named like a migration; anything else is ignored. */
-static void add_entry(const char *dir, const char *name, struct db_migration **list, size_t *n, size_t *cap)
+static void add_entry(const char *dir, const char *name, struct db_migration **list, size_t *n,
+                      size_t *cap)
 {
     long version;
     struct stat st;
@@ -100,7 +101,8 @@ int db_migration_list(const char *dir, struct db_migration **out, size_t *n, str
     *n = 0;
     DIR *d = opendir(dir);
     if (d == NULL) {
-        db_error_set(err, DB_ERR_QUERY, "cannot open the migrations directory %s: %s", dir, strerror(errno));
+        db_error_set(err, DB_ERR_QUERY, "cannot open the migrations directory %s: %s", dir,
+                     strerror(errno));
         return -1;
     }
     for (struct dirent *e = readdir(d); e != NULL; e = readdir(d))
@@ -110,8 +112,8 @@ int db_migration_list(const char *dir, struct db_migration **out, size_t *n, str
         qsort(list, count, sizeof *list, by_file);
     for (size_t i = 1; i < count; i++) {
         if (list[i].version == list[i - 1].version) {
-            db_error_set(err, DB_ERR_QUERY, "two migrations share version %ld: %s and %s", list[i].version,
-                         list[i - 1].file, list[i].file);
+            db_error_set(err, DB_ERR_QUERY, "two migrations share version %ld: %s and %s",
+                         list[i].version, list[i - 1].file, list[i].file);
             db_migration_list_free(list, count);
             return -1;
         }
@@ -148,7 +150,8 @@ static char *read_file(const char *path, size_t *len, struct db_error *err)
     int bad = ferror(f);
     fclose(f);
     if (bad || memchr(data, '\0', used) != NULL) {
-        db_error_set(err, DB_ERR_QUERY, "cannot read %s: %s", path, bad ? "read error" : "it contains a NUL byte");
+        db_error_set(err, DB_ERR_QUERY, "cannot read %s: %s", path,
+                     bad ? "read error" : "it contains a NUL byte");
         free(data);
         return NULL;
     }
@@ -165,7 +168,8 @@ struct mfile {
     int applied; /* already recorded in schema_migrations */
 };
 
-static int load_files(const struct db_migration *list, size_t n, struct mfile *files, struct db_error *err)
+static int load_files(const struct db_migration *list, size_t n, struct mfile *files,
+                      struct db_error *err)
 {
     for (size_t i = 0; i < n; i++) {
         size_t len = 0;
@@ -220,7 +224,8 @@ static struct db_tx *begin_locked(struct db_pool *pool, struct db_error *err)
 /* Checks every recorded migration against its file, marking which are applied. */
 static int check_applied(struct db_pool *pool, struct mfile *files, size_t n, struct db_error *err)
 {
-    static const struct db_stmt rows = {"SELECT version, name, checksum FROM schema_migrations ORDER BY version", 0, NULL};
+    static const struct db_stmt rows = {
+        "SELECT version, name, checksum FROM schema_migrations ORDER BY version", 0, NULL};
     struct db_result *r = NULL;
     int rc = -1;
     struct db_tx *tx = begin_locked(pool, err);
@@ -230,7 +235,8 @@ static int check_applied(struct db_pool *pool, struct mfile *files, size_t n, st
         long version = strtol(db_result_get(r, i, 0), NULL, 10);
         struct mfile *f = find_version(files, n, version);
         if (f == NULL)
-            db_log_warn("migrate: version %ld (%s) is applied but has no file here", version, db_result_get(r, i, 1));
+            db_log_warn("migrate: version %ld (%s) is applied but has no file here", version,
+                        db_result_get(r, i, 1));
         else if (verify_row(f, db_result_get(r, i, 1), db_result_get(r, i, 2), err) != 0)
             goto cleanup;
     }
@@ -250,8 +256,10 @@ static int apply_one(struct db_pool *pool, struct mfile *f, struct db_error *err
     snprintf(version, sizeof version, "%ld", f->m->version);
     const char *p1[] = {version};
     const char *p3[] = {version, f->m->file, f->checksum};
-    const struct db_stmt row = {"SELECT name, checksum FROM schema_migrations WHERE version = $1", 1, p1};
-    const struct db_stmt record = {"INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", 3, p3};
+    const struct db_stmt row = {"SELECT name, checksum FROM schema_migrations WHERE version = $1",
+                                1, p1};
+    const struct db_stmt record = {
+        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", 3, p3};
     struct db_result *r = NULL;
     int rc = -1;
     struct db_tx *tx = begin_locked(pool, err);
@@ -306,7 +314,8 @@ int db_migrate(struct db_pool *pool, const char *dir, int *applied, struct db_er
             db_log_info("migrate: applied %s", files[i].m->file);
         }
     }
-    db_log_info("migrate: %d applied, %zu in %s, schema current", count, n, dir ? dir : "migrations");
+    db_log_info("migrate: %d applied, %zu in %s, schema current", count, n,
+                dir ? dir : "migrations");
     ret = 0;
 cleanup:
     if (ret != 0)

@@ -20,13 +20,13 @@ struct db_pool {
     pthread_cond_t cv;     /* signalled when a connection comes back or a slot frees up */
     struct db_conn **idle; /* LIFO: the most recently used connection is the warmest */
     int n_idle;
-    int open;    /* idle + in use, including ones being connected */
-    int in_use;  /* checked out, including ones being connected */
+    int open;   /* idle + in use, including ones being connected */
+    int in_use; /* checked out, including ones being connected */
     int waiting;
     unsigned long created, discarded, timeouts;
     unsigned long errors[DB_ERROR_CLASSES]; /* by enum db_status - 1 */
-    long long down_until_ms; /* fail fast until then, after a failed connect */
-    char down_msg[256];      /* why the last connect failed */
+    long long down_until_ms;                /* fail fast until then, after a failed connect */
+    char down_msg[256];                     /* why the last connect failed */
 };
 
 struct db_pool *db_pool_new(const struct db_config *cfg)
@@ -212,8 +212,8 @@ static int fail_fast_locked(struct db_pool *p, long long now, struct db_error *e
     memcpy(msg, p->down_msg, sizeof msg);
     pthread_mutex_unlock(&p->mu);
     db_error_set(err, DB_ERR_UNAVAILABLE,
-                 "database unavailable (a connect failed %lld ms ago; not retrying for %d ms): %s", ago,
-                 DB_FAIL_FAST_MS, msg);
+                 "database unavailable (a connect failed %lld ms ago; not retrying for %d ms): %s",
+                 ago, DB_FAIL_FAST_MS, msg);
     return -1;
 }
 
@@ -330,9 +330,9 @@ char *db_describe(const struct db_pool *pool)
     snprintf(line, sizeof line,
              "database target %s:%s/%s user=%s (%s), pool %d, unnamed statements only, "
              "statement_timeout %s",
-             u.host ? u.host : "localhost", u.port ? u.port : "5432", u.dbname ? u.dbname : "(default)",
-             u.user ? u.user : "(default)", u.has_password ? "password ***" : "no password in URL",
-             pool->cfg.pool_size, timeout);
+             u.host ? u.host : "localhost", u.port ? u.port : "5432",
+             u.dbname ? u.dbname : "(default)", u.user ? u.user : "(default)",
+             u.has_password ? "password ***" : "no password in URL", pool->cfg.pool_size, timeout);
     db_url_parts_free(&u);
     return xstrdup(line);
 }

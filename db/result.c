@@ -132,7 +132,7 @@ void db_error_log(const struct db_error *err, const char *what)
     case DB_ERR_UNIQUE:
     case DB_ERR_INVALID:
         db_log_debug("%s: rejected by the database (sqlstate %s%s%s): %s", what, state,
-                  err->constraint[0] ? ", constraint " : "", err->constraint, err->message);
+                     err->constraint[0] ? ", constraint " : "", err->constraint, err->message);
         break;
     case DB_ERR_QUERY:
         db_log_error("%s: query failed (sqlstate %s): %s", what, state, err->message);

@@ -68,8 +68,9 @@ int db_conn_await(PGconn *pg, long long deadline)
 static void timed_out(struct db_conn *c, struct db_error *err)
 {
     c->broken = 1; /* an answer may still be on its way: the connection is out of step */
-    db_error_set(err, DB_ERR_UNAVAILABLE, "no answer from the database in time (statement_timeout "
-                                          "plus connect_timeout): is the server behind the pooler down?");
+    db_error_set(err, DB_ERR_UNAVAILABLE,
+                 "no answer from the database in time (statement_timeout "
+                 "plus connect_timeout): is the server behind the pooler down?");
 }
 
 PGresult *db_conn_exec(struct db_conn *c, const char *sql, int nparams, const char *const *params,
@@ -91,7 +92,8 @@ PGresult *db_conn_exec(struct db_conn *c, const char *sql, int nparams, const ch
         if (r == NULL)
             break;
         ExecStatusType st = PQresultStatus(r);
-        if (bad == NULL && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && st != PGRES_EMPTY_QUERY) {
+        if (bad == NULL && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK &&
+            st != PGRES_EMPTY_QUERY) {
             bad = r;
             continue;
         }
@@ -126,7 +128,8 @@ static int after_sync(struct db_conn *c, int got, int n, int failed, struct db_e
         c->broken = 1;
     if (got != n && !failed) { /* cannot happen under libpq's pipeline contract */
         c->broken = 1;
-        db_error_set(err, DB_ERR_QUERY, "pipeline out of step: %d results for %d statements", got, n);
+        db_error_set(err, DB_ERR_QUERY, "pipeline out of step: %d results for %d statements", got,
+                     n);
         failed = 1;
     }
     return failed ? -1 : 0;
@@ -190,7 +193,8 @@ static int read_results(struct db_conn *c, int npre, int n, struct db_result **r
         }
         PQclear(r);
     }
-    return synced ? after_sync(c, idx - npre, n, failed, err, fate) : after_loss(c, failed, err, fate);
+    return synced ? after_sync(c, idx - npre, n, failed, err, fate)
+                  : after_loss(c, failed, err, fate);
 }
 
 int db_conn_pipeline(struct db_pool *pool, struct db_conn *c, const char *ns, int begin,
@@ -267,8 +271,9 @@ int db_run(struct db_pool *pool, const char *ns, const struct db_stmt *stmts, in
         if (attempt > 0 || !may_retry(fate, flags))
             break;
         db_log_warn("db_run: connection lost %s (%s); retrying once on another connection",
-                 fate == DB_FATE_NOT_SENT ? "before anything was sent" : "mid-flight on read-only work",
-                 err->message);
+                    fate == DB_FATE_NOT_SENT ? "before anything was sent"
+                                             : "mid-flight on read-only work",
+                    err->message);
     }
     db_pool_count_error(pool, err->status);
     db_error_log(err, "db_run");
@@ -308,7 +313,8 @@ int db_ping(struct db_pool *pool, double *latency_ms, struct db_error *err)
         db_error_set(err, DB_ERR_UNAVAILABLE, "db_ping: no database pool");
         return -1;
     }
-    if (ping_once(pool, latency_ms, err, &lost) == 0 || (lost && ping_once(pool, latency_ms, err, &lost) == 0))
+    if (ping_once(pool, latency_ms, err, &lost) == 0 ||
+        (lost && ping_once(pool, latency_ms, err, &lost) == 0))
         return 0;
     db_pool_count_error(pool, err->status);
     db_error_log(err, "db_ping");

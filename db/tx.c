@@ -63,7 +63,8 @@ int db_tx_exec(struct db_tx *tx, const struct db_stmt *stmt, struct db_result **
     if (out != NULL)
         *out = NULL;
     if (tx == NULL || stmt == NULL || stmt->sql == NULL || tx->failed) {
-        db_error_set(err, DB_ERR_QUERY, "db_tx_exec: %s", tx && tx->failed ? "transaction already failed" : "bad arguments");
+        db_error_set(err, DB_ERR_QUERY, "db_tx_exec: %s",
+                     tx && tx->failed ? "transaction already failed" : "bad arguments");
         return -1;
     }
     PGresult *r = db_conn_exec(tx->conn, stmt->sql, stmt->nparams, stmt->params,
@@ -84,7 +85,8 @@ int db_tx_exec_script(struct db_tx *tx, const char *sql, struct db_error *err)
         err = &scratch;
     memset(err, 0, sizeof *err);
     if (tx == NULL || sql == NULL || tx->failed) {
-        db_error_set(err, DB_ERR_QUERY, "db_tx_exec_script: %s", tx && tx->failed ? "transaction already failed" : "bad arguments");
+        db_error_set(err, DB_ERR_QUERY, "db_tx_exec_script: %s",
+                     tx && tx->failed ? "transaction already failed" : "bad arguments");
         return -1;
     }
     /* Simple query protocol: several statements, no parameters, no statement name; the
@@ -94,7 +96,8 @@ int db_tx_exec_script(struct db_tx *tx, const char *sql, struct db_error *err)
         return tx_fail(tx, err, "db_tx_exec_script");
     PQclear(r);
     if (PQtransactionStatus(tx->conn->pg) != PQTRANS_INTRANS) { /* it ran COMMIT/ROLLBACK */
-        db_error_set(err, DB_ERR_QUERY, "the script ended the transaction itself (COMMIT or ROLLBACK in it)");
+        db_error_set(err, DB_ERR_QUERY,
+                     "the script ended the transaction itself (COMMIT or ROLLBACK in it)");
         return tx_fail(tx, err, "db_tx_exec_script");
     }
     return 0;
@@ -128,8 +131,8 @@ int db_tx_commit(struct db_tx *tx, struct db_error *err)
         if (r != NULL)
             db_error_set(err, DB_ERR_QUERY, "COMMIT rolled the transaction back");
         else if (err->status == DB_ERR_UNAVAILABLE)
-            db_error_set(err, DB_ERR_UNAVAILABLE, "connection lost during COMMIT: outcome unknown (%.150s)",
-                         err->message);
+            db_error_set(err, DB_ERR_UNAVAILABLE,
+                         "connection lost during COMMIT: outcome unknown (%.150s)", err->message);
         db_error_log(err, "db_tx_commit");
         rc = -1;
     }
@@ -145,6 +148,7 @@ void db_tx_rollback(struct db_tx *tx)
     struct db_error ignored;
     if (!tx->conn->broken && PQstatus(tx->conn->pg) == CONNECTION_OK &&
         PQtransactionStatus(tx->conn->pg) != PQTRANS_IDLE)
-        PQclear(db_conn_exec(tx->conn, "ROLLBACK", 0, NULL, db_pool_deadline(tx->pool, 1), &ignored));
+        PQclear(
+            db_conn_exec(tx->conn, "ROLLBACK", 0, NULL, db_pool_deadline(tx->pool, 1), &ignored));
     tx_end(tx);
 }

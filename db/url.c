@@ -188,8 +188,7 @@ int db_url_parts_get(const char *url, struct db_url_parts *out)
         if (strcmp(o->keyword, "host") == 0 || (strcmp(o->keyword, "hostaddr") == 0 && !out->host)) {
             free(out->host); /* host wins over hostaddr: it is what the operator wrote */
             out->host = dup_or_null(o->val);
-        }
-        else if (strcmp(o->keyword, "port") == 0)
+        } else if (strcmp(o->keyword, "port") == 0)
             out->port = dup_or_null(o->val);
         else if (strcmp(o->keyword, "dbname") == 0)
             out->dbname = dup_or_null(o->val);

@@ -30,8 +30,8 @@ struct admin {
     const char *version;
 };
 
-static enum MHD_Result queue(struct MHD_Connection *conn, unsigned int status, char *body, size_t len,
-                             const char *type, int retry_after)
+static enum MHD_Result queue(struct MHD_Connection *conn, unsigned int status, char *body,
+                             size_t len, const char *type, int retry_after)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (resp == NULL) {
@@ -59,8 +59,13 @@ static enum MHD_Result queue_text(struct MHD_Connection *conn, unsigned int stat
 /* /health and /ready through the same handlers the public port uses. */
 static enum MHD_Result serve_health(struct admin *a, struct MHD_Connection *conn, const char *path)
 {
-    struct http_req req = {.method = "GET", .path = path, .request_id = "", .client_ip = "admin",
-                           .body = "", .cfg = a->cfg, .db = a->db};
+    struct http_req req = {.method = "GET",
+                           .path = path,
+                           .request_id = "",
+                           .client_ip = "admin",
+                           .body = "",
+                           .cfg = a->cfg,
+                           .db = a->db};
     struct http_res res = HTTP_RES_INIT;
     if (strcmp(path, "/health") == 0) {
         health_get(&req, &res);
@@ -97,9 +102,11 @@ static enum MHD_Result on_admin_request(void *cls, struct MHD_Connection *conn, 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    int known = strcmp(url, "/metrics") == 0 || strcmp(url, "/health") == 0 || strcmp(url, "/ready") == 0;
+    int known = strcmp(url, "/metrics") == 0 || strcmp(url, "/health") == 0 ||
+                strcmp(url, "/ready") == 0;
     if (!known)
-        return queue_text(conn, MHD_HTTP_NOT_FOUND, "not found: the admin listener serves /metrics, /health, /ready\n");
+        return queue_text(conn, MHD_HTTP_NOT_FOUND,
+                          "not found: the admin listener serves /metrics, /health, /ready\n");
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return queue_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
     if (strcmp(url, "/metrics") != 0)
@@ -111,7 +118,8 @@ static enum MHD_Result on_admin_request(void *cls, struct MHD_Connection *conn, 
     return queue(conn, MHD_HTTP_OK, text, len, ADMIN_METRICS_TYPE, 0);
 }
 
-__attribute__((format(printf, 2, 0))) static void on_admin_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_admin_log(void *cls, const char *fmt,
+                                                               va_list ap)
 {
     (void)cls;
     char msg[512];
@@ -141,14 +149,14 @@ struct admin *admin_start(const struct cfg *cfg, struct http_server *srv, struct
         sa = (const struct sockaddr *)&sa6;
         flags |= MHD_USE_IPv6;
     } else {
-        log_error("admin listener: %s is not an IP address", cfg->admin_host); /* config checked it */
+        log_error("admin listener: %s is not an IP address",
+                  cfg->admin_host); /* config checked it */
         return NULL;
     }
     struct admin *a = xcalloc(1, sizeof *a);
     a->cfg = cfg, a->srv = srv, a->db = db, a->version = version;
-    a->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_admin_request, a,
-                                 MHD_OPTION_SOCK_ADDR, sa,
-                                 MHD_OPTION_EXTERNAL_LOGGER, on_admin_log, a,
+    a->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_admin_request, a, MHD_OPTION_SOCK_ADDR,
+                                 sa, MHD_OPTION_EXTERNAL_LOGGER, on_admin_log, a,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)ADMIN_CONNECTION_LIMIT,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)ADMIN_TIMEOUT_S,
                                  MHD_OPTION_END); /* no SO_REUSEPORT: a taken port must fail */

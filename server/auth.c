@@ -262,8 +262,8 @@ static int add_claims(jwt_t *jwt, const struct auth_identity *id, long ttl_s, ti
     return rc == 0 ? 0 : -1;
 }
 
-char *auth_mint(const struct auth_identity *id, const char *secret, size_t secret_len,
-                long ttl_s, time_t now)
+char *auth_mint(const struct auth_identity *id, const char *secret, size_t secret_len, long ttl_s,
+                time_t now)
 {
     jwt_t *jwt = NULL;
     char *token = NULL;

@@ -12,9 +12,9 @@
 
 /* Who a request acts for. Every string is NUL-terminated; empty when the claim was absent. */
 struct auth_identity {
-    char sub[129];       /* user id, or an operator-chosen id for service tokens */
-    char ns[64];         /* tenant namespace: ^[a-z0-9][a-z0-9_-]{0,62}$ */
-    char tenant_id[64];  /* informational; the database is authoritative */
+    char sub[129];      /* user id, or an operator-chosen id for service tokens */
+    char ns[64];        /* tenant namespace: ^[a-z0-9][a-z0-9_-]{0,62}$ */
+    char tenant_id[64]; /* informational; the database is authoritative */
     char email[255];
 };
 
@@ -32,7 +32,7 @@ int auth_verify_bearer(const char *header, const char *secret, size_t secret_len
 
 /* Mints a token for id: iss, sub, namespace, tenant_id and email (when non-empty), iat, nbf,
  * exp = now + ttl_s, jti (random). Returns a malloc'd string the caller frees, or NULL. */
-char *auth_mint(const struct auth_identity *id, const char *secret, size_t secret_len,
-                long ttl_s, time_t now) __attribute__((warn_unused_result));
+char *auth_mint(const struct auth_identity *id, const char *secret, size_t secret_len, long ttl_s,
+                time_t now) __attribute__((warn_unused_result));
 
 #endif

@@ -73,14 +73,17 @@ static int check_connector(struct seed_ctx *s, const char *ns, const json_t *c)
         return fail(s, "tenant %s: a connector has a missing or invalid \"id\"", ns);
     if (!connector_json_name_valid(name) || !connector_json_type_valid(type) ||
         !connector_json_status_valid(status) || !json_is_object(config))
-        return fail(s, "connector %s/%s: name, type, status and config (an object) must all be "
-                       "valid", ns, id);
+        return fail(s,
+                    "connector %s/%s: name, type, status and config (an object) must all be "
+                    "valid",
+                    ns, id);
     /* The folder itself is not checked: a seed may run where the sources are not mounted. */
     const json_t *pattern = json_object_get(config, "pattern");
     if (strcmp(type, CONNECTOR_TYPE_FILESOURCE) == 0 &&
         (!json_is_string(json_object_get(config, "path")) ||
          (pattern != NULL && !sources_pattern_valid(json_string_value(pattern)))))
-        return fail(s, "connector %s/%s: a filesource needs config.path (and a valid pattern)", ns, id);
+        return fail(s, "connector %s/%s: a filesource needs config.path (and a valid pattern)", ns,
+                    id);
     return 0;
 }
 
@@ -192,13 +195,14 @@ static int exec_outcome(struct seed_ctx *s, struct db_tx *tx, const struct db_st
     if (db_tx_exec(tx, stmt, &r, &err) != 0)
         return fail(s, "database: %s", err.message);
     const char *state = db_result_get(r, 0, 0);
-    int k = state == NULL ? SEED_UNCHANGED
+    int k = state == NULL                   ? SEED_UNCHANGED
             : strcmp(state, "created") == 0 ? SEED_CREATED
-            : strcmp(state, "updated") == 0 ? SEED_UPDATED : SEED_UNCHANGED;
+            : strcmp(state, "updated") == 0 ? SEED_UPDATED
+                                            : SEED_UNCHANGED;
     counts[k]++;
     if (what != NULL)
-        snprintf(what, what_size, "%s", k == SEED_UPDATED && db_result_get(r, 0, 1)
-                                            ? db_result_get(r, 0, 1) : "");
+        snprintf(what, what_size, "%s",
+                 k == SEED_UPDATED && db_result_get(r, 0, 1) ? db_result_get(r, 0, 1) : "");
     db_result_free(r);
     return k;
 }
@@ -281,7 +285,8 @@ static int insert_user(struct seed_ctx *s, struct db_tx *tx, const char *ns, con
     s->counts.users[created ? SEED_CREATED : SEED_UNCHANGED]++;
     if (created && pw == generated)
         printf("user %s: created with the generated password %s (shown once; set "
-               "AAM_DEMO_PASSWORD to choose it)\n", email, generated);
+               "AAM_DEMO_PASSWORD to choose it)\n",
+               email, generated);
     else if (created)
         printf("user %s: created with AAM_DEMO_PASSWORD\n", email);
     return 0;
@@ -344,9 +349,12 @@ static int apply_connector(struct seed_ctx *s, struct db_tx *tx, const char *ns,
     char what[128], folder[PATH_MAX];
     if (config == NULL)
         return fail(s, "connector %s/%s: out of memory", ns, id);
-    const char *params[] = {ns, id, json_string_value(json_object_get(c, "name")),
+    const char *params[] = {ns,
+                            id,
+                            json_string_value(json_object_get(c, "name")),
                             json_string_value(json_object_get(c, "type")),
-                            json_string_value(json_object_get(c, "status")), config,
+                            json_string_value(json_object_get(c, "status")),
+                            config,
                             connector_folder(s, c, folder, sizeof folder) == 0 ? folder : NULL};
     struct db_stmt stmt = {sql, 7, params};
     int k = exec_outcome(s, tx, &stmt, s->counts.connectors, what, sizeof what);
@@ -370,8 +378,10 @@ static int apply_grant(struct seed_ctx *s, struct db_tx *tx, const char *ns, con
     if (fd >= 0)
         close(fd);
     if (rel == NULL)
-        return fail(s, "tenant %s: grant \"%s\" %s; it must be a folder inside AAM_SOURCES_ROOT (%s)",
-                    ns, path, st == SOURCES_OK ? "is outside the sources root" : sources_status_text(st),
+        return fail(s,
+                    "tenant %s: grant \"%s\" %s; it must be a folder inside AAM_SOURCES_ROOT (%s)",
+                    ns, path,
+                    st == SOURCES_OK ? "is outside the sources root" : sources_status_text(st),
                     s->cfg->sources_root);
     const char *params[] = {ns, rel};
     struct db_stmt stmt = {sql, 2, params};
@@ -414,8 +424,8 @@ rollback:
 static void print_counts(const char *what, const int *c, int always_updated)
 {
     if (always_updated || c[SEED_UPDATED] > 0)
-        printf("%s: %d created, %d updated, %d unchanged", what, c[SEED_CREATED],
-               c[SEED_UPDATED], c[SEED_UNCHANGED]);
+        printf("%s: %d created, %d updated, %d unchanged", what, c[SEED_CREATED], c[SEED_UPDATED],
+               c[SEED_UNCHANGED]);
     else
         printf("%s: %d created, %d unchanged", what, c[SEED_CREATED], c[SEED_UNCHANGED]);
 }

@@ -62,7 +62,8 @@ int cmd_serve(int argc, char **argv)
     log_startup(&cfg, db);
     struct http_server *srv = http_start(&cfg, db, app_routes());
     struct admin *admin = NULL;
-    if (srv != NULL && cfg.admin_addr != NULL && (admin = admin_start(&cfg, srv, db, AAM_VERSION)) == NULL) {
+    if (srv != NULL && cfg.admin_addr != NULL &&
+        (admin = admin_start(&cfg, srv, db, AAM_VERSION)) == NULL) {
         http_free(srv);
         srv = NULL;
     }
@@ -74,8 +75,8 @@ int cmd_serve(int argc, char **argv)
     log_info("listening on http://0.0.0.0:%d; admin listener (/metrics) %s%s", cfg.port,
              cfg.admin_addr ? "on " : "off", cfg.admin_addr ? cfg.admin_addr : "");
     sigwait(&stop, &sig);
-    log_info("received %s: draining in-flight requests (up to %d s)", sig == SIGINT ? "SIGINT" : "SIGTERM",
-             cfg.shutdown_grace_s);
+    log_info("received %s: draining in-flight requests (up to %d s)",
+             sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.shutdown_grace_s);
     if (http_drain(srv) != 0) {
         /* Workers still hold the pool and the config: freeing them would pull memory from
          * under running requests. Leave with what the kernel cleans up. */

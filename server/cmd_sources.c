@@ -22,9 +22,9 @@ static const char USAGE[] = "usage: aam sources grant --namespace NS PATH\n"
                             "       aam sources list [--namespace NS]\n";
 
 struct sources_args {
-    const char *verb;   /* "grant", "revoke", "list" */
-    const char *ns;     /* NULL when not given (list only) */
-    const char *path;   /* grant, revoke */
+    const char *verb;      /* "grant", "revoke", "list" */
+    const char *ns;        /* NULL when not given (list only) */
+    const char *path;      /* grant, revoke */
     char folder[PATH_MAX]; /* path relative to the root ("" = the root) */
 };
 
@@ -69,7 +69,8 @@ static int lexical_path(const char *path, char *out, size_t size)
     size_t n = 0;
     if (path[0] != '/' && getcwd(cwd, sizeof cwd) == NULL)
         return -1;
-    if ((size_t)snprintf(joined, sizeof joined, "%s/%s", path[0] == '/' ? "" : cwd, path) >= sizeof joined)
+    if ((size_t)snprintf(joined, sizeof joined, "%s/%s", path[0] == '/' ? "" : cwd, path) >=
+        sizeof joined)
         return -1;
     out[0] = '\0';
     char *save = NULL;
@@ -108,8 +109,10 @@ static int resolve_path(const char *root, struct sources_args *a)
         lexical_path(a->path, real, sizeof real) == 0)
         rel = sources_relative(root, real);
     if (rel == NULL || strlen(rel) >= sizeof a->folder) {
-        fprintf(stderr, "aam sources %s: PATH \"%s\" %s; it must be a folder inside "
-                        "AAM_SOURCES_ROOT (%s)\n", a->verb, a->path,
+        fprintf(stderr,
+                "aam sources %s: PATH \"%s\" %s; it must be a folder inside "
+                "AAM_SOURCES_ROOT (%s)\n",
+                a->verb, a->path,
                 st == SOURCES_OK ? "is outside the sources root" : sources_status_text(st), root);
         return 2;
     }

@@ -61,7 +61,8 @@ static struct db_pool *open_db(struct cfg *cfg, const char *what, int *rc)
 static int parse_create(int argc, char **argv, const char **ns, const char **name)
 {
     static const struct option opts[] = {
-        {"namespace", required_argument, NULL, 'n'}, {"name", required_argument, NULL, 'N'},
+        {"namespace", required_argument, NULL, 'n'},
+        {"name", required_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     int c;

@@ -44,9 +44,12 @@ static int set_field(char *dst, size_t size, const char *v)
 static int parse_args(int argc, char **argv, struct auth_identity *id, long *ttl)
 {
     static const struct option opts[] = {
-        {"namespace", required_argument, NULL, 'n'}, {"sub", required_argument, NULL, 's'},
-        {"ttl", required_argument, NULL, 't'},       {"email", required_argument, NULL, 'e'},
-        {"tenant-id", required_argument, NULL, 'i'}, {"help", no_argument, NULL, 'h'},
+        {"namespace", required_argument, NULL, 'n'},
+        {"sub", required_argument, NULL, 's'},
+        {"ttl", required_argument, NULL, 't'},
+        {"email", required_argument, NULL, 'e'},
+        {"tenant-id", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *bad = NULL;
@@ -54,7 +57,8 @@ static int parse_args(int argc, char **argv, struct auth_identity *id, long *ttl
     optind = 1;
     opterr = 1; /* getopt names an unknown option itself */
     while (bad == NULL && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'n' && (set_field(id->ns, sizeof id->ns, optarg) != 0 || !auth_namespace_valid(id->ns)))
+        if (c == 'n' &&
+            (set_field(id->ns, sizeof id->ns, optarg) != 0 || !auth_namespace_valid(id->ns)))
             bad = "--namespace must match ^[a-z0-9][a-z0-9_-]{0,62}$";
         else if (c == 's' && (set_field(id->sub, sizeof id->sub, optarg) != 0 || optarg[0] == '\0'))
             bad = "--sub must be 1 to 128 bytes";

@@ -36,21 +36,30 @@ struct cfg_param {
     const char *help;
 };
 
-static int hook_database_url(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
-static int hook_jwt_secret(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
-static int hook_sources_root(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
-static int hook_cors_origins(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
-static int hook_trusted_proxies(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
-static int hook_default_cores(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
-static int hook_default_workers(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
-static int hook_log_level(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
-static int hook_admin_addr(struct cfg *, const struct cfg_param *, const char *, unsigned, char *, size_t);
+static int hook_database_url(struct cfg *, const struct cfg_param *, const char *, unsigned, char *,
+                             size_t);
+static int hook_jwt_secret(struct cfg *, const struct cfg_param *, const char *, unsigned, char *,
+                           size_t);
+static int hook_sources_root(struct cfg *, const struct cfg_param *, const char *, unsigned, char *,
+                             size_t);
+static int hook_cors_origins(struct cfg *, const struct cfg_param *, const char *, unsigned, char *,
+                             size_t);
+static int hook_trusted_proxies(struct cfg *, const struct cfg_param *, const char *, unsigned,
+                                char *, size_t);
+static int hook_default_cores(struct cfg *, const struct cfg_param *, const char *, unsigned,
+                              char *, size_t);
+static int hook_default_workers(struct cfg *, const struct cfg_param *, const char *, unsigned,
+                                char *, size_t);
+static int hook_log_level(struct cfg *, const struct cfg_param *, const char *, unsigned, char *,
+                          size_t);
+static int hook_admin_addr(struct cfg *, const struct cfg_param *, const char *, unsigned, char *,
+                           size_t);
 
 #define CFG_OFF_INT(f) offsetof(struct cfg, f)
 #define CFG_OFF_STR(f) offsetof(struct cfg, f)
 #define CFG_OFF_SECRET(f) offsetof(struct cfg, f)
 #define CFG_OFF_CUSTOM(f) 0
-#define CFG_ROW(kind, field, name, def, min, max, need, hook, help) \
+#define CFG_ROW(kind, field, name, def, min, max, need, hook, help)                                \
     {name, CFG_KIND_##kind, def, min, max, CFG_OFF_##kind(field), need, hook, help},
 
 static const struct cfg_param params[] = {CFG_SETTINGS(CFG_ROW)};
@@ -92,7 +101,8 @@ static int parse_int(const char *s, long min, long max, long *out)
     return 0;
 }
 
-static int load_int(struct cfg *c, const struct cfg_param *p, const char *raw, char *err, size_t errlen)
+static int load_int(struct cfg *c, const struct cfg_param *p, const char *raw, char *err,
+                    size_t errlen)
 {
     long v;
     if (parse_int(raw, p->min, p->max, &v) != 0) {
@@ -133,7 +143,8 @@ static int load_value(struct cfg *c, const struct cfg_param *p, const char *raw,
     return load_string(c, p, text, err, errlen);
 }
 
-static int load_param(struct cfg *c, const struct cfg_param *p, unsigned need, char *err, size_t errlen)
+static int load_param(struct cfg *c, const struct cfg_param *p, unsigned need, char *err,
+                      size_t errlen)
 {
     /* A setting that belongs to other commands (JWT_SECRET for migrate, DATABASE_URL for
      * token) is not read at all: a deploy step must not fail on a value it never uses. */
@@ -167,7 +178,8 @@ static int hook_database_url(struct cfg *c, const struct cfg_param *p, const cha
     (void)p, (void)raw, (void)need;
     if (c->database_url != NULL && strstr(c->database_url, "://") == NULL &&
         strchr(c->database_url, '=') == NULL) {
-        snprintf(err, errlen, "DATABASE_URL must be a postgresql:// URI or a key=value connection string");
+        snprintf(err, errlen,
+                 "DATABASE_URL must be a postgresql:// URI or a key=value connection string");
         return -1;
     }
     return 0;
@@ -222,7 +234,8 @@ static int origin_valid(const char *o)
         rest = o + 7;
     else if (strncmp(o, "https://", 8) == 0)
         rest = o + 8;
-    return rest != NULL && rest[0] != '\0' && strchr(rest, '/') == NULL && strchr(rest, ' ') == NULL;
+    return rest != NULL && rest[0] != '\0' && strchr(rest, '/') == NULL &&
+           strchr(rest, ' ') == NULL;
 }
 
 /* Parsed once at start, so a bad CIDR stops every command with exit 2 and one line. */
@@ -260,7 +273,8 @@ static int hook_cors_origins(struct cfg *c, const struct cfg_param *p, const cha
         if (n == 0)
             continue;
         if (!origin_valid(tok)) {
-            snprintf(err, errlen, "AAM_CORS_ORIGINS: \"%.80s\" is not an origin (scheme://host[:port])", tok);
+            snprintf(err, errlen,
+                     "AAM_CORS_ORIGINS: \"%.80s\" is not an origin (scheme://host[:port])", tok);
             free(copy);
             return -1;
         }

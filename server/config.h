@@ -40,62 +40,64 @@ enum cfg_need {
  *   hook   NULL, or a function of config.c run after the generic parse, with the raw value
  *          (NULL when unset): extra validation, a derived default, or the whole job (CUSTOM).
  * Rows are applied in order, so a derived default may read the rows above it. */
-#define CFG_SETTINGS(X)                                                                            \
-    X(STR, database_url, "DATABASE_URL", NULL, 0, 0, CFG_NEED_DB, hook_database_url,              \
-      "libpq URI: PostgreSQL, PgBouncer (session or transaction mode) or Supavisor")              \
-    X(INT, db_pool_size, "AAM_DB_POOL_SIZE", CFG_STR(DB_DEFAULT_POOL_SIZE), 0, 1000, 0, NULL,     \
-      "connections kept; 0 = none kept, one per request (the pooler does all pooling)")           \
-    X(INT, db_acquire_timeout_ms, "AAM_DB_ACQUIRE_TIMEOUT_MS",                                    \
-      CFG_STR(DB_DEFAULT_ACQUIRE_TIMEOUT_MS), 1, 600000, 0, NULL,                                 \
-      "longest wait for a free pooled connection before answering 503")                           \
-    X(INT, db_statement_timeout_ms, "AAM_DB_STATEMENT_TIMEOUT_MS",                                \
-      CFG_STR(DB_DEFAULT_STATEMENT_TIMEOUT_MS), 0, 3600000, 0, NULL,                              \
-      "statement_timeout set per transaction (0 = none)")                                         \
-    X(INT, db_connect_timeout_s, "AAM_DB_CONNECT_TIMEOUT_S", CFG_STR(DB_DEFAULT_CONNECT_TIMEOUT_S), \
-      1, 300, 0, NULL, "libpq connect_timeout")                                                   \
-    X(INT, db_max_lifetime_s, "AAM_DB_MAX_LIFETIME_S", CFG_STR(DB_DEFAULT_MAX_LIFETIME_S), 10,    \
-      604800, 0, NULL, "a pooled connection older than this is closed and replaced")              \
-    X(SECRET, jwt_secret, "JWT_SECRET", NULL, 32, 0, CFG_NEED_JWT, hook_jwt_secret,               \
-      "HS256 key, at least 32 bytes")                                                             \
-    X(INT, jwt_ttl_s, "JWT_TTL_SECONDS", "3600", 60, 2592000, 0, NULL, "token lifetime")          \
-    X(INT, refresh_ttl_s, "AAM_REFRESH_TTL_SECONDS", "2592000", 60, 31536000, 0, NULL,            \
-      "refresh token lifetime (30 days); each refresh issues a new one with a fresh lifetime")    \
-    X(INT, port, "PORT", "8080", 1, 65535, 0, NULL, "listening port")                             \
-    X(CUSTOM, sources_root, "AAM_SOURCES_ROOT", "./mock_sources", 0, 0, 0, hook_sources_root,     \
-      "the only directory FilesSource connectors may read")                                       \
-    X(CUSTOM, cors_origins, "AAM_CORS_ORIGINS", "", 0, 0, 0, hook_cors_origins,                   \
-      "comma-separated origins (scheme://host[:port]) allowed to call the API from a browser")    \
-    X(SECRET, demo_password, "AAM_DEMO_PASSWORD", "(generated)", 8, 0, 0, NULL,                   \
-      "password `aam seed` gives the demo user when it creates it (at least 8 bytes)")            \
-    X(INT, threads, "AAM_THREADS", "(cores)", 1, 256, 0, hook_default_cores, "HTTP I/O threads") \
-    X(INT, workers, "AAM_WORKERS", "(max(pool,4))", 1, 1024, 0, hook_default_workers,             \
-      "request workers for database work (16 when the pool size is 0)")                           \
-    X(INT, hash_workers, "AAM_HASH_WORKERS", "(cores)", 1, 64, 0, hook_default_cores,             \
-      "workers for register/login (password hashing), apart from the rest")                       \
-    X(INT, shutdown_grace_s, "AAM_SHUTDOWN_GRACE_S", "8", 0, 300, 0, NULL,                        \
-      "how long requests already begun may finish after SIGTERM (then 1 s more for workers)")     \
-    X(INT, csv_cache_mb, "AAM_CSV_CACHE_MB", "16", 1, 65536, 0, NULL,                             \
-      "memory for remembered CSV row counts and row indexes, in MiB (least recently used go)")    \
-    X(INT, login_max_failures, "AAM_LOGIN_MAX_FAILURES", "5", 1, 1000, 0, NULL,                   \
-      "failed logins for one email per window before 429")                                       \
-    X(INT, login_max_failures_per_address, "AAM_LOGIN_MAX_FAILURES_PER_ADDRESS", "100", 1,        \
-      100000, 0, NULL,                                                                            \
+#define CFG_SETTINGS(X)                                                                              \
+    X(STR, database_url, "DATABASE_URL", NULL, 0, 0, CFG_NEED_DB, hook_database_url,                 \
+      "libpq URI: PostgreSQL, PgBouncer (session or transaction mode) or Supavisor")                 \
+    X(INT, db_pool_size, "AAM_DB_POOL_SIZE", CFG_STR(DB_DEFAULT_POOL_SIZE), 0, 1000, 0, NULL,        \
+      "connections kept; 0 = none kept, one per request (the pooler does all pooling)")              \
+    X(INT, db_acquire_timeout_ms, "AAM_DB_ACQUIRE_TIMEOUT_MS",                                       \
+      CFG_STR(DB_DEFAULT_ACQUIRE_TIMEOUT_MS), 1, 600000, 0, NULL,                                    \
+      "longest wait for a free pooled connection before answering 503")                              \
+    X(INT, db_statement_timeout_ms, "AAM_DB_STATEMENT_TIMEOUT_MS",                                   \
+      CFG_STR(DB_DEFAULT_STATEMENT_TIMEOUT_MS), 0, 3600000, 0, NULL,                                 \
+      "statement_timeout set per transaction (0 = none)")                                            \
+    X(INT, db_connect_timeout_s, "AAM_DB_CONNECT_TIMEOUT_S",                                         \
+      CFG_STR(DB_DEFAULT_CONNECT_TIMEOUT_S), 1, 300, 0, NULL, "libpq connect_timeout")               \
+    X(INT, db_max_lifetime_s, "AAM_DB_MAX_LIFETIME_S", CFG_STR(DB_DEFAULT_MAX_LIFETIME_S), 10,       \
+      604800, 0, NULL, "a pooled connection older than this is closed and replaced")                 \
+    X(SECRET, jwt_secret, "JWT_SECRET", NULL, 32, 0, CFG_NEED_JWT, hook_jwt_secret,                  \
+      "HS256 key, at least 32 bytes")                                                                \
+    X(INT, jwt_ttl_s, "JWT_TTL_SECONDS", "3600", 60, 2592000, 0, NULL, "token lifetime")             \
+    X(INT, refresh_ttl_s, "AAM_REFRESH_TTL_SECONDS", "2592000", 60, 31536000, 0, NULL,               \
+      "refresh token lifetime (30 days); each refresh issues a new one with a fresh lifetime")       \
+    X(INT, port, "PORT", "8080", 1, 65535, 0, NULL, "listening port")                                \
+    X(CUSTOM, sources_root, "AAM_SOURCES_ROOT", "./mock_sources", 0, 0, 0, hook_sources_root,        \
+      "the only directory FilesSource connectors may read")                                          \
+    X(CUSTOM, cors_origins, "AAM_CORS_ORIGINS", "", 0, 0, 0, hook_cors_origins,                      \
+      "comma-separated origins (scheme://host[:port]) allowed to call the API from a browser")       \
+    X(SECRET, demo_password, "AAM_DEMO_PASSWORD", "(generated)", 8, 0, 0, NULL,                      \
+      "password `aam seed` gives the demo user when it creates it (at least 8 bytes)")               \
+    X(INT, threads, "AAM_THREADS", "(cores)", 1, 256, 0, hook_default_cores, "HTTP I/O threads")     \
+    X(INT, workers, "AAM_WORKERS", "(max(pool,4))", 1, 1024, 0, hook_default_workers,                \
+      "request workers for database work (16 when the pool size is 0)")                              \
+    X(INT, hash_workers, "AAM_HASH_WORKERS", "(cores)", 1, 64, 0, hook_default_cores,                \
+      "workers for register/login (password hashing), apart from the rest")                          \
+    X(INT, shutdown_grace_s, "AAM_SHUTDOWN_GRACE_S", "8", 0, 300, 0, NULL,                           \
+      "how long requests already begun may finish after SIGTERM (then 1 s more for workers)")        \
+    X(INT, csv_cache_mb, "AAM_CSV_CACHE_MB", "16", 1, 65536, 0, NULL,                                \
+      "memory for remembered CSV row counts and row indexes, in MiB (least recently used go)")       \
+    X(INT, login_max_failures, "AAM_LOGIN_MAX_FAILURES", "5", 1, 1000, 0, NULL,                      \
+      "failed logins for one email per window before 429")                                           \
+    X(INT, login_max_failures_per_address, "AAM_LOGIN_MAX_FAILURES_PER_ADDRESS", "100", 1, 100000,   \
+      0, NULL,                                                                                       \
       "failed logins from one client address per window before 429 (higher: many users share NATs)") \
-    X(INT, login_window_s, "AAM_LOGIN_WINDOW_S", "300", 1, 86400, 0, NULL, "the failed-login window") \
-    X(INT, register_max_per_address, "AAM_REGISTER_MAX_PER_ADDRESS", "20", 1, 1000000, 0, NULL,   \
-      "registrations one client address may make per hour before 429")                            \
-    X(INT, max_connectors_per_tenant, "AAM_MAX_CONNECTORS_PER_TENANT", "1000", 1, 100000000, 0,   \
-      NULL, "connectors one tenant may hold")                                                     \
-    X(INT, body_budget_mb, "AAM_BODY_BUDGET_MB", "64", 1, 65536, 0, NULL,                         \
-      "MiB of request bodies all connections together may hold while they arrive (then 503)")     \
-    X(CUSTOM, trusted_proxies, "AAM_TRUSTED_PROXIES", "", 0, 0, 0, hook_trusted_proxies,          \
-      "comma-separated CIDRs whose X-Forwarded-For is believed for the client address")           \
-    X(STR, migrations_dir, "AAM_MIGRATIONS_DIR", "./migrations", 0, 0, 0, NULL,                   \
-      "where `aam migrate` finds NNNN_name.sql files")                                            \
-    X(STR, seeds_dir, "AAM_SEEDS_DIR", "./seeds", 0, 0, 0, NULL, "where `aam seed` finds its seed files") \
-    X(CUSTOM, log_level, "AAM_LOG_LEVEL", "info", 0, 0, 0, hook_log_level,                        \
-      "debug, info, warn or error")                                                               \
-    X(CUSTOM, admin_addr, "AAM_ADMIN_ADDR", "127.0.0.1:9090", 0, 0, 0, hook_admin_addr,           \
+    X(INT, login_window_s, "AAM_LOGIN_WINDOW_S", "300", 1, 86400, 0, NULL,                           \
+      "the failed-login window")                                                                     \
+    X(INT, register_max_per_address, "AAM_REGISTER_MAX_PER_ADDRESS", "20", 1, 1000000, 0, NULL,      \
+      "registrations one client address may make per hour before 429")                               \
+    X(INT, max_connectors_per_tenant, "AAM_MAX_CONNECTORS_PER_TENANT", "1000", 1, 100000000, 0,      \
+      NULL, "connectors one tenant may hold")                                                        \
+    X(INT, body_budget_mb, "AAM_BODY_BUDGET_MB", "64", 1, 65536, 0, NULL,                            \
+      "MiB of request bodies all connections together may hold while they arrive (then 503)")        \
+    X(CUSTOM, trusted_proxies, "AAM_TRUSTED_PROXIES", "", 0, 0, 0, hook_trusted_proxies,             \
+      "comma-separated CIDRs whose X-Forwarded-For is believed for the client address")              \
+    X(STR, migrations_dir, "AAM_MIGRATIONS_DIR", "./migrations", 0, 0, 0, NULL,                      \
+      "where `aam migrate` finds NNNN_name.sql files")                                               \
+    X(STR, seeds_dir, "AAM_SEEDS_DIR", "./seeds", 0, 0, 0, NULL,                                     \
+      "where `aam seed` finds its seed files")                                                       \
+    X(CUSTOM, log_level, "AAM_LOG_LEVEL", "info", 0, 0, 0, hook_log_level,                           \
+      "debug, info, warn or error")                                                                  \
+    X(CUSTOM, admin_addr, "AAM_ADMIN_ADDR", "127.0.0.1:9090", 0, 0, 0, hook_admin_addr,              \
       "IP:PORT ([v6]:PORT) of the admin listener (/metrics, /health, /ready), or off")
 
 #define CFG_FIELD_INT(f) int f;
@@ -107,14 +109,14 @@ enum cfg_need {
 struct cfg {
     CFG_SETTINGS(CFG_FIELD)
     /* Filled by the hooks of the rows above: */
-    size_t jwt_secret_len;  /* JWT_SECRET's length (the key may hold any byte but NUL) */
-    char *sources_root;     /* AAM_SOURCES_ROOT, resolved with realpath when it exists */
-    char **cors_origins;    /* AAM_CORS_ORIGINS split on ',', trimmed; NULL-terminated */
+    size_t jwt_secret_len; /* JWT_SECRET's length (the key may hold any byte but NUL) */
+    char *sources_root;    /* AAM_SOURCES_ROOT, resolved with realpath when it exists */
+    char **cors_origins;   /* AAM_CORS_ORIGINS split on ',', trimmed; NULL-terminated */
     size_t n_cors_origins;
     struct netaddr_cidr *trusted_proxies; /* AAM_TRUSTED_PROXIES, parsed; NULL when none */
     size_t n_trusted_proxies;
-    char *admin_addr;       /* AAM_ADMIN_ADDR as given, NULL when "off" */
-    char admin_host[64];    /* its IP literal (IPv6 without brackets) */
+    char *admin_addr;    /* AAM_ADMIN_ADDR as given, NULL when "off" */
+    char admin_host[64]; /* its IP literal (IPv6 without brackets) */
     int admin_port;
 };
 

@@ -107,7 +107,8 @@ static int check_filesource(const json_t *config, const char *root, struct conne
     const json_t *path = json_object_get(config, "path");
     const json_t *pattern = json_object_get(config, "pattern");
     if (!json_is_string(path) || json_string_length(path) == 0) {
-        field_errors_add(fe, "config.path", "required: a directory (string) inside the sources root");
+        field_errors_add(fe, "config.path",
+                         "required: a directory (string) inside the sources root");
         ok = 0;
     } else if (has_nul(path)) {
         field_errors_add(fe, "config.path", NUL_MESSAGE);
@@ -118,9 +119,10 @@ static int check_filesource(const json_t *config, const char *root, struct conne
     } else if (path_check(json_string_value(path), root, folder, fe) != 0) {
         ok = 0;
     }
-    if (pattern != NULL && (has_nul(pattern) || !sources_pattern_valid(json_string_value(pattern)))) {
+    if (pattern != NULL &&
+        (has_nul(pattern) || !sources_pattern_valid(json_string_value(pattern)))) {
         field_errors_add(fe, "config.pattern",
-                             "must be a file-name glob such as \"*.csv\" (1-255 bytes, no '/')");
+                         "must be a file-name glob such as \"*.csv\" (1-255 bytes, no '/')");
         ok = 0;
     }
     if (!ok && folder != NULL)

@@ -19,7 +19,7 @@
 #define CONNECTOR_TYPE_FILESOURCE "filesource"
 /* The one config.path message for every refused folder (missing, not a folder, outside the
  * root, another tenant's), so a caller learns nothing about the filesystem from it. */
-#define CONNECTOR_PATH_REFUSED \
+#define CONNECTOR_PATH_REFUSED                                                                     \
     "must name an existing folder inside the sources root (AAM_SOURCES_ROOT) that this tenant owns"
 /* A filesource config without "pattern" lists CSV files. */
 #define CONNECTOR_DEFAULT_PATTERN "*.csv"
@@ -33,7 +33,7 @@
 
 /* Where a filesource config's path resolves, relative to AAM_SOURCES_ROOT ("" = the root). */
 struct connector_folder {
-    int set;             /* 1 for a valid filesource config, else 0 (rel is "") */
+    int set; /* 1 for a valid filesource config, else 0 (rel is "") */
     char rel[PATH_MAX];
 };
 
@@ -93,7 +93,8 @@ int connector_json_parse_patch(const json_t *body, struct connector_patch *out,
  * def when absent. A value that is empty, not a decimal integer or out of range adds a field
  * error and returns -1. */
 int connector_json_query_long(const char *raw, const char *name, long def, long min, long max,
-                              long *out, struct field_errors *fe) __attribute__((warn_unused_result));
+                              long *out, struct field_errors *fe)
+    __attribute__((warn_unused_result));
 
 /* The paging pair every list route takes: limit 1..CONNECTOR_LIMIT_MAX (default
  * limit_default) and offset >= 0 (default 0). Returns 0, or -1 after adding the errors. */

@@ -20,7 +20,7 @@ struct entry {
     long long rows;
     struct csvcache_mark *marks;
     size_t n_marks;
-    size_t charge;            /* bytes this entry counts against the budget */
+    size_t charge; /* bytes this entry counts against the budget */
     struct entry *next_in_bucket;
     struct entry *newer, *older; /* the LRU list: head is the most recently used */
 };
@@ -146,8 +146,8 @@ static struct csvcache_mark nearest_mark(const struct entry *e, long long target
     return lo == 0 ? none : e->marks[lo - 1];
 }
 
-int csvcache_lookup(const char *key, const struct stat *st, long long target_row,
-                    long long *rows, struct csvcache_mark *mark)
+int csvcache_lookup(const char *key, const struct stat *st, long long target_row, long long *rows,
+                    struct csvcache_mark *mark)
 {
     int found = 0;
     uint64_t h = hash_key(key);
@@ -173,10 +173,17 @@ void csvcache_store(const char *key, const struct stat *st, long long rows,
     size_t key_len = strlen(key);
     size_t charge = sizeof(struct entry) + key_len + 1 + n_marks * sizeof *marks;
     struct entry *e = xmalloc(sizeof *e);
-    *e = (struct entry){.key = xstrdup(key), .hash = hash_key(key), .dev = st->st_dev,
-                        .ino = st->st_ino, .size = st->st_size, .mtime = st->st_mtim,
-                        .ctime = st->st_ctim, .rows = rows, .marks = marks,
-                        .n_marks = n_marks, .charge = charge};
+    *e = (struct entry){.key = xstrdup(key),
+                        .hash = hash_key(key),
+                        .dev = st->st_dev,
+                        .ino = st->st_ino,
+                        .size = st->st_size,
+                        .mtime = st->st_mtim,
+                        .ctime = st->st_ctim,
+                        .rows = rows,
+                        .marks = marks,
+                        .n_marks = n_marks,
+                        .charge = charge};
     pthread_mutex_lock(&cache.lock);
     struct entry **slot = find_slot(key, e->hash);
     if (slot != NULL && *slot != NULL)

@@ -28,8 +28,8 @@ struct csvcache_mark {
  * mark is non-NULL, *mark to the last mark at or before data row `target_row` (or {0, -1}
  * when there is none: read from the start). Returns 0 on a miss. Copies out; nothing
  * borrowed. */
-int csvcache_lookup(const char *key, const struct stat *st, long long target_row,
-                    long long *rows, struct csvcache_mark *mark);
+int csvcache_lookup(const char *key, const struct stat *st, long long target_row, long long *rows,
+                    struct csvcache_mark *mark);
 
 /* Remembers a file version's count and marks (n_marks ascending by row), replacing an older
  * version of the same key. Takes ownership of `marks` (malloc'd, or NULL when n_marks is 0),

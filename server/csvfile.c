@@ -62,18 +62,18 @@ void csvfile_cache_clear(void)
 /* The parser's state between libcsv callbacks. */
 struct scan {
     struct csvfile_page *out;
-    long long offset;       /* first data row to keep */
-    long long end;          /* one past the last data row to keep */
-    int counting;           /* read to the end for the total */
+    long long offset; /* first data row to keep */
+    long long end;    /* one past the last data row to keep */
+    int counting;     /* read to the end for the total */
     int header_done;
-    long long row;          /* index of the data row being parsed */
-    size_t field;           /* index of the field being parsed within its record */
-    int row_started;        /* the kept row `row` has its cells allocated */
+    long long row;   /* index of the data row being parsed */
+    size_t field;    /* index of the field being parsed within its record */
+    int row_started; /* the kept row `row` has its cells allocated */
     size_t header_cap;
     size_t cells_cap;
-    size_t kept_bytes;      /* JSON bytes of the kept rows, keys included (see json_cost) */
-    size_t header_bytes;    /* JSON bytes of the header's names, as keys ("name":) */
-    int stop;               /* the page is complete and no count is needed */
+    size_t kept_bytes;   /* JSON bytes of the kept rows, keys included (see json_cost) */
+    size_t header_bytes; /* JSON bytes of the header's names, as keys ("name":) */
+    int stop;            /* the page is complete and no count is needed */
     /* The sparse row index, built while counting: a mark at the first record boundary after
      * every MARK_EVERY bytes. */
     struct csvcache_mark *marks;
@@ -231,7 +231,7 @@ static void cell_store(struct scan *s, const char *text, size_t len)
 {
     struct csvfile_page *p = s->out;
     if (s->field >= p->n_columns)
-        return; /* past the header's width: dropped */
+        return;                                         /* past the header's width: dropped */
     if (s->kept_bytes + len > CSVFILE_MAX_PAGE_BYTES) { /* before copying a huge field */
         scan_fail(s, CSVFILE_FAIL_CONTENT, "the page is larger than 64 MiB; ask for fewer rows");
         return;
@@ -366,7 +366,8 @@ static int parse_chunk(struct scan *s, struct csv_parser *parser, const char *bu
     size_t pos = 0;
     while (s->counting && s->header_done && !s->stop && s->next_mark_at < chunk_at + (long long)n) {
         size_t from = s->next_mark_at > chunk_at + (long long)pos
-                          ? (size_t)(s->next_mark_at - chunk_at) : pos;
+                          ? (size_t)(s->next_mark_at - chunk_at)
+                          : pos;
         const char *lf = memchr(buf + from, '\n', n - from);
         if (lf == NULL)
             break;
@@ -437,8 +438,12 @@ static int scan_from_mark(int fd, struct scan *s, const struct csvcache_mark *ma
         scan_fail(s, CSVFILE_FAIL_IO, "the file could not be read");
         return -1;
     }
-    *s = (struct scan){.out = s->out, .offset = offset, .end = end, .header_done = 1,
-                       .header_cap = s->header_cap, .row = mark->row};
+    *s = (struct scan){.out = s->out,
+                       .offset = offset,
+                       .end = end,
+                       .header_done = 1,
+                       .header_cap = s->header_cap,
+                       .row = mark->row};
     if (parser_open(&parser) != 0) {
         scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
         return -1;
@@ -481,7 +486,9 @@ int csvfile_read(int fd, const char *cache_key, long long offset, long limit, in
     /* The index helps every read of a counted file, with or without want_total. */
     int have_count = cache_key != NULL && csvcache_lookup(cache_key, &st, offset, &cached, &mark);
     long long end = offset > LLONG_MAX - limit ? LLONG_MAX : offset + limit;
-    struct scan s = {.out = out, .offset = offset, .end = end,
+    struct scan s = {.out = out,
+                     .offset = offset,
+                     .end = end,
                      .counting = want_total && !have_count};
     int rc = mark.row > 0 && limit > 0 ? scan_from_mark(fd, &s, &mark) : scan_from_start(fd, &s);
     if (rc != 0) {

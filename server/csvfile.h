@@ -42,13 +42,13 @@ enum csvfile_fail {
 
 /* A page of a CSV file. Everything is owned by the page: free with csvfile_page_free. */
 struct csvfile_page {
-    char **columns;     /* n_columns header names: unique, valid UTF-8, NUL-terminated */
+    char **columns; /* n_columns header names: unique, valid UTF-8, NUL-terminated */
     size_t n_columns;
-    char **cells;       /* n_rows * n_columns, row-major; NULL where a short row had no cell */
+    char **cells; /* n_rows * n_columns, row-major; NULL where a short row had no cell */
     size_t n_rows;
-    long long total;    /* data rows in the whole file (header excluded); -1 if not counted */
+    long long total;        /* data rows in the whole file (header excluded); -1 if not counted */
     enum csvfile_fail fail; /* why csvfile_read returned -1 */
-    char error[160];    /* a message for the client when fail != NONE (no path in it) */
+    char error[160];        /* a message for the client when fail != NONE (no path in it) */
 };
 
 /* Reads fd (a regular file open for reading, positioned at its start) into *out: the header,

@@ -38,14 +38,14 @@
 
 /* The web UI's Content-Security-Policy (server/handlers/ui.c serves it), sent on every response:
  * nothing from another origin, no inline script or style, no framing, no <base>. */
-#define HTTP_CSP                                                                                  \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "            \
+#define HTTP_CSP                                                                                   \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-#define HTTP_MAX_BODY (1024 * 1024) /* the contract's cap; larger bodies get 413 */
+#define HTTP_MAX_BODY (1024 * 1024)    /* the contract's cap; larger bodies get 413 */
 #define HTTP_MAX_AUTH_BODY (16 * 1024) /* the auth routes: credentials are a few hundred bytes */
-#define HTTP_MAX_TARGET 8192 /* bytes of request target; longer: 414 */
-#define HTTP_MAX_QUERY_PARAMS 100 /* more: 414 */
-#define HTTP_CONNECTION_TIMEOUT_S 30 /* idle or slow (slowloris) connections are closed */
+#define HTTP_MAX_TARGET 8192           /* bytes of request target; longer: 414 */
+#define HTTP_MAX_QUERY_PARAMS 100      /* more: 414 */
+#define HTTP_CONNECTION_TIMEOUT_S 30   /* idle or slow (slowloris) connections are closed */
 /* A request whose headers and body have not all arrived this long after its request line gets
  * 408: MHD's own timeout counts idle time only, so a byte every 29 s would hold it forever. */
 #define HTTP_REQUEST_DEADLINE_S 30
@@ -95,10 +95,10 @@ struct http_ctx {
     char client_ip[INET6_ADDRSTRLEN];
     char *body;
     size_t body_len, body_cap;
-    size_t body_limit;     /* HTTP_MAX_BODY or HTTP_MAX_AUTH_BODY, by path */
+    size_t body_limit; /* HTTP_MAX_BODY or HTTP_MAX_AUTH_BODY, by path */
     int body_too_large;
-    int body_over_budget;  /* AAM_BODY_BUDGET_MB was reached */
-    int timed_out;         /* HTTP_REQUEST_DEADLINE_S passed before the request was complete */
+    int body_over_budget;      /* AAM_BODY_BUDGET_MB was reached */
+    int timed_out;             /* HTTP_REQUEST_DEADLINE_S passed before the request was complete */
     struct reaper_entry watch; /* the arrival deadline (server/reaper.h) */
     struct auth_identity who;
     struct router_match match;
@@ -161,8 +161,7 @@ static void make_request_id(char *out, size_t size)
 
 /* Joins every X-Forwarded-For header line with ", " (RFC 9110 §5.3: the same as one line),
  * so a client's own line cannot hide the one its proxy appended. */
-static enum MHD_Result on_xff(void *cls, enum MHD_ValueKind kind, const char *key,
-                              const char *value)
+static enum MHD_Result on_xff(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     (void)kind;
     char *buf = cls;
@@ -181,8 +180,8 @@ static enum MHD_Result on_xff(void *cls, enum MHD_ValueKind kind, const char *ke
  * X-Forwarded-For (server/netaddr.h). */
 static void capture_client_ip(struct http_ctx *ctx)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(ctx->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(ctx->conn,
+                                                                 MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char peer[INET6_ADDRSTRLEN] = "unknown";
     snprintf(ctx->client_ip, sizeof ctx->client_ip, "unknown");
     if (ci == NULL || ci->client_addr == NULL)
@@ -259,7 +258,8 @@ static void add_cors_headers(struct http_ctx *ctx, struct MHD_Response *resp)
     if (ctx->origin == NULL || !cfg_cors_allowed(ctx->srv->cfg, ctx->origin))
         return;
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", ctx->origin);
-    MHD_add_response_header(resp, "Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Location");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                            "X-Request-Id, Retry-After, Location");
     if (strcmp(ctx->method, "OPTIONS") == 0) {
         MHD_add_response_header(resp, "Access-Control-Allow-Methods",
                                 "GET, HEAD, POST, PATCH, DELETE, OPTIONS");
@@ -319,9 +319,9 @@ static enum MHD_Result send_response(struct http_ctx *ctx)
         body = NULL;
         len = 0;
     }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, body ? body : (void *)"", body ? MHD_RESPMEM_MUST_FREE
-                                                                             : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body ? body : (void *)"",
+                                                                body ? MHD_RESPMEM_MUST_FREE
+                                                                     : MHD_RESPMEM_PERSISTENT);
     if (resp == NULL) {
         free(body);
         return MHD_NO;
@@ -494,9 +494,10 @@ static enum MHD_Result dispatch(struct http_ctx *ctx)
     if (rc != 0) {
         MHD_resume_connection(ctx->conn);
         lifecycle_suspend_end(ctx->srv->lc);
-        http_res_error(&ctx->res, APP_ERR_UNAVAILABLE, rc == -2 ?
-                       "too many requests are waiting for password hashing; retry shortly" :
-                       "the server is shutting down");
+        http_res_error(&ctx->res, APP_ERR_UNAVAILABLE,
+                       rc == -2
+                           ? "too many requests are waiting for password hashing; retry shortly"
+                           : "the server is shutting down");
         ctx->res.retry_after = rc == -2 ? 2 : 5;
         ctx->state = CTX_READY;
     }
@@ -546,8 +547,8 @@ static int past_deadline(struct http_ctx *ctx)
 }
 
 /* One call of MHD's access handler for ctx (see on_request). */
-static enum MHD_Result step_request(struct http_ctx *ctx, const char *method, const char *upload_data,
-                                    size_t *upload_data_size)
+static enum MHD_Result step_request(struct http_ctx *ctx, const char *method,
+                                    const char *upload_data, size_t *upload_data_size)
 {
     if (ctx->state == CTX_NEW) {
         ctx->state = CTX_READING;
@@ -601,8 +602,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     ctx->started = mono_now();
     ctx->watch.started = ctx->started;
     make_request_id(ctx->watch.request_id, sizeof ctx->watch.request_id);
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+                                                                 MHD_CONNECTION_INFO_CONNECTION_FD);
     if (ci != NULL && ctx->srv->reaper != NULL) {
         ctx->watch.fd = ci->connect_fd;
         reaper_add(ctx->srv->reaper, &ctx->watch);
@@ -688,11 +689,9 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned int fla
 {
     const struct cfg *cfg = srv->cfg;
     return MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_URI_LOG_CALLBACK,
+        on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads > 1 ? cfg->threads : 0),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTION_LIMIT,
@@ -720,8 +719,8 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db,
     srv->db_lane = lane_new("db", cfg->workers);
     srv->hash_lane = lane_new("hash", cfg->hash_workers);
     srv->reaper = reaper_start(HTTP_REQUEST_DEADLINE_S);
-    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
-                         MHD_USE_ITC | MHD_USE_TURBO;
+    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+                         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_TURBO;
     if (srv->db_lane != NULL && srv->hash_lane != NULL && srv->reaper != NULL) {
         /* Both IPv6 and IPv4 where the host has IPv6 ("localhost" may resolve to ::1 first). */
         srv->daemon = start_daemon(srv, flags | MHD_USE_DUAL_STACK);
@@ -791,7 +790,8 @@ int http_drain(struct http_server *srv)
      * one more second to finish what they hold (a query is bounded by its statement timeout). */
     if (lifecycle_stop(srv->lc, grace_end + HTTP_STOP_EXTRA_MS) != 0) {
         lifecycle_counts(srv->lc, &n);
-        log_warn("%d requests still on a worker; exiting without stopping the HTTP daemon", n.suspended);
+        log_warn("%d requests still on a worker; exiting without stopping the HTTP daemon",
+                 n.suspended);
         return -1;
     }
     MHD_stop_daemon(srv->daemon); /* closes the idle keep-alive connections left */

@@ -132,8 +132,9 @@ json_t *http_req_json_object(const struct http_req *req, struct http_res *res)
     }
     json_t *doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (doc == NULL) {
-        http_res_error(res, APP_ERR_BAD_REQUEST, "the body is not valid JSON: %s (line %d, column %d)",
-                       jerr.text, jerr.line, jerr.column);
+        http_res_error(res, APP_ERR_BAD_REQUEST,
+                       "the body is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line,
+                       jerr.column);
         return NULL;
     }
     if (!json_is_object(doc)) {
@@ -187,8 +188,9 @@ char *http_render(struct http_res *res, const struct http_req *req, int *status,
         res->body_len = 0;
         return body;
     }
-    const struct err_map *m = &err_table[(size_t)res->err < sizeof err_table / sizeof err_table[0]
-                                             ? res->err : APP_ERR_INTERNAL];
+    const struct err_map *m =
+        &err_table[(size_t)res->err < sizeof err_table / sizeof err_table[0] ? res->err
+                                                                             : APP_ERR_INTERNAL];
     json_t *doc = json_pack("{s:s, s:s, s:i, s:s}", "type", res->type ? res->type : "about:blank",
                             "title", m->title, "status", m->status, "detail",
                             res->detail[0] ? res->detail : m->title);

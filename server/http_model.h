@@ -44,15 +44,15 @@ struct http_kv {
 
 /* Everything a handler may read. Strings are borrowed and live until the response is sent. */
 struct http_req {
-    const char *method;         /* "GET", "POST", … */
-    const char *path;           /* normalised: no "//", no trailing "/", decoded once */
-    const char *request_id;     /* the caller's X-Request-Id if sane, else generated */
-    const char *content_type;   /* NULL when absent */
-    const char *authorization;  /* NULL when absent; never log it */
-    const char *origin;         /* NULL when absent */
-    const char *if_none_match;  /* NULL when absent (static files answer 304 on a match) */
-    const char *client_ip;      /* textual peer address */
-    const char *body;           /* NUL-terminated copy of the body ("" when none) */
+    const char *method;        /* "GET", "POST", … */
+    const char *path;          /* normalised: no "//", no trailing "/", decoded once */
+    const char *request_id;    /* the caller's X-Request-Id if sane, else generated */
+    const char *content_type;  /* NULL when absent */
+    const char *authorization; /* NULL when absent; never log it */
+    const char *origin;        /* NULL when absent */
+    const char *if_none_match; /* NULL when absent (static files answer 304 on a match) */
+    const char *client_ip;     /* textual peer address */
+    const char *body;          /* NUL-terminated copy of the body ("" when none) */
     size_t body_len;
     const struct http_kv *query; /* decoded query arguments, in order */
     size_t n_query;
@@ -65,25 +65,28 @@ struct http_req {
 
 /* What a handler produces. Initialise with HTTP_RES_INIT; release with http_res_free. */
 struct http_res {
-    int status;               /* success status (200, 201, 204) */
-    enum app_err err;         /* APP_OK, or the error to render as problem+json */
-    char detail[512];         /* problem "detail" (human-readable, no secrets) */
-    json_t *errors;           /* 422 field errors: [{"field","message"}], owned */
-    char *body;               /* owned, malloc'd response body (success) */
+    int status;       /* success status (200, 201, 204) */
+    enum app_err err; /* APP_OK, or the error to render as problem+json */
+    char detail[512]; /* problem "detail" (human-readable, no secrets) */
+    json_t *errors;   /* 422 field errors: [{"field","message"}], owned */
+    char *body;       /* owned, malloc'd response body (success) */
     size_t body_len;
-    const char *content_type; /* static string; default application/json; charset=utf-8 */
-    char location[256];       /* Location header for 201, "" for none */
-    char allow[64];           /* Allow header (405, OPTIONS), "" for none */
-    int retry_after;          /* seconds, 0 = no Retry-After */
-    int invalid_token;        /* 401: say error="invalid_token" in WWW-Authenticate */
-    const char *type;         /* problem "type" URI (static string); NULL = "about:blank" */
-    const char *etag;         /* static string: an ETag header, NULL for none */
-    const char *cache_control;/* static string; NULL: no-store under /api/, none elsewhere */
+    const char *content_type;     /* static string; default application/json; charset=utf-8 */
+    char location[256];           /* Location header for 201, "" for none */
+    char allow[64];               /* Allow header (405, OPTIONS), "" for none */
+    int retry_after;              /* seconds, 0 = no Retry-After */
+    int invalid_token;            /* 401: say error="invalid_token" in WWW-Authenticate */
+    const char *type;             /* problem "type" URI (static string); NULL = "about:blank" */
+    const char *etag;             /* static string: an ETag header, NULL for none */
+    const char *cache_control;    /* static string; NULL: no-store under /api/, none elsewhere */
     const char *www_authenticate; /* static; replaces the Bearer challenge on a 401 (the token
                                    * endpoint's invalid_client asks for Basic, RFC 6749 5.2) */
 };
 
-#define HTTP_RES_INIT { .status = 200, .err = APP_OK }
+#define HTTP_RES_INIT                                                                              \
+    {                                                                                              \
+        .status = 200, .err = APP_OK                                                               \
+    }
 
 typedef void (*http_handler)(const struct http_req *req, struct http_res *res);
 
@@ -143,4 +146,3 @@ int http_err_status(enum app_err err);
 char *http_render(struct http_res *res, const struct http_req *req, int *status, size_t *len);
 
 #endif
-

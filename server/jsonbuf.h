@@ -11,13 +11,16 @@
 
 /* Fields are private (the struct is embedded on the stack by callers). */
 struct jsonbuf {
-    char *_data;  /* malloc'd, always NUL-terminated once anything was appended */
-    size_t _len;  /* bytes written, excluding the NUL */
-    size_t _cap;  /* bytes allocated */
-    int _failed;  /* a length overflowed: contents are incomplete */
+    char *_data; /* malloc'd, always NUL-terminated once anything was appended */
+    size_t _len; /* bytes written, excluding the NUL */
+    size_t _cap; /* bytes allocated */
+    int _failed; /* a length overflowed: contents are incomplete */
 };
 
-#define JSONBUF_INIT { NULL, 0, 0, 0 }
+#define JSONBUF_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 /* Empties b and reserves room for at least size bytes (a hint: the buffer grows past it).
  * An impossible size marks b failed. */

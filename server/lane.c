@@ -25,7 +25,7 @@ struct lane {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct lane_fifo q[2]; /* LANE_URGENT, LANE_BULK */
-    int busy; /* jobs running */
+    int busy;              /* jobs running */
     int stopping;
     int n_threads;
     pthread_t *threads;
@@ -86,8 +86,7 @@ struct lane *lane_new(const char *name, int n)
     return l;
 }
 
-int lane_submit_to(struct lane *l, enum lane_priority prio, size_t max_queued, lane_fn fn,
-                   void *arg)
+int lane_submit_to(struct lane *l, enum lane_priority prio, size_t max_queued, lane_fn fn, void *arg)
 {
     struct lane_job *job = xmalloc(sizeof *job);
     job->fn = fn;

@@ -16,7 +16,7 @@ struct lifecycle {
     pthread_cond_t cv; /* broadcast whenever a count the shutdown path waits for drops */
     enum lifecycle_state state;
     int active, suspended, connections;
-    int handed_over; /* counted in connections, not yet announced by the daemon (see .h) */
+    int handed_over;         /* counted in connections, not yet announced by the daemon (see .h) */
     long long idle_since_ms; /* when active last dropped to 0 (while not accepting) */
 };
 
@@ -143,7 +143,8 @@ void lifecycle_begin_drain(struct lifecycle *lc)
  * signalled or at wake_ms. */
 static void wait_until(struct lifecycle *lc, long long wake_ms)
 {
-    struct timespec ts = {.tv_sec = (time_t)(wake_ms / 1000), .tv_nsec = (long)(wake_ms % 1000) * 1000000};
+    struct timespec ts = {.tv_sec = (time_t)(wake_ms / 1000),
+                          .tv_nsec = (long)(wake_ms % 1000) * 1000000};
     int rc = pthread_cond_timedwait(&lc->cv, &lc->mu, &ts);
     (void)rc; /* ETIMEDOUT or a wake-up: the caller re-checks the counts either way */
 }

@@ -8,8 +8,8 @@
 
 enum lifecycle_state {
     LIFECYCLE_ACCEPTING = 0, /* normal service */
-    LIFECYCLE_DRAINING,      /* listener closed; requests begun finish, answered Connection: close */
-    LIFECYCLE_STOPPING,      /* the daemon is about to stop: no request may be suspended any more */
+    LIFECYCLE_DRAINING, /* listener closed; requests begun finish, answered Connection: close */
+    LIFECYCLE_STOPPING, /* the daemon is about to stop: no request may be suspended any more */
 };
 
 struct lifecycle_counts {

@@ -25,9 +25,21 @@ void log_write(enum log_level level, const char *fmt, ...) __attribute__((format
 void log_access(const char *method, const char *path, int status, double duration_ms);
 
 /* Level check first, so arguments are not evaluated for suppressed lines. */
-#define log_debug(...) do { if (log_threshold <= LOG_DEBUG) log_write(LOG_DEBUG, __VA_ARGS__); } while (0)
-#define log_info(...)  do { if (log_threshold <= LOG_INFO)  log_write(LOG_INFO, __VA_ARGS__); } while (0)
-#define log_warn(...)  do { if (log_threshold <= LOG_WARN)  log_write(LOG_WARN, __VA_ARGS__); } while (0)
+#define log_debug(...)                                                                             \
+    do {                                                                                           \
+        if (log_threshold <= LOG_DEBUG)                                                            \
+            log_write(LOG_DEBUG, __VA_ARGS__);                                                     \
+    } while (0)
+#define log_info(...)                                                                              \
+    do {                                                                                           \
+        if (log_threshold <= LOG_INFO)                                                             \
+            log_write(LOG_INFO, __VA_ARGS__);                                                      \
+    } while (0)
+#define log_warn(...)                                                                              \
+    do {                                                                                           \
+        if (log_threshold <= LOG_WARN)                                                             \
+            log_write(LOG_WARN, __VA_ARGS__);                                                      \
+    } while (0)
 #define log_error(...) log_write(LOG_ERROR, __VA_ARGS__)
 
 #endif

@@ -11,7 +11,6 @@
 #include "server/log.h"
 #include "util/xalloc.h"
 
-
 static void print_usage(FILE *out)
 {
     fprintf(out,

@@ -15,8 +15,8 @@
 #define N_STATUS_SLOTS 24
 #define N_BUCKETS 13
 
-static const char *const method_names[N_METHODS] = {"GET",    "HEAD",    "POST",  "PUT",
-                                                     "PATCH",  "DELETE",  "OPTIONS", "other"};
+static const char *const method_names[N_METHODS] = {"GET",   "HEAD",   "POST",    "PUT",
+                                                    "PATCH", "DELETE", "OPTIONS", "other"};
 
 /* Upper bounds in seconds, as printed in le="…" (the text is the label, the number the test). */
 static const struct {
@@ -126,7 +126,8 @@ void metrics_observe(struct metrics *m, size_t route, const char *method, int st
     atomic_fetch_add_explicit(&r->bucket[b], 1, memory_order_relaxed);
     if (seconds < 0)
         seconds = 0;
-    atomic_fetch_add_explicit(&r->sum_us, (unsigned long long)(seconds * 1e6 + 0.5), memory_order_relaxed);
+    atomic_fetch_add_explicit(&r->sum_us, (unsigned long long)(seconds * 1e6 + 0.5),
+                              memory_order_relaxed);
 }
 
 /* ------------------------------------------------------------------ rendering */
@@ -195,9 +196,10 @@ static void render_requests(FILE *f, const struct metrics *m)
             }
         }
     }
-    put_counter(f, "aam_metrics_status_overflow_total",
-                "requests not counted by status because their route and method had too many distinct statuses",
-                atomic_load_explicit(&m->overflow, memory_order_relaxed));
+    put_counter(
+        f, "aam_metrics_status_overflow_total",
+        "requests not counted by status because their route and method had too many distinct statuses",
+        atomic_load_explicit(&m->overflow, memory_order_relaxed));
 }
 
 static void render_histogram(FILE *f, const struct metrics *m)
@@ -217,7 +219,8 @@ static void render_histogram(FILE *f, const struct metrics *m)
         }
         fputs("aam_http_request_duration_seconds_sum{route=\"", f);
         put_label_value(f, rs->name);
-        fprintf(f, "\"} %.6f\n", (double)atomic_load_explicit(&rs->sum_us, memory_order_relaxed) / 1e6);
+        fprintf(f, "\"} %.6f\n",
+                (double)atomic_load_explicit(&rs->sum_us, memory_order_relaxed) / 1e6);
         fputs("aam_http_request_duration_seconds_count{route=\"", f);
         put_label_value(f, rs->name);
         fprintf(f, "\"} %lu\n", cum);
@@ -241,19 +244,24 @@ static void render_lanes(FILE *f, const struct metrics_gauges *g)
 static void render_db(FILE *f, const struct metrics_gauges *g)
 {
     static const char *const classes[4] = {"unavailable", "unique", "invalid", "query"};
-    put_gauge(f, "aam_db_pool_size", "connections the pool may keep (AAM_DB_POOL_SIZE)", g->db_pool_size);
-    put_gauge(f, "aam_db_pool_open_connections", "database connections open (idle + in use)", g->db_open);
+    put_gauge(f, "aam_db_pool_size", "connections the pool may keep (AAM_DB_POOL_SIZE)",
+              g->db_pool_size);
+    put_gauge(f, "aam_db_pool_open_connections", "database connections open (idle + in use)",
+              g->db_open);
     put_gauge(f, "aam_db_pool_in_use_connections", "database connections checked out by a request",
               g->db_in_use);
     put_gauge(f, "aam_db_pool_idle_connections", "database connections open and idle", g->db_idle);
-    put_gauge(f, "aam_db_pool_waiting", "requests waiting for a free database connection", g->db_waiting);
-    put_counter(f, "aam_db_pool_connections_created_total", "database connections opened", g->db_created);
+    put_gauge(f, "aam_db_pool_waiting", "requests waiting for a free database connection",
+              g->db_waiting);
+    put_counter(f, "aam_db_pool_connections_created_total", "database connections opened",
+                g->db_created);
     put_counter(f, "aam_db_pool_connections_discarded_total",
                 "database connections closed as broken or too old", g->db_discarded);
     put_counter(f, "aam_db_pool_acquire_timeouts_total",
                 "requests that gave up waiting for a database connection", g->db_timeouts);
-    put_family(f, "aam_db_errors_total", "counter",
-               "failed database calls by class (unavailable: 503; unique, invalid: 409/422; query: 500)");
+    put_family(
+        f, "aam_db_errors_total", "counter",
+        "failed database calls by class (unavailable: 503; unique, invalid: 409/422; query: 500)");
     for (size_t i = 0; i < 4; i++)
         fprintf(f, "aam_db_errors_total{class=\"%s\"} %lu\n", classes[i], g->db_errors[i]);
 }
@@ -274,8 +282,8 @@ char *metrics_render(const struct metrics *m, const struct metrics_gauges *g, co
     render_histogram(f, m);
     put_gauge(f, "aam_http_requests_in_progress", "requests begun and not yet answered",
               g->requests_in_progress);
-    put_gauge(f, "aam_http_connections_open", "client connections open, idle keep-alive ones included",
-              g->connections_open);
+    put_gauge(f, "aam_http_connections_open",
+              "client connections open, idle keep-alive ones included", g->connections_open);
     put_gauge(f, "aam_draining", "1 while the server drains after SIGTERM/SIGINT", g->draining);
     render_lanes(f, g);
     render_db(f, g);

@@ -39,7 +39,8 @@ size_t metrics_route_index(const struct metrics *m, const char *template_);
 /* Counts one finished request. method is folded into GET/HEAD/POST/PUT/PATCH/DELETE/OPTIONS
  * or "other"; status outside 100..599 counts as "0" (no response was sent). Thread-safe,
  * lock-free. */
-void metrics_observe(struct metrics *m, size_t route, const char *method, int status, double seconds);
+void metrics_observe(struct metrics *m, size_t route, const char *method, int status,
+                     double seconds);
 
 /* Renders every family. version goes into aam_build_info. Returns a malloc'd text
  * (caller frees) and its length in *len, or NULL on OOM. */

@@ -11,9 +11,9 @@
 #define NETADDR_TEXT_MAX 46
 
 struct netaddr_cidr {
-    int family;              /* AF_INET or AF_INET6 */
-    unsigned char addr[16];  /* network byte order; 4 bytes used for AF_INET */
-    int prefix;              /* 0-32 or 0-128 */
+    int family;             /* AF_INET or AF_INET6 */
+    unsigned char addr[16]; /* network byte order; 4 bytes used for AF_INET */
+    int prefix;             /* 0-32 or 0-128 */
 };
 
 /* Parses a comma-separated list of CIDRs ("10.0.0.0/8, 192.168.1.7, ::1/128"; a bare address

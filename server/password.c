@@ -33,7 +33,9 @@ static int derive(const char *pw, size_t pw_len, const unsigned char *salt, size
     /* OpenSSL wants a non-NULL pointer even for an empty password. */
     const char *p = pw != NULL ? pw : "";
     return PKCS5_PBKDF2_HMAC(p, (int)pw_len, salt, (int)salt_len, (int)iterations, EVP_sha256(),
-                             (int)key_len, key) == 1 ? 0 : -1;
+                             (int)key_len, key) == 1
+               ? 0
+               : -1;
 }
 
 int password_hash_iter(const char *pw, size_t pw_len, unsigned iterations, char *out,
@@ -41,7 +43,8 @@ int password_hash_iter(const char *pw, size_t pw_len, unsigned iterations, char 
 {
     unsigned char salt[PASSWORD_SALT_LEN], key[PASSWORD_KEY_LEN];
     /* EVP_EncodeBlock writes 4 chars per 3 bytes plus a NUL. */
-    char salt_b64[4 * ((PASSWORD_SALT_LEN + 2) / 3) + 1], key_b64[4 * ((PASSWORD_KEY_LEN + 2) / 3) + 1];
+    char salt_b64[4 * ((PASSWORD_SALT_LEN + 2) / 3) + 1],
+        key_b64[4 * ((PASSWORD_KEY_LEN + 2) / 3) + 1];
     int ret = -1;
 
     if (RAND_bytes(salt, sizeof salt) != 1)
@@ -86,8 +89,8 @@ static int parse_uint(const char *s, size_t len, unsigned max, unsigned *out)
 
 static int is_b64_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
 }
 
 /* Strict standard base64 with padding: s[0..len) into out (at most max bytes).

@@ -28,11 +28,13 @@ static void answer_408(const struct reaper_entry *e, int deadline_s)
     char body[256], msg[640];
     int blen = snprintf(body, sizeof body,
                         "{\"type\":\"about:blank\",\"title\":\"Request Timeout\",\"status\":408,"
-                        "\"detail\":\"the request took longer than %d s to arrive\"}", deadline_s);
+                        "\"detail\":\"the request took longer than %d s to arrive\"}",
+                        deadline_s);
     int mlen = snprintf(msg, sizeof msg,
                         "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
                         "Content-Type: application/problem+json\r\nX-Request-Id: %s\r\n"
-                        "Content-Length: %d\r\n\r\n%s", e->request_id, blen, body);
+                        "Content-Length: %d\r\n\r\n%s",
+                        e->request_id, blen, body);
     if (send(e->fd, msg, (size_t)mlen, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
         log_debug("reaper: the 408 could not be sent");
     shutdown(e->fd, SHUT_RDWR);
@@ -47,8 +49,7 @@ static void sweep(struct reaper *r)
         int expected = REAPER_ARRIVING;
         if (!atomic_compare_exchange_strong(&e->phase, &expected, REAPER_REAPED))
             continue; /* claimed meanwhile: its owner answers */
-        log_info("request %s still arriving after %d s: answered 408", e->request_id,
-                 r->deadline_s);
+        log_info("request %s still arriving after %d s: answered 408", e->request_id, r->deadline_s);
         answer_408(e, r->deadline_s);
     }
 }

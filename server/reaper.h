@@ -19,9 +19,9 @@ struct reaper;
 struct reaper_entry {
     int fd;
     struct timespec started;
-    atomic_int phase;                  /* REAPER_ARRIVING, REAPER_CLAIMED, REAPER_REAPED */
-    char request_id[40];               /* for the 408's X-Request-Id */
-    struct reaper_entry *prev, *next;  /* the reaper's list, under its lock */
+    atomic_int phase;                 /* REAPER_ARRIVING, REAPER_CLAIMED, REAPER_REAPED */
+    char request_id[40];              /* for the 408's X-Request-Id */
+    struct reaper_entry *prev, *next; /* the reaper's list, under its lock */
     int listed;
 };
 

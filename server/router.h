@@ -35,10 +35,10 @@ struct router_table {
 enum router_result { ROUTER_FOUND = 0, ROUTER_NO_PATH = 1, ROUTER_NO_METHOD = 2 };
 
 struct router_match {
-    const struct router_route *route; /* set on ROUTER_FOUND */
-    char params[HTTP_MAX_PARAMS][256];/* captures, decoded (the path is already decoded) */
+    const struct router_route *route;  /* set on ROUTER_FOUND */
+    char params[HTTP_MAX_PARAMS][256]; /* captures, decoded (the path is already decoded) */
     size_t n_params;
-    char allow[64];                   /* on ROUTER_NO_METHOD: "GET, HEAD" etc. */
+    char allow[64]; /* on ROUTER_NO_METHOD: "GET, HEAD" etc. */
 };
 
 /* Matches a normalised path against t. HEAD matches GET routes. */

@@ -94,8 +94,8 @@ const char *sources_relative(const char *root, const char *real)
     return root != NULL && real != NULL ? path_below(root, real) : NULL;
 }
 
-enum sources_status sources_open_folder(const char *root, const char *path, int *dirfd,
-                                        char *real, size_t real_size)
+enum sources_status sources_open_folder(const char *root, const char *path, int *dirfd, char *real,
+                                        size_t real_size)
 {
     char resolved[PATH_MAX];
     struct stat st;
@@ -148,8 +148,8 @@ static int name_presentable(const char *name)
 int sources_name_valid(const char *name)
 {
     size_t n = name ? strlen(name) : 0;
-    return n > 0 && n <= SOURCES_NAME_MAX && strchr(name, '/') == NULL &&
-           strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && name_presentable(name);
+    return n > 0 && n <= SOURCES_NAME_MAX && strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
+           strcmp(name, "..") != 0 && name_presentable(name);
 }
 
 int sources_name_matches(const char *pattern, const char *name)
@@ -172,7 +172,7 @@ void sources_files_free(struct sources_file *files, size_t n)
 
 /* Appends name with its size to the growing array. */
 static void files_push(struct sources_file **files, size_t *n, size_t *cap, const char *name,
-                      off_t size)
+                       off_t size)
 {
     if (*n == *cap) {
         size_t grown_cap = *cap ? *cap * 2 : 16;

@@ -14,10 +14,10 @@
 
 enum sources_status {
     SOURCES_OK = 0,
-    SOURCES_MISSING,  /* the folder (or the root) does not exist */
-    SOURCES_NOT_DIR,  /* it exists and is not a directory */
-    SOURCES_OUTSIDE,  /* it resolves outside the root */
-    SOURCES_DENIED,   /* permission denied, or any other system error */
+    SOURCES_MISSING, /* the folder (or the root) does not exist */
+    SOURCES_NOT_DIR, /* it exists and is not a directory */
+    SOURCES_OUTSIDE, /* it resolves outside the root */
+    SOURCES_DENIED,  /* permission denied, or any other system error */
 };
 
 /* A short phrase for status, for problem details ("does not exist"). Static. */
@@ -28,9 +28,8 @@ const char *sources_status_text(enum sources_status status);
  * counts as inside). root must already be a real path (cfg->sources_root). On SOURCES_OK,
  * *dirfd is an O_DIRECTORY descriptor the caller closes, and real (when non-NULL) receives
  * the folder's real path, truncated to real_size. On any other status *dirfd is -1. */
-enum sources_status sources_open_folder(const char *root, const char *path, int *dirfd,
-                                        char *real, size_t real_size)
-    __attribute__((warn_unused_result));
+enum sources_status sources_open_folder(const char *root, const char *path, int *dirfd, char *real,
+                                        size_t real_size) __attribute__((warn_unused_result));
 
 /* The part of real (a real path, as sources_open_folder returns it) below root: "" for root
  * itself, "a/b" for a folder below it, NULL when real is not inside root. Borrowed from real.
@@ -50,7 +49,7 @@ int sources_name_valid(const char *name);
 int sources_name_matches(const char *pattern, const char *name);
 
 struct sources_file {
-    char *name;      /* owned */
+    char *name; /* owned */
     off_t size;
 };
 

@@ -44,17 +44,17 @@ static const char SQL_RESERVE[] =
 
 /* Deletes a bounded batch of expired rows; SKIP LOCKED keeps concurrent logins from queueing
  * behind each other's pruning. $1 window seconds. */
-static const char SQL_PRUNE[] =
-    "DELETE FROM login_failures WHERE key IN ("
-    "SELECT key FROM login_failures "
-    "WHERE window_start <= now() - make_interval(secs => $1::int) "
-    "LIMIT 50 FOR UPDATE SKIP LOCKED)";
+static const char SQL_PRUNE[] = "DELETE FROM login_failures WHERE key IN ("
+                                "SELECT key FROM login_failures "
+                                "WHERE window_start <= now() - make_interval(secs => $1::int) "
+                                "LIMIT 50 FOR UPDATE SKIP LOCKED)";
 
 static const char SQL_FORGET_SUBJECT[] = "DELETE FROM login_failures WHERE key = " SUBJECT_KEY;
 /* $1 kind, $2 subject: one slot back, the earlier failures kept. */
 static const char SQL_GIVE_BACK_SUBJECT[] =
     "WITH gone AS (DELETE FROM login_failures WHERE key = " SUBJECT_KEY " AND failures <= 1) "
-    "UPDATE login_failures SET failures = failures - 1 WHERE key = " SUBJECT_KEY " AND failures > 1";
+    "UPDATE login_failures SET failures = failures - 1 WHERE key = " SUBJECT_KEY
+    " AND failures > 1";
 /* $1 address. */
 static const char SQL_GIVE_BACK_ADDR[] =
     "WITH gone AS (DELETE FROM login_failures WHERE key = 'addr:' || $1::text AND failures <= 1) "

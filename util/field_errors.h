@@ -17,7 +17,10 @@ struct field_errors {
     size_t _cap;
 };
 
-#define FIELD_ERRORS_INIT { NULL, 0, 0 }
+#define FIELD_ERRORS_INIT                                                                          \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Appends a copy of field and message (xalloc: cannot fail). */
 void field_errors_add(struct field_errors *fe, const char *field, const char *message);

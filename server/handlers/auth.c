@@ -63,8 +63,6 @@ int auth_email_valid(const char *email, size_t len)
     return labels >= 2;
 }
 
-
-
 /* Reads obj[name] as a string. Returns 0 with *s = NULL when absent or null, or -1 after
  * adding a field error when it has another type. */
 static int get_string(json_t *obj, const char *name, const char **s, size_t *len,
@@ -86,9 +84,8 @@ static int get_string(json_t *obj, const char *name, const char **s, size_t *len
 
 /* The checks login and register share: email present and short enough, password present and
  * at most PASSWORD_MAX_LEN bytes. Adds field errors; stores copies in *out. */
-static void take_credentials(const char *efield, const char *email, size_t elen,
-                             const char *pw, size_t pwlen, struct auth_input *out,
-                             struct http_res *res)
+static void take_credentials(const char *efield, const char *email, size_t elen, const char *pw,
+                             size_t pwlen, struct auth_input *out, struct http_res *res)
 {
     if (email == NULL || elen == 0)
         http_res_field_error(res, efield, "is required");
@@ -163,8 +160,7 @@ cleanup:
     return ret;
 }
 
-static int parse_login_form(const struct http_req *req, struct auth_input *out,
-                            struct http_res *res)
+static int parse_login_form(const struct http_req *req, struct auth_input *out, struct http_res *res)
 {
     char *user = NULL, *pw = NULL;
     const char *user_field = "username";
@@ -184,8 +180,7 @@ static int parse_login_form(const struct http_req *req, struct auth_input *out,
     }
     if (res->err != APP_OK)
         goto cleanup;
-    take_credentials(user_field, user, user ? strlen(user) : 0, pw, pw ? strlen(pw) : 0, out,
-                     res);
+    take_credentials(user_field, user, user ? strlen(user) : 0, pw, pw ? strlen(pw) : 0, out, res);
     ret = res->err == APP_OK ? 0 : -1;
 cleanup:
     free(user);
@@ -234,8 +229,7 @@ static void check_tenant_name(const char *name, size_t len, struct auth_input *o
     memcpy(out->tenant_name, name, len + 1);
 }
 
-int auth_parse_register(const struct http_req *req, struct auth_input *out,
-                        struct http_res *res)
+int auth_parse_register(const struct http_req *req, struct auth_input *out, struct http_res *res)
 {
     memset(out, 0, sizeof *out);
     json_t *doc = http_req_json_object(req, res);
@@ -332,8 +326,8 @@ static int register_throttled(const struct http_req *req, struct http_res *res)
 {
     struct db_error err;
     int retry_after = 0;
-    if (throttle_register(req->db, req->client_ip, req->cfg->register_max_per_address,
-                          &retry_after, &err) != 0) {
+    if (throttle_register(req->db, req->client_ip, req->cfg->register_max_per_address, &retry_after,
+                          &err) != 0) {
         http_res_db_error(res, &err, "register throttle");
         return 1;
     }
@@ -490,16 +484,14 @@ static void upgrade_hash(const struct http_req *req, const struct login_user *u,
 }
 
 /* Hashes exactly once whether or not the user exists. Returns 1 when the password is right. */
-static int check_password(const struct login_user *u, const struct auth_input *in,
-                          int *needs_rehash)
+static int check_password(const struct login_user *u, const struct auth_input *in, int *needs_rehash)
 {
     *needs_rehash = 0;
     if (!u->found) {
         password_burn(in->password, in->password_len);
         return 0;
     }
-    enum password_check c = password_verify(in->password, in->password_len, u->hash,
-                                            needs_rehash);
+    enum password_check c = password_verify(in->password, in->password_len, u->hash, needs_rehash);
     if (c == PASSWORD_MALFORMED) {
         log_error("login: user %s has an unreadable password hash", u->id);
         password_burn(in->password, in->password_len);
@@ -606,8 +598,7 @@ void auth_me(const struct http_req *req, struct http_res *res)
     const char *tenant_id = db_result_get(r, 0, 0);
     json_t *doc = json_pack("{s:s, s:o, s:s, s:o}", "id", who->sub, "email",
                             who->email[0] ? json_string(who->email) : json_null(), "namespace",
-                            who->ns, "tenant_id",
-                            tenant_id ? json_string(tenant_id) : json_null());
+                            who->ns, "tenant_id", tenant_id ? json_string(tenant_id) : json_null());
     if (doc == NULL) {
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
         goto cleanup;

@@ -13,11 +13,11 @@
 #define AUTH_TENANT_NAME_MAX 200 /* characters (code points) */
 
 struct auth_input {
-    char email[AUTH_EMAIL_MAX + 1]; /* lower-cased (ASCII) */
-    char ns[64];                    /* register only */
+    char email[AUTH_EMAIL_MAX + 1];                 /* lower-cased (ASCII) */
+    char ns[64];                                    /* register only */
     char tenant_name[AUTH_TENANT_NAME_MAX * 4 + 1]; /* register only; "" = use ns */
-    char *password;                 /* malloc'd copy; auth_input_free wipes and frees it */
-    size_t password_len;            /* bytes; the password may contain any byte but NUL */
+    char *password;      /* malloc'd copy; auth_input_free wipes and frees it */
+    size_t password_len; /* bytes; the password may contain any byte but NUL */
 };
 
 /* Reads a login: JSON {"email","password"}, or application/x-www-form-urlencoded with
@@ -30,8 +30,8 @@ int auth_parse_login(const struct http_req *req, struct auth_input *out, struct 
 /* Reads a registration: JSON {"email","password","namespace","tenant_name"?}. Every field
  * is validated and every problem reported in one 422. Returns 0, or -1 with res set.
  * On -1, *out still needs auth_input_free. */
-int auth_parse_register(const struct http_req *req, struct auth_input *out,
-                        struct http_res *res) __attribute__((warn_unused_result));
+int auth_parse_register(const struct http_req *req, struct auth_input *out, struct http_res *res)
+    __attribute__((warn_unused_result));
 
 /* 1 when email (len bytes) looks like local@domain.tld within AUTH_EMAIL_MAX bytes: one '@',
  * no spaces, controls or the specials "(),:;<>[\], a dotted domain with no empty label. */

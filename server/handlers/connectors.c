@@ -25,13 +25,21 @@
  * Timestamps come as integer microseconds since the Unix epoch, which no session setting
  * (DateStyle, TimeZone, IntervalStyle) can change, and are cheaper for PostgreSQL to produce
  * than to_char text; C writes them as RFC 3339 UTC (jsonbuf_append_timestamp_us). */
-#define CONNECTOR_COLS(t)                                                                      \
-    t ".id, " t ".name, " t ".source_type, " t ".status, " t ".connector_config, "             \
-    "(extract(epoch FROM " t ".created_at) * 1000000)::int8, "                                 \
-    "(extract(epoch FROM " t ".updated_at) * 1000000)::int8"
+#define CONNECTOR_COLS(t)                                                                          \
+    t ".id, " t ".name, " t ".source_type, " t ".status, " t ".connector_config, "                 \
+      "(extract(epoch FROM " t ".created_at) * 1000000)::int8, "                                   \
+      "(extract(epoch FROM " t ".updated_at) * 1000000)::int8"
 
-enum conn_col { COL_ID, COL_NAME, COL_TYPE, COL_STATUS, COL_CONFIG, COL_CREATED, COL_UPDATED,
-                CONN_NCOLS };
+enum conn_col {
+    COL_ID,
+    COL_NAME,
+    COL_TYPE,
+    COL_STATUS,
+    COL_CONFIG,
+    COL_CREATED,
+    COL_UPDATED,
+    CONN_NCOLS
+};
 
 /* ------------------------------------------------------------------ shared */
 
@@ -156,8 +164,10 @@ static int list_sql(char *page, char *count, size_t size, long offset, int by_st
     list_where(count_where, sizeof count_where, 2, by_status, by_type);
     if (offset == 0)
         snprintf(total, sizeof total, ", (SELECT count(*) FROM connections c WHERE %s)", where);
-    snprintf(page, size, "SELECT " CONNECTOR_COLS("c") "%s FROM connections c WHERE %s "
-             "ORDER BY c.id LIMIT $2 OFFSET $3", total, where);
+    snprintf(page, size,
+             "SELECT " CONNECTOR_COLS("c") "%s FROM connections c WHERE %s "
+                                           "ORDER BY c.id LIMIT $2 OFFSET $3",
+             total, where);
     snprintf(count, size, "SELECT count(*) FROM connections c WHERE %s", count_where);
     return offset == 0 ? 1 : 2;
 }
@@ -186,8 +196,8 @@ static int build_list(struct jsonbuf *b, const struct db_result *page,
 }
 
 /* Reads limit, offset, status and type; returns -1 after answering 422 for any bad one. */
-static int list_query(const struct http_req *req, struct http_res *res, long *limit,
-                      long *offset, const char **status, const char **type)
+static int list_query(const struct http_req *req, struct http_res *res, long *limit, long *offset,
+                      const char **status, const char **type)
 {
     struct field_errors fe = FIELD_ERRORS_INIT;
     int bad = connector_json_paging(http_req_query(req, "limit"), http_req_query(req, "offset"),
@@ -226,7 +236,8 @@ void connectors_list(const struct http_req *req, struct http_res *res)
         params[n++] = status, count_params[nc++] = status;
     if (type != NULL)
         params[n++] = type, count_params[nc++] = type;
-    int nstmts = list_sql(page_sql, count_sql, sizeof page_sql, offset, status != NULL, type != NULL);
+    int nstmts = list_sql(page_sql, count_sql, sizeof page_sql, offset, status != NULL,
+                          type != NULL);
     struct db_stmt stmts[2] = {{page_sql, n, params}, {count_sql, nc, count_params}};
     if (db_run(req->db, ns, stmts, nstmts, r, DB_READ_ONLY, &err) != 0) {
         http_res_db_error(res, &err, "list connectors");
@@ -274,7 +285,7 @@ static struct db_result *run_on_id(const struct http_req *req, struct http_res *
 void connectors_get(const struct http_req *req, struct http_res *res)
 {
     static const char sql[] = "SELECT " CONNECTOR_COLS("c") " FROM connections c "
-                              "WHERE c.namespace = $1 AND c.id = $2";
+                                                            "WHERE c.namespace = $1 AND c.id = $2";
     const char *ns = NULL;
     struct db_result *r = run_on_id(req, res, sql, DB_READ_ONLY, "get connector", &ns);
     if (r == NULL)
@@ -335,8 +346,8 @@ static const char create_sql[] =
     "  WHERE ok.tenant AND ok.owned AND ok.room "
     "  ON CONFLICT (namespace, id) DO NOTHING RETURNING c.*) "
     "SELECT ok.tenant, ok.owned, "
-    "  ok.room OR EXISTS (SELECT 1 FROM connections WHERE namespace = $1 AND id = $2), "
-    CONNECTOR_COLS("i") " FROM ok LEFT JOIN ins i ON true";
+    "  ok.room OR EXISTS (SELECT 1 FROM connections WHERE namespace = $1 AND id = $2), " CONNECTOR_COLS(
+        "i") " FROM ok LEFT JOIN ins i ON true";
 
 /* 1 when err is the database refusing a row for a namespace without a tenant (a tenant removed
  * between the statement's check and its insert). */
@@ -362,8 +373,9 @@ void connectors_create(const struct http_req *req, struct http_res *res)
         goto cleanup;
     }
     snprintf(quota, sizeof quota, "%d", req->cfg->max_connectors_per_tenant);
-    const char *params[] = {ns, in.id, in.name, in.type, in.status, req->body,
-                            in.folder.set ? in.folder.rel : NULL, quota};
+    const char *params[] = {
+        ns,   in.id, in.name, in.type, in.status, req->body, in.folder.set ? in.folder.rel : NULL,
+        quota};
     struct db_stmt stmts[] = {{create_lock_sql, 1, params}, {create_sql, 8, params}};
     if (db_run(req->db, ns, stmts, 2, rs, 0, &err) != 0) {
         if (tenant_fk_refused(&err))
@@ -428,9 +440,10 @@ static const char patch_sql[] =
     "  FROM want w WHERE c.namespace = $1 AND c.id = $2 AND w.valid "
     "  AND (c.name, c.status, c.connector_config, c.source_folder) "
     "  IS DISTINCT FROM (w.name, w.status, w.connector_config, w.source_folder) RETURNING c.*) "
-    "SELECT 'updated', " CONNECTOR_COLS("u") " FROM upd u "
-    "UNION ALL SELECT CASE WHEN w.valid THEN 'unchanged' ELSE 'invalid' END, " CONNECTOR_COLS("k")
-    " FROM cur k, want w WHERE NOT EXISTS (SELECT 1 FROM upd)";
+    "SELECT 'updated', " CONNECTOR_COLS(
+        "u") " FROM upd u "
+             "UNION ALL SELECT CASE WHEN w.valid THEN 'unchanged' ELSE 'invalid' END, " CONNECTOR_COLS(
+                 "k") " FROM cur k, want w WHERE NOT EXISTS (SELECT 1 FROM upd)";
 
 void connectors_patch(const struct http_req *req, struct http_res *res)
 {
@@ -450,9 +463,13 @@ void connectors_patch(const struct http_req *req, struct http_res *res)
     }
     struct connector_folder folder = {0};
     int fs_valid = in.config != NULL &&
-        connector_json_check_config(CONNECTOR_TYPE_FILESOURCE, in.config, req->cfg->sources_root,
-                                    &folder, &fs) == 0;
-    const char *params[] = {ns, id, in.name, in.status, in.config ? req->body : NULL,
+                   connector_json_check_config(CONNECTOR_TYPE_FILESOURCE, in.config,
+                                               req->cfg->sources_root, &folder, &fs) == 0;
+    const char *params[] = {ns,
+                            id,
+                            in.name,
+                            in.status,
+                            in.config ? req->body : NULL,
                             in.config ? (fs_valid ? "true" : "false") : NULL,
                             fs_valid ? folder.rel : NULL};
     struct db_stmt stmt = {patch_sql, 7, params};

@@ -31,13 +31,14 @@
 #include "server/tenant.h"
 
 /* The one 409 text for a folder that can no longer be read (see the top of the file). */
-#define FOLDER_GONE "the connector's folder is gone, outside the sources root or no longer this tenant's"
+#define FOLDER_GONE                                                                                \
+    "the connector's folder is gone, outside the sources root or no longer this tenant's"
 
 /* The opened folder of one connector. */
 struct folder {
-    int fd;                 /* -1 when not open */
+    int fd; /* -1 when not open */
     char pattern[SOURCES_NAME_MAX + 1];
-    char real[PATH_MAX];    /* the folder's real path: the cache key's prefix, never sent */
+    char real[PATH_MAX]; /* the folder's real path: the cache key's prefix, never sent */
 };
 
 static int params_ok(const struct http_req *req, struct http_res *res, const char **ns,
@@ -114,12 +115,13 @@ static int check_connector(const struct http_req *req, const char *ns, const str
     if (pattern == NULL)
         pattern = CONNECTOR_DEFAULT_PATTERN;
     if (path == NULL || path[0] == '\0' || !sources_pattern_valid(pattern)) {
-        http_res_error(res, APP_ERR_CONFLICT, "the connector's config lacks a valid path or pattern");
+        http_res_error(res, APP_ERR_CONFLICT,
+                       "the connector's config lacks a valid path or pattern");
         return -1;
     }
     snprintf(f->pattern, sizeof f->pattern, "%s", pattern);
-    enum sources_status st =
-        sources_open_folder(req->cfg->sources_root, path, &f->fd, f->real, sizeof f->real);
+    enum sources_status st = sources_open_folder(req->cfg->sources_root, path, &f->fd, f->real,
+                                                 sizeof f->real);
     if (st != SOURCES_OK) {
         http_res_error(res, APP_ERR_CONFLICT, FOLDER_GONE);
         return -1;
@@ -134,8 +136,8 @@ static int check_connector(const struct http_req *req, const char *ns, const str
 
 /* Reads the connector and, in the same statement, whether the tenant owns the folder its path
  * resolved to when it was written (one indexed lookup); then opens the folder. */
-static int open_folder(const struct http_req *req, const char *ns, const char *id,
-                       struct folder *f, struct http_res *res)
+static int open_folder(const struct http_req *req, const char *ns, const char *id, struct folder *f,
+                       struct http_res *res)
 {
     static const char sql[] =
         "SELECT source_type, connector_config ->> 'path', connector_config ->> 'pattern', "
@@ -179,7 +181,8 @@ static json_t *file_json(const struct folder *f, const struct sources_file *file
 {
     struct csvfile_page page;
     char key[PATH_MAX + SOURCES_NAME_MAX + 2];
-    json_t *entry = json_pack("{s:s, s:I}", "name", file->name, "size_bytes", (json_int_t)file->size);
+    json_t *entry = json_pack("{s:s, s:I}", "name", file->name, "size_bytes",
+                              (json_int_t)file->size);
     int fd = sources_open_file(f->fd, f->pattern, file->name);
     cache_key(f, file->name, key, sizeof key);
     if (fd < 0 || csvfile_read(fd, key, 0, 0, 1, &page) != 0) {

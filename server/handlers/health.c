@@ -26,12 +26,12 @@ void health_ready(const struct http_req *req, struct http_res *res)
     double latency_ms = 0;
     struct db_error err = {0};
     int ok = db_ping(req->db, &latency_ms, &err) == 0;
-    json_t *db = json_pack("{s:b, s:o, s:o}", "ok", ok,
-                           "latency_ms", ok ? json_real(latency_ms) : json_null(),
-                           "pool", pool_json(req->db));
+    json_t *db = json_pack("{s:b, s:o, s:o}", "ok", ok, "latency_ms",
+                           ok ? json_real(latency_ms) : json_null(), "pool", pool_json(req->db));
     if (!ok)
         json_object_set_new(db, "error", json_string("database unreachable"));
-    http_res_json(res, ok ? 200 : 503, json_pack("{s:s, s:o}", "status", ok ? "ok" : "unavailable", "db", db));
+    http_res_json(res, ok ? 200 : 503,
+                  json_pack("{s:s, s:o}", "status", ok ? "ok" : "unavailable", "db", db));
     if (!ok)
         res->retry_after = 2;
 }

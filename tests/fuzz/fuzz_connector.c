@@ -64,11 +64,17 @@ static int take(struct rd *r)
     return *r->p++;
 }
 
-static const char *const WORDS[] = {
-    "id", "name", "type", "status", "config", "namespace", "created_at", "updated_at", "path",
-    "pattern", "filesource", "custom", "ACTIVE", "INACTIVE", "PENDING", "ERROR", "sub",
-    "sub/dir", "in", "out", "file.csv", "..", "../..", "/", "/tmp", "*.csv", "a/b", "", " ",
-    "x", "0", "A-b.c_d", "\xc3\xa9t\xc3\xa9"};
+static const char *const WORDS[] = {"id",         "name",       "type",
+                                    "status",     "config",     "namespace",
+                                    "created_at", "updated_at", "path",
+                                    "pattern",    "filesource", "custom",
+                                    "ACTIVE",     "INACTIVE",   "PENDING",
+                                    "ERROR",      "sub",        "sub/dir",
+                                    "in",         "out",        "file.csv",
+                                    "..",         "../..",      "/",
+                                    "/tmp",       "*.csv",      "a/b",
+                                    "",           " ",          "x",
+                                    "0",          "A-b.c_d",    "\xc3\xa9t\xc3\xa9"};
 #define N_WORDS (sizeof WORDS / sizeof WORDS[0])
 
 /* A string: a dictionary word, or up to 255 raw bytes (possibly with NULs; NULL when they
@@ -110,13 +116,21 @@ static json_t *build_object(struct rd *r, int depth)
 static json_t *build_value(struct rd *r, int depth)
 {
     switch (take(r) % 8) {
-    case 0: case 1: return build_string(r);
-    case 2: return json_integer(take(r) - 128);
-    case 3: return json_real(0.5);
-    case 4: return json_boolean(take(r) & 1);
-    case 5: return json_null();
-    case 6: return depth < 3 ? build_object(r, depth) : json_null();
-    default: return json_array();
+    case 0:
+    case 1:
+        return build_string(r);
+    case 2:
+        return json_integer(take(r) - 128);
+    case 3:
+        return json_real(0.5);
+    case 4:
+        return json_boolean(take(r) & 1);
+    case 5:
+        return json_null();
+    case 6:
+        return depth < 3 ? build_object(r, depth) : json_null();
+    default:
+        return json_array();
     }
 }
 

@@ -56,7 +56,8 @@ static int load(const uint8_t *data, size_t size)
     assert(memfd >= 0);
     /* Write, then cut the tail: truncating to 0 first would free the file's pages and have
      * the kernel clear new ones on every input (most of the time spent, in a profile). */
-    if ((size > 0 && pwrite(memfd, data, size, 0) != (ssize_t)size) || ftruncate(memfd, (off_t)size) != 0)
+    if ((size > 0 && pwrite(memfd, data, size, 0) != (ssize_t)size) ||
+        ftruncate(memfd, (off_t)size) != 0)
         abort();
     return lseek(memfd, 0, SEEK_SET) == 0 ? 0 : -1;
 }
@@ -108,8 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check_page(&page, limit);
     /* A second read of the whole file (every row) must agree with the page and the count. */
-    if (lseek(memfd, 0, SEEK_SET) == 0 &&
-        csvfile_read(memfd, NULL, 0, 1L << 20, 1, &whole) == 0) {
+    if (lseek(memfd, 0, SEEK_SET) == 0 && csvfile_read(memfd, NULL, 0, 1L << 20, 1, &whole) == 0) {
         check_page(&whole, 1L << 20);
         assert(whole.total == (long long)whole.n_rows);
         if (want_total)

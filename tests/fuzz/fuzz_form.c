@@ -125,9 +125,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *body = malloc(size + 1), *scratch = malloc(size + 2);
     memcpy(body, data, size);
     body[size] = '\0';
-    struct http_req req = {.method = "POST", .path = "/api/v1/auth/login",
+    struct http_req req = {.method = "POST",
+                           .path = "/api/v1/auth/login",
                            .content_type = "application/x-www-form-urlencoded; charset=utf-8",
-                           .body = body, .body_len = size};
+                           .body = body,
+                           .body_len = size};
     struct http_res res = HTTP_RES_INIT;
     struct auth_input in;
     struct ref r;

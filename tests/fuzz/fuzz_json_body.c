@@ -17,8 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(body, data, size);
     body[size] = '\0';
-    struct http_req req = {.method = "POST", .path = "/x", .content_type = "application/json",
-                           .body = body, .body_len = size};
+    struct http_req req = {.method = "POST",
+                           .path = "/x",
+                           .content_type = "application/json",
+                           .body = body,
+                           .body_len = size};
     struct http_res res = HTTP_RES_INIT;
     json_t *doc = http_req_json_object(&req, &res);
     if (doc != NULL) {

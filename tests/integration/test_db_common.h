@@ -44,7 +44,7 @@ static inline struct db_pool *tdb_pool(int size)
 
 /* Runs one statement; returns db_run's result, *out gets the rows (may be NULL). */
 static inline int tdb_run1(struct db_pool *p, const char *ns, const char *sql, int nparams,
-                    const char *const *params, struct db_result **out, struct db_error *err)
+                           const char *const *params, struct db_result **out, struct db_error *err)
 {
     struct db_stmt st = {sql, nparams, params};
     return db_run(p, ns, &st, 1, out, 0, err);

@@ -15,7 +15,8 @@ static char work_dir[64];
 static int count_repo_migrations(void)
 {
     char cmd[1200];
-    snprintf(cmd, sizeof cmd, "ls %s | grep -cE '^[0-9]{4,9}_[A-Za-z0-9_.-]+\\.sql$'", repo_migrations);
+    snprintf(cmd, sizeof cmd, "ls %s | grep -cE '^[0-9]{4,9}_[A-Za-z0-9_.-]+\\.sql$'",
+             repo_migrations);
     FILE *f = popen(cmd, "r");
     int n = -1;
     ck_assert_ptr_nonnull(f);
@@ -89,9 +90,12 @@ START_TEST(test_db_migrate_concurrent_runs_on_empty_database)
     ck_assert_int_eq(total, files); /* each applied once, by exactly one runner */
     struct db_pool *p = tdb_pool(1);
     ck_assert_int_eq(tdb_count(p, NULL, "SELECT count(*) FROM schema_migrations"), files);
-    ck_assert_int_eq(tdb_count(p, NULL, "SELECT count(DISTINCT version) FROM schema_migrations"), files);
-    ck_assert_int_eq(tdb_count(p, NULL, "SELECT count(*) FROM schema_migrations WHERE checksum ~ '^[0-9a-f]{64}$'"),
+    ck_assert_int_eq(tdb_count(p, NULL, "SELECT count(DISTINCT version) FROM schema_migrations"),
                      files);
+    ck_assert_int_eq(
+        tdb_count(p, NULL,
+                  "SELECT count(*) FROM schema_migrations WHERE checksum ~ '^[0-9a-f]{64}$'"),
+        files);
     /* The schema is there: the first migration's table answers. */
     ck_assert_int_eq(tdb_count(p, "t", "SELECT count(*) FROM connections"), 0);
     db_pool_free(p);
@@ -105,7 +109,8 @@ START_TEST(test_db_migrate_second_run_is_a_no_op)
     int applied = -1;
     ck_assert_msg(db_migrate(p, repo_migrations, &applied, &err) == 0, "%s", err.message);
     ck_assert_int_eq(applied, 0);
-    ck_assert_int_eq(tdb_count(p, NULL, "SELECT count(*) FROM schema_migrations"), count_repo_migrations());
+    ck_assert_int_eq(tdb_count(p, NULL, "SELECT count(*) FROM schema_migrations"),
+                     count_repo_migrations());
     db_pool_free(p);
 }
 END_TEST
@@ -120,10 +125,13 @@ START_TEST(test_db_migrate_refuses_an_edited_migration)
     write_file(work_dir, "0900_never.sql", "CREATE TABLE must_not_exist (x int);\n");
     ck_assert_int_eq(db_migrate(p, work_dir, &applied, &err), -1);
     ck_assert_int_eq(applied, 0);
-    ck_assert_msg(strstr(err.message, "0001_init.sql") != NULL, "the error names the file: %s", err.message);
+    ck_assert_msg(strstr(err.message, "0001_init.sql") != NULL, "the error names the file: %s",
+                  err.message);
     ck_assert_msg(strstr(err.message, "changed") != NULL, "%s", err.message);
     /* Stopped before anything later ran. */
-    ck_assert_int_eq(tdb_count(p, NULL, "SELECT count(*) FROM pg_class WHERE relname = 'must_not_exist'"), 0);
+    ck_assert_int_eq(tdb_count(p, NULL,
+                               "SELECT count(*) FROM pg_class WHERE relname = 'must_not_exist'"),
+                     0);
     db_pool_free(p);
 }
 END_TEST
@@ -145,7 +153,8 @@ START_TEST(test_db_migrate_applies_new_and_rolls_back_a_failing_one)
     ck_assert_msg(strstr(err.message, "0902_half_done.sql") != NULL, "%s", err.message);
     ck_assert_int_eq(tdb_count(p, NULL, "SELECT count(*) FROM notes"), 2);
     ck_assert_int_eq(tdb_count(p, NULL, "SELECT count(*) FROM schema_migrations"), files + 1);
-    ck_assert_int_eq(tdb_count(p, NULL, "SELECT count(*) FROM pg_class WHERE relname = 'half_done'"), 0);
+    ck_assert_int_eq(tdb_count(p, NULL, "SELECT count(*) FROM pg_class WHERE relname = 'half_done'"),
+                     0);
     /* Fixed, it applies; then the directory is current. */
     write_file(work_dir, "0902_half_done.sql", "CREATE TABLE half_done (x int);\n");
     ck_assert_msg(db_migrate(p, work_dir, &applied, &err) == 0, "%s", err.message);

@@ -23,8 +23,8 @@ static PGconn *connect_raw(const char *dbname_override)
 static void exec_ok(PGconn *c, const char *sql)
 {
     PGresult *r = PQexec(c, sql);
-    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s",
-                  sql, PQerrorMessage(c));
+    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
+                  "%s: %s", sql, PQerrorMessage(c));
     PQclear(r);
 }
 
@@ -132,8 +132,8 @@ static void hammer(int pool_size, int iterations)
     int ok = 0;
     for (int i = 0; i < THREADS; i++) {
         pthread_join(t[i], NULL);
-        ck_assert_msg(w[i].failed == 0, "thread %d: %d failed (%d 'prepared statement'), first: %s", i,
-                      w[i].failed, w[i].prepared_errors, w[i].first_error);
+        ck_assert_msg(w[i].failed == 0, "thread %d: %d failed (%d 'prepared statement'), first: %s",
+                      i, w[i].failed, w[i].prepared_errors, w[i].first_error);
         ok += w[i].ok;
     }
     ck_assert_int_eq(ok, THREADS * iterations);

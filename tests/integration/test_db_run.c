@@ -22,8 +22,10 @@ static void setup_schema(void)
             struct db_error err;
             snprintf(ns, sizeof ns, "%s%zu", prefixes[i], k);
             const char *params[] = {ns};
-            ck_assert_msg(tdb_run1(p, ns, "INSERT INTO tenants (namespace, name) VALUES ($1, $1) "
-                                          "ON CONFLICT DO NOTHING", 1, params, NULL, &err) == 0,
+            ck_assert_msg(tdb_run1(p, ns,
+                                   "INSERT INTO tenants (namespace, name) VALUES ($1, $1) "
+                                   "ON CONFLICT DO NOTHING",
+                                   1, params, NULL, &err) == 0,
                           "%s", err.message);
         }
     }
@@ -91,7 +93,8 @@ START_TEST(test_db_run_reports_affected_rows)
     ck_assert_int_eq(db_result_affected(r[1]), 2);
     db_result_free(r[0]);
     db_result_free(r[1]);
-    ck_assert_int_eq(tdb_count(p, ns, "SELECT count(*) FROM connections WHERE status = 'ACTIVE'"), 2);
+    ck_assert_int_eq(tdb_count(p, ns, "SELECT count(*) FROM connections WHERE status = 'ACTIVE'"),
+                     2);
     db_pool_free(p);
 }
 END_TEST
@@ -118,14 +121,15 @@ START_TEST(test_db_run_is_one_transaction)
 }
 END_TEST
 
-static void expect_error(struct db_pool *p, const char *ns, const char *sql, int nparams, const char *const *params,
-                         enum db_status status, const char *sqlstate)
+static void expect_error(struct db_pool *p, const char *ns, const char *sql, int nparams,
+                         const char *const *params, enum db_status status, const char *sqlstate)
 {
     struct db_error err;
     struct db_result *r = NULL;
     ck_assert_int_eq(tdb_run1(p, ns, sql, nparams, params, &r, &err), -1);
     ck_assert_ptr_null(r);
-    ck_assert_msg(err.status == status, "%s: status %d, want %d (%s)", sql, err.status, status, err.message);
+    ck_assert_msg(err.status == status, "%s: status %d, want %d (%s)", sql, err.status, status,
+                  err.message);
     ck_assert_str_eq(err.sqlstate, sqlstate);
     ck_assert_msg(err.message[0] != '\0', "an error carries a message");
 }
@@ -249,8 +253,9 @@ START_TEST(test_db_rls_binds_the_app_role)
     snprintf(a, sizeof a, "rls-a%d", _i);
     snprintf(b, sizeof b, "rls-b%d", _i);
     struct db_error err;
-    ck_assert_int_eq(tdb_count(p, NULL, "SELECT count(*) FROM pg_roles WHERE rolname = current_user "
-                                         "AND (rolsuper OR rolbypassrls)"),
+    ck_assert_int_eq(tdb_count(p, NULL,
+                               "SELECT count(*) FROM pg_roles WHERE rolname = current_user "
+                               "AND (rolsuper OR rolbypassrls)"),
                      0);
     const char *ra1[] = {a, "one", "A1"}, *ra2[] = {a, "two", "A2"}, *rb[] = {b, "one", "B1"};
     ck_assert_int_eq(tdb_run1(p, a, INSERT_CONN, 3, ra1, NULL, &err), 0);
@@ -261,8 +266,9 @@ START_TEST(test_db_rls_binds_the_app_role)
     ck_assert_int_eq(tdb_count(p, "", "SELECT count(*) FROM connections"), 0);
     /* Tenant A: exactly A's rows. */
     ck_assert_int_eq(tdb_count(p, a, "SELECT count(*) FROM connections"), 2);
-    ck_assert_int_eq(tdb_count(p, a, "SELECT count(*) FROM connections WHERE namespace <> "
-                                     "current_setting('" DB_TENANT_SETTING "')"),
+    ck_assert_int_eq(tdb_count(p, a,
+                               "SELECT count(*) FROM connections WHERE namespace <> "
+                               "current_setting('" DB_TENANT_SETTING "')"),
                      0);
     ck_assert_int_eq(tdb_count(p, b, "SELECT count(*) FROM connections"), 1);
     /* Writing B's row while scoped to A is refused by the policy, and nothing is written. */
@@ -274,10 +280,13 @@ START_TEST(test_db_rls_binds_the_app_role)
     /* Nor can A update or delete B's rows: they are invisible. */
     struct db_result *r = NULL;
     const char *bp[] = {b};
-    ck_assert_int_eq(tdb_run1(p, a, "DELETE FROM connections WHERE namespace = $1", 1, bp, &r, &err), 0);
+    ck_assert_int_eq(tdb_run1(p, a, "DELETE FROM connections WHERE namespace = $1", 1, bp, &r, &err),
+                     0);
     ck_assert_int_eq(db_result_affected(r), 0);
     db_result_free(r);
-    ck_assert_int_eq(tdb_run1(p, a, "UPDATE connections SET name = 'hijacked' WHERE namespace = $1", 1, bp, &r, &err), 0);
+    ck_assert_int_eq(tdb_run1(p, a, "UPDATE connections SET name = 'hijacked' WHERE namespace = $1",
+                              1, bp, &r, &err),
+                     0);
     ck_assert_int_eq(db_result_affected(r), 0);
     db_result_free(r);
     ck_assert_int_eq(tdb_count(p, b, "SELECT count(*) FROM connections"), 1);
@@ -293,8 +302,10 @@ START_TEST(test_db_tx_commit_rollback_and_failure)
     snprintf(ns, sizeof ns, "tx%d", _i);
     struct db_error err;
     struct db_result *r = NULL;
-    const char *row1[] = {ns, "kept", "K"}, *row2[] = {ns, "dropped", "D"}, *row3[] = {ns, "failed", "F"};
-    struct db_stmt ins1 = {INSERT_CONN, 3, row1}, ins2 = {INSERT_CONN, 3, row2}, ins3 = {INSERT_CONN, 3, row3};
+    const char *row1[] = {ns, "kept", "K"}, *row2[] = {ns, "dropped", "D"},
+               *row3[] = {ns, "failed", "F"};
+    struct db_stmt ins1 = {INSERT_CONN, 3, row1}, ins2 = {INSERT_CONN, 3, row2},
+                   ins3 = {INSERT_CONN, 3, row3};
     struct db_stmt scope = {"SELECT current_setting('" DB_TENANT_SETTING "')", 0, NULL};
     struct db_stmt boom = {"SELECT 1/0", 0, NULL};
 
@@ -353,8 +364,11 @@ END_TEST
 /* A bounded wait: with the only connection held, the next caller gets UNAVAILABLE, counted. */
 START_TEST(test_db_pool_wait_is_bounded)
 {
-    struct db_config cfg = {.url = tdb_env("DATABASE_URL"), .pool_size = 1, .acquire_timeout_ms = 200,
-                            .connect_timeout_s = 2, .max_lifetime_s = 600};
+    struct db_config cfg = {.url = tdb_env("DATABASE_URL"),
+                            .pool_size = 1,
+                            .acquire_timeout_ms = 200,
+                            .connect_timeout_s = 2,
+                            .max_lifetime_s = 600};
     struct db_pool *p = db_pool_new(&cfg);
     struct db_error err;
     struct db_tx *tx = db_tx_begin(p, NULL, &err);
@@ -388,8 +402,11 @@ END_TEST
 /* Connections older than max_lifetime_s are recycled. */
 START_TEST(test_db_pool_recycles_old_connections)
 {
-    struct db_config cfg = {.url = tdb_env("DATABASE_URL"), .pool_size = 2, .acquire_timeout_ms = 2000,
-                            .connect_timeout_s = 2, .max_lifetime_s = 1};
+    struct db_config cfg = {.url = tdb_env("DATABASE_URL"),
+                            .pool_size = 2,
+                            .acquire_timeout_ms = 2000,
+                            .connect_timeout_s = 2,
+                            .max_lifetime_s = 1};
     struct db_pool *p = db_pool_new(&cfg);
     struct db_error err;
     ck_assert_int_eq(tdb_run1(p, NULL, "SELECT 1", 0, NULL, NULL, &err), 0);
@@ -414,7 +431,9 @@ START_TEST(test_db_pool_discards_dead_idle_connection)
     const char *params[] = {pid};
     struct db_result *r = NULL;
     struct db_error err;
-    ck_assert_int_eq(tdb_run1(killer, NULL, "SELECT pg_terminate_backend($1::int, 5000)", 1, params, &r, &err), 0);
+    ck_assert_int_eq(tdb_run1(killer, NULL, "SELECT pg_terminate_backend($1::int, 5000)", 1, params,
+                              &r, &err),
+                     0);
     ck_assert_str_eq(db_result_get(r, 0, 0), "t");
     db_result_free(r);
     char *pid2 = tdb_scalar(p, NULL, "SELECT pg_backend_pid()");
@@ -441,7 +460,8 @@ static Suite *db_run_suite(void)
     tcase_add_loop_test(tc, test_db_run_reports_affected_rows, 0, N_SIZES);
     tcase_add_loop_test(tc, test_db_run_is_one_transaction, 0, N_SIZES);
     tcase_add_loop_test(tc, test_db_run_maps_errors, 0, N_SIZES);
-    tcase_add_loop_test(tc, test_db_run_statement_timeout_is_unavailable_and_per_transaction, 0, N_SIZES);
+    tcase_add_loop_test(tc, test_db_run_statement_timeout_is_unavailable_and_per_transaction, 0,
+                        N_SIZES);
     tcase_add_loop_test(tc, test_db_run_error_mid_pipeline_leaves_connection_clean, 0, N_SIZES);
     tcase_add_loop_test(tc, test_db_run_tenant_scope_is_per_transaction, 0, N_SIZES);
     tcase_add_loop_test(tc, test_db_rls_binds_the_app_role, 0, N_SIZES);

@@ -18,13 +18,27 @@ static const struct {
     int lost;
     enum db_status want;
 } classes[] = {
-    {"23505", 0, DB_ERR_UNIQUE},      {"23503", 0, DB_ERR_INVALID},      {"23502", 0, DB_ERR_INVALID},
-    {"23514", 0, DB_ERR_INVALID},     {"22P02", 0, DB_ERR_INVALID},      {"22001", 0, DB_ERR_INVALID},
-    {"08006", 0, DB_ERR_UNAVAILABLE}, {"08P01", 0, DB_ERR_UNAVAILABLE}, {"57P01", 0, DB_ERR_UNAVAILABLE},
-    {"57P02", 0, DB_ERR_UNAVAILABLE}, {"57P03", 0, DB_ERR_UNAVAILABLE}, {"57014", 0, DB_ERR_UNAVAILABLE},
-    {"53300", 0, DB_ERR_UNAVAILABLE}, {"42601", 0, DB_ERR_QUERY},       {"42501", 0, DB_ERR_QUERY},
-    {"26000", 0, DB_ERR_QUERY},       {"40001", 0, DB_ERR_QUERY},       {NULL, 0, DB_ERR_QUERY},
-    {"", 0, DB_ERR_QUERY},            {NULL, 1, DB_ERR_UNAVAILABLE},    {"23505", 1, DB_ERR_UNAVAILABLE},
+    {"23505", 0, DB_ERR_UNIQUE},
+    {"23503", 0, DB_ERR_INVALID},
+    {"23502", 0, DB_ERR_INVALID},
+    {"23514", 0, DB_ERR_INVALID},
+    {"22P02", 0, DB_ERR_INVALID},
+    {"22001", 0, DB_ERR_INVALID},
+    {"08006", 0, DB_ERR_UNAVAILABLE},
+    {"08P01", 0, DB_ERR_UNAVAILABLE},
+    {"57P01", 0, DB_ERR_UNAVAILABLE},
+    {"57P02", 0, DB_ERR_UNAVAILABLE},
+    {"57P03", 0, DB_ERR_UNAVAILABLE},
+    {"57014", 0, DB_ERR_UNAVAILABLE},
+    {"53300", 0, DB_ERR_UNAVAILABLE},
+    {"42601", 0, DB_ERR_QUERY},
+    {"42501", 0, DB_ERR_QUERY},
+    {"26000", 0, DB_ERR_QUERY},
+    {"40001", 0, DB_ERR_QUERY},
+    {NULL, 0, DB_ERR_QUERY},
+    {"", 0, DB_ERR_QUERY},
+    {NULL, 1, DB_ERR_UNAVAILABLE},
+    {"23505", 1, DB_ERR_UNAVAILABLE},
 };
 
 START_TEST(test_pool_error_classes)
@@ -69,8 +83,11 @@ START_TEST(test_pool_refused_is_unavailable_and_fails_fast)
 {
     char url[128];
     snprintf(url, sizeof url, "postgresql://app:hunter2@127.0.0.1:%d/aam", closed_port());
-    struct db_config cfg = {.url = url, .pool_size = _i == 0 ? 4 : 0, .acquire_timeout_ms = 1000,
-                            .connect_timeout_s = 2, .max_lifetime_s = 60};
+    struct db_config cfg = {.url = url,
+                            .pool_size = _i == 0 ? 4 : 0,
+                            .acquire_timeout_ms = 1000,
+                            .connect_timeout_s = 2,
+                            .max_lifetime_s = 60};
     struct db_pool *p = db_pool_new(&cfg);
     struct db_stmt st = {"SELECT 1", 0, NULL};
     struct db_result *r = (void *)1;

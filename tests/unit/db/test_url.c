@@ -16,11 +16,14 @@ static const struct {
     {"postgresql://app:p%40ss%3Aword@db/aam", "postgresql://app:***@db/aam"},
     {"postgresql://app:@db/aam", "postgresql://app:***@db/aam"},
     {"postgresql://app:x@h1:5432,h2:5433/aam", "postgresql://app:***@h1:5432,h2:5433/aam"},
-    {"postgresql://app@db/aam?password=s3cret&sslmode=disable", "postgresql://app@db/aam?password=***&sslmode=disable"},
-    {"postgresql://app@db/aam?sslmode=disable&pass%77ord=s3cret", "postgresql://app@db/aam?sslmode=disable&pass%77ord=***"},
+    {"postgresql://app@db/aam?password=s3cret&sslmode=disable",
+     "postgresql://app@db/aam?password=***&sslmode=disable"},
+    {"postgresql://app@db/aam?sslmode=disable&pass%77ord=s3cret",
+     "postgresql://app@db/aam?sslmode=disable&pass%77ord=***"},
     {"postgresql://app:a@b@db/aam", "postgresql://app:***@db/aam"},
     {"postgresql://", "postgresql://"},
-    {"host=db port=5432 user=app password=s3cret dbname=aam", "host=db port=5432 user=app password=*** dbname=aam"},
+    {"host=db port=5432 user=app password=s3cret dbname=aam",
+     "host=db port=5432 user=app password=*** dbname=aam"},
     {"host=db password = 's3 cr\\'et' dbname=aam", "host=db password = *** dbname=aam"},
     {"password=s3cret", "password=***"},
     {"  host=db   user=app  ", "  host=db   user=app  "},
@@ -30,8 +33,10 @@ static const struct {
     /* make run's form: Unix socket folder as host=, no host in the authority */
     {"postgresql://aam_app:s3cret@/aam?host=/work/repo/.run/sock&port=6432",
      "postgresql://aam_app:***@/aam?host=/work/repo/.run/sock&port=6432"},
-    {"postgresql://aam_app:s3cret@%2Fwork%2Fmy%20repo%2Fsock:6432/aam", "postgresql://aam_app:***@%2Fwork%2Fmy%20repo%2Fsock:6432/aam"},
-    {"postgresql:///aam?host=/run/sock&user=app&password=s3cret", "postgresql:///aam?host=/run/sock&user=app&password=***"},
+    {"postgresql://aam_app:s3cret@%2Fwork%2Fmy%20repo%2Fsock:6432/aam",
+     "postgresql://aam_app:***@%2Fwork%2Fmy%20repo%2Fsock:6432/aam"},
+    {"postgresql:///aam?host=/run/sock&user=app&password=s3cret",
+     "postgresql:///aam?host=/run/sock&user=app&password=***"},
     {"host=/work/repo/.run/sock port=6432 dbname=aam user=aam_app password=s3cret",
      "host=/work/repo/.run/sock port=6432 dbname=aam user=aam_app password=***"},
 };
@@ -40,8 +45,8 @@ START_TEST(test_url_redaction_table)
 {
     char *out = db_url_redacted(cases[_i].in);
     ck_assert_ptr_nonnull(out);
-    ck_assert_msg(strcmp(out, cases[_i].want) == 0, "case %d: %s -> %s, want %s", _i, cases[_i].in, out,
-                  cases[_i].want);
+    ck_assert_msg(strcmp(out, cases[_i].want) == 0, "case %d: %s -> %s, want %s", _i, cases[_i].in,
+                  out, cases[_i].want);
     ck_assert_msg(strstr(out, "s3cret") == NULL && strstr(out, "s3 cr") == NULL, "leaked: %s", out);
     free(out);
 }
@@ -53,7 +58,8 @@ START_TEST(test_url_redaction_unparseable_shows_nothing)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *out = db_url_redacted(bad[i]);
         ck_assert_ptr_nonnull(out);
-        ck_assert_msg(strstr(out, "unterminated") == NULL && strstr(out, "words") == NULL, "%s", out);
+        ck_assert_msg(strstr(out, "unterminated") == NULL && strstr(out, "words") == NULL, "%s",
+                      out);
         free(out);
     }
     ck_assert_ptr_null(db_url_redacted(NULL));
@@ -76,7 +82,9 @@ START_TEST(test_url_parts)
     ck_assert_ptr_null(u.user);
     ck_assert_int_eq(u.has_password, 0);
     db_url_parts_free(&u);
-    ck_assert_int_eq(db_url_parts_get("postgresql://app:pw@/aam?host=/work/r/.run/sock&port=6432", &u), 0);
+    ck_assert_int_eq(db_url_parts_get("postgresql://app:pw@/aam?host=/work/r/.run/sock&port=6432",
+                                      &u),
+                     0);
     ck_assert_str_eq(u.host, "/work/r/.run/sock");
     ck_assert_str_eq(u.port, "6432");
     ck_assert_str_eq(u.dbname, "aam");
@@ -90,7 +98,8 @@ END_TEST
 
 START_TEST(test_db_describe_line)
 {
-    struct db_config cfg = {.url = "postgresql://app:hunter2@db.example:6432/aam", .pool_size = 16,
+    struct db_config cfg = {.url = "postgresql://app:hunter2@db.example:6432/aam",
+                            .pool_size = 16,
                             .statement_timeout_ms = 5000};
     struct db_pool *p = db_pool_new(&cfg);
     ck_assert_ptr_nonnull(p);
@@ -106,8 +115,9 @@ START_TEST(test_db_describe_line)
     p = db_pool_new(&cfg);
     line = db_describe(p);
     ck_assert_ptr_null(strstr(line, "hunter2"));
-    ck_assert_str_eq(line, "database target localhost:5432/aam user=(default) (no password in URL), pool 0, "
-                           "unnamed statements only, statement_timeout off");
+    ck_assert_str_eq(
+        line, "database target localhost:5432/aam user=(default) (no password in URL), pool 0, "
+              "unnamed statements only, statement_timeout off");
     free(line);
     db_pool_free(p);
 }

@@ -56,8 +56,9 @@ struct claim_case {
 static const struct claim_case claim_cases[] = {
     {"minimal PyJWT-style claims", JWT_ALG_HS256, SECRET, "{" ID "," GOOD_TIMES "}", 1, 0},
     {"every claim", JWT_ALG_HS256, SECRET,
-     "{" ID ",\"tenant_id\":\"t-1\",\"email\":\"a@b.co\",\"jti\":\"x\",\"nbf\":1699999000,"
-     GOOD_TIMES "}", 1, 0},
+     "{" ID
+     ",\"tenant_id\":\"t-1\",\"email\":\"a@b.co\",\"jti\":\"x\",\"nbf\":1699999000," GOOD_TIMES "}",
+     1, 0},
     {"alg none", JWT_ALG_NONE, NULL, "{" ID "," GOOD_TIMES "}", 0, 0},
     {"HS384 with the same secret", JWT_ALG_HS384, SECRET, "{" ID "," GOOD_TIMES "}", 0, 0},
     {"HS512 with the same secret", JWT_ALG_HS512, SECRET, "{" ID "," GOOD_TIMES "}", 0, 0},
@@ -75,21 +76,25 @@ static const struct claim_case claim_cases[] = {
     {"exp a boolean", JWT_ALG_HS256, SECRET, "{" ID ",\"exp\":true}", 0, 0},
     {"exp an object", JWT_ALG_HS256, SECRET, "{" ID ",\"exp\":{\"t\":1700003600}}", 0, 0},
     {"nbf in the future", JWT_ALG_HS256, SECRET, "{" ID ",\"nbf\":1700000031," GOOD_TIMES "}", 0, 0},
-    {"nbf within the leeway", JWT_ALG_HS256, SECRET, "{" ID ",\"nbf\":1700000020," GOOD_TIMES "}", 1, 0},
+    {"nbf within the leeway", JWT_ALG_HS256, SECRET, "{" ID ",\"nbf\":1700000020," GOOD_TIMES "}",
+     1, 0},
     {"nbf a string", JWT_ALG_HS256, SECRET, "{" ID ",\"nbf\":\"0\"," GOOD_TIMES "}", 0, 0},
     {"nbf a float", JWT_ALG_HS256, SECRET, "{" ID ",\"nbf\":0.0," GOOD_TIMES "}", 0, 0},
     {"nbf null", JWT_ALG_HS256, SECRET, "{" ID ",\"nbf\":null," GOOD_TIMES "}", 0, 0},
     {"nbf the integer 0", JWT_ALG_HS256, SECRET, "{" ID ",\"nbf\":0," GOOD_TIMES "}", 1, 0},
-    {"iat in the future", JWT_ALG_HS256, SECRET, "{" ID ",\"iat\":1700000100,\"exp\":1700003600}", 0, 0},
+    {"iat in the future", JWT_ALG_HS256, SECRET, "{" ID ",\"iat\":1700000100,\"exp\":1700003600}",
+     0, 0},
     {"iat a string", JWT_ALG_HS256, SECRET, "{" ID ",\"iat\":\"x\",\"exp\":1700003600}", 0, 0},
     {"iat a float", JWT_ALG_HS256, SECRET, "{" ID ",\"iat\":1.0,\"exp\":1700003600}", 0, 0},
     {"iat absent", JWT_ALG_HS256, SECRET, "{" ID ",\"exp\":1700003600}", 1, 0},
     {"iss wrong", JWT_ALG_HS256, SECRET,
      "{\"iss\":\"evil\",\"sub\":\"u1\",\"namespace\":\"acme\"," GOOD_TIMES "}", 0, 0},
-    {"iss missing", JWT_ALG_HS256, SECRET, "{\"sub\":\"u1\",\"namespace\":\"acme\"," GOOD_TIMES "}", 0, 0},
+    {"iss missing", JWT_ALG_HS256, SECRET, "{\"sub\":\"u1\",\"namespace\":\"acme\"," GOOD_TIMES "}",
+     0, 0},
     {"iss not a string", JWT_ALG_HS256, SECRET,
      "{\"iss\":1,\"sub\":\"u1\",\"namespace\":\"acme\"," GOOD_TIMES "}", 0, 0},
-    {"namespace missing", JWT_ALG_HS256, SECRET, "{\"iss\":\"aam\",\"sub\":\"u1\"," GOOD_TIMES "}", 0, 0},
+    {"namespace missing", JWT_ALG_HS256, SECRET, "{\"iss\":\"aam\",\"sub\":\"u1\"," GOOD_TIMES "}",
+     0, 0},
     {"namespace upper case", JWT_ALG_HS256, SECRET,
      "{\"iss\":\"aam\",\"sub\":\"u1\",\"namespace\":\"Acme\"," GOOD_TIMES "}", 0, 0},
     {"namespace with a slash", JWT_ALG_HS256, SECRET,
@@ -100,8 +105,10 @@ static const struct claim_case claim_cases[] = {
      "{\"iss\":\"aam\",\"sub\":\"u1\",\"namespace\":7," GOOD_TIMES "}", 0, 0},
     {"namespace 64 characters", JWT_ALG_HS256, SECRET,
      "{\"iss\":\"aam\",\"sub\":\"u1\",\"namespace\":"
-     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"," GOOD_TIMES "}", 0, 0},
-    {"sub missing", JWT_ALG_HS256, SECRET, "{\"iss\":\"aam\",\"namespace\":\"acme\"," GOOD_TIMES "}", 0, 0},
+     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"," GOOD_TIMES "}",
+     0, 0},
+    {"sub missing", JWT_ALG_HS256, SECRET,
+     "{\"iss\":\"aam\",\"namespace\":\"acme\"," GOOD_TIMES "}", 0, 0},
     {"sub empty", JWT_ALG_HS256, SECRET,
      "{\"iss\":\"aam\",\"sub\":\"\",\"namespace\":\"acme\"," GOOD_TIMES "}", 0, 0},
     {"sub a number", JWT_ALG_HS256, SECRET,
@@ -111,7 +118,8 @@ static const struct claim_case claim_cases[] = {
      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-     "\"," GOOD_TIMES "}", 0, 0},
+     "\"," GOOD_TIMES "}",
+     0, 0},
 };
 
 START_TEST(test_auth_claim_matrix)
@@ -169,7 +177,8 @@ START_TEST(test_auth_refuses_tampering)
     char *dot1 = strchr(header, '.'), *dot2 = strchr(dot1 + 1, '.');
     char forged[8192];
     const char *other = forge(JWT_ALG_HS256, "some-other-key-0123456789abcdef0123",
-                              "{\"iss\":\"aam\",\"sub\":\"u1\",\"namespace\":\"victim\"," GOOD_TIMES "}");
+                              "{\"iss\":\"aam\",\"sub\":\"u1\",\"namespace\":\"victim\"," GOOD_TIMES
+                              "}");
     const char *o1 = strchr(other, '.'), *o2 = strchr(o1 + 1, '.');
     snprintf(forged, sizeof forged, "%.*s%.*s%s", (int)(dot1 - header), header, (int)(o2 - o1), o1,
              dot2);
@@ -195,14 +204,17 @@ START_TEST(test_auth_header_forms)
     snprintf(tok, sizeof tok, "%s", forge(JWT_ALG_HS256, SECRET, "{" ID "," GOOD_TIMES "}") + 7);
 
     /* {text before the token, text after it} */
-    const char *ok_forms[][2] = {{"Bearer ", ""}, {"bearer ", ""}, {"BEARER ", ""},
-                                 {"Bearer   ", ""}, {"bEaReR\t", ""}};
+    const char *ok_forms[][2] = {{"Bearer ", ""},
+                                 {"bearer ", ""},
+                                 {"BEARER ", ""},
+                                 {"Bearer   ", ""},
+                                 {"bEaReR\t", ""}};
     for (size_t i = 0; i < sizeof ok_forms / sizeof ok_forms[0]; i++) {
         snprintf(h, sizeof h, "%s%s%s", ok_forms[i][0], tok, ok_forms[i][1]);
         ck_assert_msg(verify(h, NOW, &id, &why) == 0, "form %zu refused: %s", i, why);
     }
-    const char *bad_forms[][2] = {{"Basic ", ""},  {"Bearer", ""},         {"Token ", ""},
-                                  {"", ""},        {"Bearer ", " extra"}, {"Bearer ", "."},
+    const char *bad_forms[][2] = {{"Basic ", ""},   {"Bearer", ""},        {"Token ", ""},
+                                  {"", ""},         {"Bearer ", " extra"}, {"Bearer ", "."},
                                   {"Bearerx ", ""}, {"Bearer ", "x"}};
     for (size_t i = 0; i < sizeof bad_forms / sizeof bad_forms[0]; i++) {
         snprintf(h, sizeof h, "%s%s%s", bad_forms[i][0], tok, bad_forms[i][1]);
@@ -223,10 +235,14 @@ START_TEST(test_auth_header_forms)
     memset(sig43, 'A', 43);
     sig43[43] = '\0';
     /* {token text, append a 43-char signature} */
-    const struct { const char *tok; int sig; } shapes[] = {
-        {"...", 0}, {"...", 1}, {"a..", 1}, {".a.", 1}, {"a.b.", 1}, {"e30.e30.", 0},
-        {"e30..", 1}, {".e30.", 1}, {"e30.e30.e30.", 1}, {"e30=.e30.", 1}, {"e30.e3+.", 1},
-        {"e30.e30", 0}, {"e30", 0}, {"e30 .e30.", 1}, {"e30.e30.AAAA", 0}, {"e30.e30.", 2},
+    const struct {
+        const char *tok;
+        int sig;
+    } shapes[] = {
+        {"...", 0},          {"...", 1},       {"a..", 1},          {".a.", 1},
+        {"a.b.", 1},         {"e30.e30.", 0},  {"e30..", 1},        {".e30.", 1},
+        {"e30.e30.e30.", 1}, {"e30=.e30.", 1}, {"e30.e3+.", 1},     {"e30.e30", 0},
+        {"e30", 0},          {"e30 .e30.", 1}, {"e30.e30.AAAA", 0}, {"e30.e30.", 2},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         /* sig 2: 86 characters, an HS512 MAC's length */
@@ -271,7 +287,8 @@ static struct auth_identity make_id(const char *ns, const char *sub, const char 
 START_TEST(test_auth_mint_round_trip)
 {
     struct auth_identity in = make_id("demo", "9a1c0c1e-1111-4222-8333-944455556666",
-                                      "5b8d7f2a-0000-4000-8000-000000000001", "demo@autonomos.local");
+                                      "5b8d7f2a-0000-4000-8000-000000000001",
+                                      "demo@autonomos.local");
     char *tok = auth_mint(&in, SECRET, strlen(SECRET), 3600, NOW);
     ck_assert_ptr_nonnull(tok);
     char h[4096];
@@ -290,7 +307,8 @@ START_TEST(test_auth_mint_round_trip)
     ck_assert_int_eq(verify(h, NOW - AUTH_LEEWAY_S - 1, &out, &why), -1);
     /* Another secret does not verify it. */
     ck_assert_int_eq(auth_verify_bearer(h, "x-other-secret-0123456789abcdef012345", 37, NOW, &out,
-                                        &why), -1);
+                                        &why),
+                     -1);
 
     /* The claims, as any JWT library would read them. */
     jwt_t *jwt = NULL;
@@ -352,11 +370,24 @@ struct ns_case {
 };
 
 static const struct ns_case ns_cases[] = {
-    {"a", 1}, {"0", 1}, {"demo", 1}, {"a-b_c9", 1}, {"9lives", 1},
-    {"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0", 1}, /* 63 */
+    {"a", 1},
+    {"0", 1},
+    {"demo", 1},
+    {"a-b_c9", 1},
+    {"9lives", 1},
+    {"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0", 1},  /* 63 */
     {"abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz01", 0}, /* 64 */
-    {"", 0}, {NULL, 0}, {"-a", 0}, {"_a", 0}, {"A", 0}, {"demO", 0}, {"a.b", 0}, {"a b", 0},
-    {"a/b", 0}, {"\xc3\xa9", 0}, {"a\n", 0},
+    {"", 0},
+    {NULL, 0},
+    {"-a", 0},
+    {"_a", 0},
+    {"A", 0},
+    {"demO", 0},
+    {"a.b", 0},
+    {"a b", 0},
+    {"a/b", 0},
+    {"\xc3\xa9", 0},
+    {"a\n", 0},
 };
 
 START_TEST(test_auth_namespace_valid)
@@ -383,7 +414,8 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, test_auth_mint_refuses_bad_input);
     suite_add_tcase(s, tc);
     tc = tcase_create("namespace");
-    tcase_add_loop_test(tc, test_auth_namespace_valid, 0, (int)(sizeof ns_cases / sizeof ns_cases[0]));
+    tcase_add_loop_test(tc, test_auth_namespace_valid, 0,
+                        (int)(sizeof ns_cases / sizeof ns_cases[0]));
     suite_add_tcase(s, tc);
     return s;
 }

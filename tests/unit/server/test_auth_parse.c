@@ -45,7 +45,8 @@ static int has_field_error(const struct http_res *res, const char *field)
 
 START_TEST(test_auth_parse_login_json)
 {
-    struct http_req req = make_req(JSON, "{\"email\":\"Alice@Example.COM\",\"password\":\"s3cret\"}");
+    struct http_req req = make_req(JSON,
+                                   "{\"email\":\"Alice@Example.COM\",\"password\":\"s3cret\"}");
     struct http_res res = HTTP_RES_INIT;
     struct auth_input in;
     ck_assert_int_eq(auth_parse_login(&req, &in, &res), 0);
@@ -138,7 +139,8 @@ static const struct bad_login bad_logins[] = {
     {JSON, "{\"email\":42,\"password\":\"secret123\"}", APP_ERR_VALIDATION, "email"},
     {JSON, "{\"email\":\"a@b.co\",\"password\":[\"x\"]}", APP_ERR_VALIDATION, "password"},
     {JSON, "{\"email\":\"a@b.co\",\"password\":true}", APP_ERR_VALIDATION, "password"},
-    {JSON, "{\"email\":\"a@b.co\",\"password\":\"x\",\"password\":\"y\"}", APP_ERR_BAD_REQUEST, NULL},
+    {JSON, "{\"email\":\"a@b.co\",\"password\":\"x\",\"password\":\"y\"}", APP_ERR_BAD_REQUEST,
+     NULL},
     {FORM, "username=a%40b.co", APP_ERR_VALIDATION, "password"},
     {FORM, "password=secret123", APP_ERR_VALIDATION, "username"},
     {FORM, "", APP_ERR_VALIDATION, "username"},
@@ -215,8 +217,9 @@ END_TEST
 
 START_TEST(test_auth_parse_register_ok)
 {
-    struct http_req req = make_req(JSON, "{\"email\":\"Founder@Acme.IO\",\"password\":\"longenough\","
-                                         "\"namespace\":\"acme-1\",\"tenant_name\":\"Acme \xc3\x89tudes\"}");
+    struct http_req req =
+        make_req(JSON, "{\"email\":\"Founder@Acme.IO\",\"password\":\"longenough\","
+                       "\"namespace\":\"acme-1\",\"tenant_name\":\"Acme \xc3\x89tudes\"}");
     struct http_res res = HTTP_RES_INIT;
     struct auth_input in;
     ck_assert_int_eq(auth_parse_register(&req, &in, &res), 0);
@@ -350,12 +353,30 @@ struct email_case {
 };
 
 static const struct email_case email_cases[] = {
-    {"a@b.co", 1}, {"first.last+tag@sub.example.org", 1}, {"x_y-z@a-b.c-d.museum", 1},
-    {"demo@autonomos.local", 1}, {"\xc3\xa9@b\xc3\xa9.fr", 1},
-    {"", 0}, {"plain", 0}, {"@b.co", 0}, {"a@", 0}, {"a@b", 0}, {"a@.co", 0}, {"a@b.", 0},
-    {"a@b..co", 0}, {"a@@b.co", 0}, {"a@b@c.co", 0}, {"a b@c.co", 0}, {"a@b c.co", 0},
-    {"a\t@b.co", 0}, {"<a@b.co>", 0}, {"a,b@c.co", 0}, {"\"a\"@b.co", 0}, {"a@[1.2.3.4]", 0},
-    {"a@b.co\n", 0}, {"a\x7f@b.co", 0},
+    {"a@b.co", 1},
+    {"first.last+tag@sub.example.org", 1},
+    {"x_y-z@a-b.c-d.museum", 1},
+    {"demo@autonomos.local", 1},
+    {"\xc3\xa9@b\xc3\xa9.fr", 1},
+    {"", 0},
+    {"plain", 0},
+    {"@b.co", 0},
+    {"a@", 0},
+    {"a@b", 0},
+    {"a@.co", 0},
+    {"a@b.", 0},
+    {"a@b..co", 0},
+    {"a@@b.co", 0},
+    {"a@b@c.co", 0},
+    {"a b@c.co", 0},
+    {"a@b c.co", 0},
+    {"a\t@b.co", 0},
+    {"<a@b.co>", 0},
+    {"a,b@c.co", 0},
+    {"\"a\"@b.co", 0},
+    {"a@[1.2.3.4]", 0},
+    {"a@b.co\n", 0},
+    {"a\x7f@b.co", 0},
 };
 
 START_TEST(test_auth_email_valid)
@@ -396,7 +417,8 @@ static Suite *auth_parse_suite(void)
     tcase_add_test(tc, test_auth_parse_register_tenant_name_length);
     suite_add_tcase(s, tc);
     tc = tcase_create("email");
-    tcase_add_loop_test(tc, test_auth_email_valid, 0, (int)(sizeof email_cases / sizeof email_cases[0]));
+    tcase_add_loop_test(tc, test_auth_email_valid, 0,
+                        (int)(sizeof email_cases / sizeof email_cases[0]));
     tcase_add_test(tc, test_auth_email_length_limit);
     suite_add_tcase(s, tc);
     return s;

@@ -9,10 +9,10 @@
 
 #define SECRET "0123456789abcdef0123456789abcdef"
 
-static const char *const vars[] = {"DATABASE_URL", "AAM_DB_POOL_SIZE", "JWT_SECRET",
-                                   "JWT_TTL_SECONDS", "PORT", "AAM_SOURCES_ROOT",
-                                   "AAM_CORS_ORIGINS", "AAM_DEMO_PASSWORD", "AAM_THREADS",
-                                   "AAM_WORKERS", "AAM_LOG_LEVEL", "AAM_ADMIN_ADDR"};
+static const char *const vars[] = {
+    "DATABASE_URL", "AAM_DB_POOL_SIZE", "JWT_SECRET",       "JWT_TTL_SECONDS",
+    "PORT",         "AAM_SOURCES_ROOT", "AAM_CORS_ORIGINS", "AAM_DEMO_PASSWORD",
+    "AAM_THREADS",  "AAM_WORKERS",      "AAM_LOG_LEVEL",    "AAM_ADMIN_ADDR"};
 
 static void clean_env(void)
 {
@@ -77,7 +77,8 @@ START_TEST(test_config_bad_values_named)
     char err[256] = "";
     setenv(b->name, b->value, 1);
     ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, b->must_say) != NULL, "error \"%s\" should say \"%s\"", err, b->must_say);
+    ck_assert_msg(strstr(err, b->must_say) != NULL, "error \"%s\" should say \"%s\"", err,
+                  b->must_say);
     if (strcmp(b->name, "JWT_SECRET") == 0 || strcmp(b->name, "AAM_DEMO_PASSWORD") == 0)
         ck_assert_msg(strstr(err, b->value) == NULL, "a secret was echoed: %s", err);
 }
@@ -96,7 +97,7 @@ START_TEST(test_config_required_only_when_needed)
     ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB, err, sizeof err), 0);
     ck_assert_ptr_null(c.jwt_secret);
     cfg_free(&c);
-    setenv("DATABASE_URL", "nonsense", 1); /* token needs no database */
+    setenv("DATABASE_URL", "nonsense", 1);                             /* token needs no database */
     ck_assert_int_eq(cfg_load(&c, CFG_NEED_JWT, err, sizeof err), -1); /* the short secret */
     setenv("JWT_SECRET", SECRET, 1);
     ck_assert_int_eq(cfg_load(&c, CFG_NEED_JWT, err, sizeof err), 0);

@@ -11,7 +11,7 @@
 
 #include "server/connector_json.h"
 
-static char root[PATH_MAX];  /* a real sources root with a folder "data" */
+static char root[PATH_MAX]; /* a real sources root with a folder "data" */
 static char scratch[PATH_MAX];
 
 static void setup(void)
@@ -66,7 +66,8 @@ START_TEST(test_connector_json_field_rules)
     for (size_t i = 0; i < sizeof ids_ok / sizeof *ids_ok; i++)
         ck_assert_msg(connector_json_id_valid(ids_ok[i]), "id %s", ids_ok[i]);
     for (size_t i = 0; i < sizeof ids_bad / sizeof *ids_bad; i++)
-        ck_assert_msg(!connector_json_id_valid(ids_bad[i]), "id %s", ids_bad[i] ? ids_bad[i] : "NULL");
+        ck_assert_msg(!connector_json_id_valid(ids_bad[i]), "id %s",
+                      ids_bad[i] ? ids_bad[i] : "NULL");
 
     ck_assert(connector_json_type_valid("filesource"));
     ck_assert(connector_json_type_valid("s3_bucket2"));
@@ -74,8 +75,10 @@ START_TEST(test_connector_json_field_rules)
     ck_assert(!connector_json_type_valid("FileSource"));
     ck_assert(!connector_json_type_valid("2files"));
     ck_assert(!connector_json_type_valid("file-source"));
-    ck_assert(!connector_json_type_valid("a2345678901234567890123456789012345678901234567890123456789012345")); /* 65 */
-    ck_assert(connector_json_type_valid("a234567890123456789012345678901234567890123456789012345678901234")); /* 64 */
+    ck_assert(!connector_json_type_valid(
+        "a2345678901234567890123456789012345678901234567890123456789012345")); /* 65 */
+    ck_assert(connector_json_type_valid(
+        "a234567890123456789012345678901234567890123456789012345678901234")); /* 64 */
 
     const char *st_ok[] = {"ACTIVE", "INACTIVE", "PENDING", "ERROR"};
     for (size_t i = 0; i < 4; i++)
@@ -106,19 +109,25 @@ START_TEST(test_connector_json_create_valid)
 {
     struct field_errors res = FIELD_ERRORS_INIT;
     struct connector_create in;
-    json_t *body = json_loads("{\"id\":\"c1\",\"name\":\"One\",\"type\":\"custom\",\"config\":{\"k\":1},"
-                              "\"namespace\":\"ignored\",\"created_at\":\"x\"}", 0, NULL);
+    json_t *body =
+        json_loads("{\"id\":\"c1\",\"name\":\"One\",\"type\":\"custom\",\"config\":{\"k\":1},"
+                   "\"namespace\":\"ignored\",\"created_at\":\"x\"}",
+                   0, NULL);
     ck_assert_int_eq(connector_json_parse_create(body, root, &in, &res), 0);
     ck_assert_str_eq(in.id, "c1");
     ck_assert_str_eq(in.status, "PENDING"); /* the documented default */
     ck_assert_uint_eq(res.n, 0);
     json_decref(body);
 
-    ck_assert_int_eq(parse_create("{\"id\":\"f\",\"name\":\"F\",\"type\":\"filesource\",\"status\":\"ACTIVE\","
-                                  "\"config\":{\"path\":\"root/data\",\"pattern\":\"*.csv\",\"extra\":true}}",
-                                  &in, &res), 0);
+    ck_assert_int_eq(
+        parse_create("{\"id\":\"f\",\"name\":\"F\",\"type\":\"filesource\",\"status\":\"ACTIVE\","
+                     "\"config\":{\"path\":\"root/data\",\"pattern\":\"*.csv\",\"extra\":true}}",
+                     &in, &res),
+        0);
     ck_assert_int_eq(parse_create("{\"id\":\"f\",\"name\":\"F\",\"type\":\"filesource\","
-                                  "\"config\":{\"path\":\"root/data/../data/\",\"pattern\":\"*\"}}", &in, &res), 0);
+                                  "\"config\":{\"path\":\"root/data/../data/\",\"pattern\":\"*\"}}",
+                                  &in, &res),
+                     0);
     ck_assert_int_eq(n_errors(&res), 0);
     field_errors_free(&res);
 }
@@ -134,23 +143,32 @@ static const struct bad_create bad_creates[] = {
     {"{}", {"id", "name", "type", "config"}, 4},
     {"{\"id\":\"-x\",\"name\":\"\",\"type\":\"Bad\",\"config\":{}}", {"id", "name", "type"}, 3},
     {"{\"id\":1,\"name\":[],\"type\":null,\"config\":{}}", {"id", "name", "type"}, 3},
-    {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"t\",\"config\":[],\"status\":\"on\"}", {"config", "status"}, 2},
+    {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"t\",\"config\":[],\"status\":\"on\"}",
+     {"config", "status"},
+     2},
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"t\",\"config\":{},\"owner\":\"x\"}", {"owner"}, 1},
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{}}", {"config.path"}, 1},
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{\"path\":\"root/data\",\"pattern\":3}}",
-     {"config.pattern"}, 1},
+     {"config.pattern"},
+     1},
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{\"path\":\"outside\",\"pattern\":\"*.csv\"}}",
-     {"config.path"}, 1},
+     {"config.path"},
+     1},
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{\"path\":\"root/../outside\",\"pattern\":\"*.csv\"}}",
-     {"config.path"}, 1},
+     {"config.path"},
+     1},
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{\"path\":\"/etc\",\"pattern\":\"*.csv\"}}",
-     {"config.path"}, 1},
+     {"config.path"},
+     1},
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{\"path\":\"root/missing\",\"pattern\":\"*.csv\"}}",
-     {"config.path"}, 1},
+     {"config.path"},
+     1},
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{\"path\":\"root/data\",\"pattern\":\"../*.csv\"}}",
-     {"config.pattern"}, 1},
+     {"config.pattern"},
+     1},
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{\"path\":7,\"pattern\":\"\"}}",
-     {"config.path", "config.pattern"}, 2},
+     {"config.path", "config.pattern"},
+     2},
 };
 
 START_TEST(test_connector_json_create_invalid)
@@ -175,7 +193,9 @@ START_TEST(test_connector_json_symlink_out_of_root)
     snprintf(link, sizeof link, "%s/escape", root);
     ck_assert_int_eq(symlink("../outside", link), 0);
     ck_assert_int_eq(parse_create("{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\","
-                                  "\"config\":{\"path\":\"root/escape\",\"pattern\":\"*.csv\"}}", &in, &res), -1);
+                                  "\"config\":{\"path\":\"root/escape\",\"pattern\":\"*.csv\"}}",
+                                  &in, &res),
+                     -1);
     ck_assert(has_error(&res, "config.path"));
     field_errors_free(&res);
 }
@@ -185,7 +205,8 @@ START_TEST(test_connector_json_patch)
 {
     struct field_errors res = FIELD_ERRORS_INIT;
     struct connector_patch in;
-    json_t *body = json_loads("{\"name\":\"New\",\"status\":\"ERROR\",\"config\":{\"a\":null}}", 0, NULL);
+    json_t *body = json_loads("{\"name\":\"New\",\"status\":\"ERROR\",\"config\":{\"a\":null}}", 0,
+                              NULL);
     ck_assert_int_eq(connector_json_parse_patch(body, &in, &res), 0);
     ck_assert_str_eq(in.name, "New");
     ck_assert_str_eq(in.status, "ERROR");
@@ -206,8 +227,10 @@ START_TEST(test_connector_json_patch)
     field_errors_free(&res);
     res = (struct field_errors)FIELD_ERRORS_INIT;
 
-    body = json_loads("{\"id\":\"x\",\"type\":\"t\",\"namespace\":\"other\",\"name\":\"\",\"status\":\"nope\","
-                      "\"config\":\"str\"}", 0, NULL);
+    body = json_loads(
+        "{\"id\":\"x\",\"type\":\"t\",\"namespace\":\"other\",\"name\":\"\",\"status\":\"nope\","
+        "\"config\":\"str\"}",
+        0, NULL);
     ck_assert_int_eq(connector_json_parse_patch(body, &in, &res), -1);
     const char *fields[] = {"id", "type", "namespace", "name", "status", "config"};
     for (size_t i = 0; i < 6; i++)
@@ -223,7 +246,8 @@ START_TEST(test_connector_json_replaced_config)
 {
     struct field_errors res = FIELD_ERRORS_INIT;
     json_t *only_pattern = json_loads("{\"pattern\":\"*.txt\"}", 0, NULL);
-    json_t *full = json_loads("{\"path\":\"root/data\",\"pattern\":\"*.txt\",\"note\":{\"x\":1}}", 0, NULL);
+    json_t *full = json_loads("{\"path\":\"root/data\",\"pattern\":\"*.txt\",\"note\":{\"x\":1}}",
+                              0, NULL);
     json_t *no_pattern = json_loads("{\"path\":\"root/data/\"}", 0, NULL);
     struct connector_folder folder;
     ck_assert_int_eq(connector_json_check_config("filesource", full, root, &folder, &res), 0);
@@ -231,7 +255,8 @@ START_TEST(test_connector_json_replaced_config)
     ck_assert_str_eq(folder.rel, "data");
     ck_assert_int_eq(connector_json_check_config("filesource", no_pattern, root, NULL, &res), 0);
     ck_assert_uint_eq(res.n, 0);
-    ck_assert_int_eq(connector_json_check_config("filesource", only_pattern, root, &folder, &res), -1);
+    ck_assert_int_eq(connector_json_check_config("filesource", only_pattern, root, &folder, &res),
+                     -1);
     ck_assert_int_eq(folder.set, 0);
     ck_assert(has_error(&res, "config.path"));
     ck_assert_uint_eq(n_errors(&res), 1);
@@ -248,8 +273,10 @@ END_TEST
  * probed through it; the root itself is folder "". */
 START_TEST(test_connector_json_path_refusals_identical)
 {
-    static const char *const paths[] = {"/etc", "root/missing", "outside", "root/../outside",
-                                        "root/escape", "root/file.csv", "/etc/shadow"};
+    static const char *const paths[] = {"/etc",        "root/missing",
+                                        "outside",     "root/../outside",
+                                        "root/escape", "root/file.csv",
+                                        "/etc/shadow"};
     char link[PATH_MAX + 16], file[PATH_MAX + 16];
     snprintf(link, sizeof link, "%s/escape", root);
     snprintf(file, sizeof file, "%s/file.csv", root);
@@ -296,8 +323,8 @@ START_TEST(test_connector_json_paging)
     ck_assert_int_eq(v, 500);
     ck_assert_int_eq(query_long("007", &v, &res), 0);
     ck_assert_int_eq(v, 7);
-    const char *bad[] = {"", "0", "501", "-1", "+5", " 5", "5 ", "abc", "1e2", "5.0",
-                         "99999999999999999999999"};
+    const char *bad[] = {
+        "", "0", "501", "-1", "+5", " 5", "5 ", "abc", "1e2", "5.0", "99999999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         ck_assert_msg(query_long(bad[i], &v, &res) == -1, "limit=%s accepted", bad[i]);
         ck_assert(has_error(&res, "limit"));
@@ -322,9 +349,10 @@ START_TEST(test_connector_json_nul_refused)
     json_decref(body);
     field_errors_free(&res);
 
-    body = json_loads("{\"id\":\"a\\u0000b\",\"name\":\"n\",\"type\":\"filesource\","
-                      "\"config\":{\"path\":\"root/data\\u0000/../..\",\"pattern\":\"*.csv\\u0000\"}}",
-                      JSON_ALLOW_NUL, NULL);
+    body =
+        json_loads("{\"id\":\"a\\u0000b\",\"name\":\"n\",\"type\":\"filesource\","
+                   "\"config\":{\"path\":\"root/data\\u0000/../..\",\"pattern\":\"*.csv\\u0000\"}}",
+                   JSON_ALLOW_NUL, NULL);
     ck_assert_ptr_nonnull(body);
     ck_assert_int_eq(connector_json_parse_create(body, root, &in, &res), -1);
     ck_assert(has_error(&res, "id"));

@@ -94,9 +94,11 @@ START_TEST(test_csvfile_cases)
     ck_assert_int_eq(csvfile_read(fd, NULL, 0, 50, 1, &page), 0);
     join_columns(&page, cols, sizeof cols);
     join_rows(&page, rows, sizeof rows);
-    ck_assert_msg(strcmp(cols, c->columns) == 0, "%s: columns '%s', want '%s'", c->what, cols, c->columns);
+    ck_assert_msg(strcmp(cols, c->columns) == 0, "%s: columns '%s', want '%s'", c->what, cols,
+                  c->columns);
     ck_assert_msg(strcmp(rows, c->rows) == 0, "%s: rows '%s', want '%s'", c->what, rows, c->rows);
-    ck_assert_msg(page.total == c->total, "%s: total %lld, want %lld", c->what, page.total, c->total);
+    ck_assert_msg(page.total == c->total, "%s: total %lld, want %lld", c->what, page.total,
+                  c->total);
     csvfile_page_free(&page);
     csvfile_page_free(&page); /* twice is safe */
     close(fd);
@@ -363,12 +365,24 @@ static const char *tricky_file(int rows)
     len += (size_t)snprintf(buf, cap, "n,text,more\r\n");
     for (int i = 0; i < rows; i++) {
         switch (i % 6) {
-        case 0: len += (size_t)snprintf(buf + len, cap - len, "%d,\"two\nlines\",x\n", i); break;
-        case 1: len += (size_t)snprintf(buf + len, cap - len, "%d,\"say \"\"hi\"\"\r\n\",y\r\n", i); break;
-        case 2: len += (size_t)snprintf(buf + len, cap - len, "%d,plain\n\n\n", i); break;
-        case 3: len += (size_t)snprintf(buf + len, cap - len, "%d,\"\n\n\",\"a,b\"\r", i); break;
-        case 4: len += (size_t)snprintf(buf + len, cap - len, "%d,lone\"quote,z,extra\n", i); break;
-        default: len += (size_t)snprintf(buf + len, cap - len, "%d,\"%0*d\"\n", i, 40, i); break;
+        case 0:
+            len += (size_t)snprintf(buf + len, cap - len, "%d,\"two\nlines\",x\n", i);
+            break;
+        case 1:
+            len += (size_t)snprintf(buf + len, cap - len, "%d,\"say \"\"hi\"\"\r\n\",y\r\n", i);
+            break;
+        case 2:
+            len += (size_t)snprintf(buf + len, cap - len, "%d,plain\n\n\n", i);
+            break;
+        case 3:
+            len += (size_t)snprintf(buf + len, cap - len, "%d,\"\n\n\",\"a,b\"\r", i);
+            break;
+        case 4:
+            len += (size_t)snprintf(buf + len, cap - len, "%d,lone\"quote,z,extra\n", i);
+            break;
+        default:
+            len += (size_t)snprintf(buf + len, cap - len, "%d,\"%0*d\"\n", i, 40, i);
+            break;
         }
     }
     const char *path = write_temp(buf, len);

@@ -47,7 +47,8 @@ START_TEST(test_http_validation_errors_listed)
     json_t *errors = json_object_get(doc, "errors");
     ck_assert_uint_eq(json_array_size(errors), 2);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(errors, 1), "field")), "name");
-    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(errors, 1), "message")), "is required");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(errors, 1), "message")),
+                     "is required");
     json_decref(doc);
     http_res_free(&res);
     http_res_free(&res); /* twice is safe */
@@ -70,13 +71,21 @@ END_TEST
 
 START_TEST(test_http_db_error_mapping)
 {
-    struct { enum db_status st; int want; int retry; } cases[] = {
-        {DB_ERR_UNAVAILABLE, 503, 1}, {DB_ERR_UNIQUE, 409, 0}, {DB_ERR_INVALID, 422, 0},
+    struct {
+        enum db_status st;
+        int want;
+        int retry;
+    } cases[] = {
+        {DB_ERR_UNAVAILABLE, 503, 1},
+        {DB_ERR_UNIQUE, 409, 0},
+        {DB_ERR_INVALID, 422, 0},
         {DB_ERR_QUERY, 500, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct http_res res = HTTP_RES_INIT;
-        struct db_error err = {.status = cases[i].st, .sqlstate = "XX000", .message = "secret detail"};
+        struct db_error err = {.status = cases[i].st,
+                               .sqlstate = "XX000",
+                               .message = "secret detail"};
         int status = 0;
         http_res_db_error(&res, &err, "unit test");
         json_t *doc = render(&res, &status);
@@ -118,7 +127,9 @@ START_TEST(test_http_detail_cut_inside_utf8)
     /* bytes that are not UTF-8 at all are replaced, not rendered as nothing */
     struct http_res res = HTTP_RES_INIT;
     int status = 0;
-    http_res_error(&res, APP_ERR_NOT_FOUND, "no file \"%s\"", "a\xFF\xFE" "b");
+    http_res_error(&res, APP_ERR_NOT_FOUND, "no file \"%s\"",
+                   "a\xFF\xFE"
+                   "b");
     json_t *doc = render(&res, &status);
     ck_assert_str_eq(json_string_value(json_object_get(doc, "detail")), "no file \"a??b\"");
     json_decref(doc);
@@ -134,7 +145,8 @@ START_TEST(test_http_problem_type)
     http_res_error(&res, APP_ERR_CONFLICT, "quota");
     res.type = "urn:aam:problem:connector-quota";
     json_t *doc = render(&res, &status);
-    ck_assert_str_eq(json_string_value(json_object_get(doc, "type")), "urn:aam:problem:connector-quota");
+    ck_assert_str_eq(json_string_value(json_object_get(doc, "type")),
+                     "urn:aam:problem:connector-quota");
     json_decref(doc);
     http_res_free(&res);
 }
@@ -142,7 +154,10 @@ END_TEST
 
 static json_t *parse_body(const char *ctype, const char *body, struct http_res *res)
 {
-    struct http_req req = {.method = "POST", .path = "/x", .content_type = ctype, .body = body,
+    struct http_req req = {.method = "POST",
+                           .path = "/x",
+                           .content_type = ctype,
+                           .body = body,
                            .body_len = strlen(body)};
     return http_req_json_object(&req, res);
 }
@@ -194,7 +209,9 @@ START_TEST(test_http_parse_target)
     char *path = NULL;
     struct http_kv *kv = NULL;
     size_t n = 0;
-    ck_assert_int_eq(http_parse_target("//api/v1//x/?limit=10&&flag&q=a+b%26c&=v#frag", &path, &kv, &n), 0);
+    ck_assert_int_eq(http_parse_target("//api/v1//x/?limit=10&&flag&q=a+b%26c&=v#frag", &path, &kv,
+                                       &n),
+                     0);
     ck_assert_str_eq(path, "/api/v1/x");
     ck_assert_uint_eq(n, 4);
     ck_assert_str_eq(kv[0].name, "limit");

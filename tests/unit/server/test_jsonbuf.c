@@ -16,7 +16,10 @@ struct esc_case {
     const char *want;
 };
 
-#define CASE(in, want) {in, sizeof in - 1, want}
+#define CASE(in, want)                                                                             \
+    {                                                                                              \
+        in, sizeof in - 1, want                                                                    \
+    }
 
 static const struct esc_case esc_cases[] = {
     CASE("", "\"\""),
@@ -32,12 +35,12 @@ static const struct esc_case esc_cases[] = {
     CASE("\x1b[0m", "\"\\u001b[0m\""),
     CASE("a\0b", "\"a\\u0000b\""),
     CASE(" ", "\" \""),
-    CASE("\x7f", "\"\x7f\""),              /* DEL is not a JSON control character */
-    CASE("a/b", "\"a/b\""),                /* '/' may stay as is */
+    CASE("\x7f", "\"\x7f\""), /* DEL is not a JSON control character */
+    CASE("a/b", "\"a/b\""),   /* '/' may stay as is */
     CASE("'single'", "\"'single'\""),
-    CASE("caf\xc3\xa9", "\"caf\xc3\xa9\""), /* 2-byte UTF-8 */
-    CASE("\xe6\x97\xa5\xe6\x9c\xac", "\"\xe6\x97\xa5\xe6\x9c\xac\""),            /* 3-byte */
-    CASE("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\""),                           /* 4-byte */
+    CASE("caf\xc3\xa9", "\"caf\xc3\xa9\""),                           /* 2-byte UTF-8 */
+    CASE("\xe6\x97\xa5\xe6\x9c\xac", "\"\xe6\x97\xa5\xe6\x9c\xac\""), /* 3-byte */
+    CASE("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\""),                 /* 4-byte */
     CASE("\xe2\x80\xa8", "\"\xe2\x80\xa8\""), /* U+2028 is valid inside a JSON string */
     CASE("x\"\\\n\xf0\x9f\x98\x80\x02z", "\"x\\\"\\\\\\n\xf0\x9f\x98\x80\\u0002z\""),
     CASE("end\\", "\"end\\\\\""),
@@ -91,7 +94,8 @@ END_TEST
 
 START_TEST(test_jsonbuf_utf8_text_round_trips)
 {
-    static const char in[] = "Gr\xc3\xbc\xc3\x9f" "e \"q\" \\ \t\xe2\x82\xac \xf0\x9f\x98\x80\x01";
+    static const char in[] = "Gr\xc3\xbc\xc3\x9f"
+                             "e \"q\" \\ \t\xe2\x82\xac \xf0\x9f\x98\x80\x01";
     size_t len = 0;
     char *text = render(in, sizeof in - 1, &len);
     assert_decodes_to(text, len, in, sizeof in - 1);
@@ -104,7 +108,10 @@ START_TEST(test_jsonbuf_int64)
     static const struct {
         int64_t v;
         const char *want;
-    } cases[] = {{0, "0"}, {-1, "-1"}, {42, "42"}, {INT64_MAX, "9223372036854775807"},
+    } cases[] = {{0, "0"},
+                 {-1, "-1"},
+                 {42, "42"},
+                 {INT64_MAX, "9223372036854775807"},
                  {INT64_MIN, "-9223372036854775808"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct jsonbuf b = JSONBUF_INIT;
@@ -165,7 +172,8 @@ START_TEST(test_jsonbuf_document_from_pieces)
     jsonbuf_append_cstr(&b, ",\"total\":");
     jsonbuf_append_int64(&b, 7);
     jsonbuf_append_cstr(&b, "}");
-    ck_assert_uint_eq(jsonbuf_len(&b), strlen("{\"name\":\"a \\\"b\\\"\",\"config\":{\"n\": 0.1},\"total\":7}"));
+    ck_assert_uint_eq(jsonbuf_len(&b),
+                      strlen("{\"name\":\"a \\\"b\\\"\",\"config\":{\"n\": 0.1},\"total\":7}"));
     char *text = jsonbuf_finish(&b, &len);
     ck_assert_str_eq(text, "{\"name\":\"a \\\"b\\\"\",\"config\":{\"n\": 0.1},\"total\":7}");
     ck_assert_uint_eq(len, strlen(text));
@@ -258,13 +266,15 @@ static Suite *jsonbuf_suite(void)
 {
     Suite *s = suite_create("jsonbuf");
     TCase *tc = tcase_create("escape");
-    tcase_add_loop_test(tc, test_jsonbuf_escape_table, 0, (int)(sizeof esc_cases / sizeof esc_cases[0]));
+    tcase_add_loop_test(tc, test_jsonbuf_escape_table, 0,
+                        (int)(sizeof esc_cases / sizeof esc_cases[0]));
     tcase_add_test(tc, test_jsonbuf_every_ascii_byte_round_trips);
     tcase_add_test(tc, test_jsonbuf_utf8_text_round_trips);
     suite_add_tcase(s, tc);
     tc = tcase_create("buffer");
     tcase_add_test(tc, test_jsonbuf_int64);
-    tcase_add_loop_test(tc, test_jsonbuf_timestamp_table, 0, (int)(sizeof ts_cases / sizeof ts_cases[0]));
+    tcase_add_loop_test(tc, test_jsonbuf_timestamp_table, 0,
+                        (int)(sizeof ts_cases / sizeof ts_cases[0]));
     tcase_add_test(tc, test_jsonbuf_document_from_pieces);
     tcase_add_test(tc, test_jsonbuf_growth_past_initial_size);
     tcase_add_test(tc, test_jsonbuf_untouched_finishes_empty);

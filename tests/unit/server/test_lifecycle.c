@@ -150,7 +150,7 @@ START_TEST(test_lifecycle_handed_over_connections)
     lifecycle_begin_drain(lc);
     lifecycle_connection_handed_over(lc, 1);
     ck_assert_int_eq(lifecycle_wait_idle(lc, FAR_MS, mono_ms() - 1), -1); /* not idle: it is open */
-    lifecycle_connection_open(lc);                                       /* the daemon announces it */
+    lifecycle_connection_open(lc); /* the daemon announces it */
     lifecycle_counts(lc, &n);
     ck_assert_int_eq(n.connections, 1);
     lifecycle_connection_open(lc); /* another, ordinary connection */

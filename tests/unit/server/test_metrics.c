@@ -39,21 +39,25 @@ START_TEST(test_metrics_counts_by_template_method_status)
     metrics_observe(m, h, "GET", 200, 0.0001);
     metrics_observe(m, h, "GET", 200, 0.0001);
     metrics_observe(m, x, "PATCH", 422, 0.01);
-    metrics_observe(m, x, "BREW", 405, 0.01);  /* any unknown method folds into "other" */
+    metrics_observe(m, x, "BREW", 405, 0.01); /* any unknown method folds into "other" */
     metrics_observe(m, metrics_route_index(m, "/nope"), "GET", 404, 0.01);
     metrics_observe(m, metrics_route_index(m, NULL), "GET", 0, 0.01); /* no response sent */
     char *t = render(m);
     assert_line(t, "aam_build_info{version=\"1.2.3\"} 1");
     assert_line(t, "aam_http_requests_total{route=\"/health\",method=\"GET\",status=\"200\"} 2");
-    assert_line(t, "aam_http_requests_total{route=\"/api/v1/x/{id}\",method=\"PATCH\",status=\"422\"} 1");
-    assert_line(t, "aam_http_requests_total{route=\"/api/v1/x/{id}\",method=\"other\",status=\"405\"} 1");
+    assert_line(
+        t, "aam_http_requests_total{route=\"/api/v1/x/{id}\",method=\"PATCH\",status=\"422\"} 1");
+    assert_line(
+        t, "aam_http_requests_total{route=\"/api/v1/x/{id}\",method=\"other\",status=\"405\"} 1");
     assert_line(t, "aam_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1");
     assert_line(t, "aam_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"0\"} 1");
     ck_assert_ptr_null(strstr(t, "BREW"));
     /* the duplicate template is one series, not two */
-    const char *first = strstr(t, "aam_http_request_duration_seconds_count{route=\"/api/v1/x/{id}\"}");
+    const char *first = strstr(t,
+                               "aam_http_request_duration_seconds_count{route=\"/api/v1/x/{id}\"}");
     ck_assert_ptr_nonnull(first);
-    ck_assert_ptr_null(strstr(first + 1, "aam_http_request_duration_seconds_count{route=\"/api/v1/x/{id}\"}"));
+    ck_assert_ptr_null(
+        strstr(first + 1, "aam_http_request_duration_seconds_count{route=\"/api/v1/x/{id}\"}"));
     free(t);
     metrics_free(m);
     metrics_free(NULL);
@@ -66,7 +70,8 @@ START_TEST(test_metrics_label_escaping)
     metrics_observe(m, 2, "GET", 200, 0.0);
     char *t = render(m);
     /* backslash, quote and newline escaped; no raw newline inside a label value */
-    assert_line(t, "aam_http_requests_total{route=\"/q\\\"\\\\\\nz\",method=\"GET\",status=\"200\"} 1");
+    assert_line(t,
+                "aam_http_requests_total{route=\"/q\\\"\\\\\\nz\",method=\"GET\",status=\"200\"} 1");
     free(t);
     metrics_free(m);
 }
@@ -110,8 +115,12 @@ END_TEST
 START_TEST(test_metrics_gauges_rendered)
 {
     struct metrics *m = metrics_new(routes, 1);
-    struct metrics_gauges g = {.requests_in_progress = 3, .db_open = 5, .db_in_use = 2,
-                               .db_waiting = 1, .db_errors = {7, 0, 0, 1}, .lane_hash_queued = 4};
+    struct metrics_gauges g = {.requests_in_progress = 3,
+                               .db_open = 5,
+                               .db_in_use = 2,
+                               .db_waiting = 1,
+                               .db_errors = {7, 0, 0, 1},
+                               .lane_hash_queued = 4};
     size_t len;
     char *t = metrics_render(m, &g, "v", &len);
     assert_line(t, "aam_http_requests_in_progress 3");
@@ -152,7 +161,8 @@ START_TEST(test_metrics_concurrent_exact)
              THREADS * PER_THREAD);
     assert_line(text, line);
     /* three statuses, each claimed once even though four threads raced for the slots */
-    snprintf(line, sizeof line, "aam_http_requests_total{route=\"/health\",method=\"GET\",status=\"201\"} %d",
+    snprintf(line, sizeof line,
+             "aam_http_requests_total{route=\"/health\",method=\"GET\",status=\"201\"} %d",
              THREADS * (PER_THREAD / 3));
     assert_line(text, line);
     assert_line(text, "aam_metrics_status_overflow_total 0");

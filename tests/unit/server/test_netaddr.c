@@ -21,7 +21,7 @@ static const struct parse_case parse_cases[] = {
     {"2001:db8::/32", 1, 1},
     {"0.0.0.0/0", 1, 1},
     {"::ffff:10.0.0.0/104", 1, 1},
-    {"10.0.0.1/8", 0, 0},      /* host bits set */
+    {"10.0.0.1/8", 0, 0}, /* host bits set */
     {"10.0.0.0/33", 0, 0},
     {"10.0.0.0/", 0, 0},
     {"10.0.0.0/-1", 0, 0},
@@ -55,7 +55,8 @@ START_TEST(test_netaddr_membership)
     size_t n = 0;
     char err[160];
     ck_assert_int_eq(netaddr_parse_list("10.0.0.0/8, 192.168.1.7, 2001:db8::/32, 172.16.0.0/12",
-                                        &list, &n, err, sizeof err), 0);
+                                        &list, &n, err, sizeof err),
+                     0);
     ck_assert(netaddr_in_list(list, n, "10.255.0.1"));
     ck_assert(netaddr_in_list(list, n, "::ffff:10.1.2.3")); /* dual-stack peer */
     ck_assert(netaddr_in_list(list, n, "192.168.1.7"));
@@ -126,9 +127,11 @@ static Suite *netaddr_suite(void)
 {
     Suite *s = suite_create("netaddr");
     TCase *tc = tcase_create("netaddr");
-    tcase_add_loop_test(tc, test_netaddr_parse_table, 0, (int)(sizeof parse_cases / sizeof parse_cases[0]));
+    tcase_add_loop_test(tc, test_netaddr_parse_table, 0,
+                        (int)(sizeof parse_cases / sizeof parse_cases[0]));
     tcase_add_test(tc, test_netaddr_membership);
-    tcase_add_loop_test(tc, test_netaddr_client_table, 0, (int)(sizeof client_cases / sizeof client_cases[0]));
+    tcase_add_loop_test(tc, test_netaddr_client_table, 0,
+                        (int)(sizeof client_cases / sizeof client_cases[0]));
     suite_add_tcase(s, tc);
     return s;
 }

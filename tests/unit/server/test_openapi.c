@@ -13,7 +13,8 @@
 #include "server/http_model.h"
 #include "server/router.h"
 
-static const char *const METHODS[] = {"get", "put", "post", "delete", "options", "head", "patch", "trace"};
+static const char *const METHODS[] = {"get",     "put",  "post",  "delete",
+                                      "options", "head", "patch", "trace"};
 #define N_METHODS (sizeof METHODS / sizeof METHODS[0])
 
 static json_t *doc; /* loaded once per test (checked fixture) */
@@ -89,7 +90,8 @@ START_TEST(test_openapi_is_3_1_with_bearer_scheme)
 {
     ck_assert_str_eq(json_string_value(json_object_get(doc, "openapi")), "3.1.0");
     json_t *scheme = json_object_get(json_object_get(json_object_get(doc, "components"),
-                                                     "securitySchemes"), "bearerAuth");
+                                                     "securitySchemes"),
+                                     "bearerAuth");
     ck_assert_str_eq(json_string_value(json_object_get(scheme, "type")), "http");
     ck_assert_str_eq(json_string_value(json_object_get(scheme, "scheme")), "bearer");
     json_t *global = json_array_get(json_object_get(doc, "security"), 0);
@@ -140,8 +142,9 @@ START_TEST(test_openapi_security_matches_router)
         json_t *op = operation(r[i].method, r[i].pattern);
         if (op == NULL)
             continue; /* reported by test_openapi_documents_every_route */
-        ck_assert_msg(op_is_public(op) == r[i].is_public, "%s %s: public in router=%d, in document=%d",
-                      r[i].method, r[i].pattern, r[i].is_public, op_is_public(op));
+        ck_assert_msg(op_is_public(op) == r[i].is_public,
+                      "%s %s: public in router=%d, in document=%d", r[i].method, r[i].pattern,
+                      r[i].is_public, op_is_public(op));
         ck_assert_int_eq(router_is_public(app_routes(), r[i].method, r[i].pattern), r[i].is_public);
     }
 }
@@ -207,7 +210,8 @@ START_TEST(test_openapi_path_parameters_named)
                     p = json_object_get(params, ref + 24);
                 const char *in = json_string_value(json_object_get(p, "in"));
                 const char *pname = json_string_value(json_object_get(p, "name"));
-                if (in != NULL && pname != NULL && strcmp(in, "path") == 0 && strcmp(pname, name) == 0)
+                if (in != NULL && pname != NULL && strcmp(in, "path") == 0 &&
+                    strcmp(pname, name) == 0)
                     found = 1;
             }
             ck_assert_msg(found, "%s: no path parameter named %s", r[i].pattern, name);
@@ -247,7 +251,8 @@ static void check_refs(json_t *node, int *count)
             }
         }
     } else if (json_is_array(node)) {
-        json_array_foreach(node, i, v) check_refs(v, count);
+        json_array_foreach(node, i, v)
+            check_refs(v, count);
     }
 }
 

@@ -111,7 +111,8 @@ START_TEST(test_password_small_buffer)
     ck_assert_int_eq(password_hash_iter(PW, strlen(PW), 0, h, sizeof h), -1);
     char big[PASSWORD_HASH_SIZE];
     ck_assert_int_eq(password_hash_iter(PW, strlen(PW), PASSWORD_MAX_ITERATIONS + 1, big,
-                                        sizeof big), -1);
+                                        sizeof big),
+                     -1);
 }
 END_TEST
 

@@ -14,11 +14,13 @@ START_TEST(test_router_exact_and_capture)
     struct router_match m;
     ck_assert_int_eq(router_match(app_routes(), "GET", "/health", &m), ROUTER_FOUND);
     ck_assert_ptr_eq((void *)m.route->handler, (void *)health_get);
-    ck_assert_int_eq(router_match(app_routes(), "GET", "/api/v1/aam/connectors/abc", &m), ROUTER_FOUND);
+    ck_assert_int_eq(router_match(app_routes(), "GET", "/api/v1/aam/connectors/abc", &m),
+                     ROUTER_FOUND);
     ck_assert_ptr_eq((void *)m.route->handler, (void *)connectors_get);
     ck_assert_uint_eq(m.n_params, 1);
     ck_assert_str_eq(m.params[0], "abc");
-    ck_assert_int_eq(router_match(app_routes(), "GET", "/api/v1/aam/connectors/c1/files/a b.csv/rows", &m),
+    ck_assert_int_eq(router_match(app_routes(), "GET",
+                                  "/api/v1/aam/connectors/c1/files/a b.csv/rows", &m),
                      ROUTER_FOUND);
     ck_assert_ptr_eq((void *)m.route->handler, (void *)files_rows);
     ck_assert_uint_eq(m.n_params, 2);
@@ -30,7 +32,8 @@ END_TEST
 START_TEST(test_router_method_not_allowed_lists_allow)
 {
     struct router_match m;
-    ck_assert_int_eq(router_match(app_routes(), "PUT", "/api/v1/aam/connectors/x", &m), ROUTER_NO_METHOD);
+    ck_assert_int_eq(router_match(app_routes(), "PUT", "/api/v1/aam/connectors/x", &m),
+                     ROUTER_NO_METHOD);
     ck_assert_str_eq(m.allow, "GET, HEAD, PATCH, DELETE");
     ck_assert_int_eq(router_match(app_routes(), "POST", "/health", &m), ROUTER_NO_METHOD);
     ck_assert_str_eq(m.allow, "GET, HEAD");
@@ -41,8 +44,10 @@ START_TEST(test_router_unknown_paths)
 {
     struct router_match m;
     ck_assert_int_eq(router_match(app_routes(), "GET", "/nope", &m), ROUTER_NO_PATH);
-    ck_assert_int_eq(router_match(app_routes(), "GET", "/api/v1/aam/connectors/a/b", &m), ROUTER_NO_PATH);
-    ck_assert_int_eq(router_match(app_routes(), "GET", "/API/V1/AAM/CONNECTORS", &m), ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match(app_routes(), "GET", "/api/v1/aam/connectors/a/b", &m),
+                     ROUTER_NO_PATH);
+    ck_assert_int_eq(router_match(app_routes(), "GET", "/API/V1/AAM/CONNECTORS", &m),
+                     ROUTER_NO_PATH);
     ck_assert_int_eq(router_match(app_routes(), "GET", "/healthz", &m), ROUTER_NO_PATH);
     ck_assert_int_eq(router_match(app_routes(), "GET", "/index.html", &m), ROUTER_NO_PATH);
     ck_assert_int_eq(router_match(app_routes(), "GET", "/assets/a/b.js", &m), ROUTER_NO_PATH);

@@ -173,9 +173,9 @@ START_TEST(test_sources_open_file)
     ck_assert_int_eq(read(fd, buf, 2), 2);
     ck_assert_int_eq(memcmp(buf, "a\n", 2), 0);
     close(fd);
-    const char *refused[] = {"link.csv", "fifo.csv", "sub.csv", "notes.txt", "missing.csv",
-                             "..", ".", "../outside/secret.csv", "data/a.csv", "/etc/passwd",
-                             "", ".hidden.csv"};
+    const char *refused[] = {"link.csv",    "fifo.csv",    "sub.csv", "notes.txt",
+                             "missing.csv", "..",          ".",       "../outside/secret.csv",
+                             "data/a.csv",  "/etc/passwd", "",        ".hidden.csv"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         fd = sources_open_file(dfd, "*.csv", refused[i]);
         ck_assert_msg(fd == -1, "%s was opened", refused[i]);
@@ -194,7 +194,7 @@ START_TEST(test_sources_names_and_patterns)
     ck_assert(sources_name_valid("..a"));
     ck_assert(sources_name_valid("a b ü.csv"));
     ck_assert(!sources_name_valid("latin1-\xe9.csv")); /* not UTF-8: cannot be a JSON string */
-    ck_assert(!sources_name_valid("tab\there.csv"));    /* control byte: no path can name it */
+    ck_assert(!sources_name_valid("tab\there.csv"));   /* control byte: no path can name it */
     ck_assert(!sources_name_valid(""));
     ck_assert(!sources_name_valid("."));
     ck_assert(!sources_name_valid(".."));

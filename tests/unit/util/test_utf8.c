@@ -14,26 +14,29 @@ struct valid_case {
     int want;
 };
 
-#define CASE(in, want) {in, sizeof in - 1, want}
+#define CASE(in, want)                                                                             \
+    {                                                                                              \
+        in, sizeof in - 1, want                                                                    \
+    }
 
 static const struct valid_case valid_cases[] = {
     CASE("", 1),
     CASE("plain ascii", 1),
     CASE("caf\xC3\xA9", 1),
-    CASE("\xE2\x82\xAC", 1),             /* euro sign */
-    CASE("\xF0\x9F\x98\x80", 1),         /* emoji */
-    CASE("\xE2\x84\xAA", 1),             /* Kelvin sign */
-    CASE("\xC4\xB0", 1),                 /* capital I with dot above */
-    CASE("\xF4\x8F\xBF\xBF", 1),         /* U+10FFFF */
+    CASE("\xE2\x82\xAC", 1),     /* euro sign */
+    CASE("\xF0\x9F\x98\x80", 1), /* emoji */
+    CASE("\xE2\x84\xAA", 1),     /* Kelvin sign */
+    CASE("\xC4\xB0", 1),         /* capital I with dot above */
+    CASE("\xF4\x8F\xBF\xBF", 1), /* U+10FFFF */
     CASE("\xFF", 0),
-    CASE("\xC0\xAF", 0),                 /* overlong '/' */
-    CASE("\xE0\x80\xAF", 0),             /* overlong */
-    CASE("\xED\xA0\x80", 0),             /* surrogate */
-    CASE("\xF4\x90\x80\x80", 0),         /* above U+10FFFF */
-    CASE("\xC3", 0),                     /* truncated */
+    CASE("\xC0\xAF", 0),         /* overlong '/' */
+    CASE("\xE0\x80\xAF", 0),     /* overlong */
+    CASE("\xED\xA0\x80", 0),     /* surrogate */
+    CASE("\xF4\x90\x80\x80", 0), /* above U+10FFFF */
+    CASE("\xC3", 0),             /* truncated */
     CASE("\xE2\x82", 0),
-    CASE("a\x80z", 0),                   /* stray continuation */
-    CASE("a\0b", 0),                     /* NUL */
+    CASE("a\x80z", 0), /* stray continuation */
+    CASE("a\0b", 0),   /* NUL */
 };
 
 START_TEST(test_utf8_valid_table)
@@ -89,7 +92,8 @@ static Suite *utf8_suite(void)
 {
     Suite *s = suite_create("utf8");
     TCase *tc = tcase_create("utf8");
-    tcase_add_loop_test(tc, test_utf8_valid_table, 0, (int)(sizeof valid_cases / sizeof valid_cases[0]));
+    tcase_add_loop_test(tc, test_utf8_valid_table, 0,
+                        (int)(sizeof valid_cases / sizeof valid_cases[0]));
     tcase_add_test(tc, test_utf8_cut_every_position);
     tcase_add_test(tc, test_utf8_copy_sanitized_serialises);
     suite_add_tcase(s, tc);

@@ -22,9 +22,9 @@ struct ht {
     struct http_kv query[4];
     struct http_req req;
     struct http_res res;
-    int status;      /* after ht_render */
-    char *body;      /* after ht_render; freed by ht_done */
-    json_t *doc;     /* body parsed, when JSON */
+    int status;  /* after ht_render */
+    char *body;  /* after ht_render; freed by ht_done */
+    json_t *doc; /* body parsed, when JSON */
 };
 
 static inline void ht_init(struct ht *t, const char *method, const char *path)
@@ -88,12 +88,12 @@ static inline void ht_render(struct ht *t)
 }
 
 /* Runs handler, renders, and checks the status. */
-#define ht_run(t, handler, want_status)                                                         \
-    do {                                                                                         \
-        handler(&(t)->req, &(t)->res);                                                           \
-        ht_render(t);                                                                            \
-        ck_assert_msg((t)->status == (want_status), "status %d, want %d: %s", (t)->status,      \
-                      (want_status), (t)->body ? (t)->body : "(no body)");                       \
+#define ht_run(t, handler, want_status)                                                            \
+    do {                                                                                           \
+        handler(&(t)->req, &(t)->res);                                                             \
+        ht_render(t);                                                                              \
+        ck_assert_msg((t)->status == (want_status), "status %d, want %d: %s", (t)->status,         \
+                      (want_status), (t)->body ? (t)->body : "(no body)");                         \
     } while (0)
 
 /* The string member key of the rendered JSON body (NULL when absent). */

@@ -8,7 +8,7 @@
 #include "server/password.h"
 #include "tests/unit/server/handlers/handler_test.h"
 
-#define REGISTER_BODY \
+#define REGISTER_BODY                                                                              \
     "{\"email\":\"Ann@Example.com\",\"password\":\"correct horse\",\"namespace\":\"acme\"}"
 #define LOGIN_BODY "{\"email\":\"ann@example.com\",\"password\":\"correct horse\"}"
 
@@ -34,7 +34,8 @@ START_TEST(test_auth_register_201)
     ck_assert_int_eq(dbs_call_nstmts(1), 3);  /* tenant, user, refresh token: one transaction */
     /* kept as sent: the statement applies lower(), the one normalisation */
     ck_assert_str_eq(dbs_call_param(1, 1, 0), "Ann@Example.com");
-    ck_assert_ptr_nonnull(strstr(dbs_call_param(1, 1, 2), "pbkdf2")); /* a hash, never the password */
+    ck_assert_ptr_nonnull(
+        strstr(dbs_call_param(1, 1, 2), "pbkdf2")); /* a hash, never the password */
     const char *refresh = ht_str(&t, "refresh_token");
     ck_assert_ptr_nonnull(refresh);
     ck_assert_uint_eq(strlen(dbs_call_param(1, 2, 0)), 64); /* only its SHA-256 is stored */
@@ -101,13 +102,15 @@ static const struct bad_register bad_registers[] = {
     {"text/plain", REGISTER_BODY, 415, NULL},
     {"application/json", "not json", 400, NULL},
     {"application/json", "{\"password\":\"correct horse\",\"namespace\":\"acme\"}", 422, "email"},
-    {"application/json", "{\"email\":\"a@example.com\",\"password\":\"short\",\"namespace\":\"acme\"}",
-     422, "password"},
-    {"application/json", "{\"email\":\"a@example.com\",\"password\":\"correct horse\"}", 422, "namespace"},
-    {"application/json", "{\"email\":\"a@example.com\",\"password\":\"correct horse\",\"namespace\":\"Ac/me\"}",
-     422, "namespace"},
-    {"application/json", "{\"email\":\"nobody\",\"password\":\"correct horse\",\"namespace\":\"acme\"}", 422,
-     "email"},
+    {"application/json",
+     "{\"email\":\"a@example.com\",\"password\":\"short\",\"namespace\":\"acme\"}", 422, "password"},
+    {"application/json", "{\"email\":\"a@example.com\",\"password\":\"correct horse\"}", 422,
+     "namespace"},
+    {"application/json",
+     "{\"email\":\"a@example.com\",\"password\":\"correct horse\",\"namespace\":\"Ac/me\"}", 422,
+     "namespace"},
+    {"application/json",
+     "{\"email\":\"nobody\",\"password\":\"correct horse\",\"namespace\":\"acme\"}", 422, "email"},
 };
 
 START_TEST(test_auth_register_bad_input_never_asks)

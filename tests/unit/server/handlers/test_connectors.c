@@ -11,8 +11,8 @@
 #define NS "acme"
 
 /* id, name, type, status, config, created_at us, updated_at us (CONNECTOR_COLS) */
-static const char *const row_c1[] = {"c1", "One", "custom", "ACTIVE", "{\"k\": 1}",
-                                     "1700000000000000", "1700000001000000"};
+static const char *const row_c1[] = {
+    "c1", "One", "custom", "ACTIVE", "{\"k\": 1}", "1700000000000000", "1700000001000000"};
 static const struct dbs_table one_row = {1, 7, row_c1, 0};
 static const struct dbs_table no_rows = {0, 7, NULL, 0};
 
@@ -22,7 +22,7 @@ static const struct dbs_table tenant_exists = {1, 1, one_cell, 0};
 static const struct dbs_table tenant_missing = {0, 1, NULL, 0};
 
 /* The list's first page: the connector columns plus the total. */
-static const char *const page_cells[] = {"c1", "One", "custom", "ACTIVE", "{}", "0", "0", "3",
+static const char *const page_cells[] = {"c1", "One", "custom", "ACTIVE",  "{}", "0", "0", "3",
                                          "c2", "Two", "custom", "PENDING", "{}", "0", "0", "3"};
 static const struct dbs_table page = {2, 8, page_cells, 0};
 
@@ -49,7 +49,7 @@ END_TEST
 
 START_TEST(test_connectors_list_422_bad_query)
 {
-    static const char *const bad[][2] = {{"limit", "0"}, {"limit", "501"}, {"offset", "-1"},
+    static const char *const bad[][2] = {{"limit", "0"}, {"limit", "501"},     {"offset", "-1"},
                                          {"limit", "x"}, {"status", "active"}, {"type", ""}};
     struct ht t;
     ht_init(&t, "GET", "/api/v1/aam/connectors");
@@ -78,7 +78,8 @@ START_TEST(test_connectors_list_200_page_and_total)
     ck_assert_int_eq(json_integer_value(json_object_get(t.doc, "total")), 3);
     json_t *c1 = json_array_get(list, 0);
     ck_assert_str_eq(json_string_value(json_object_get(c1, "namespace")), NS);
-    ck_assert_str_eq(json_string_value(json_object_get(c1, "created_at")), "1970-01-01T00:00:00.000000Z");
+    ck_assert_str_eq(json_string_value(json_object_get(c1, "created_at")),
+                     "1970-01-01T00:00:00.000000Z");
     ht_done(&t);
 }
 END_TEST
@@ -264,11 +265,13 @@ END_TEST
 /* The create transaction: the quota lock (no rows), then the statement's row: tenant exists,
  * folder owned, room (below the quota, or the id taken), then CONNECTOR_COLS (NULL when
  * nothing was inserted). */
-static const char *const created_cells[] = {"t", "t", "t", "c1", "One", "custom", "PENDING",
-                                            "{\"k\": 1}", "0", "0"};
+static const char *const created_cells[] = {"t",      "t",       "t",          "c1", "One",
+                                            "custom", "PENDING", "{\"k\": 1}", "0",  "0"};
 static const char *const taken_cells[] = {"t", "t", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const char *const no_tenant_cells[] = {"f", "t", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const char *const not_owned_cells[] = {"t", "f", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+static const char *const no_tenant_cells[] = {"f",  "t",  "t",  NULL, NULL,
+                                              NULL, NULL, NULL, NULL, NULL};
+static const char *const not_owned_cells[] = {"t",  "f",  "t",  NULL, NULL,
+                                              NULL, NULL, NULL, NULL, NULL};
 static const char *const full_cells[] = {"t", "t", "f", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 static const struct dbs_table created[] = {{0, 0, NULL, 0}, {1, 10, created_cells, 0}};
 static const struct dbs_table taken[] = {{0, 0, NULL, 0}, {1, 10, taken_cells, 0}};
@@ -357,12 +360,13 @@ static const struct bad_body bad_bodies[] = {
     {"application/json", "{\"id\":", 400, NULL},
     {"application/json", "[1,2]", 422, "body"},
     {"application/json", "{\"name\":\"n\",\"type\":\"custom\",\"config\":{}}", 422, "id"},
-    {"application/json", "{\"id\":\"a b\",\"name\":\"n\",\"type\":\"custom\",\"config\":{}}", 422, "id"},
+    {"application/json", "{\"id\":\"a b\",\"name\":\"n\",\"type\":\"custom\",\"config\":{}}", 422,
+     "id"},
     {"application/json", "{\"id\":\"a\",\"name\":\"n\",\"type\":\"custom\"}", 422, "config"},
     {"application/json", "{\"id\":\"a\",\"name\":\"n\",\"type\":\"filesource\",\"config\":{}}", 422,
      "config.path"},
-    {"application/json", "{\"id\":\"a\",\"name\":\"n\",\"type\":\"custom\",\"config\":{},\"x\":1}", 422,
-     "x"},
+    {"application/json", "{\"id\":\"a\",\"name\":\"n\",\"type\":\"custom\",\"config\":{},\"x\":1}",
+     422, "x"},
 };
 
 START_TEST(test_connectors_create_bad_body_never_asks)
@@ -383,8 +387,13 @@ END_TEST
 
 START_TEST(test_connectors_create_database_errors)
 {
-    static const struct { enum db_status st; int status; } cases[] = {
-        {DB_ERR_UNAVAILABLE, 503}, {DB_ERR_UNIQUE, 409}, {DB_ERR_INVALID, 422}, {DB_ERR_QUERY, 500}};
+    static const struct {
+        enum db_status st;
+        int status;
+    } cases[] = {{DB_ERR_UNAVAILABLE, 503},
+                 {DB_ERR_UNIQUE, 409},
+                 {DB_ERR_INVALID, 422},
+                 {DB_ERR_QUERY, 500}};
     struct ht t;
     ht_init(&t, "POST", "/api/v1/aam/connectors");
     ht_as(&t, NS);
@@ -410,7 +419,8 @@ END_TEST
 
 START_TEST(test_connectors_patch_200_and_404)
 {
-    static const char *const updated[] = {"updated", "c1", "New", "custom", "ACTIVE", "{}", "0", "0"};
+    static const char *const updated[] = {"updated", "c1", "New", "custom",
+                                          "ACTIVE",  "{}", "0",   "0"};
     const struct dbs_table up = {1, 8, updated, 0};
     struct ht t;
     ht_init(&t, "PATCH", "/api/v1/aam/connectors/c1");
@@ -440,7 +450,8 @@ END_TEST
  * statement reports 'invalid', and the handler answers 422 naming config.path. */
 START_TEST(test_connectors_patch_422_invalid_config_for_type)
 {
-    static const char *const invalid[] = {"invalid", "c1", "One", "filesource", "ACTIVE", "{}", "0", "0"};
+    static const char *const invalid[] = {"invalid", "c1", "One", "filesource",
+                                          "ACTIVE",  "{}", "0",   "0"};
     const struct dbs_table inv = {1, 8, invalid, 0};
     struct ht t;
     ht_init(&t, "PATCH", "/api/v1/aam/connectors/c1");

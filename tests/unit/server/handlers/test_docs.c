@@ -10,7 +10,8 @@ START_TEST(test_docs_openapi_served)
     ht_run(&t, docs_openapi, 200);
     ck_assert_ptr_nonnull(t.doc); /* the bytes a client gets parse as JSON */
     ck_assert_ptr_nonnull(json_object_get(t.doc, "openapi"));
-    ck_assert_ptr_nonnull(json_object_get(json_object_get(t.doc, "paths"), "/api/v1/aam/connectors"));
+    ck_assert_ptr_nonnull(
+        json_object_get(json_object_get(t.doc, "paths"), "/api/v1/aam/connectors"));
     ck_assert_uint_eq(dbs_calls(), 0);
     ht_done(&t);
 }

@@ -49,7 +49,8 @@ static void teardown(void)
 /* A request for connector c1 of NS, with the sources root at the test folder. */
 static void start(struct ht *t, const char *file)
 {
-    ht_init(t, "GET", file ? "/api/v1/aam/connectors/c1/files/x/rows" : "/api/v1/aam/connectors/c1/files");
+    ht_init(t, "GET",
+            file ? "/api/v1/aam/connectors/c1/files/x/rows" : "/api/v1/aam/connectors/c1/files");
     ht_as(t, NS);
     t->cfg.sources_root = root;
     ht_param(t, "c1");
@@ -128,8 +129,10 @@ START_TEST(test_files_409_not_filesource_or_folder_gone)
     static const char *const gone_row[] = {"filesource", "vanished", NULL, "vanished", "t"};
     static const char *const outside_row[] = {"filesource", "/etc", NULL, NULL, NULL};
     const char *not_owned_row[] = {"filesource", data_path, NULL, "data", "f"};
-    const struct dbs_table rows[] = {{1, 5, custom_row, 0}, {1, 5, gone_row, 0},
-                                     {1, 5, outside_row, 0}, {1, 5, not_owned_row, 0}};
+    const struct dbs_table rows[] = {{1, 5, custom_row, 0},
+                                     {1, 5, gone_row, 0},
+                                     {1, 5, outside_row, 0},
+                                     {1, 5, not_owned_row, 0}};
     for (int i = 0; i < 4; i++) {
         struct ht t;
         start(&t, NULL);
@@ -182,7 +185,8 @@ START_TEST(test_files_list_200)
     start(&t, NULL);
     dbs_reply_ok(&filesource, 1);
     ht_run(&t, files_list, 200);
-    ck_assert_int_eq(json_integer_value(json_object_get(t.doc, "total")), 1); /* notes.txt left out */
+    ck_assert_int_eq(json_integer_value(json_object_get(t.doc, "total")),
+                     1); /* notes.txt left out */
     json_t *f = json_array_get(json_object_get(t.doc, "files"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(f, "name")), "a.csv");
     ck_assert_int_eq(json_integer_value(json_object_get(f, "row_count")), 3);

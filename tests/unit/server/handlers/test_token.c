@@ -29,7 +29,10 @@ static const char *oauth_error(const struct ht *t)
 
 START_TEST(test_token_400_before_any_database_work)
 {
-    static const struct { const char *body; const char *error; } cases[] = {
+    static const struct {
+        const char *body;
+        const char *error;
+    } cases[] = {
         {"{}", "invalid_request"},
         {"{\"grant_type\":\"password\"}", "unsupported_grant_type"},
         {"{\"grant_type\":\"refresh_token\"}", "invalid_request"},
@@ -90,7 +93,8 @@ START_TEST(test_token_refresh_400_invalid_grant_counted)
     const struct dbs_table unknown_rs[] = {{0, 0, NULL, 0}, {0, 0, NULL, 0}, {1, 6, unknown, 0}};
     const struct dbs_table reused_rs[] = {{0, 0, NULL, 0}, {0, 0, NULL, 0}, {1, 6, reused, 0}};
     struct ht t;
-    start(&t, _i == 0 ? "{\"grant_type\":\"refresh_token\",\"refresh_token\":\"short\"}" : REFRESH_BODY);
+    start(&t, _i == 0 ? "{\"grant_type\":\"refresh_token\",\"refresh_token\":\"short\"}"
+                      : REFRESH_BODY);
     dbs_reply_ok(throttle_ok, 2);
     if (_i == 1)
         dbs_reply_ok(unknown_rs, 3);
@@ -131,7 +135,9 @@ START_TEST(test_token_429_and_503)
 }
 END_TEST
 
-#define CLIENT_BODY "{\"grant_type\":\"client_credentials\",\"client_id\":\"svc-1\",\"client_secret\":\"" TOKEN_A "\"}"
+#define CLIENT_BODY                                                                                \
+    "{\"grant_type\":\"client_credentials\",\"client_id\":\"svc-1\",\"client_secret\":\"" TOKEN_A  \
+    "\"}"
 
 START_TEST(test_token_client_credentials)
 {
