@@ -206,12 +206,24 @@ static int hook_default_cores(struct cfg *c, const struct cfg_param *p, const ch
 
 /* Every pooled connection can be busy at once, and at least 4 so slow requests cannot starve
  * the rest; with no pool (one connection per request) 16. Reads AAM_DB_POOL_SIZE's row. */
+/* Workers bound how many database transactions run at once. More than the database can run
+ * in parallel only moves the queue from our FIFO into the CPU's run queue, where it costs the
+ * tail: on 2 cores with the database alongside, 20 workers gave a p99 2.2x pgbench's, 4-6 gave
+ * 1.0-1.1x at the same throughput (shared/bench, README "Performance"). So the default is
+ * PostgreSQL's own rule of thumb for active connections, 2 x cores + 2, never more than the
+ * pool holds; with no pool (one connection per request, mostly waiting on connection setup) 16. */
 static int hook_default_workers(struct cfg *c, const struct cfg_param *p, const char *raw,
                                 unsigned need, char *err, size_t errlen)
 {
     (void)need, (void)err, (void)errlen;
-    if (raw == NULL)
-        *int_field(c, p) = c->db_pool_size > 0 ? (c->db_pool_size > 4 ? c->db_pool_size : 4) : 16;
+    if (raw != NULL)
+        return 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int by_cores = (int)(cores < 1 ? 1 : cores > 64 ? 64 : cores) * 2 + 2;
+    if (c->db_pool_size == 0)
+        *int_field(c, p) = 16;
+    else
+        *int_field(c, p) = c->db_pool_size < by_cores ? c->db_pool_size : by_cores;
     return 0;
 }
 

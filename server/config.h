@@ -68,7 +68,7 @@ enum cfg_need {
     X(SECRET, demo_password, "AAM_DEMO_PASSWORD", "(generated)", 8, 0, 0, NULL,                      \
       "password `aam seed` gives the demo user when it creates it (at least 8 bytes)")               \
     X(INT, threads, "AAM_THREADS", "(cores)", 1, 256, 0, hook_default_cores, "HTTP I/O threads")     \
-    X(INT, workers, "AAM_WORKERS", "(max(pool,4))", 1, 1024, 0, hook_default_workers,                \
+    X(INT, workers, "AAM_WORKERS", "(min(pool,2*cores+2))", 1, 1024, 0, hook_default_workers,        \
       "request workers for database work (16 when the pool size is 0)")                              \
     X(INT, hash_workers, "AAM_HASH_WORKERS", "(cores)", 1, 64, 0, hook_default_cores,                \
       "workers for register/login (password hashing), apart from the rest")                          \

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server/config.h"
 
@@ -30,7 +31,10 @@ START_TEST(test_config_defaults)
     ck_assert_int_eq(c.db_pool_size, 16);
     ck_assert_int_eq(c.port, 8080);
     ck_assert_int_eq(c.jwt_ttl_s, 3600);
-    ck_assert_int_eq(c.workers, 16);
+    /* as many transactions in flight as the database can run: 2 x cores + 2, within the pool */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int by_cores = (int)(cores < 1 ? 1 : cores) * 2 + 2;
+    ck_assert_int_eq(c.workers, by_cores < 16 ? by_cores : 16);
     ck_assert_uint_eq(c.jwt_secret_len, strlen(SECRET));
     ck_assert_uint_eq(c.n_cors_origins, 0);
     ck_assert_str_eq(c.admin_addr, "127.0.0.1:9090");
@@ -106,6 +110,21 @@ START_TEST(test_config_required_only_when_needed)
     unsetenv("DATABASE_URL");
     ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB, err, sizeof err), -1);
     ck_assert_str_eq(err, "DATABASE_URL is required");
+}
+END_TEST
+
+START_TEST(test_config_workers_within_pool)
+{
+    struct cfg c;
+    char err[256];
+    setenv("AAM_DB_POOL_SIZE", "2", 1);
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err), 0);
+    ck_assert_int_eq(c.workers, 2); /* never more workers than pooled connections */
+    cfg_free(&c);
+    setenv("AAM_WORKERS", "40", 1);
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err), 0);
+    ck_assert_int_eq(c.workers, 40); /* an explicit setting wins */
+    cfg_free(&c);
 }
 END_TEST
 
@@ -204,6 +223,7 @@ static Suite *config_suite(void)
     TCase *tc = tcase_create("load");
     tcase_add_checked_fixture(tc, clean_env, NULL);
     tcase_add_test(tc, test_config_defaults);
+    tcase_add_test(tc, test_config_workers_within_pool);
     tcase_add_loop_test(tc, test_config_bad_values_named, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, test_config_required_only_when_needed);
     tcase_add_test(tc, test_config_pool_zero_and_cors);
