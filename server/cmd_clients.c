@@ -67,13 +67,6 @@ static int new_client_id(char *out, size_t size)
     return 0;
 }
 
-static struct db_pool *open_db(struct cfg *cfg)
-{
-    struct db_config dbc;
-    cfg_db_config(cfg, CFG_DB_COMMAND, &dbc);
-    return db_pool_new(&dbc);
-}
-
 /* The tenant check and the insert are one statement: no tenant row, no client (and the foreign
  * key would refuse it anyway). */
 static const char SQL_CREATE[] =
@@ -256,9 +249,9 @@ int cmd_clients(int argc, char **argv)
         fprintf(stderr, "aam clients: %s\n", err);
         goto cleanup;
     }
-    db = open_db(&cfg);
+    db = cmd_open_db(&cfg, CFG_DB_COMMAND, "clients");
     if (db == NULL) {
-        fprintf(stderr, "aam clients: DATABASE_URL is not a usable connection string\n");
+        rc = 2;
         goto cleanup;
     }
     if (strcmp(sub, "create") == 0)

@@ -17,13 +17,10 @@ int cmd_migrate(int argc, char **argv)
         fprintf(stderr, "aam migrate: %s\n", err);
         return 2;
     }
-    struct db_config dbc;
-    cfg_db_config(&cfg, CFG_DB_MIGRATE, &dbc);
-    struct db_pool *db = db_pool_new(&dbc);
+    struct db_pool *db = cmd_open_db(&cfg, CFG_DB_MIGRATE, "migrate");
     int rc = 1, applied = 0;
     struct db_error dberr = {0};
     if (db == NULL) {
-        fprintf(stderr, "aam migrate: DATABASE_URL is not a usable connection string\n");
         cfg_free(&cfg);
         return 2;
     }

@@ -51,11 +51,8 @@ int cmd_serve(int argc, char **argv)
     }
     block_stop_signals(&stop);
     csvcache_set_budget((size_t)cfg.csv_cache_mb * 1024 * 1024);
-    struct db_config dbc;
-    cfg_db_config(&cfg, CFG_DB_SERVE, &dbc);
-    struct db_pool *db = db_pool_new(&dbc);
+    struct db_pool *db = cmd_open_db(&cfg, CFG_DB_SERVE, "serve");
     if (db == NULL) {
-        fprintf(stderr, "aam serve: DATABASE_URL is not a usable connection string\n");
         cfg_free(&cfg);
         return 2;
     }

@@ -120,13 +120,6 @@ static int resolve_path(const char *root, struct sources_args *a)
     return 0;
 }
 
-static struct db_pool *open_db(const struct cfg *cfg)
-{
-    struct db_config dbc;
-    cfg_db_config(cfg, CFG_DB_COMMAND, &dbc);
-    return db_pool_new(&dbc);
-}
-
 /* The folder as printed: relative to the root, "." for the root itself. */
 static const char *shown(const char *folder)
 {
@@ -228,9 +221,10 @@ int cmd_sources(int argc, char **argv)
     }
     if (a.path != NULL && (rc = resolve_path(cfg.sources_root, &a)) != 0)
         goto cleanup;
-    db = open_db(&cfg);
+    char what[32];
+    snprintf(what, sizeof what, "sources %s", a.verb);
+    db = cmd_open_db(&cfg, CFG_DB_COMMAND, what);
     if (db == NULL) {
-        fprintf(stderr, "aam sources %s: DATABASE_URL is not a usable connection string\n", a.verb);
         rc = 2;
         goto cleanup;
     }

@@ -47,13 +47,11 @@ static struct db_pool *open_db(struct cfg *cfg, const char *what, int *rc)
         *rc = 2;
         return NULL;
     }
-    struct db_config dbc;
-    cfg_db_config(cfg, CFG_DB_COMMAND, &dbc);
-    struct db_pool *db = db_pool_new(&dbc);
-    if (db == NULL) {
-        fprintf(stderr, "aam tenants %s: DATABASE_URL is not a usable connection string\n", what);
+    char cmd[32];
+    snprintf(cmd, sizeof cmd, "tenants %s", what);
+    struct db_pool *db = cmd_open_db(cfg, CFG_DB_COMMAND, cmd);
+    if (db == NULL)
         *rc = 2;
-    }
     return db;
 }
 

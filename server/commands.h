@@ -3,6 +3,8 @@
 #ifndef AAM_COMMANDS_H
 #define AAM_COMMANDS_H
 
+#include "server/config.h"
+
 #define AAM_VERSION "0.1.0" /* --version and aam_build_info */
 
 int cmd_serve(int argc, char **argv);   /* server/cmd_serve.c */
@@ -12,5 +14,11 @@ int cmd_token(int argc, char **argv);   /* server/cmd_token.c */
 int cmd_tenants(int argc, char **argv); /* server/cmd_tenants.c */
 int cmd_sources(int argc, char **argv); /* server/cmd_sources.c */
 int cmd_clients(int argc, char **argv); /* server/cmd_clients.c */
+
+/* The command's database pool, built from cfg for `use` (server/cmd_common.c). Returns NULL
+ * after printing "aam WHAT: DATABASE_URL is not a usable connection string"; the command then
+ * exits 2. The caller frees the pool with db_pool_free. */
+struct db_pool *cmd_open_db(const struct cfg *cfg, enum cfg_db_use use, const char *what)
+    __attribute__((warn_unused_result));
 
 #endif
