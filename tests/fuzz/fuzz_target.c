@@ -11,70 +11,19 @@
 #include <string.h>
 
 #include "server/http_model.h"
+#include "tests/fuzz/fuzz_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int hexval(int c)
+/* ref_decode, NUL-terminated (out has room for n + 1 bytes); -1 also for text that is not
+ * UTF-8. */
+static long ref_decode_utf8(const char *s, size_t n, char *out)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* An independent check of well-formed UTF-8 (RFC 3629: no overlongs, no surrogates). */
-static int utf8_ok(const char *s)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    while (*u) {
-        unsigned c = *u, k, cp;
-        if (c < 0x80) {
-            u++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF)
-            k = 1, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF)
-            k = 2, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4)
-            k = 3, cp = c & 0x07;
-        else
-            return 0;
-        for (unsigned i = 1; i <= k; i++) {
-            if ((u[i] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (u[i] & 0x3F);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        u += k + 1;
-    }
-    return 1;
-}
-
-/* Decodes s[0..n) into out; -1 on a bad escape, a %00, or text that is not UTF-8. */
-static long ref_decode(const char *s, size_t n, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int c = (unsigned char)s[i];
-        if (c == '%') {
-            if (n - i < 3 || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
-                return -1;
-            c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
-            i += 2;
-        } else if (c == '+')
-            c = ' ';
-        if (c == 0)
-            return -1;
-        out[o++] = (char)c;
-    }
+    long o = ref_decode(s, n, out);
+    if (o < 0)
+        return -1;
     out[o] = '\0';
-    return utf8_ok(out) ? (long)o : -1;
+    return utf8_ok(out) ? o : -1;
 }
 
 static void check_canonical(const char *p)
@@ -117,11 +66,11 @@ static int ref_compare(const char *q, size_t len, const struct http_kv *kv, size
         const char *eq = memchr(p, '=', plen);
         size_t klen = eq ? (size_t)(eq - p) : plen;
         char *name = scratch, *value = scratch + klen + 1;
-        if (ref_decode(p, klen, name) < 0)
+        if (ref_decode_utf8(p, klen, name) < 0)
             return -1;
         if (eq == NULL)
             value[0] = '\0';
-        else if (ref_decode(eq + 1, plen - klen - 1, value) < 0)
+        else if (ref_decode_utf8(eq + 1, plen - klen - 1, value) < 0)
             return -1;
         if (ok) {
             assert(i < n && strcmp(kv[i].name, name) == 0 && strcmp(kv[i].value, value) == 0);
