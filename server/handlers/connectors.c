@@ -139,60 +139,47 @@ static void send_connector(struct http_res *res, int status, const struct db_res
 
 /* ------------------------------------------------------------------ list */
 
-/* The list's WHERE for the filters in use: namespace = $1, then status and type numbered from
- * $first on. With no filter the primary key (namespace, id) serves both the page and the count;
- * the filters have their own (namespace, status|type, id) indexes (migrations/0001_init.sql). */
-static void list_where(char *where, size_t size, int first, int by_status, int by_type)
-{
-    snprintf(where, size, "c.namespace = $1");
-    if (by_status)
-        snprintf(where + strlen(where), size - strlen(where), " AND c.status = $%d", first++);
-    if (by_type)
-        snprintf(where + strlen(where), size - strlen(where), " AND c.source_type = $%d", first);
-}
+/* The page and its total in one statement: aam_list_connectors (migrations/0006) runs the
+ * queries PostgreSQL has already planned on that server connection, where the same SELECT sent
+ * as text is parsed and planned again on every request (named prepared statements, which
+ * would avoid that, do not survive PgBouncer in transaction mode). $4 and $5, status and type,
+ * are NULL when not filtered on. */
+static const char LIST_SQL[] =
+    "SELECT id, name, source_type, status, connector_config, created_us, updated_us, total, "
+    "tenant_exists FROM aam_list_connectors($1, $2, $3, $4, $5)";
 
-/* Builds the list statements; returns how many (1 or 2). The page is $1 namespace, $2 limit,
- * $3 offset, then status and type when given. On the first page the total rides along as a
- * scalar subquery (evaluated once, repeated on each row): an empty first page then means a
- * total of 0. Past it an empty page says nothing about the total, so a count statement ($1
- * namespace, then the filters) follows in the same pipeline. Each statement costs PostgreSQL a
- * parse and a plan, so the first page, the one clients ask for most, sends only one. */
-static int list_sql(char *page, char *count, size_t size, long offset, int by_status, int by_type)
-{
-    char where[160], count_where[160], total[256] = "";
-    list_where(where, sizeof where, 4, by_status, by_type);
-    list_where(count_where, sizeof count_where, 2, by_status, by_type);
-    if (offset == 0)
-        snprintf(total, sizeof total, ", (SELECT count(*) FROM connections c WHERE %s)", where);
-    snprintf(page, size,
-             "SELECT " CONNECTOR_COLS("c") "%s FROM connections c WHERE %s "
-                                           "ORDER BY c.id LIMIT $2 OFFSET $3",
-             total, where);
-    snprintf(count, size, "SELECT count(*) FROM connections c WHERE %s", count_where);
-    return offset == 0 ? 1 : 2;
-}
+enum { LIST_TOTAL = CONN_NCOLS, LIST_TENANT_EXISTS };
 
-/* Writes {"connectors":[…],"total":N} from the page (and count) results into b. Returns -1
- * when a result is not the shape list_sql asked for. */
-static int build_list(struct jsonbuf *b, const struct db_result *page,
-                      const struct db_result *count, const char *ns)
+/* Writes {"connectors":[…],"total":N} from r into b. An empty page is one row with a NULL id
+ * (see LIST_SQL), which carries only the total. Returns -1 when r is not that shape. */
+static int build_list(struct jsonbuf *b, const struct db_result *r, const char *ns)
 {
-    int rows = db_result_rows(page);
+    int rows = db_result_rows(r);
     int64_t total = 0;
-    if (count != NULL ? cell_int64(count, 0, 0, &total) != 0
-                      : rows > 0 && cell_int64(page, 0, CONN_NCOLS, &total) != 0)
+    if (rows < 1 || db_result_cols(r) <= LIST_TENANT_EXISTS ||
+        cell_int64(r, 0, LIST_TOTAL, &total) != 0)
         return -1;
+    if (db_result_get(r, 0, COL_ID) == NULL)
+        rows = 0;
     jsonbuf_append_cstr(b, "{\"connectors\":[");
     for (int i = 0; i < rows; i++) {
         if (i > 0)
             jsonbuf_append(b, ",", 1);
-        if (append_connector(b, page, i, 0, ns) != 0)
+        if (append_connector(b, r, i, 0, ns) != 0)
             return -1;
     }
     jsonbuf_append_cstr(b, "],\"total\":");
     jsonbuf_append_int64(b, total);
     jsonbuf_append_cstr(b, "}");
     return 0;
+}
+
+/* 1 when r is the empty-page row of a namespace that has no tenant. */
+static int list_tenant_missing(const struct db_result *r)
+{
+    const char *exists = db_result_get(r, 0, LIST_TENANT_EXISTS);
+    return db_result_rows(r) == 1 && db_result_get(r, 0, COL_ID) == NULL && exists != NULL &&
+           strcmp(exists, "f") == 0;
 }
 
 /* Reads limit, offset, status and type; returns -1 after answering 422 for any bad one. */
@@ -220,43 +207,30 @@ void connectors_list(const struct http_req *req, struct http_res *res)
     const char *ns = tenant_of(req, res);
     long limit = 0, offset = 0;
     const char *status = NULL, *type = NULL;
-    char page_sql[1024], count_sql[1024], limit_s[24], offset_s[24];
-    const char *params[5], *count_params[3];
-    struct db_result *r[2] = {NULL, NULL};
+    char limit_s[24], offset_s[24];
+    struct db_result *r = NULL;
     struct db_error err = {0};
     struct jsonbuf b = JSONBUF_INIT;
-    int n = 3, nc = 1;
     if (ns == NULL || list_query(req, res, &limit, &offset, &status, &type) != 0)
         return;
     snprintf(limit_s, sizeof limit_s, "%ld", limit);
     snprintf(offset_s, sizeof offset_s, "%ld", offset);
-    params[0] = ns, params[1] = limit_s, params[2] = offset_s;
-    count_params[0] = ns;
-    if (status != NULL)
-        params[n++] = status, count_params[nc++] = status;
-    if (type != NULL)
-        params[n++] = type, count_params[nc++] = type;
-    int nstmts = list_sql(page_sql, count_sql, sizeof page_sql, offset, status != NULL,
-                          type != NULL);
-    struct db_stmt stmts[2] = {{page_sql, n, params}, {count_sql, nc, count_params}};
-    if (db_run(req->db, ns, stmts, nstmts, r, DB_READ_ONLY, &err) != 0) {
+    const char *params[] = {ns, status, type, limit_s, offset_s};
+    struct db_stmt stmt = {LIST_SQL, 5, params};
+    if (db_run(req->db, ns, &stmt, 1, &r, DB_READ_ONLY, &err) != 0) {
         http_res_db_error(res, &err, "list connectors");
         return;
     }
-    int rows = db_result_rows(r[0]);
-    /* An empty page may mean the token's namespace has no tenant: then say so, not "[]". A
-     * page with rows proves the tenant exists (the foreign key), so the common case pays
-     * nothing. */
-    if (rows == 0 && tenant_answer_if_missing(req, res, ns)) {
-        db_result_free(r[0]);
-        db_result_free(r[1]);
+    /* An empty page may mean the token's namespace has no tenant: then say so, not "[]". */
+    if (list_tenant_missing(r)) {
+        tenant_res_missing(res, ns);
+        db_result_free(r);
         return;
     }
-    jsonbuf_init(&b, 64 + (size_t)rows * 400);
-    int ok = build_list(&b, r[0], r[1], ns) == 0;
+    jsonbuf_init(&b, 64 + (size_t)db_result_rows(r) * 400);
+    int ok = build_list(&b, r, ns) == 0;
     send_built(res, 200, &b, ok, "list connectors");
-    db_result_free(r[0]);
-    db_result_free(r[1]);
+    db_result_free(r);
 }
 
 /* ------------------------------------------------------------------ get, delete */

@@ -15,10 +15,12 @@ TMP=$(realpath "$TMP")
 mkdir -p "$TMP/src/data" "$TMP/outside"
 ln -s ../outside "$TMP/src/escape"
 
-# auto_explain for this database only, set before anything connects (PgBouncer keeps server
+# auto_explain for this database only (nested statements too: the list runs inside
+# aam_list_connectors), set before anything connects (PgBouncer keeps server
 # connections, and session_preload_libraries applies when one is opened).
 stack_psql_super -d postgres -c "ALTER DATABASE \"$TEST_DB\" SET session_preload_libraries = 'auto_explain'" \
-  -c "ALTER DATABASE \"$TEST_DB\" SET auto_explain.log_min_duration = 0" >/dev/null
+  -c "ALTER DATABASE \"$TEST_DB\" SET auto_explain.log_min_duration = 0" \
+  -c "ALTER DATABASE \"$TEST_DB\" SET auto_explain.log_nested_statements = on" >/dev/null
 need_migrated
 
 sql() { stack_psql_super -d "$TEST_DB" -Atc "$1"; }  # superuser: row-level security does not hide rows
@@ -292,7 +294,7 @@ plan_of() {  # QUERY-STRING: request the list as tenant big; $PLAN = the plan Po
   PLAN=$(plan_text)
 }
 plan_text() {
-  tail -c +"$((PLAN_START + 1))" "$PGLOG" | sed -n '/FROM connections c WHERE c.namespace = \$1/,$p' |
+  tail -c +"$((PLAN_START + 1))" "$PGLOG" | sed -En '/FROM connections c WHERE c.namespace = (\$1|p_ns)/,$p' |
     grep -E 'Scan|Index|Aggregate|Limit' | head -60
 }
 plan_logged() { plan_text | grep -q .; }

@@ -21,10 +21,17 @@ static const char *const one_cell[] = {"1"};
 static const struct dbs_table tenant_exists = {1, 1, one_cell, 0};
 static const struct dbs_table tenant_missing = {0, 1, NULL, 0};
 
-/* The list's first page: the connector columns plus the total. */
-static const char *const page_cells[] = {"c1", "One", "custom", "ACTIVE",  "{}", "0", "0", "3",
-                                         "c2", "Two", "custom", "PENDING", "{}", "0", "0", "3"};
-static const struct dbs_table page = {2, 8, page_cells, 0};
+/* A list page (aam_list_connectors): the connector columns, the total, whether the tenant
+ * exists. An empty page is one row with NULL connector columns. */
+static const char *const page_cells[] = {"c1",      "One", "custom", "ACTIVE", "{}",  "0",
+                                         "0",       "3",   "t",      "c2",     "Two", "custom",
+                                         "PENDING", "{}",  "0",      "0",      "3",   "t"};
+static const struct dbs_table page = {2, 9, page_cells, 0};
+static const char *const empty_page_cells[] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, "5", "t"};
+static const struct dbs_table empty_page = {1, 9, empty_page_cells, 0};
+static const char *const list_no_tenant_cells[] = {NULL, NULL, NULL, NULL, NULL,
+                                                   NULL, NULL, "0",  "f"};
+static const struct dbs_table list_no_tenant = {1, 9, list_no_tenant_cells, 0};
 
 static void assert_scoped_to_tenant(void)
 {
@@ -71,8 +78,11 @@ START_TEST(test_connectors_list_200_page_and_total)
     dbs_reply_ok(&page, 1);
     ht_run(&t, connectors_list, 200);
     assert_scoped_to_tenant();
-    ck_assert_int_eq(dbs_call_nstmts(0), 1); /* the first page carries the total */
-    ck_assert_str_eq(dbs_call_param(0, 0, 1), "2");
+    ck_assert_int_eq(dbs_call_nstmts(0), 1);     /* the page carries the total */
+    ck_assert_ptr_null(dbs_call_param(0, 0, 1)); /* no status filter: NULL */
+    ck_assert_ptr_null(dbs_call_param(0, 0, 2)); /* no type filter: NULL */
+    ck_assert_str_eq(dbs_call_param(0, 0, 3), "2");
+    ck_assert_str_eq(dbs_call_param(0, 0, 4), "0");
     json_t *list = json_object_get(t.doc, "connectors");
     ck_assert_uint_eq(json_array_size(list), 2);
     ck_assert_int_eq(json_integer_value(json_object_get(t.doc, "total")), 3);
@@ -84,18 +94,22 @@ START_TEST(test_connectors_list_200_page_and_total)
 }
 END_TEST
 
-START_TEST(test_connectors_list_past_first_page_counts_apart)
+/* Past the end: no connectors, and still the total, from the same single statement. */
+START_TEST(test_connectors_list_past_the_end_keeps_total)
 {
-    static const char *const count_cell[] = {"5"};
-    const struct dbs_table replies[] = {no_rows, {1, 1, count_cell, 0}};
     struct ht t;
     ht_init(&t, "GET", "/api/v1/aam/connectors");
     ht_as(&t, NS);
     ht_query(&t, "offset", "40");
-    dbs_reply_ok(replies, 2);
-    dbs_reply_ok(&tenant_exists, 1); /* an empty page: is there a tenant at all? */
+    ht_query(&t, "status", "ACTIVE");
+    ht_query(&t, "type", "s3");
+    dbs_reply_ok(&empty_page, 1);
     ht_run(&t, connectors_list, 200);
-    ck_assert_int_eq(dbs_call_nstmts(0), 2);
+    ck_assert_uint_eq(dbs_calls(), 1);
+    ck_assert_int_eq(dbs_call_nstmts(0), 1);
+    ck_assert_str_eq(dbs_call_param(0, 0, 1), "ACTIVE");
+    ck_assert_str_eq(dbs_call_param(0, 0, 2), "s3");
+    ck_assert_str_eq(dbs_call_param(0, 0, 4), "40");
     ck_assert_uint_eq(json_array_size(json_object_get(t.doc, "connectors")), 0);
     ck_assert_int_eq(json_integer_value(json_object_get(t.doc, "total")), 5);
     ht_done(&t);
@@ -173,9 +187,9 @@ START_TEST(test_connectors_403_tenant_missing)
 
     ht_init(&t, "GET", "/api/v1/aam/connectors");
     ht_as(&t, NS);
-    dbs_reply_ok(&no_rows, 1);
-    dbs_reply_ok(&tenant_missing, 1);
+    dbs_reply_ok(&list_no_tenant, 1);
     ht_run(&t, connectors_list, 403); /* not a silent empty list */
+    ck_assert_uint_eq(dbs_calls(), 1);
     ht_done(&t);
 
     ht_init(&t, "DELETE", "/api/v1/aam/connectors/c9"); /* the look-up itself fails: 503 */
@@ -501,7 +515,7 @@ int main(void)
     tcase_add_test(tc, test_connectors_list_401_without_tenant);
     tcase_add_loop_test(tc, test_connectors_list_422_bad_query, 0, 6);
     tcase_add_test(tc, test_connectors_list_200_page_and_total);
-    tcase_add_test(tc, test_connectors_list_past_first_page_counts_apart);
+    tcase_add_test(tc, test_connectors_list_past_the_end_keeps_total);
     tcase_add_test(tc, test_connectors_list_503_database_unavailable);
     tcase_add_test(tc, test_connectors_list_500_on_bad_shape);
     suite_add_tcase(s, tc);
