@@ -1,18 +1,22 @@
 /* auth: mints and verifies the service's HS256 JWTs with libjwt 1.10. libjwt checks the
  * signature only; every other rule (algorithm pinning, iss, exp/nbf/iat, sub, namespace) is
  * enforced here, because 1.10 has no claim validation and accepts an HS384/HS512 token
- * signed with the same secret. Verification runs on every protected request,
- * so it copies claims into fixed buffers and allocates nothing beyond libjwt's own parse. */
+ * signed with the same secret. Verification runs on every protected request, so it copies
+ * claims into fixed buffers, allocates nothing beyond libjwt's own parse, and remembers the
+ * tokens that passed (auth_memo.h) so that a client's next request skips the parse. */
 #include "server/auth.h"
 
 #include <errno.h>
 #include <jwt.h>
 #include <limits.h>
 #include <openssl/rand.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "server/auth_memo.h"
 
 /* A token is a few hundred bytes; anything this long is not ours and is refused before
  * libjwt base64-decodes and parses it. */
@@ -129,42 +133,53 @@ static int copy_claim(jwt_t *jwt, const char *name, char *dst, size_t dstsize)
     return 0;
 }
 
-/* The time rules (RFC 7519 4.1.4-4.1.6) with AUTH_LEEWAY_S of clock skew: exp is required
- * and must be in the future; nbf and iat, when present, must not be in the future. */
-static int check_times(jwt_t *jwt, time_t now, const char **why)
+/* Reads the time claims: exp is required, nbf and iat are optional; each must be an integer. */
+static int read_times(jwt_t *jwt, struct auth_times *t, const char **why)
 {
     int present = 0;
-    long exp = 0, nbf = 0, iat = 0;
-    if (get_int_claim(jwt, "exp", &present, &exp) != 0 || !present) {
+    long v = 0;
+    memset(t, 0, sizeof *t);
+    if (get_int_claim(jwt, "exp", &present, &v) != 0 || !present) {
         *why = "exp missing or not an integer";
         return -1;
     }
-    /* exp <= now - leeway, written so that no claim value can overflow the arithmetic. */
-    if ((long long)exp <= (long long)now - AUTH_LEEWAY_S) {
-        *why = "token expired";
-        return -1;
-    }
-    if (get_int_claim(jwt, "nbf", &present, &nbf) != 0) {
+    t->exp = v;
+    if (get_int_claim(jwt, "nbf", &t->has_nbf, &v) != 0) {
         *why = "nbf not an integer";
         return -1;
     }
-    if (present && (long long)nbf > (long long)now + AUTH_LEEWAY_S) {
-        *why = "token not yet valid (nbf)";
-        return -1;
-    }
-    if (get_int_claim(jwt, "iat", &present, &iat) != 0) {
+    t->nbf = t->has_nbf ? v : 0;
+    if (get_int_claim(jwt, "iat", &t->has_iat, &v) != 0) {
         *why = "iat not an integer";
         return -1;
     }
-    if (present && (long long)iat > (long long)now + AUTH_LEEWAY_S) {
-        *why = "token issued in the future (iat)";
-        return -1;
-    }
+    t->iat = t->has_iat ? v : 0;
     return 0;
 }
 
+/* The time rules (RFC 7519 4.1.4-4.1.6) with AUTH_LEEWAY_S of clock skew: exp must be in the
+ * future; nbf and iat, when present, must not be in the future. Claims are at most a long, so
+ * the long long arithmetic cannot overflow. */
+static int times_ok(const struct auth_times *t, time_t now, const char **why)
+{
+    if (t->exp <= (long long)now - AUTH_LEEWAY_S) {
+        *why = "token expired";
+        return 0;
+    }
+    if (t->has_nbf && t->nbf > (long long)now + AUTH_LEEWAY_S) {
+        *why = "token not yet valid (nbf)";
+        return 0;
+    }
+    if (t->has_iat && t->iat > (long long)now + AUTH_LEEWAY_S) {
+        *why = "token issued in the future (iat)";
+        return 0;
+    }
+    return 1;
+}
+
 /* Everything but the signature, which jwt_decode has already checked. */
-static int check_claims(jwt_t *jwt, time_t now, struct auth_identity *out, const char **why)
+static int check_claims(jwt_t *jwt, time_t now, struct auth_identity *out, struct auth_times *times,
+                        const char **why)
 {
     if (jwt_get_alg(jwt) != JWT_ALG_HS256) {
         *why = "algorithm is not HS256";
@@ -175,7 +190,7 @@ static int check_claims(jwt_t *jwt, time_t now, struct auth_identity *out, const
         *why = "wrong or missing iss";
         return -1;
     }
-    if (check_times(jwt, now, why) != 0)
+    if (read_times(jwt, times, why) != 0 || !times_ok(times, now, why))
         return -1;
     if (copy_claim(jwt, "sub", out->sub, sizeof out->sub) != 0 || out->sub[0] == '\0') {
         *why = "sub missing or too long";
@@ -201,6 +216,7 @@ int auth_verify_bearer(const char *header, const char *secret, size_t secret_len
     jwt_t *jwt = NULL;
     int ret = -1;
     const char *tok;
+    struct auth_times times;
 
     memset(out, 0, sizeof *out);
     *why = "missing credentials";
@@ -212,6 +228,14 @@ int auth_verify_bearer(const char *header, const char *secret, size_t secret_len
         *why = "no secret configured";
         goto cleanup;
     }
+    uint64_t secret_id = auth_memo_secret_id(secret, secret_len);
+    size_t tok_len = strlen(tok);
+    if (auth_memo_get(tok, tok_len, secret_id, out, &times)) {
+        if (!times_ok(&times, now, why))
+            goto cleanup;
+        *why = NULL;
+        return 0;
+    }
     /* With a key, libjwt verifies the signature with whatever HMAC/RSA/EC algorithm the
      * token names (so an HS384 token signed with our secret passes here), and whether alg
      * "none" is refused here varies across 1.x releases; check_claims pins HS256 either way. */
@@ -219,8 +243,9 @@ int auth_verify_bearer(const char *header, const char *secret, size_t secret_len
         *why = "malformed token or bad signature";
         goto cleanup;
     }
-    if (check_claims(jwt, now, out, why) != 0)
+    if (check_claims(jwt, now, out, &times, why) != 0)
         goto cleanup;
+    auth_memo_put(tok, tok_len, secret_id, out, &times);
     *why = NULL;
     ret = 0;
 cleanup:

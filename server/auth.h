@@ -18,6 +18,12 @@ struct auth_identity {
     char email[255];
 };
 
+/* A verified token's time claims (exp is required; nbf and iat are optional). */
+struct auth_times {
+    long long exp, nbf, iat;
+    int has_nbf, has_iat;
+};
+
 /* 1 when ns matches ^[a-z0-9][a-z0-9_-]{0,62}$, else 0. */
 int auth_namespace_valid(const char *ns);
 
@@ -25,7 +31,9 @@ int auth_namespace_valid(const char *ns);
  * Accepts only HS256 signed with secret, iss "aam", a numeric exp in the future and nbf (if
  * present) not in the future (both with AUTH_LEEWAY_S), a non-empty sub and a valid namespace.
  * Returns 0 and fills *out, or -1 with *why set to a static reason for the log (never echoed
- * with the token). header may be NULL (-1, "missing"). */
+ * with the token). header may be NULL (-1, "missing"). A token that passed is remembered by
+ * the calling thread (auth_memo.h): the same token again skips the signature and the parse,
+ * and only its time claims are checked against now. */
 int auth_verify_bearer(const char *header, const char *secret, size_t secret_len, time_t now,
                        struct auth_identity *out, const char **why)
     __attribute__((warn_unused_result));

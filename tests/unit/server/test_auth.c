@@ -1,7 +1,9 @@
 /* Unit tests for server/auth.c: the token verification matrix (tokens forged with libjwt
  * directly: alg none, HS384/HS512 with the same secret, wrong key, tampering, every time and
  * identity claim), the Authorization header forms, minting round trips, and the namespace
- * rule. Time is passed in, so expiry cases need no sleeping. */
+ * rule, and the memo of verified tokens (a remembered token is still refused once expired, and
+ * never answers for another secret or other bytes). Time is passed in, so expiry cases need no
+ * sleeping. */
 #include <check.h>
 #include <jwt.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 
 #include "server/auth.h"
+#include "server/auth_memo.h"
 
 #define SECRET "test-secret-0123456789abcdef0123456789abcdef"
 #define NOW 1700000000L
@@ -191,6 +194,72 @@ START_TEST(test_auth_refuses_tampering)
     /* Drop the signature entirely. */
     *(strrchr(header, '.') + 1) = '\0';
     ck_assert_int_eq(verify(header, NOW, &id, &why), -1);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ memo */
+
+/* A token that passed is remembered; the memo answers only for the same bytes and secret, and
+ * every answer still checks the time claims against the caller's clock. */
+START_TEST(test_auth_memo_keeps_every_rule)
+{
+    char header[8192];
+    struct auth_identity id;
+    const char *why = NULL;
+    snprintf(header, sizeof header, "%s",
+             forge(JWT_ALG_HS256, SECRET,
+                   "{" ID ",\"email\":\"a@b.co\",\"nbf\":1699999000," GOOD_TIMES "}"));
+    const char *tok = header + strlen("Bearer ");
+    uint64_t sid = auth_memo_secret_id(SECRET, strlen(SECRET));
+    struct auth_identity got;
+    struct auth_times times;
+    ck_assert_int_eq(auth_memo_get(tok, strlen(tok), sid, &got, &times), 0);
+    ck_assert_int_eq(verify(header, NOW, &id, &why), 0);
+    ck_assert_int_eq(auth_memo_get(tok, strlen(tok), sid, &got, &times), 1); /* remembered */
+    ck_assert_str_eq(got.ns, "acme");
+    ck_assert_str_eq(got.email, "a@b.co");
+    ck_assert_int_eq(times.exp, 1700003600LL);
+
+    /* The second verification answers from the memo, with the same identity. */
+    memset(&id, 0, sizeof id);
+    ck_assert_int_eq(verify(header, NOW, &id, &why), 0);
+    ck_assert_str_eq(id.ns, "acme");
+    ck_assert_str_eq(id.sub, "u1");
+    /* Expired, or before nbf: refused although remembered. */
+    ck_assert_int_eq(verify(header, 1700003600L + AUTH_LEEWAY_S, &id, &why), -1);
+    ck_assert_str_eq(why, "token expired");
+    ck_assert_str_eq(id.ns, ""); /* nothing of the identity is left behind */
+    ck_assert_int_eq(verify(header, 1699999000L - AUTH_LEEWAY_S - 1, &id, &why), -1);
+    ck_assert_str_eq(why, "token not yet valid (nbf)");
+    /* Another secret: the memo does not answer, the signature check refuses. */
+    const char *other = "another-secret-0123456789abcdef0123456789";
+    ck_assert_int_eq(auth_verify_bearer(header, other, strlen(other), NOW, &id, &why), -1);
+    /* Other bytes of the same length (one signature character changed): refused. */
+    size_t n = strlen(header);
+    header[n - 3] = header[n - 3] == 'A' ? 'B' : 'A';
+    ck_assert_int_eq(verify(header, NOW, &id, &why), -1);
+}
+END_TEST
+
+/* A token longer than the memo holds (here with a claim we ignore) is verified every time. */
+START_TEST(test_auth_memo_skips_long_tokens)
+{
+    char claims[1024], header[8192];
+    struct auth_identity id;
+    const char *why = NULL;
+    snprintf(claims, sizeof claims, "{" ID ",\"pad\":\"%0600d\"," GOOD_TIMES "}", 0);
+    snprintf(header, sizeof header, "%s", forge(JWT_ALG_HS256, SECRET, claims));
+    const char *tok = header + strlen("Bearer ");
+    ck_assert_uint_gt(strlen(tok), AUTH_MEMO_MAX_TOKEN);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(verify(header, NOW, &id, &why), 0);
+        ck_assert_str_eq(id.ns, "acme");
+    }
+    struct auth_times times;
+    ck_assert_int_eq(auth_memo_get(tok, strlen(tok), auth_memo_secret_id(SECRET, strlen(SECRET)),
+                                   &id, &times),
+                     0);
+    ck_assert_int_eq(verify(header, 1700003600L + AUTH_LEEWAY_S, &id, &why), -1);
 }
 END_TEST
 
@@ -407,6 +476,10 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, test_auth_accepts_pyjwt_token);
     tcase_add_test(tc, test_auth_refuses_tampering);
     tcase_add_test(tc, test_auth_header_forms);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("memo");
+    tcase_add_test(tc, test_auth_memo_keeps_every_rule);
+    tcase_add_test(tc, test_auth_memo_skips_long_tokens);
     suite_add_tcase(s, tc);
     tc = tcase_create("mint");
     tcase_add_test(tc, test_auth_mint_round_trip);

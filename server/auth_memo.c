@@ -1,0 +1,94 @@
+/* auth_memo: a small direct-mapped table per thread (see auth_memo.h). The slot comes from the
+ * token's signature, which is an HMAC output and so spreads evenly; the comparison is
+ * CRYPTO_memcmp over the whole token, which takes the same time however many bytes match. The
+ * table is allocated on a thread's first token and freed when the thread exits. */
+#include "server/auth_memo.h"
+
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+#define MEMO_SLOTS 32 /* per thread: an I/O thread serves many clients, each with one token */
+
+struct memo_slot {
+    uint64_t secret_id;
+    size_t len; /* 0: empty */
+    struct auth_identity id;
+    struct auth_times times;
+    char tok[AUTH_MEMO_MAX_TOKEN];
+};
+
+static pthread_key_t memo_key;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+static _Thread_local struct memo_slot *memo; /* this thread's table, or NULL */
+
+static void make_key(void)
+{
+    /* free() runs at thread exit with the thread's table. Without a key there is no memo:
+     * tokens are then verified every time, which is correct, only slower. */
+    if (pthread_key_create(&memo_key, free) != 0)
+        memo_key = (pthread_key_t)-1;
+}
+
+static struct memo_slot *thread_table(void)
+{
+    if (memo == NULL) {
+        pthread_once(&memo_once, make_key);
+        if (memo_key == (pthread_key_t)-1)
+            return NULL;
+        struct memo_slot *t = xcalloc(MEMO_SLOTS, sizeof *t);
+        if (pthread_setspecific(memo_key, t) != 0) {
+            free(t);
+            return NULL;
+        }
+        memo = t;
+    }
+    return memo;
+}
+
+/* FNV-1a of the last 16 bytes (the end of the signature). */
+static size_t slot_of(const char *tok, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = len > 16 ? len - 16 : 0; i < len; i++)
+        h = (h ^ (unsigned char)tok[i]) * 1099511628211ULL;
+    return (size_t)(h % MEMO_SLOTS);
+}
+
+uint64_t auth_memo_secret_id(const char *secret, size_t secret_len)
+{
+    uint64_t h = 1469598103934665603ULL ^ secret_len;
+    for (size_t i = 0; i < secret_len; i++)
+        h = (h ^ (unsigned char)secret[i]) * 1099511628211ULL;
+    return h;
+}
+
+int auth_memo_get(const char *tok, size_t len, uint64_t secret_id, struct auth_identity *id,
+                  struct auth_times *times)
+{
+    if (len == 0 || len > AUTH_MEMO_MAX_TOKEN || memo == NULL)
+        return 0;
+    const struct memo_slot *s = &memo[slot_of(tok, len)];
+    if (s->len != len || s->secret_id != secret_id || CRYPTO_memcmp(s->tok, tok, len) != 0)
+        return 0;
+    *id = s->id;
+    *times = s->times;
+    return 1;
+}
+
+void auth_memo_put(const char *tok, size_t len, uint64_t secret_id, const struct auth_identity *id,
+                   const struct auth_times *times)
+{
+    struct memo_slot *t = len > 0 && len <= AUTH_MEMO_MAX_TOKEN ? thread_table() : NULL;
+    if (t == NULL)
+        return;
+    struct memo_slot *s = &t[slot_of(tok, len)];
+    s->secret_id = secret_id;
+    s->len = len;
+    s->id = *id;
+    s->times = *times;
+    memcpy(s->tok, tok, len);
+}
