@@ -237,7 +237,14 @@ START_TEST(test_auth_memo_keeps_every_rule)
     /* Another secret: the memo does not answer, the signature check refuses. */
     const char *other = "another-secret-0123456789abcdef0123456789";
     ck_assert_int_eq(auth_verify_bearer(header, other, strlen(other), NOW, &id, &why), -1);
-    /* Other bytes of the same length (one signature character changed): refused. */
+    /* One payload byte changed: same length, same signature, so the same memo slot; the whole
+     * token is compared, the memo misses and the signature check refuses. */
+    char *payload = strchr(header, '.') + 1, kept = payload[4];
+    payload[4] = kept == 'A' ? 'B' : 'A';
+    ck_assert_int_eq(verify(header, NOW, &id, &why), -1);
+    payload[4] = kept;
+    ck_assert_int_eq(verify(header, NOW, &id, &why), 0); /* restored: remembered again */
+    /* One signature character changed: refused. */
     size_t n = strlen(header);
     header[n - 3] = header[n - 3] == 'A' ? 'B' : 'A';
     ck_assert_int_eq(verify(header, NOW, &id, &why), -1);
