@@ -122,12 +122,7 @@ __attribute__((format(printf, 2, 0))) static void on_admin_log(void *cls, const 
                                                                va_list ap)
 {
     (void)cls;
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-        msg[--n] = '\0';
-    log_debug("admin listener: libmicrohttpd: %s", msg);
+    log_library_debug("admin listener: libmicrohttpd: ", fmt, ap);
 }
 
 struct admin *admin_start(const struct cfg *cfg, struct http_server *srv, struct db_pool *db,

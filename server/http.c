@@ -200,11 +200,13 @@ static void capture_client_ip(struct http_ctx *ctx)
         netaddr_client(NULL, 0, peer, NULL, ctx->client_ip, sizeof ctx->client_ip);
         return;
     }
-    char *xff = xcalloc(1, HTTP_XFF_MAX);
+    /* On the stack: behind a proxy this runs for every request, and on_xff needs only the
+     * leading NUL, not a zeroed 8 KiB allocation. */
+    char xff[HTTP_XFF_MAX];
+    xff[0] = '\0';
     MHD_get_connection_values(ctx->conn, MHD_HEADER_KIND, on_xff, xff);
     netaddr_client(cfg->trusted_proxies, cfg->n_trusted_proxies, peer, xff[0] != '\0' ? xff : NULL,
                    ctx->client_ip, sizeof ctx->client_ip);
-    free(xff);
 }
 
 /* The target as the client sent it, parsed by the model (http_parse_target). -1: a 400. */
@@ -350,8 +352,6 @@ static void body_too_large_error(struct http_ctx *ctx)
                    ctx->body_limit == HTTP_MAX_AUTH_BODY ? "16 KiB" : "1 MiB");
 }
 
-/* Runs once, on the first call for a request: target, auth, routing. Returns 0 to go on
- * reading the body, or 1 when the response is already decided (sent by the caller). */
 /* 1 when the raw target is longer than HTTP_MAX_TARGET or has more than HTTP_MAX_QUERY_PARAMS
  * non-empty '&'-separated parameters. */
 static int target_too_long(const char *uri)
@@ -374,6 +374,8 @@ static int path_is_auth(const char *path)
     return path != NULL && strncmp(path, "/api/v1/auth/", 13) == 0;
 }
 
+/* Runs once, on the first call for a request: target, auth, routing. Returns 0 to go on
+ * reading the body, or 1 when the response is already decided (sent by the caller). */
 static int admit_request(struct http_ctx *ctx)
 {
     struct http_res *res = &ctx->res;
@@ -675,12 +677,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-        msg[--n] = '\0';
-    log_debug("libmicrohttpd: %s", msg);
+    log_library_debug("libmicrohttpd: ", fmt, ap);
 }
 
 /* ------------------------------------------------------------------ lifecycle */

@@ -112,11 +112,10 @@ void lifecycle_connection_handed_over(struct lifecycle *lc, int taken)
     if (taken) {
         lc->connections++;
         lc->handed_over++;
-    } else if (--lc->connections == 0 && lc->state != LIFECYCLE_ACCEPTING) {
-        lc->handed_over--;
-        pthread_cond_broadcast(&lc->cv);
     } else {
         lc->handed_over--;
+        if (--lc->connections == 0 && lc->state != LIFECYCLE_ACCEPTING)
+            pthread_cond_broadcast(&lc->cv);
     }
     pthread_mutex_unlock(&lc->mu);
 }

@@ -119,6 +119,18 @@ void log_write(enum log_level level, const char *fmt, ...)
     end_line(line, pos, sizeof line);
 }
 
+void log_library_debug(const char *prefix, const char *fmt, va_list ap)
+{
+    if (log_threshold > LOG_DEBUG)
+        return;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_write(LOG_DEBUG, "%s%s", prefix, msg);
+}
+
 void log_access(const char *method, const char *path, int status, double duration_ms)
 {
     char line[2048];

@@ -21,6 +21,12 @@ void log_set_context(const char *request_id, const char *ns);
 /* A free-text line: {"time","level","pid","request_id"?,"namespace"?,"msg"}. */
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A library's printf-style message (libmicrohttpd's logger callbacks) as a debug line:
+ * prefix, then the message without the trailing newline the library ends it with. Nothing
+ * is formatted when debug lines are suppressed. */
+void log_library_debug(const char *prefix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 /* The per-request access line: method, path, status, duration_ms (plus the context). */
 void log_access(const char *method, const char *path, int status, double duration_ms);
 

@@ -77,11 +77,10 @@ int throttle_reserve(struct db_pool *db, const char *kind, const char *subject, 
     snprintf(win, sizeof win, "%d", window_s);
     snprintf(max_s, sizeof max_s, "%d", max_subject);
     snprintf(max_a, sizeof max_a, "%d", max_addr);
-    const char *lock_params[] = {kind, subject, addr_or_unknown(addr)};
     const char *params[] = {kind, subject, addr_or_unknown(addr), win, max_s, max_a};
     const char *prune_params[] = {win};
     const struct db_stmt st[] = {
-        {SQL_LOCK, 3, lock_params},
+        {SQL_LOCK, 3, params}, /* $1-$3 are the same kind, subject, address */
         {SQL_RESERVE, 6, params},
         {SQL_PRUNE, 1, prune_params},
     };
