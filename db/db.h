@@ -156,7 +156,7 @@ void db_pool_get_stats(struct db_pool *pool, struct db_pool_stats *out);
 char *db_url_redacted(const char *url);
 
 /* One line describing the effective settings, for startup logs ("target … pool 16 …
- * unnamed statements only"). malloc'd. */
+ * unnamed statements only"). malloc'd; never NULL (xalloc). */
 char *db_describe(const struct db_pool *pool);
 
 /* Applies migrations/NNNN_name.sql from dir in order, each in its own transaction with its

@@ -83,11 +83,7 @@ static void add_entry(const char *dir, const char *name, struct db_migration **l
     }
     if (*n == *cap) {
         *cap = *cap ? *cap * 2 : 8;
-        struct db_migration *grown = xmalloc(sizeof *grown * *cap);
-        if (*n)
-            memcpy(grown, *list, *n * sizeof **list);
-        free(*list);
-        *list = grown;
+        *list = xrealloc(*list, sizeof **list * *cap);
     }
     (*list)[*n] = (struct db_migration){.version = version, .file = xstrdup(name), .path = path};
     (*n)++;
@@ -136,11 +132,7 @@ static char *read_file(const char *path, size_t *len, struct db_error *err)
     for (;;) {
         if (cap - used < 4096) {
             cap = cap ? cap * 2 : 16384;
-            char *grown = xmalloc(cap);
-            if (used)
-                memcpy(grown, data, used);
-            free(data);
-            data = grown;
+            data = xrealloc(data, cap);
         }
         size_t got = fread(data + used, 1, cap - used - 1, f);
         used += got;
@@ -299,8 +291,7 @@ int db_migrate(struct db_pool *pool, const char *dir, int *applied, struct db_er
         *applied = 0;
     if (db_migration_list(dir ? dir : "migrations", &list, &n, err) != 0)
         goto cleanup;
-    files = xmalloc(sizeof *files * (n ? n : 1));
-    memset(files, 0, sizeof *files * (n ? n : 1));
+    files = xcalloc(n, sizeof *files);
     if (load_files(list, n, files, err) != 0 || check_applied(pool, files, n, err) != 0)
         goto cleanup;
     for (size_t i = 0; i < n; i++) {

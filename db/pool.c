@@ -33,8 +33,7 @@ struct db_pool *db_pool_new(const struct db_config *cfg)
 {
     if (cfg == NULL || cfg->url == NULL || cfg->url[0] == '\0')
         return NULL;
-    struct db_pool *p = xmalloc(sizeof *p);
-    memset(p, 0, sizeof *p);
+    struct db_pool *p = xcalloc(1, sizeof *p);
     p->url = xstrdup(cfg->url);
     p->cfg = *cfg;
     p->cfg.url = p->url;

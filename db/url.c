@@ -22,11 +22,7 @@ static void sb_add(struct sbuf *b, const char *p, size_t n)
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->len + n + 1)
             cap *= 2;
-        char *s = xmalloc(cap);
-        if (b->len)
-            memcpy(s, b->s, b->len);
-        free(b->s);
-        b->s = s;
+        b->s = xrealloc(b->s, cap);
         b->cap = cap;
     }
     memcpy(b->s + b->len, p, n);

@@ -21,7 +21,6 @@
 #include "server/log.h"
 #include "server/session.h"
 #include "util/hex.h"
-#include "util/utf8.h"
 
 #define CLIENT_NAME_MAX 200 /* characters */
 
@@ -35,23 +34,6 @@ static int usage_error(const char *why)
         fprintf(stderr, "aam clients: %s\n", why);
     fputs(USAGE, stderr);
     return 2;
-}
-
-/* 1 when s is valid UTF-8 of 1..CLIENT_NAME_MAX characters with no control character and not
- * all blank. */
-static int name_valid(const char *s)
-{
-    size_t len = strlen(s), chars = 0;
-    int blank = 1;
-    for (size_t i = 0; i < len; chars++) {
-        size_t n = utf8_seq_len((const unsigned char *)s + i, len - i);
-        unsigned char c = (unsigned char)s[i];
-        if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7f)))
-            return 0;
-        blank &= c == ' ';
-        i += n;
-    }
-    return chars > 0 && chars <= CLIENT_NAME_MAX && !blank;
 }
 
 /* "cl_" + 24 hex digits (96 random bits): unique, not secret. */
@@ -219,7 +201,7 @@ static int check_args(const char *sub, int argc, char **argv, const char **ns, c
         return usage_error("unexpected argument");
     if (strcmp(sub, "create") == 0 && (*ns == NULL || *name == NULL))
         return usage_error("create needs --namespace and --name");
-    if (*name != NULL && !name_valid(*name))
+    if (*name != NULL && !cmd_name_valid(*name, CLIENT_NAME_MAX))
         return usage_error("--name must be 1 to 200 characters of UTF-8, no control characters");
     return 0;
 }

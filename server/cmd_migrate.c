@@ -25,7 +25,7 @@ int cmd_migrate(int argc, char **argv)
         return 2;
     }
     char *desc = db_describe(db);
-    log_info("aam migrate: %s; migrations from %s", desc ? desc : "?", cfg.migrations_dir);
+    log_info("aam migrate: %s; migrations from %s", desc, cfg.migrations_dir);
     free(desc);
     if (db_migrate(db, cfg.migrations_dir, &applied, &dberr) == 0) {
         printf("migrations: %d applied%s\n", applied, applied == 0 ? " (already current)" : "");

@@ -209,15 +209,8 @@ static int exec_outcome(struct seed_ctx *s, struct db_tx *tx, const struct db_st
 
 static int apply_tenant_row(struct seed_ctx *s, struct db_tx *tx, const char *ns, const char *name)
 {
-    static const char sql[] =
-        "WITH ins AS (INSERT INTO tenants (namespace, name) VALUES ($1::text, $2::text) "
-        "  ON CONFLICT (namespace) DO NOTHING RETURNING 1), "
-        "upd AS (UPDATE tenants SET name = $2::text WHERE namespace = $1::text "
-        "  AND name IS DISTINCT FROM $2::text AND NOT EXISTS (SELECT 1 FROM ins) RETURNING 1) "
-        "SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 'created' "
-        "  WHEN EXISTS (SELECT 1 FROM upd) THEN 'updated' ELSE 'unchanged' END";
     const char *params[] = {ns, name};
-    struct db_stmt stmt = {sql, 2, params};
+    struct db_stmt stmt = {cmd_tenant_upsert_sql, 2, params};
     int k = exec_outcome(s, tx, &stmt, s->counts.tenants, NULL, 0);
     if (k == SEED_UPDATED)
         printf("tenant %s: updated (name)\n", ns);

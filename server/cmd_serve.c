@@ -34,7 +34,7 @@ static void log_startup(const struct cfg *cfg, const struct db_pool *db)
              "%zu CORS origins, token ttl %d s",
              cfg->port, cfg->threads, cfg->workers, cfg->hash_workers, cfg->sources_root,
              cfg->n_cors_origins, cfg->jwt_ttl_s);
-    log_info("%s", desc ? desc : "database: (no description)");
+    log_info("%s", desc);
     free(desc);
 }
 

@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "db/db.h"
 #include "server/auth.h"
 #include "server/commands.h"
@@ -18,24 +16,6 @@
 
 static const char USAGE[] = "usage: aam tenants create --namespace NS --name NAME\n"
                             "       aam tenants list\n";
-
-/* 1 when name is 1..200 UTF-8 characters, not all blank, without control characters (it is
- * printed one per line by `list` and shown in JSON). */
-static int name_valid(const char *name)
-{
-    size_t chars = 0;
-    int blank = 1;
-    for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            return 0;
-        chars += (*p & 0xC0) != 0x80;
-        blank &= *p == ' ';
-    }
-    json_t *s = json_string(name); /* NULL when not valid UTF-8 */
-    int utf8 = s != NULL;
-    json_decref(s);
-    return utf8 && chars >= 1 && chars <= TENANT_NAME_MAX_CHARS && !blank;
-}
 
 /* Loads the configuration and opens a one-connection pool. Returns NULL after printing why
  * (*rc = 2 for configuration). */
@@ -83,7 +63,7 @@ static int parse_create(int argc, char **argv, const char **ns, const char **nam
         bad = "--namespace and --name are required";
     else if (!auth_namespace_valid(*ns))
         bad = "--namespace must match ^[a-z0-9][a-z0-9_-]{0,62}$";
-    else if (!name_valid(*name))
+    else if (!cmd_name_valid(*name, TENANT_NAME_MAX_CHARS))
         bad = "--name must be 1 to 200 characters (UTF-8), not all blank, no control characters";
     if (bad == NULL)
         return 0;
@@ -93,15 +73,6 @@ static int parse_create(int argc, char **argv, const char **ns, const char **nam
 
 static int tenants_create(int argc, char **argv)
 {
-    /* The tenant row is visible and writable only in its own namespace (row-level security),
-     * so the transaction is scoped to it; ON CONFLICT makes concurrent creates leave one row. */
-    static const char sql[] =
-        "WITH ins AS (INSERT INTO tenants (namespace, name) VALUES ($1::text, $2::text) "
-        "  ON CONFLICT (namespace) DO NOTHING RETURNING 1), "
-        "upd AS (UPDATE tenants SET name = $2::text WHERE namespace = $1::text "
-        "  AND name IS DISTINCT FROM $2::text AND NOT EXISTS (SELECT 1 FROM ins) RETURNING 1) "
-        "SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 'created' "
-        "  WHEN EXISTS (SELECT 1 FROM upd) THEN 'updated (name)' ELSE 'unchanged' END";
     const char *ns = NULL, *name = NULL;
     struct cfg cfg;
     struct db_error err = {0};
@@ -114,12 +85,14 @@ static int tenants_create(int argc, char **argv)
     if (db == NULL)
         goto cleanup;
     const char *params[] = {ns, name};
-    struct db_stmt stmt = {sql, 2, params};
+    struct db_stmt stmt = {cmd_tenant_upsert_sql, 2, params};
     if (db_run(db, ns, &stmt, 1, &r, 0, &err) != 0) {
         fprintf(stderr, "aam tenants create: database: %s\n", err.message);
         goto cleanup;
     }
-    printf("tenant %s: %s\n", ns, db_result_get(r, 0, 0) ? db_result_get(r, 0, 0) : "?");
+    const char *state = db_result_get(r, 0, 0);
+    printf("tenant %s: %s%s\n", ns, state ? state : "?",
+           state && strcmp(state, "updated") == 0 ? " (name)" : "");
     rc = fflush(stdout) == 0 ? 0 : 1;
 cleanup:
     db_result_free(r);

@@ -3,6 +3,8 @@
 #ifndef AAM_COMMANDS_H
 #define AAM_COMMANDS_H
 
+#include <stddef.h>
+
 #include "server/config.h"
 
 #define AAM_VERSION "0.1.0" /* --version and aam_build_info */
@@ -20,5 +22,14 @@ int cmd_clients(int argc, char **argv); /* server/cmd_clients.c */
  * exits 2. The caller frees the pool with db_pool_free. */
 struct db_pool *cmd_open_db(const struct cfg *cfg, enum cfg_db_use use, const char *what)
     __attribute__((warn_unused_result));
+
+/* 1 when s is valid UTF-8 of 1..max_chars characters with no control character and not all
+ * blank (tenant and client names: printed one per line by `list`), else 0. */
+int cmd_name_valid(const char *s, size_t max_chars);
+
+/* Creates tenant $1 named $2, or renames it; one row, one cell: 'created', 'updated' or
+ * 'unchanged'. Run scoped to $1: the row is visible and writable only in its own namespace
+ * (row-level security). */
+extern const char cmd_tenant_upsert_sql[];
 
 #endif

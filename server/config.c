@@ -21,9 +21,10 @@ enum cfg_kind { CFG_KIND_INT, CFG_KIND_STR, CFG_KIND_SECRET, CFG_KIND_CUSTOM };
 
 struct cfg_param;
 
-/* Runs after the generic parse; raw is the environment value or NULL when unset. */
-typedef int (*cfg_hook)(struct cfg *c, const struct cfg_param *p, const char *raw, unsigned need,
-                        char *err, size_t errlen);
+/* Runs after the generic parse; raw is the environment value or NULL when unset. A function
+ * type, so the hooks below are declared by name alone. */
+typedef int cfg_hook(struct cfg *c, const struct cfg_param *p, const char *raw, unsigned need,
+                     char *err, size_t errlen);
 
 struct cfg_param {
     const char *name;
@@ -32,28 +33,12 @@ struct cfg_param {
     long min, max;   /* INT bounds; SECRET minimum length */
     size_t offset;   /* into struct cfg (int or char *); unused for CUSTOM */
     unsigned need;
-    cfg_hook hook;
+    cfg_hook *hook;
     const char *help;
 };
 
-static int hook_database_url(struct cfg *, const struct cfg_param *, const char *, unsigned, char *,
-                             size_t);
-static int hook_jwt_secret(struct cfg *, const struct cfg_param *, const char *, unsigned, char *,
-                           size_t);
-static int hook_sources_root(struct cfg *, const struct cfg_param *, const char *, unsigned, char *,
-                             size_t);
-static int hook_cors_origins(struct cfg *, const struct cfg_param *, const char *, unsigned, char *,
-                             size_t);
-static int hook_trusted_proxies(struct cfg *, const struct cfg_param *, const char *, unsigned,
-                                char *, size_t);
-static int hook_default_cores(struct cfg *, const struct cfg_param *, const char *, unsigned,
-                              char *, size_t);
-static int hook_default_workers(struct cfg *, const struct cfg_param *, const char *, unsigned,
-                                char *, size_t);
-static int hook_log_level(struct cfg *, const struct cfg_param *, const char *, unsigned, char *,
-                          size_t);
-static int hook_admin_addr(struct cfg *, const struct cfg_param *, const char *, unsigned, char *,
-                           size_t);
+static cfg_hook hook_database_url, hook_jwt_secret, hook_sources_root, hook_cors_origins,
+    hook_trusted_proxies, hook_default_cores, hook_default_workers, hook_log_level, hook_admin_addr;
 
 #define CFG_OFF_INT(f) offsetof(struct cfg, f)
 #define CFG_OFF_STR(f) offsetof(struct cfg, f)
@@ -204,14 +189,13 @@ static int hook_default_cores(struct cfg *c, const struct cfg_param *p, const ch
     return 0;
 }
 
-/* Every pooled connection can be busy at once, and at least 4 so slow requests cannot starve
- * the rest; with no pool (one connection per request) 16. Reads AAM_DB_POOL_SIZE's row. */
 /* Workers bound how many database transactions run at once. More than the database can run
  * in parallel only moves the queue from our FIFO into the CPU's run queue, where it costs the
  * tail: on 2 cores with the database alongside, 20 workers gave a p99 2.2x pgbench's, 4-6 gave
  * 1.0-1.1x at the same throughput (shared/bench, README "Performance"). So the default is
  * PostgreSQL's own rule of thumb for active connections, 2 x cores + 2, never more than the
- * pool holds; with no pool (one connection per request, mostly waiting on connection setup) 16. */
+ * pool holds; with no pool (one connection per request, mostly waiting on connection setup) 16.
+ * Reads AAM_DB_POOL_SIZE's row, which comes first. */
 static int hook_default_workers(struct cfg *c, const struct cfg_param *p, const char *raw,
                                 unsigned need, char *err, size_t errlen)
 {
