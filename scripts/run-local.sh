@@ -32,8 +32,6 @@ SERVER_PID=""
 say() { printf '%s\n' "$*"; }
 die() { printf 'make run: %s\n' "$*" >&2; exit 1; }
 
-as_owner() { pgs_as_owner "$@"; }
-
 # The one TCP port left, the API's: 8080 lies outside the kernel's ephemeral range (32768-60999
 # here, /proc/sys/net/ipv4/ip_local_port_range), so a burst of outgoing connections cannot hold it.
 port_holder() {  # PORT: "what holds it" when something listens there, else nothing
@@ -73,7 +71,7 @@ demo_password_new() { printf '%s' "$(head -c 24 /dev/urandom | base64 | tr -d '+
 # ------------------------------------------------------------------ the run directory
 
 # shellcheck disable=SC2016  # $1 is expanded by the inner sh, on purpose
-owner_can_enter() { as_owner sh -c 'cd "$1"' _ "$1" 2>/dev/null; }
+owner_can_enter() { pgs_as_owner sh -c 'cd "$1"' _ "$1" 2>/dev/null; }
 
 choose_run_dir() {
   if [ -L "$RUN_LINK" ]; then

@@ -25,6 +25,8 @@
 /* Spacing of the sparse row index: a page read from a mark parses at most this much before
  * its first row, and the index costs 16 bytes per MARK_EVERY bytes of file (0.5 KB per MB). */
 #define MARK_EVERY (32 * 1024)
+/* The one refusal of an oversized page (CSVFILE_MAX_PAGE_BYTES), checked at three points. */
+#define PAGE_TOO_BIG "the page is larger than 64 MiB; ask for fewer rows"
 
 /* Bytes text takes as a JSON string, quotes and one separator included: what a value or a key
  * adds to the response (jansson's escaping: two bytes for '"', '\\' and \b \f \n \r \t,
@@ -221,7 +223,7 @@ static void row_start(struct scan *s)
     /* Every row object repeats the header's names as keys. */
     s->kept_bytes += s->header_bytes + 2;
     if (s->kept_bytes > CSVFILE_MAX_PAGE_BYTES) {
-        scan_fail(s, CSVFILE_FAIL_CONTENT, "the page is larger than 64 MiB; ask for fewer rows");
+        scan_fail(s, CSVFILE_FAIL_CONTENT, PAGE_TOO_BIG);
         return;
     }
     s->row_started = 1;
@@ -233,14 +235,14 @@ static void cell_store(struct scan *s, const char *text, size_t len)
     if (s->field >= p->n_columns)
         return;                                         /* past the header's width: dropped */
     if (s->kept_bytes + len > CSVFILE_MAX_PAGE_BYTES) { /* before copying a huge field */
-        scan_fail(s, CSVFILE_FAIL_CONTENT, "the page is larger than 64 MiB; ask for fewer rows");
+        scan_fail(s, CSVFILE_FAIL_CONTENT, PAGE_TOO_BIG);
         return;
     }
     char *copy = utf8_dup_repair(text, len);
     p->cells[(p->n_rows - 1) * p->n_columns + s->field] = copy;
     s->kept_bytes += json_cost(copy);
     if (s->kept_bytes > CSVFILE_MAX_PAGE_BYTES)
-        scan_fail(s, CSVFILE_FAIL_CONTENT, "the page is larger than 64 MiB; ask for fewer rows");
+        scan_fail(s, CSVFILE_FAIL_CONTENT, PAGE_TOO_BIG);
 }
 
 static void on_field(void *text, size_t len, void *data)
@@ -419,20 +421,26 @@ static int parser_open(struct csv_parser *parser)
     return 0;
 }
 
-/* Reads the header from the start, then continues at a mark of the sparse index: a fresh
- * parser from the mark's byte offset, counting data rows from the mark's row. */
-static int scan_from_mark(int fd, struct scan *s, const struct csvcache_mark *mark)
+/* One pass with a fresh parser over the file from byte `at` (where the fd is positioned). */
+static int scan_run(int fd, struct scan *s, long long at)
 {
     struct csv_parser parser;
-    long long offset = s->offset, end = s->end;
-    s->offset = s->end = 0; /* header only */
     if (parser_open(&parser) != 0) {
         scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
         return -1;
     }
-    int rc = scan_stream(fd, s, &parser, 0);
+    int rc = scan_stream(fd, s, &parser, at);
     csv_free(&parser);
-    if (rc != 0)
+    return rc;
+}
+
+/* Reads the header from the start, then continues at a mark of the sparse index: a fresh
+ * parser from the mark's byte offset, counting data rows from the mark's row. */
+static int scan_from_mark(int fd, struct scan *s, const struct csvcache_mark *mark)
+{
+    long long offset = s->offset, end = s->end;
+    s->offset = s->end = 0; /* header only */
+    if (scan_run(fd, s, 0) != 0)
         return -1;
     if (!s->header_done || lseek(fd, (off_t)mark->offset, SEEK_SET) < 0) {
         scan_fail(s, CSVFILE_FAIL_IO, "the file could not be read");
@@ -444,26 +452,13 @@ static int scan_from_mark(int fd, struct scan *s, const struct csvcache_mark *ma
                        .header_done = 1,
                        .header_cap = s->header_cap,
                        .row = mark->row};
-    if (parser_open(&parser) != 0) {
-        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-        return -1;
-    }
-    rc = scan_stream(fd, s, &parser, mark->offset);
-    csv_free(&parser);
-    return rc;
+    return scan_run(fd, s, mark->offset);
 }
 
 static int scan_from_start(int fd, struct scan *s)
 {
-    struct csv_parser parser;
-    if (parser_open(&parser) != 0) {
-        scan_fail(s, CSVFILE_FAIL_NOMEM, "out of memory");
-        return -1;
-    }
     s->next_mark_at = MARK_EVERY;
-    int rc = scan_stream(fd, s, &parser, 0);
-    csv_free(&parser);
-    return rc;
+    return scan_run(fd, s, 0);
 }
 
 int csvfile_read(int fd, const char *cache_key, long long offset, long limit, int want_total,

@@ -29,8 +29,6 @@ tally() {
   return 0
 }
 
-# run_one kind name command...: runs one test, shows its output and tallies it. The test fails
-# when it exits non-zero, prints any "not ok", or reports no passed test at all.
 # stack_check_after name: a test must leave PostgreSQL and PgBouncer as it found them. If one is
 # down, the test that left it so fails, and the server is brought back for the next test.
 stack_check_after() {
@@ -45,6 +43,8 @@ stack_check_after() {
   return 0
 }
 
+# run_one kind name command...: runs one test, shows its output and tallies it. The test fails
+# when it exits non-zero, prints any "not ok", or reports no passed test at all.
 run_one() {
   local kind=$1 name=$2 out rc why=()
   shift 2

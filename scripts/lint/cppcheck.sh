@@ -14,4 +14,4 @@ command -v cppcheck >/dev/null || { echo "lint: cppcheck is missing (make deps i
 exec cppcheck --quiet --std=c11 --enable=warning,style,performance,portability \
   --inline-suppr --error-exitcode=1 -I. -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
   --suppress=variableScope --suppress=unusedStructMember --suppress=unknownMacro \
-  server db tests/unit tests/integration tests/fuzz
+  util server db tests/unit tests/integration tests/fuzz

@@ -13,41 +13,11 @@
 #include <unistd.h>
 
 #include "server/csvfile.h"
+#include "tests/fuzz/fuzz_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int memfd = -1;
-
-/* An independent check of well-formed UTF-8 (RFC 3629), NUL excluded. */
-static int utf8_ok(const char *s)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    while (*u) {
-        unsigned c = *u, n, cp;
-        if (c < 0x80) {
-            u++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF)
-            n = 1, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF)
-            n = 2, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4)
-            n = 3, cp = c & 0x07;
-        else
-            return 0;
-        for (unsigned i = 1; i <= n; i++) {
-            if ((u[i] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (u[i] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        u += n + 1;
-    }
-    return 1;
-}
 
 static int load(const uint8_t *data, size_t size)
 {

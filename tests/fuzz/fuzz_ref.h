@@ -1,12 +1,15 @@
-/* fuzz_ref: the reference decoders the form and request-target fuzz targets check the code
- * under test against: written apart from it (hex digits, RFC 3629 UTF-8, percent-decoding
- * with '+' as space), header-only so each target stays one translation unit. */
+/* fuzz_ref: the reference checks the fuzz targets hold the code under test to: written apart
+ * from it (hex digits, RFC 3629 UTF-8, percent-decoding with '+' as space, the canonical path
+ * shape), header-only so each target stays one translation unit. Static inline, so a target
+ * may use only some of them without an unused-function warning. */
 #ifndef AAM_FUZZ_REF_H
 #define AAM_FUZZ_REF_H
 
+#include <assert.h>
 #include <stddef.h>
+#include <string.h>
 
-static int hexval(int c)
+static inline int hexval(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -18,7 +21,7 @@ static int hexval(int c)
 }
 
 /* An independent check of well-formed UTF-8 (RFC 3629: no overlongs, no surrogates). */
-static int utf8_ok(const char *s)
+static inline int utf8_ok(const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;
     while (*u) {
@@ -50,7 +53,7 @@ static int utf8_ok(const char *s)
 
 /* Decodes s[0..n) into out (room for n bytes); -1 on a bad escape, a %00 or a raw NUL.
  * UTF-8 is checked apart, with utf8_ok. */
-static long ref_decode(const char *s, size_t n, char *out)
+static inline long ref_decode(const char *s, size_t n, char *out)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
@@ -67,6 +70,19 @@ static long ref_decode(const char *s, size_t n, char *out)
         out[o++] = (char)c;
     }
     return (long)o;
+}
+
+/* Asserts that p has the shape path_normalize promises: starts with '/', no "//", no trailing
+ * '/', no "." or ".." segment. */
+static inline void ref_check_canonical(const char *p)
+{
+    size_t n = strlen(p);
+    assert(p[0] == '/');
+    assert(strstr(p, "//") == NULL);
+    assert(n == 1 || p[n - 1] != '/');
+    assert(strstr(p, "/../") == NULL && strstr(p, "/./") == NULL);
+    assert(!(n >= 3 && strcmp(p + n - 3, "/..") == 0));
+    assert(!(n >= 2 && strcmp(p + n - 2, "/.") == 0));
 }
 
 #endif

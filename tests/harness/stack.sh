@@ -11,8 +11,6 @@
 STACK_APP_USER=aam_app
 STACK_PGB_POOL_SIZE=${STACK_PGB_POOL_SIZE:-4}  # fewer server connections than test threads, on purpose
 
-stack__as_owner() { pgs_as_owner "$@"; }
-
 . "$(dirname "${BASH_SOURCE[0]}")/port.sh"
 
 stack__wait() {  # seconds command...: retry until it succeeds
@@ -50,7 +48,7 @@ stack_new_db() {  # NAME: an empty database owned by the app role; echoes its Pg
 stack_pg_start() { pgs_pg_start "$STACK_DIR/pgdata" "$STACK_DIR/postgres.log"; }
 stack_pg_stop() { pgs_pg_stop "$STACK_DIR/pgdata"; }
 stack_pg_restart() {
-  stack__as_owner "$PGBIN/pg_ctl" -D "$STACK_DIR/pgdata" -l "$STACK_DIR/postgres.log" -m fast -w -t 30 restart >/dev/null
+  pgs_as_owner "$PGBIN/pg_ctl" -D "$STACK_DIR/pgdata" -l "$STACK_DIR/postgres.log" -m fast -w -t 30 restart >/dev/null
 }
 
 stack_pgb_start() {
