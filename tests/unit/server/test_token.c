@@ -249,30 +249,23 @@ static void run_grant(const char *ct, const char *body, const char *authz, struc
 
 START_TEST(test_token_grant_errors_before_the_database)
 {
-    struct http_res res = HTTP_RES_INIT;
-    run_grant(FORM, "grant_type=password&username=a&password=b", NULL, &res);
-    expect_oauth(&res, 400, "unsupported_grant_type");
-    http_res_free(&res);
-
-    res = (struct http_res)HTTP_RES_INIT;
-    run_grant(FORM, "refresh_token=x", NULL, &res);
-    expect_oauth(&res, 400, "invalid_request");
-    http_res_free(&res);
-
-    res = (struct http_res)HTTP_RES_INIT;
-    run_grant(JSON, "", NULL, &res);
-    expect_oauth(&res, 400, "invalid_request");
-    http_res_free(&res);
-
-    res = (struct http_res)HTTP_RES_INIT;
-    run_grant(FORM, "grant_type=refresh_token", NULL, &res);
-    expect_oauth(&res, 400, "invalid_request");
-    http_res_free(&res);
-
-    res = (struct http_res)HTTP_RES_INIT;
-    run_grant(FORM, "grant_type=client_credentials&client_id=a", NULL, &res);
-    expect_oauth(&res, 401, "invalid_client");
-    http_res_free(&res);
+    static const struct {
+        const char *ct, *body;
+        int status;
+        const char *error;
+    } cases[] = {
+        {FORM, "grant_type=password&username=a&password=b", 400, "unsupported_grant_type"},
+        {FORM, "refresh_token=x", 400, "invalid_request"},
+        {JSON, "", 400, "invalid_request"},
+        {FORM, "grant_type=refresh_token", 400, "invalid_request"},
+        {FORM, "grant_type=client_credentials&client_id=a", 401, "invalid_client"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct http_res res = HTTP_RES_INIT;
+        run_grant(cases[i].ct, cases[i].body, NULL, &res);
+        expect_oauth(&res, cases[i].status, cases[i].error);
+        http_res_free(&res);
+    }
 }
 END_TEST
 

@@ -22,9 +22,10 @@ struct ht {
     struct http_kv query[4];
     struct http_req req;
     struct http_res res;
-    int status;  /* after ht_render */
-    char *body;  /* after ht_render; freed by ht_done */
-    json_t *doc; /* body parsed, when JSON */
+    int status;     /* after ht_render */
+    char *body;     /* after ht_render; freed by ht_done */
+    json_t *doc;    /* body parsed, when JSON */
+    char path[160]; /* a request path built by a test (req.path may point here) */
 };
 
 static inline void ht_init(struct ht *t, const char *method, const char *path)

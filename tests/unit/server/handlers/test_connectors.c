@@ -42,6 +42,21 @@ static void assert_scoped_to_tenant(void)
     }
 }
 
+/* The usual start of a request as tenant NS: to the collection when id is NULL, else to
+ * connector id (the route's one capture), with body when it is not NULL. */
+static void connector_request(struct ht *t, const char *method, const char *id, const char *body)
+{
+    ht_init(t, method, "/api/v1/aam/connectors");
+    if (id != NULL) {
+        snprintf(t->path, sizeof t->path, "/api/v1/aam/connectors/%s", id);
+        t->req.path = t->path;
+        ht_param(t, id);
+    }
+    ht_as(t, NS);
+    if (body != NULL)
+        ht_body(t, body);
+}
+
 /* ------------------------------------------------------------------ list */
 
 START_TEST(test_connectors_list_401_without_tenant)
@@ -59,8 +74,7 @@ START_TEST(test_connectors_list_422_bad_query)
     static const char *const bad[][2] = {{"limit", "0"}, {"limit", "501"},     {"offset", "-1"},
                                          {"limit", "x"}, {"status", "active"}, {"type", ""}};
     struct ht t;
-    ht_init(&t, "GET", "/api/v1/aam/connectors");
-    ht_as(&t, NS);
+    connector_request(&t, "GET", NULL, NULL);
     ht_query(&t, bad[_i][0], bad[_i][1]);
     ht_run(&t, connectors_list, 422);
     ck_assert_msg(ht_field_error(&t, bad[_i][0]), "no error for %s", bad[_i][0]);
@@ -72,8 +86,7 @@ END_TEST
 START_TEST(test_connectors_list_200_page_and_total)
 {
     struct ht t;
-    ht_init(&t, "GET", "/api/v1/aam/connectors");
-    ht_as(&t, NS);
+    connector_request(&t, "GET", NULL, NULL);
     ht_query(&t, "limit", "2");
     dbs_reply_ok(&page, 1);
     ht_run(&t, connectors_list, 200);
@@ -98,8 +111,7 @@ END_TEST
 START_TEST(test_connectors_list_past_the_end_keeps_total)
 {
     struct ht t;
-    ht_init(&t, "GET", "/api/v1/aam/connectors");
-    ht_as(&t, NS);
+    connector_request(&t, "GET", NULL, NULL);
     ht_query(&t, "offset", "40");
     ht_query(&t, "status", "ACTIVE");
     ht_query(&t, "type", "s3");
@@ -119,8 +131,7 @@ END_TEST
 START_TEST(test_connectors_list_503_database_unavailable)
 {
     struct ht t;
-    ht_init(&t, "GET", "/api/v1/aam/connectors");
-    ht_as(&t, NS);
+    connector_request(&t, "GET", NULL, NULL);
     dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
     ht_run(&t, connectors_list, 503);
     ck_assert_int_eq(t.res.retry_after, 2);
@@ -134,8 +145,7 @@ START_TEST(test_connectors_list_500_on_bad_shape)
     static const char *const short_row[] = {"c1", "One"};
     const struct dbs_table bad = {1, 2, short_row, 0};
     struct ht t;
-    ht_init(&t, "GET", "/api/v1/aam/connectors");
-    ht_as(&t, NS);
+    connector_request(&t, "GET", NULL, NULL);
     dbs_reply_ok(&bad, 1);
     ht_run(&t, connectors_list, 500);
     ck_assert_ptr_null(json_object_get(t.doc, "connectors"));
@@ -160,9 +170,7 @@ END_TEST
 START_TEST(test_connectors_get_404_no_row)
 {
     struct ht t;
-    ht_init(&t, "GET", "/api/v1/aam/connectors/c9");
-    ht_as(&t, NS);
-    ht_param(&t, "c9");
+    connector_request(&t, "GET", "c9", NULL);
     dbs_reply_ok(&no_rows, 1);
     dbs_reply_ok(&tenant_exists, 1);
     ht_run(&t, connectors_get, 404);
@@ -176,25 +184,20 @@ END_TEST
 START_TEST(test_connectors_403_tenant_missing)
 {
     struct ht t;
-    ht_init(&t, "GET", "/api/v1/aam/connectors/c9");
-    ht_as(&t, NS);
-    ht_param(&t, "c9");
+    connector_request(&t, "GET", "c9", NULL);
     dbs_reply_ok(&no_rows, 1);
     dbs_reply_ok(&tenant_missing, 1);
     ht_run(&t, connectors_get, 403);
     ck_assert_ptr_nonnull(strstr(ht_str(&t, "detail"), "\"acme\" does not exist"));
     ht_done(&t);
 
-    ht_init(&t, "GET", "/api/v1/aam/connectors");
-    ht_as(&t, NS);
+    connector_request(&t, "GET", NULL, NULL);
     dbs_reply_ok(&list_no_tenant, 1);
     ht_run(&t, connectors_list, 403); /* not a silent empty list */
     ck_assert_uint_eq(dbs_calls(), 1);
     ht_done(&t);
 
-    ht_init(&t, "DELETE", "/api/v1/aam/connectors/c9"); /* the look-up itself fails: 503 */
-    ht_as(&t, NS);
-    ht_param(&t, "c9");
+    connector_request(&t, "DELETE", "c9", NULL); /* the look-up itself fails: 503 */
     dbs_reply_ok(&no_rows, 1);
     dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
     ht_run(&t, connectors_delete, 503);
@@ -205,9 +208,7 @@ END_TEST
 START_TEST(test_connectors_get_200)
 {
     struct ht t;
-    ht_init(&t, "GET", "/api/v1/aam/connectors/c1");
-    ht_as(&t, NS);
-    ht_param(&t, "c1");
+    connector_request(&t, "GET", "c1", NULL);
     dbs_reply_ok(&one_row, 1);
     ht_run(&t, connectors_get, 200);
     ck_assert_str_eq(ht_str(&t, "id"), "c1");
@@ -221,16 +222,12 @@ END_TEST
 START_TEST(test_connectors_get_503_and_500)
 {
     struct ht t;
-    ht_init(&t, "GET", "/api/v1/aam/connectors/c1");
-    ht_as(&t, NS);
-    ht_param(&t, "c1");
+    connector_request(&t, "GET", "c1", NULL);
     dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
     ht_run(&t, connectors_get, 503);
     ht_done(&t);
 
-    ht_init(&t, "GET", "/api/v1/aam/connectors/c1");
-    ht_as(&t, NS);
-    ht_param(&t, "c1");
+    connector_request(&t, "GET", "c1", NULL);
     dbs_reply_error(DB_ERR_QUERY, NULL);
     ht_run(&t, connectors_get, 500);
     ck_assert_str_eq(ht_str(&t, "detail"), "internal error"); /* the cause stays in the log */
@@ -242,17 +239,13 @@ START_TEST(test_connectors_delete_204_then_404)
 {
     const struct dbs_table deleted = {0, 0, NULL, 1}, none = {0, 0, NULL, 0};
     struct ht t;
-    ht_init(&t, "DELETE", "/api/v1/aam/connectors/c1");
-    ht_as(&t, NS);
-    ht_param(&t, "c1");
+    connector_request(&t, "DELETE", "c1", NULL);
     dbs_reply_ok(&deleted, 1);
     ht_run(&t, connectors_delete, 204);
     assert_scoped_to_tenant();
     ht_done(&t);
 
-    ht_init(&t, "DELETE", "/api/v1/aam/connectors/c1");
-    ht_as(&t, NS);
-    ht_param(&t, "c1");
+    connector_request(&t, "DELETE", "c1", NULL);
     dbs_reply_ok(&none, 1);
     dbs_reply_ok(&tenant_exists, 1);
     ht_run(&t, connectors_delete, 404);
@@ -263,9 +256,7 @@ END_TEST
 START_TEST(test_connectors_delete_503)
 {
     struct ht t;
-    ht_init(&t, "DELETE", "/api/v1/aam/connectors/c1");
-    ht_as(&t, NS);
-    ht_param(&t, "c1");
+    connector_request(&t, "DELETE", "c1", NULL);
     dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
     ht_run(&t, connectors_delete, 503);
     ht_done(&t);
@@ -293,9 +284,7 @@ static const struct dbs_table taken[] = {{0, 0, NULL, 0}, {1, 10, taken_cells, 0
 START_TEST(test_connectors_create_201)
 {
     struct ht t;
-    ht_init(&t, "POST", "/api/v1/aam/connectors");
-    ht_as(&t, NS);
-    ht_body(&t, GOOD_BODY);
+    connector_request(&t, "POST", NULL, GOOD_BODY);
     dbs_reply_ok(created, 2);
     ht_run(&t, connectors_create, 201);
     assert_scoped_to_tenant();
@@ -312,9 +301,7 @@ END_TEST
 START_TEST(test_connectors_create_409_existing_id)
 {
     struct ht t;
-    ht_init(&t, "POST", "/api/v1/aam/connectors");
-    ht_as(&t, NS);
-    ht_body(&t, GOOD_BODY);
+    connector_request(&t, "POST", NULL, GOOD_BODY);
     dbs_reply_ok(taken, 2); /* ON CONFLICT DO NOTHING inserted nothing */
     ht_run(&t, connectors_create, 409);
     ck_assert_ptr_nonnull(strstr(ht_str(&t, "detail"), "\"c1\" already exists"));
@@ -328,9 +315,7 @@ START_TEST(test_connectors_create_409_quota)
 {
     const struct dbs_table full[] = {{0, 0, NULL, 0}, {1, 10, full_cells, 0}};
     struct ht t;
-    ht_init(&t, "POST", "/api/v1/aam/connectors");
-    ht_as(&t, NS);
-    ht_body(&t, GOOD_BODY);
+    connector_request(&t, "POST", NULL, GOOD_BODY);
     dbs_reply_ok(full, 2);
     ht_run(&t, connectors_create, 409);
     ck_assert_str_eq(ht_str(&t, "type"), "urn:aam:problem:connector-quota");
@@ -346,9 +331,7 @@ START_TEST(test_connectors_create_refused_by_the_statement)
     const struct dbs_table no_tenant[] = {{0, 0, NULL, 0}, {1, 10, no_tenant_cells, 0}};
     const struct dbs_table not_owned[] = {{0, 0, NULL, 0}, {1, 10, not_owned_cells, 0}};
     struct ht t;
-    ht_init(&t, "POST", "/api/v1/aam/connectors");
-    ht_as(&t, NS);
-    ht_body(&t, GOOD_BODY);
+    connector_request(&t, "POST", NULL, GOOD_BODY);
     if (_i == 0)
         dbs_reply_ok(no_tenant, 2);
     else if (_i == 1)
@@ -387,9 +370,7 @@ START_TEST(test_connectors_create_bad_body_never_asks)
 {
     const struct bad_body *b = &bad_bodies[_i];
     struct ht t;
-    ht_init(&t, "POST", "/api/v1/aam/connectors");
-    ht_as(&t, NS);
-    ht_body(&t, b->body);
+    connector_request(&t, "POST", NULL, b->body);
     t.req.content_type = b->content_type;
     ht_run(&t, connectors_create, b->status);
     if (b->field != NULL)
@@ -409,9 +390,7 @@ START_TEST(test_connectors_create_database_errors)
                  {DB_ERR_INVALID, 422},
                  {DB_ERR_QUERY, 500}};
     struct ht t;
-    ht_init(&t, "POST", "/api/v1/aam/connectors");
-    ht_as(&t, NS);
-    ht_body(&t, GOOD_BODY);
+    connector_request(&t, "POST", NULL, GOOD_BODY);
     dbs_reply_error(cases[_i].st, NULL);
     ht_run(&t, connectors_create, cases[_i].status);
     ht_done(&t);
@@ -437,10 +416,7 @@ START_TEST(test_connectors_patch_200_and_404)
                                           "ACTIVE",  "{}", "0",   "0"};
     const struct dbs_table up = {1, 8, updated, 0};
     struct ht t;
-    ht_init(&t, "PATCH", "/api/v1/aam/connectors/c1");
-    ht_as(&t, NS);
-    ht_param(&t, "c1");
-    ht_body(&t, "{\"name\":\"New\"}");
+    connector_request(&t, "PATCH", "c1", "{\"name\":\"New\"}");
     dbs_reply_ok(&up, 1);
     ht_run(&t, connectors_patch, 200);
     assert_scoped_to_tenant();
@@ -449,10 +425,7 @@ START_TEST(test_connectors_patch_200_and_404)
     ck_assert_str_eq(ht_str(&t, "name"), "New");
     ht_done(&t);
 
-    ht_init(&t, "PATCH", "/api/v1/aam/connectors/c1");
-    ht_as(&t, NS);
-    ht_param(&t, "c1");
-    ht_body(&t, "{\"name\":\"New\"}");
+    connector_request(&t, "PATCH", "c1", "{\"name\":\"New\"}");
     dbs_reply_ok(&no_rows, 1);
     dbs_reply_ok(&tenant_exists, 1);
     ht_run(&t, connectors_patch, 404);
@@ -468,10 +441,7 @@ START_TEST(test_connectors_patch_422_invalid_config_for_type)
                                           "ACTIVE",  "{}", "0",   "0"};
     const struct dbs_table inv = {1, 8, invalid, 0};
     struct ht t;
-    ht_init(&t, "PATCH", "/api/v1/aam/connectors/c1");
-    ht_as(&t, NS);
-    ht_param(&t, "c1");
-    ht_body(&t, "{\"config\":{\"path\":\"/etc\"}}");
+    connector_request(&t, "PATCH", "c1", "{\"config\":{\"path\":\"/etc\"}}");
     dbs_reply_ok(&inv, 1);
     ht_run(&t, connectors_patch, 422);
     ck_assert(ht_field_error(&t, "config.path"));
@@ -485,10 +455,7 @@ START_TEST(test_connectors_patch_422_bad_body_never_asks)
     static const char *const bodies[] = {"{}", "{\"id\":\"other\"}", "{\"status\":\"gone\"}",
                                          "{\"config\":[]}"};
     struct ht t;
-    ht_init(&t, "PATCH", "/api/v1/aam/connectors/c1");
-    ht_as(&t, NS);
-    ht_param(&t, "c1");
-    ht_body(&t, bodies[_i]);
+    connector_request(&t, "PATCH", "c1", bodies[_i]);
     ht_run(&t, connectors_patch, 422);
     ck_assert_uint_eq(dbs_calls(), 0);
     ht_done(&t);
@@ -498,10 +465,7 @@ END_TEST
 START_TEST(test_connectors_patch_503)
 {
     struct ht t;
-    ht_init(&t, "PATCH", "/api/v1/aam/connectors/c1");
-    ht_as(&t, NS);
-    ht_param(&t, "c1");
-    ht_body(&t, "{\"status\":\"ERROR\"}");
+    connector_request(&t, "PATCH", "c1", "{\"status\":\"ERROR\"}");
     dbs_reply_error(DB_ERR_UNAVAILABLE, NULL);
     ht_run(&t, connectors_patch, 503);
     ht_done(&t);
