@@ -49,21 +49,26 @@ static struct memo_slot *thread_table(void)
     return memo;
 }
 
-/* FNV-1a of the last 16 bytes (the end of the signature). */
+#define FNV_OFFSET 1469598103934665603ULL
+
+/* FNV-1a, 64 bits, of p[0..n) continued from h. */
+static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* The hash of the last 16 bytes (the end of the signature). */
 static size_t slot_of(const char *tok, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = len > 16 ? len - 16 : 0; i < len; i++)
-        h = (h ^ (unsigned char)tok[i]) * 1099511628211ULL;
-    return (size_t)(h % MEMO_SLOTS);
+    size_t from = len > 16 ? len - 16 : 0;
+    return (size_t)(fnv1a(FNV_OFFSET, tok + from, len - from) % MEMO_SLOTS);
 }
 
 uint64_t auth_memo_secret_id(const char *secret, size_t secret_len)
 {
-    uint64_t h = 1469598103934665603ULL ^ secret_len;
-    for (size_t i = 0; i < secret_len; i++)
-        h = (h ^ (unsigned char)secret[i]) * 1099511628211ULL;
-    return h;
+    return fnv1a(FNV_OFFSET ^ secret_len, secret, secret_len);
 }
 
 int auth_memo_get(const char *tok, size_t len, uint64_t secret_id, struct auth_identity *id,

@@ -139,6 +139,16 @@ int connector_json_config_size_ok(const json_t *config, struct field_errors *fe)
     return 0;
 }
 
+int connector_json_check_filesource(const json_t *config, const char *sources_root,
+                                    struct connector_folder *folder, struct field_errors *fe)
+{
+    if (folder != NULL) {
+        folder->set = 0;
+        folder->rel[0] = '\0';
+    }
+    return check_filesource(config, sources_root, folder, fe);
+}
+
 int connector_json_check_config(const char *type, const json_t *config, const char *sources_root,
                                 struct connector_folder *folder, struct field_errors *fe)
 {
@@ -153,7 +163,7 @@ int connector_json_check_config(const char *type, const json_t *config, const ch
     if (!connector_json_config_size_ok(config, fe))
         return -1;
     if (type != NULL && strcmp(type, CONNECTOR_TYPE_FILESOURCE) == 0)
-        return check_filesource(config, sources_root, folder, fe);
+        return connector_json_check_filesource(config, sources_root, folder, fe);
     return 0;
 }
 

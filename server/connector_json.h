@@ -61,6 +61,14 @@ int connector_json_check_config(const char *type, const json_t *config, const ch
                                 struct connector_folder *folder, struct field_errors *fe)
     __attribute__((warn_unused_result));
 
+/* The "filesource" rules of connector_json_check_config alone, for a config already known to
+ * be a JSON object within CONNECTOR_CONFIG_MAX (connector_json_parse_patch checked both): PATCH
+ * learns the stored type only from the database, so it asks for this verdict up front without
+ * measuring the config a second time. Same folder and fe contract; returns 0 or -1. */
+int connector_json_check_filesource(const json_t *config, const char *sources_root,
+                                    struct connector_folder *folder, struct field_errors *fe)
+    __attribute__((warn_unused_result));
+
 /* A validated create body. Strings and config are borrowed from the body they came from. */
 struct connector_create {
     const char *id, *name, *type, *status; /* status defaults to CONNECTOR_DEFAULT_STATUS */
@@ -83,9 +91,9 @@ struct connector_patch {
 };
 
 /* Validates a PATCH body: at least one of name, status, config; every other field (id, type
- * and namespace included: they cannot change) is an error. config must be an object; the
- * type-specific rules are checked against the stored type by the caller
- * (connector_json_check_config). Returns 0 or -1. */
+ * and namespace included: they cannot change) is an error. config must be an object of at most
+ * CONNECTOR_CONFIG_MAX; the type-specific rules are checked against the stored type by the
+ * caller (connector_json_check_filesource). Returns 0 or -1. */
 int connector_json_parse_patch(const json_t *body, struct connector_patch *out,
                                struct field_errors *fe) __attribute__((warn_unused_result));
 

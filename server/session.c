@@ -101,6 +101,16 @@ static void copy_cell(const struct db_result *r, int col, char *dst, size_t size
 
 /* ------------------------------------------------------------------ refresh tokens */
 
+/* Reports session_new_secret's failure as a database-layer error, so callers answer it as any
+ * other failed statement. Returns -1. */
+static int no_random(struct db_error *err)
+{
+    memset(err, 0, sizeof *err);
+    err->status = DB_ERR_QUERY;
+    snprintf(err->message, sizeof err->message, "no random bytes from the kernel");
+    return -1;
+}
+
 /* A bounded batch of the tenant's expired tokens (spent or not). SKIP LOCKED: concurrent
  * logins never queue behind each other's cleanup. */
 static const char SQL_PRUNE[] =
@@ -117,12 +127,8 @@ int session_issue(struct db_pool *db, const char *ns, const char *user_id, int t
                   struct db_error *err)
 {
     char hash[SESSION_HASH_SIZE], ttl[16];
-    if (session_new_secret(token) != 0) {
-        memset(err, 0, sizeof *err);
-        err->status = DB_ERR_QUERY;
-        snprintf(err->message, sizeof err->message, "no random bytes from the kernel");
-        return -1;
-    }
+    if (session_new_secret(token) != 0)
+        return no_random(err);
     session_hash(token, SESSION_TOKEN_LEN, hash);
     snprintf(ttl, sizeof ttl, "%d", ttl_s);
     const char *params[] = {hash, user_id, ns, ttl};
@@ -187,12 +193,8 @@ int session_rotate(struct db_pool *db, const char *token, int ttl_s, struct auth
     *outcome = SESSION_INVALID;
     memset(who, 0, sizeof *who);
     next_token[0] = '\0';
-    if (session_new_secret(next_token) != 0) {
-        memset(err, 0, sizeof *err);
-        err->status = DB_ERR_QUERY;
-        snprintf(err->message, sizeof err->message, "no random bytes from the kernel");
-        return -1;
-    }
+    if (session_new_secret(next_token) != 0)
+        return no_random(err);
     session_hash(token, strlen(token), hash);
     session_hash(next_token, SESSION_TOKEN_LEN, next_hash);
     snprintf(ttl, sizeof ttl, "%d", ttl_s);
@@ -236,8 +238,7 @@ static int uuid_shaped(const char *s)
         return 0;
     for (int i = 0; i < 36; i++) {
         char c = s[i];
-        int hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-        if ((i == 8 || i == 13 || i == 18 || i == 23) ? c != '-' : !hex)
+        if ((i == 8 || i == 13 || i == 18 || i == 23) ? c != '-' : hex_value(c) < 0)
             return 0;
     }
     return 1;

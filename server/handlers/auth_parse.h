@@ -1,6 +1,7 @@
 /* handlers/auth_parse: the input side of register and login, apart from the handlers so unit
  * tests can drive it without a database: body decoding (JSON, or the form OAuth2 password
- * clients send to login), field validation with 422 field errors, email normalisation. */
+ * clients send to login), field validation with 422 field errors. Emails are kept as sent:
+ * PostgreSQL's lower() is their one normalisation. */
 #ifndef AAM_HANDLERS_AUTH_PARSE_H
 #define AAM_HANDLERS_AUTH_PARSE_H
 
@@ -13,7 +14,7 @@
 #define AUTH_TENANT_NAME_MAX 200 /* characters (code points) */
 
 struct auth_input {
-    char email[AUTH_EMAIL_MAX + 1];                 /* lower-cased (ASCII) */
+    char email[AUTH_EMAIL_MAX + 1];                 /* as sent; SQL applies lower() */
     char ns[64];                                    /* register only */
     char tenant_name[AUTH_TENANT_NAME_MAX * 4 + 1]; /* register only; "" = use ns */
     char *password;      /* malloc'd copy; auth_input_free wipes and frees it */

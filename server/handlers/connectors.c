@@ -439,8 +439,8 @@ void connectors_patch(const struct http_req *req, struct http_res *res)
     }
     struct connector_folder folder = {0};
     int fs_valid = in.config != NULL &&
-                   connector_json_check_config(CONNECTOR_TYPE_FILESOURCE, in.config,
-                                               req->cfg->sources_root, &folder, &fs) == 0;
+                   connector_json_check_filesource(in.config, req->cfg->sources_root, &folder,
+                                                   &fs) == 0;
     const char *params[] = {ns,
                             id,
                             in.name,

@@ -301,12 +301,6 @@ static int throttled(const struct http_req *req, struct http_res *res)
     return 0;
 }
 
-/* A failure was counted when throttled() took its slot: nothing more to write. */
-static void count_failure(const struct http_req *req)
-{
-    (void)req;
-}
-
 /* After a success: the slot throttled() took is given back (the earlier failures stay). */
 static void give_back(const struct http_req *req)
 {
@@ -360,7 +354,6 @@ static void grant_refresh(const struct http_req *req, const struct token_input *
     if (throttled(req, res))
         return;
     if (!session_token_shaped(in->refresh_token)) {
-        count_failure(req);
         token_oauth_error(res, 400, "invalid_grant", INVALID);
         return;
     }
@@ -380,7 +373,6 @@ static void grant_refresh(const struct http_req *req, const struct token_input *
     if (outcome == SESSION_REUSED)
         log_warn("a spent refresh token was presented again from %s: its family is revoked",
                  req->client_ip ? req->client_ip : "?");
-    count_failure(req);
     token_oauth_error(res, 400, "invalid_grant", INVALID);
 }
 
@@ -404,7 +396,6 @@ static void grant_client(const struct http_req *req, const struct token_input *i
     }
     if (!ok) {
         log_info("client authentication failed from %s", req->client_ip ? req->client_ip : "?");
-        count_failure(req);
         token_oauth_error(res, 401, "invalid_client", "unknown client or wrong secret");
         return;
     }
