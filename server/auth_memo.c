@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/xalloc.h"
 
 #define MEMO_SLOTS 32 /* per thread: an I/O thread serves many clients, each with one token */
@@ -49,26 +50,16 @@ static struct memo_slot *thread_table(void)
     return memo;
 }
 
-#define FNV_OFFSET 1469598103934665603ULL
-
-/* FNV-1a, 64 bits, of p[0..n) continued from h. */
-static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
-    return h;
-}
-
 /* The hash of the last 16 bytes (the end of the signature). */
 static size_t slot_of(const char *tok, size_t len)
 {
     size_t from = len > 16 ? len - 16 : 0;
-    return (size_t)(fnv1a(FNV_OFFSET, tok + from, len - from) % MEMO_SLOTS);
+    return (size_t)(hash_fnv1a(HASH_FNV1A_INIT, tok + from, len - from) % MEMO_SLOTS);
 }
 
 uint64_t auth_memo_secret_id(const char *secret, size_t secret_len)
 {
-    return fnv1a(FNV_OFFSET ^ secret_len, secret, secret_len);
+    return hash_fnv1a(HASH_FNV1A_INIT ^ secret_len, secret, secret_len);
 }
 
 int auth_memo_get(const char *tok, size_t len, uint64_t secret_id, struct auth_identity *id,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/xalloc.h"
 
 struct entry {
@@ -38,10 +39,7 @@ static struct {
 
 static uint64_t hash_key(const char *key)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return h;
+    return hash_fnv1a_str(key);
 }
 
 static int same_version(const struct entry *e, const struct stat *st)

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/hash.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
@@ -131,10 +132,7 @@ struct name_set {
 
 static size_t name_hash(const char *s)
 {
-    size_t h = 1469598103934665603ULL & (size_t)-1;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        h = (h ^ *p) * (size_t)1099511628211ULL;
-    return h;
+    return (size_t)hash_fnv1a_str(s);
 }
 
 /* The slot holding key, or the empty slot where it would go. */

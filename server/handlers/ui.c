@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/xalloc.h"
 
 /* One embedded file: a start and an end symbol around its bytes. */
@@ -74,24 +75,12 @@ static struct ui_file files[N_FILES];
 static char etags[N_FILES][24];
 static pthread_once_t files_once = PTHREAD_ONCE_INIT;
 
-/* FNV-1a, 64 bits: the ETag only has to change when the bytes do, not resist an attacker
- * (the bytes are ours and public). */
-static uint64_t hash_bytes(const unsigned char *p, size_t len)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 static void on_files_init(void)
 {
     for (size_t i = 0; i < N_FILES; i++) {
         size_t len = (size_t)(entries[i].end - entries[i].start);
         snprintf(etags[i], sizeof etags[i], "\"%016llx\"",
-                 (unsigned long long)hash_bytes(entries[i].start, len));
+                 (unsigned long long)hash_fnv1a(HASH_FNV1A_INIT, entries[i].start, len));
         files[i] = (struct ui_file){entries[i].name, entries[i].content_type, entries[i].start, len,
                                     etags[i]};
     }
