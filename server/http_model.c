@@ -113,6 +113,13 @@ void http_res_db_error(struct http_res *res, const struct db_error *err, const c
     }
 }
 
+int http_content_type_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+    return ct != NULL && strncasecmp(ct, type, n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
+}
+
 static int content_type_is_json(const char *ct)
 {
     return strncasecmp(ct, "application/json", 16) == 0 &&
@@ -199,13 +206,12 @@ char *http_render(struct http_res *res, const struct http_req *req, int *status,
     char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (text == NULL) {
-        /* No memory, or text jansson refuses: the status and title still go out (a problem
-         * document without its details beats an empty body). */
+        /* Text jansson refuses: the status and title still go out (a problem document
+         * without its details beats an empty body). */
         size_t size = 128;
-        text = malloc(size);
-        if (text != NULL)
-            snprintf(text, size, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d}",
-                     m->title, m->status);
+        text = xmalloc(size);
+        snprintf(text, size, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d}", m->title,
+                 m->status);
     }
     *status = m->status;
     *len = text ? strlen(text) : 0;

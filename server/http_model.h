@@ -129,6 +129,10 @@ struct db_error;
  * operation for a reader of the call site ("list connectors"). */
 void http_res_db_error(struct http_res *res, const struct db_error *err, const char *what);
 
+/* 1 when the Content-Type value ct names media type type (case-insensitive), alone or followed
+ * by parameters ("; charset=utf-8"); 0 for anything else, NULL included. */
+int http_content_type_is(const char *ct, const char *type);
+
 /* Parses the body as a JSON object. Returns a new reference the caller json_decref's, or
  * NULL after setting res: 415 when Content-Type is present and not application/json,
  * 400 when the body is empty or not JSON, 422 when it is JSON but not an object. */

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "util/xalloc.h"
+
 /* Parses one address (IPv4 or IPv6, IPv4-mapped folded to IPv4) from s[0..len). */
 static int parse_addr(const char *s, size_t len, int *family, unsigned char addr[16])
 {
@@ -96,11 +98,7 @@ int netaddr_parse_list(const char *text, struct netaddr_cidr **out, size_t *n, c
     *n = 0;
     for (const char *s = text; *s; s++)
         cap += (*s == ',');
-    struct netaddr_cidr *list = calloc(cap, sizeof *list);
-    if (list == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    struct netaddr_cidr *list = xcalloc(cap, sizeof *list);
     size_t count = 0;
     for (const char *p = text;;) {
         size_t len = strcspn(p, ",");

@@ -8,7 +8,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -111,14 +110,6 @@ static void take_credentials(const char *efield, const char *email, size_t elen,
     }
 }
 
-static int content_type_is_form(const char *ct)
-{
-    static const char FORM[] = "application/x-www-form-urlencoded";
-    size_t n = sizeof FORM - 1;
-    return ct != NULL && strncasecmp(ct, FORM, n) == 0 &&
-           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
-}
-
 /* Stores a decoded form value in *slot, refusing a second copy of the same field (which of
  * two passwords a client meant is not ours to guess). Takes ownership of value. */
 static void form_store(char **slot, char *value, const char *field, struct http_res *res)
@@ -193,7 +184,7 @@ cleanup:
 int auth_parse_login(const struct http_req *req, struct auth_input *out, struct http_res *res)
 {
     memset(out, 0, sizeof *out);
-    if (content_type_is_form(req->content_type))
+    if (http_content_type_is(req->content_type, "application/x-www-form-urlencoded"))
         return parse_login_form(req, out, res);
 
     json_t *doc = http_req_json_object(req, res);

@@ -227,13 +227,6 @@ cleanup:
     return ret;
 }
 
-static int content_type_is(const char *ct, const char *want)
-{
-    size_t n = strlen(want);
-    return ct != NULL && strncasecmp(ct, want, n) == 0 &&
-           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
-}
-
 int token_parse(const struct http_req *req, struct token_input *in, struct http_res *res)
 {
     struct token_input body;
@@ -241,10 +234,11 @@ int token_parse(const struct http_req *req, struct token_input *in, struct http_
     memset(&body, 0, sizeof body);
     int ret = -1;
 
-    if (content_type_is(req->content_type, "application/x-www-form-urlencoded")) {
+    if (http_content_type_is(req->content_type, "application/x-www-form-urlencoded")) {
         if (parse_form(req, &body, res) != 0)
             goto cleanup;
-    } else if (req->content_type == NULL || content_type_is(req->content_type, "application/json")) {
+    } else if (req->content_type == NULL ||
+               http_content_type_is(req->content_type, "application/json")) {
         if (parse_json(req, &body, res) != 0)
             goto cleanup;
     } else {
