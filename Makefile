@@ -20,16 +20,16 @@ endif
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
-APP_SRC  := $(wildcard util/*.c server/*.c server/handlers/*.c db/*.c)
-LIB_SRC  := $(filter-out server/main.c,$(APP_SRC))
+APP_SRC  := $(wildcard util/*.c db/*.c server/*/*.c)
+LIB_SRC  := $(filter-out server/cli/main.c,$(APP_SRC))
 APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
-UNIT_SRC := $(wildcard tests/unit/*/test_*.c tests/unit/*/*/test_*.c)
+UNIT_SRC := $(wildcard tests/unit/*/test_*.c tests/unit/*/*/test_*.c tests/unit/*/*/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 ITEST_SRC := $(wildcard tests/integration/test_*.c)
 ITEST_BIN := $(ITEST_SRC:%.c=$(BUILD)/%)
 HANDLER_BIN := $(filter $(BUILD)/tests/unit/server/handlers/%,$(UNIT_BIN))
-SEAM_OBJ := $(filter-out $(BUILD)/db/% $(BUILD)/server/cmd_%,$(LIB_OBJ)) \
+SEAM_OBJ := $(filter-out $(BUILD)/db/% $(BUILD)/server/cli/%,$(LIB_OBJ)) \
             $(BUILD)/tests/unit/server/handlers/db_script.o
 
 .PHONY: all deps test check unit integration sanitize check-asan check-valgrind run clean format fuzz \

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # link-cycles.sh [BUILD]: the module graph read from the object files, as the linker sees it.
-# Each object (util/xalloc.o, server/http.o, ...) is a module; A -> B when A uses a global
+# Each object (util/xalloc.o, server/http/http.o, ...) is a module; A -> B when A uses a global
 # symbol B defines (nm). Fails (exit 1) when
 #   - the graph has a cycle (tsort prints the modules on it),
-#   - a lower layer uses a higher one: util/ may use only util/; db/ only db/ and util/
-#     (it reaches the log through a callback), or
+#   - a lower layer uses a higher one. The layers, bottom up, and what each may use:
+#       util/              util/
+#       db/                db/ util/ (it reaches the log through a callback)
+#       server/core/       server/core/ db/ util/ (the domain: never HTTP, handlers or commands)
+#       server/http/       server/http/ server/core/ db/ util/ (the plumbing: no handler; the
+#                          route tables are handed to it)
+#       server/handlers/   server/handlers/ server/core/ db/ util/ and, of server/http/, only
+#                          the request/response model, the router and path (never the MHD glue)
+#       server/cli/        everything (main and the commands wire the layers together)
 #   - a file in db/ or util/ includes a header from server/ (or util/ one from db/).
 # Prints the edges with -v. Brings BUILD (default build) up to date first (make all), so the
 # graph is the current sources'.
@@ -19,6 +26,11 @@ make --no-print-directory -s BUILD="$BUILD" all >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mapfile -t objs < <(find "$BUILD/util" "$BUILD/db" "$BUILD/server" -name '*.o' 2>/dev/null | sort)
+strays=$(find server -maxdepth 1 -name '*.c' 2>/dev/null)
+if [[ -n $strays ]]; then
+  echo "link-cycles: FAIL: every source under server/ belongs to a layer folder (cli, http, handlers, core): $strays" >&2
+  exit 1
+fi
 ((${#objs[@]} > 0)) || { echo "link-cycles: no object files under $BUILD" >&2; exit 2; }
 
 for o in "${objs[@]}"; do
@@ -42,12 +54,19 @@ if ! tsort "$tmp/edges" >/dev/null 2>"$tmp/tsort"; then
 fi
 
 layer_violation() {  # from-dir allowed-dirs-regex
-  awk -v from="$1" -v ok="$2" 'index($1, from "/") == 1 && $2 !~ ("^(" ok ")/") {print "  " $1 " -> " $2}' \
+  awk -v from="$1" -v ok="$2" 'index($1, from "/") == 1 && $2 !~ ("^(" ok ")(/|$)") {print "  " $1 " -> " $2}' \
     "$tmp/edges"
 }
-bad=$( { layer_violation util 'util'; layer_violation db 'db|util'; } )
+bad=$( {
+  layer_violation util 'util'
+  layer_violation db 'db|util'
+  layer_violation server/core 'server/core|db|util'
+  layer_violation server/http 'server/http|server/core|db|util'
+  layer_violation server/handlers \
+    'server/handlers|server/core|db|util|server/http/http_model|server/http/router|server/http/path'
+} )
 if [[ -n $bad ]]; then
-  echo "link-cycles: FAIL: a lower layer uses a higher one (util -> util only; db -> db, util):" >&2
+  echo "link-cycles: FAIL: a lower layer uses a higher one (see the layers at the top of $0):" >&2
   echo "$bad" >&2
   status=1
 fi
@@ -60,5 +79,5 @@ if [[ -n $inc ]]; then
   status=1
 fi
 
-((status == 0)) && echo "link-cycles: ok: no cycle; util/ and db/ depend on nothing above them"
+((status == 0)) && echo "link-cycles: ok: no cycle; every layer uses only the layers below it"
 exit $status

@@ -13,14 +13,14 @@
 #include <openssl/crypto.h>
 
 #include "db/db.h"
-#include "server/auth.h"
-#include "server/config.h"
+#include "server/core/jwt.h"
+#include "server/core/config.h"
 #include "server/handlers/auth_parse.h"
-#include "server/log.h"
-#include "server/password.h"
-#include "server/path.h"
-#include "server/session.h"
-#include "server/throttle.h"
+#include "server/core/log.h"
+#include "server/core/password.h"
+#include "server/http/path.h"
+#include "server/core/session.h"
+#include "server/core/throttle.h"
 #include "util/utf8.h"
 #include "util/xalloc.h"
 
@@ -240,7 +240,7 @@ int auth_parse_register(const struct http_req *req, struct auth_input *out, stru
     if (get_string(doc, "namespace", &ns, &nslen, res) == 0) {
         if (ns == NULL)
             http_res_field_error(res, "namespace", "is required");
-        else if (nslen != strlen(ns) || !auth_namespace_valid(ns))
+        else if (nslen != strlen(ns) || !jwt_namespace_valid(ns))
             http_res_field_error(res, "namespace",
                                  "must match ^[a-z0-9][a-z0-9_-]{0,62}$ (lower case)");
         else
@@ -257,11 +257,11 @@ int auth_parse_register(const struct http_req *req, struct auth_input *out, stru
 /* Answers {"access_token","token_type","expires_in","refresh_token","user":{"id","email",
  * "namespace"}}; refresh may be NULL (then no refresh_token). */
 static void respond_with_token(const struct http_req *req, struct http_res *res, int status,
-                               const struct auth_identity *id, const char *refresh)
+                               const struct jwt_identity *id, const char *refresh)
 {
     const struct cfg *cfg = req->cfg;
     long ttl = (long)cfg->jwt_ttl_s;
-    char *token = auth_mint(id, cfg->jwt_secret, cfg->jwt_secret_len, ttl, time(NULL));
+    char *token = jwt_mint(id, cfg->jwt_secret, cfg->jwt_secret_len, ttl, time(NULL));
     if (token == NULL) {
         log_error("could not mint a token");
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
@@ -344,7 +344,7 @@ void auth_register(const struct http_req *req, struct http_res *res)
     struct db_error err;
     char hash[PASSWORD_HASH_SIZE];
     char refresh[SESSION_TOKEN_SIZE], refresh_hash[SESSION_HASH_SIZE], ttl[16];
-    struct auth_identity id;
+    struct jwt_identity id;
 
     memset(&id, 0, sizeof id);
     refresh[0] = '\0';
@@ -504,7 +504,7 @@ static void on_login_ok(const struct http_req *req, const struct auth_input *in,
                         const struct login_user *u, int needs_rehash, struct http_res *res)
 {
     struct db_error err;
-    struct auth_identity id;
+    struct jwt_identity id;
     char refresh[SESSION_TOKEN_SIZE];
     if (throttle_release(req->db, "email", in->email, req->client_ip, 1, &err) != 0)
         log_warn("login: could not clear the failure count: %s", err.message);
@@ -574,7 +574,7 @@ void auth_me(const struct http_req *req, struct http_res *res)
     static const char SQL[] = "SELECT id FROM tenants WHERE namespace = $1";
     struct db_result *r = NULL;
     struct db_error err;
-    const struct auth_identity *who = req->who;
+    const struct jwt_identity *who = req->who;
 
     if (who == NULL) {
         http_res_error(res, APP_ERR_UNAUTHORIZED, "a valid bearer token is required");

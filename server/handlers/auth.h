@@ -3,7 +3,7 @@
 #ifndef AAM_HANDLERS_AUTH_H
 #define AAM_HANDLERS_AUTH_H
 
-#include "server/http_model.h"
+#include "server/http/http_model.h"
 
 void auth_register(const struct http_req *req, struct http_res *res);
 void auth_login(const struct http_req *req, struct http_res *res);

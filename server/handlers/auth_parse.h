@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "server/http_model.h"
+#include "server/http/http_model.h"
 
 /* RFC 5321's limit on a forward path, which bounds every usable address. */
 #define AUTH_EMAIL_MAX 254

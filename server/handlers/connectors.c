@@ -16,11 +16,11 @@
 #include <string.h>
 
 #include "db/db.h"
-#include "server/config.h"
-#include "server/connector_json.h"
-#include "server/jsonbuf.h"
-#include "server/log.h"
-#include "server/tenant.h"
+#include "server/core/config.h"
+#include "server/core/connector_json.h"
+#include "server/core/jsonbuf.h"
+#include "server/core/log.h"
+#include "server/handlers/tenant.h"
 
 /* The columns of one connector, from a row of connections aliased t, in enum conn_col order.
  * The namespace is not read back: every WHERE pins it to the token's, which is written instead.

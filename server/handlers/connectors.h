@@ -2,7 +2,7 @@
 #ifndef AAM_HANDLERS_CONNECTORS_H
 #define AAM_HANDLERS_CONNECTORS_H
 
-#include "server/http_model.h"
+#include "server/http/http_model.h"
 
 void connectors_list(const struct http_req *req, struct http_res *res);
 void connectors_get(const struct http_req *req, struct http_res *res);

@@ -23,12 +23,12 @@
 #include <unistd.h>
 
 #include "db/db.h"
-#include "server/config.h"
-#include "server/connector_json.h"
-#include "server/csvfile.h"
-#include "server/log.h"
-#include "server/sources.h"
-#include "server/tenant.h"
+#include "server/core/config.h"
+#include "server/core/connector_json.h"
+#include "server/core/csvfile.h"
+#include "server/core/log.h"
+#include "server/core/sources.h"
+#include "server/handlers/tenant.h"
 
 /* The one 409 text for a folder that can no longer be read (see the top of the file). */
 #define FOLDER_GONE                                                                                \

@@ -2,7 +2,7 @@
 #ifndef AAM_HANDLERS_FILES_H
 #define AAM_HANDLERS_FILES_H
 
-#include "server/http_model.h"
+#include "server/http/http_model.h"
 
 void files_list(const struct http_req *req, struct http_res *res);
 void files_rows(const struct http_req *req, struct http_res *res);

@@ -2,7 +2,7 @@
 #ifndef AAM_HANDLERS_HEALTH_H
 #define AAM_HANDLERS_HEALTH_H
 
-#include "server/http_model.h"
+#include "server/http/http_model.h"
 
 void health_get(const struct http_req *req, struct http_res *res);
 void health_ready(const struct http_req *req, struct http_res *res);

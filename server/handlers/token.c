@@ -21,12 +21,12 @@
 #include <openssl/crypto.h>
 
 #include "db/db.h"
-#include "server/auth.h"
-#include "server/config.h"
-#include "server/log.h"
-#include "server/path.h"
-#include "server/session.h"
-#include "server/throttle.h"
+#include "server/core/jwt.h"
+#include "server/core/config.h"
+#include "server/core/log.h"
+#include "server/http/path.h"
+#include "server/core/session.h"
+#include "server/core/throttle.h"
 #include "util/xalloc.h"
 
 #define TOKEN_BASIC_CHALLENGE "Basic realm=\"aam\", charset=\"UTF-8\""
@@ -306,10 +306,10 @@ static void give_back(const struct http_req *req)
 
 /* 200 {"access_token","token_type","expires_in"[,"refresh_token","user"]} (RFC 6749 5.1). */
 static void respond(const struct http_req *req, struct http_res *res,
-                    const struct auth_identity *who, const char *refresh)
+                    const struct jwt_identity *who, const char *refresh)
 {
     long ttl = (long)req->cfg->jwt_ttl_s;
-    char *token = auth_mint(who, req->cfg->jwt_secret, req->cfg->jwt_secret_len, ttl, time(NULL));
+    char *token = jwt_mint(who, req->cfg->jwt_secret, req->cfg->jwt_secret_len, ttl, time(NULL));
     if (token == NULL) {
         log_error("token: could not mint an access token");
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
@@ -336,7 +336,7 @@ static void grant_refresh(const struct http_req *req, const struct token_input *
                           struct http_res *res)
 {
     static const char INVALID[] = "the refresh token is invalid, expired or revoked";
-    struct auth_identity who;
+    struct jwt_identity who;
     struct db_error err;
     char next[SESSION_TOKEN_SIZE];
     enum session_outcome outcome = SESSION_INVALID;
@@ -373,7 +373,7 @@ static void grant_refresh(const struct http_req *req, const struct token_input *
 static void grant_client(const struct http_req *req, const struct token_input *in,
                          struct http_res *res)
 {
-    struct auth_identity who;
+    struct jwt_identity who;
     struct db_error err;
     int ok = 0;
 
@@ -421,7 +421,7 @@ cleanup:
 
 void token_logout(const struct http_req *req, struct http_res *res)
 {
-    const struct auth_identity *who = req->who;
+    const struct jwt_identity *who = req->who;
     struct db_error err;
     long revoked = 0;
     json_t *doc = NULL;

@@ -4,7 +4,7 @@
 #ifndef AAM_HANDLERS_TOKEN_H
 #define AAM_HANDLERS_TOKEN_H
 
-#include "server/http.h"
+#include "server/http/http_model.h"
 
 /* The parameters the endpoint knows (RFC 6749 4.4.2, 6, 2.3.1). Strings are malloc'd or NULL
  * when absent; token_input_free wipes and frees them. */

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "server/http.h"
+#include "server/http/http_model.h"
 
 struct ui_file {
     const char *name;         /* "app.js": the file's name under web/ and under /assets/ */

@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "server/csvfile.h"
+#include "server/core/csvfile.h"
 #include "tests/fuzz/fuzz_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

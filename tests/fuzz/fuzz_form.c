@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "server/handlers/auth_parse.h"
-#include "server/http.h"
-#include "server/password.h"
+#include "server/http/http.h"
+#include "server/core/password.h"
 #include "tests/fuzz/fuzz_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/http_model.h"
+#include "server/http/http_model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,16 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/auth.h"
+#include "server/core/jwt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SECRET "fuzz-secret-0123456789abcdef0123456789abcdef"
 #define NOW 1700000000L
 
-static void check_identity(const struct auth_identity *id)
+static void check_identity(const struct jwt_identity *id)
 {
-    assert(auth_namespace_valid(id->ns));
+    assert(jwt_namespace_valid(id->ns));
     assert(id->sub[0] != '\0');
     assert(memchr(id->sub, '\0', sizeof id->sub) != NULL);
     assert(memchr(id->tenant_id, '\0', sizeof id->tenant_id) != NULL);
@@ -33,18 +33,18 @@ static void check_claims(const char *claims)
 {
     json_t *doc = json_loads(claims, 0, NULL);
     assert(doc != NULL);
-    assert(strcmp(json_string_value(json_object_get(doc, "iss")), AUTH_ISSUER) == 0);
+    assert(strcmp(json_string_value(json_object_get(doc, "iss")), JWT_ISSUER) == 0);
     json_t *exp = json_object_get(doc, "exp"), *nbf = json_object_get(doc, "nbf");
-    assert(json_is_integer(exp) && json_integer_value(exp) > NOW - AUTH_LEEWAY_S);
-    assert(nbf == NULL || (json_is_integer(nbf) && json_integer_value(nbf) <= NOW + AUTH_LEEWAY_S));
+    assert(json_is_integer(exp) && json_integer_value(exp) > NOW - JWT_LEEWAY_S);
+    assert(nbf == NULL || (json_is_integer(nbf) && json_integer_value(nbf) <= NOW + JWT_LEEWAY_S));
     json_decref(doc);
 }
 
 static void fuzz_header(const char *header)
 {
-    struct auth_identity id;
+    struct jwt_identity id;
     const char *why = NULL;
-    if (auth_verify_bearer(header, SECRET, strlen(SECRET), NOW, &id, &why) == 0)
+    if (jwt_verify_bearer(header, SECRET, strlen(SECRET), NOW, &id, &why) == 0)
         check_identity(&id);
     else
         assert(why != NULL);
@@ -64,9 +64,9 @@ static void fuzz_claims(jwt_alg_t alg, const char *claims)
     size_t n = strlen(tok) + 8;
     header = malloc(n);
     snprintf(header, n, "Bearer %s", tok);
-    struct auth_identity id;
+    struct jwt_identity id;
     const char *why = NULL;
-    if (auth_verify_bearer(header, SECRET, strlen(SECRET), NOW, &id, &why) == 0) {
+    if (jwt_verify_bearer(header, SECRET, strlen(SECRET), NOW, &id, &why) == 0) {
         assert(alg == JWT_ALG_HS256);
         check_identity(&id);
         check_claims(claims);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/path.h"
+#include "server/http/path.h"
 #include "tests/fuzz/fuzz_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

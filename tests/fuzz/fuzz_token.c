@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "server/handlers/token.h"
-#include "server/http.h"
+#include "server/http/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,15 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/config.h"
-#include "server/http_model.h"
+#include "server/core/config.h"
+#include "server/http/http_model.h"
 #include "tests/unit/server/handlers/db_script.h"
 
 #define HT_SECRET "0123456789abcdef0123456789abcdef"
 
 struct ht {
     struct cfg cfg;
-    struct auth_identity who;
+    struct jwt_identity who;
     struct http_kv query[4];
     struct http_req req;
     struct http_res res;

@@ -5,7 +5,7 @@
  * with the failure slot taken before hashing, 429 when throttled before any hashing, 503, also
  * when the refresh token cannot be stored), and me (200, 401, 503). */
 #include "server/handlers/auth.h"
-#include "server/password.h"
+#include "server/core/password.h"
 #include "tests/unit/server/handlers/handler_test.h"
 
 #define REGISTER_BODY                                                                              \

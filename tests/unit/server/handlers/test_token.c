@@ -4,7 +4,7 @@
  * with the failure counted, 429 throttled, 503; client_credentials: 200, 401 invalid_client
  * with the failure counted, 503) and POST /auth/logout (204, 401, 422, 503). */
 #include "server/handlers/token.h"
-#include "server/session.h"
+#include "server/core/session.h"
 #include "tests/unit/server/handlers/handler_test.h"
 
 /* 43 base64url characters: shaped like a token we issue. */

@@ -1,0 +1,43 @@
+/* cmd_common: what several commands share: opening the database the way the configuration
+ * says, with the one error line every command prints when DATABASE_URL cannot be used; the
+ * rule for an operator-given name; the tenant upsert of `tenants create` and `seed`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "server/cli/commands.h"
+#include "util/utf8.h"
+
+struct db_pool *cmd_open_db(const struct cfg *cfg, enum cfg_db_use use, const char *what)
+{
+    struct db_config dbc;
+    cfg_db_config(cfg, use, &dbc);
+    struct db_pool *db = db_pool_new(&dbc);
+    if (db == NULL)
+        fprintf(stderr, "aam %s: DATABASE_URL is not a usable connection string\n", what);
+    return db;
+}
+
+int cmd_name_valid(const char *s, size_t max_chars)
+{
+    size_t len = strlen(s), chars = 0;
+    int blank = 1;
+    for (size_t i = 0; i < len; chars++) {
+        size_t n = utf8_seq_len((const unsigned char *)s + i, len - i);
+        unsigned char c = (unsigned char)s[i];
+        if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7f)))
+            return 0;
+        blank &= c == ' ';
+        i += n;
+    }
+    return chars > 0 && chars <= max_chars && !blank;
+}
+
+/* ON CONFLICT makes concurrent creates leave one row; the UPDATE runs only when the row was
+ * there before and its name differs, so a repeat changes nothing. */
+const char cmd_tenant_upsert_sql[] =
+    "WITH ins AS (INSERT INTO tenants (namespace, name) VALUES ($1::text, $2::text) "
+    "  ON CONFLICT (namespace) DO NOTHING RETURNING 1), "
+    "upd AS (UPDATE tenants SET name = $2::text WHERE namespace = $1::text "
+    "  AND name IS DISTINCT FROM $2::text AND NOT EXISTS (SELECT 1 FROM ins) RETURNING 1) "
+    "SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 'created' "
+    "  WHEN EXISTS (SELECT 1 FROM upd) THEN 'updated' ELSE 'unchanged' END";

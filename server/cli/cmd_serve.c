@@ -1,0 +1,89 @@
+/* cmd_serve: `aam serve`. Order: config, database pool (lazy: never connects here, so the
+ * process starts while the database is down), HTTP server; then wait for SIGTERM/SIGINT and
+ * tear down in reverse. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "server/http/admin.h"
+#include "server/cli/commands.h"
+#include "server/core/config.h"
+#include "server/core/csvcache.h"
+#include "server/handlers/routes.h"
+#include "server/http/http.h"
+#include "server/core/log.h"
+
+/* Blocks the stop signals in every thread (they inherit the mask) so sigwait gets them. */
+static void block_stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a client that hangs up must not kill the process */
+}
+
+static void log_startup(const struct cfg *cfg, const struct db_pool *db)
+{
+    char *desc = db_describe(db);
+    log_info("aam serve: port %d, %d I/O threads, %d workers, %d hash workers, sources root %s, "
+             "%zu CORS origins, token ttl %d s",
+             cfg->port, cfg->threads, cfg->workers, cfg->hash_workers, cfg->sources_root,
+             cfg->n_cors_origins, cfg->jwt_ttl_s);
+    log_info("%s", desc);
+    free(desc);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    struct cfg cfg;
+    char err[256];
+    sigset_t stop;
+    int sig = 0;
+    if (cfg_load(&cfg, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err) != 0) {
+        fprintf(stderr, "aam serve: %s\n", err);
+        return 2;
+    }
+    block_stop_signals(&stop);
+    csvcache_set_budget((size_t)cfg.csv_cache_mb * 1024 * 1024);
+    struct db_pool *db = cmd_open_db(&cfg, CFG_DB_SERVE, "serve");
+    if (db == NULL) {
+        cfg_free(&cfg);
+        return 2;
+    }
+    log_startup(&cfg, db);
+    struct http_server *srv = http_start(&cfg, db, routes_table());
+    struct admin *admin = NULL;
+    if (srv != NULL && cfg.admin_addr != NULL &&
+        (admin = admin_start(&cfg, srv, db, routes_admin_table(), AAM_VERSION)) == NULL) {
+        http_free(srv);
+        srv = NULL;
+    }
+    if (srv == NULL) {
+        db_pool_free(db);
+        cfg_free(&cfg);
+        return 1;
+    }
+    log_info("listening on http://0.0.0.0:%d; admin listener (/metrics) %s%s", cfg.port,
+             cfg.admin_addr ? "on " : "off", cfg.admin_addr ? cfg.admin_addr : "");
+    sigwait(&stop, &sig);
+    log_info("received %s: draining in-flight requests (up to %d s)",
+             sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.shutdown_grace_s);
+    if (http_drain(srv) != 0) {
+        /* Workers still hold the pool and the config: freeing them would pull memory from
+         * under running requests. Leave with what the kernel cleans up. */
+        log_info("stopped (without waiting for the rest)");
+        _exit(0);
+    }
+    admin_stop(admin); /* it reads srv and db: stopped before they are freed */
+    http_free(srv);
+    db_pool_free(db);
+    cfg_free(&cfg);
+    log_info("stopped");
+    return 0;
+}

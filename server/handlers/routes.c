@@ -1,0 +1,115 @@
+/* routes: the route tables (see routes.h). Lanes: inline handlers never block; database work
+ * runs on the database lane; register/login hash passwords on their own lane, each with a
+ * queue bound (a queue that never drains is a hang with extra steps: past the bound, 503 +
+ * Retry-After). is_public: no token. */
+#include "server/handlers/routes.h"
+
+#include "server/handlers/auth.h"
+#include "server/handlers/connectors.h"
+#include "server/handlers/docs.h"
+#include "server/handlers/files.h"
+#include "server/handlers/health.h"
+#include "server/handlers/token.h"
+#include "server/handlers/ui.h"
+
+/* Jobs that may wait on the hashing lane: 64 logins (urgent) ahead of 32 registrations (bulk). */
+#define ROUTES_HASH_QUEUE_LOGINS 64
+#define ROUTES_HASH_QUEUE_REGISTRATIONS 32
+/* The auth routes take credentials, a few hundred bytes: 16 KiB is the contract's cap. */
+#define ROUTES_MAX_AUTH_BODY (16 * 1024)
+
+#define INLINE ROUTER_LANE_INLINE
+#define DB ROUTER_LANE_DB
+
+static const struct router_route routes[] = {
+    {.method = "GET", .pattern = "/health", .handler = health_get, .lane = INLINE, .is_public = 1},
+    {.method = "GET", .pattern = "/ready", .handler = health_ready, .lane = DB, .is_public = 1},
+    {.method = "GET",
+     .pattern = "/openapi.json",
+     .handler = docs_openapi,
+     .lane = INLINE,
+     .is_public = 1},
+    {.method = "GET", .pattern = "/", .handler = ui_index, .lane = INLINE, .is_public = 1},
+    {.method = "GET",
+     .pattern = "/assets/{file}",
+     .handler = ui_asset,
+     .lane = INLINE,
+     .is_public = 1},
+    /* Bulk on the hashing lane: a login never queues behind registrations. */
+    {.method = "POST",
+     .pattern = "/api/v1/auth/register",
+     .handler = auth_register,
+     .lane = ROUTER_LANE_HASH_BULK,
+     .is_public = 1,
+     .queue_max = ROUTES_HASH_QUEUE_REGISTRATIONS},
+    {.method = "POST",
+     .pattern = "/api/v1/auth/login",
+     .handler = auth_login,
+     .lane = ROUTER_LANE_HASH,
+     .is_public = 1,
+     .queue_max = ROUTES_HASH_QUEUE_LOGINS},
+    /* Public like login, and on the hashing lane with it: anonymous traffic stays off the
+     * database lane (its own hashes are SHA-256 of 256-bit secrets, cheap). */
+    {.method = "POST",
+     .pattern = "/api/v1/auth/token",
+     .handler = token_grant,
+     .lane = ROUTER_LANE_HASH,
+     .is_public = 1,
+     .queue_max = ROUTES_HASH_QUEUE_LOGINS},
+    {.method = "POST", .pattern = "/api/v1/auth/logout", .handler = token_logout, .lane = DB},
+    {.method = "GET", .pattern = "/api/v1/auth/me", .handler = auth_me, .lane = DB},
+    {.method = "GET", .pattern = "/api/v1/aam/connectors", .handler = connectors_list, .lane = DB},
+    {.method = "POST", .pattern = "/api/v1/aam/connectors", .handler = connectors_create, .lane = DB},
+    {.method = "GET",
+     .pattern = "/api/v1/aam/connectors/{id}",
+     .handler = connectors_get,
+     .lane = DB},
+    {.method = "PATCH",
+     .pattern = "/api/v1/aam/connectors/{id}",
+     .handler = connectors_patch,
+     .lane = DB},
+    {.method = "DELETE",
+     .pattern = "/api/v1/aam/connectors/{id}",
+     .handler = connectors_delete,
+     .lane = DB},
+    {.method = "GET",
+     .pattern = "/api/v1/aam/connectors/{id}/files",
+     .handler = files_list,
+     .lane = DB},
+    {.method = "GET",
+     .pattern = "/api/v1/aam/connectors/{id}/files/{name}/rows",
+     .handler = files_rows,
+     .lane = DB},
+};
+
+static const struct router_body_rule body_rules[] = {
+    {.prefix = "/api/v1/auth/", .max_body = ROUTES_MAX_AUTH_BODY},
+};
+
+static const struct router_table table = {
+    .routes = routes,
+    .n = sizeof routes / sizeof routes[0],
+    .body_rules = body_rules,
+    .n_body_rules = sizeof body_rules / sizeof body_rules[0],
+};
+
+/* The admin listener's own routes (it adds /metrics, which the HTTP core renders). */
+static const struct router_route admin_routes[] = {
+    {.method = "GET", .pattern = "/health", .handler = health_get, .lane = INLINE, .is_public = 1},
+    {.method = "GET", .pattern = "/ready", .handler = health_ready, .lane = DB, .is_public = 1},
+};
+
+static const struct router_table admin_table = {
+    .routes = admin_routes,
+    .n = sizeof admin_routes / sizeof admin_routes[0],
+};
+
+const struct router_table *routes_table(void)
+{
+    return &table;
+}
+
+const struct router_table *routes_admin_table(void)
+{
+    return &admin_table;
+}
