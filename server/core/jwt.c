@@ -1,4 +1,4 @@
-/* auth: mints and verifies the service's HS256 JWTs with libjwt 1.10. libjwt checks the
+/* jwt: mints and verifies the service's HS256 JWTs with libjwt 1.10. libjwt checks the
  * signature only; every other rule (algorithm pinning, iss, exp/nbf/iat, sub, namespace) is
  * enforced here, because 1.10 has no claim validation and accepts an HS384/HS512 token
  * signed with the same secret. Verification runs on every protected request, so it copies
