@@ -457,25 +457,36 @@ static int submit_to_lane(struct http_ctx *ctx, const struct router_route *route
     return lane_submit(srv->db_lane, on_lane_job, ctx);
 }
 
-static enum MHD_Result dispatch(struct http_ctx *ctx)
+/* The body has arrived (or stopped arriving): answers what went wrong while reading it. Returns
+ * 1 with *rc set when the request is answered (or abandoned to the reaper's 408), 0 to run it. */
+static int answer_read_failure(struct http_ctx *ctx, enum MHD_Result *rc)
 {
-    if (!reaper_claim(&ctx->watch))
-        return MHD_NO; /* the reaper has answered 408 on this socket already */
-    if (ctx->timed_out)
-        return send_error(ctx, APP_ERR_TIMEOUT, "the request took longer than 30 s to arrive");
+    if (!reaper_claim(&ctx->watch)) {
+        *rc = MHD_NO; /* the reaper has answered 408 on this socket already */
+        return 1;
+    }
+    if (ctx->timed_out) {
+        *rc = send_error(ctx, APP_ERR_TIMEOUT, "the request took longer than 30 s to arrive");
+        return 1;
+    }
     if (ctx->body_too_large) {
         body_too_large_error(ctx);
-        return send_response(ctx);
+        *rc = send_response(ctx);
+        return 1;
     }
     if (ctx->body_over_budget) {
         ctx->res.retry_after = 2;
-        return send_error(ctx, APP_ERR_UNAVAILABLE, "the server is busy receiving other requests");
+        *rc = send_error(ctx, APP_ERR_UNAVAILABLE, "the server is busy receiving other requests");
+        return 1;
     }
-    const struct router_route *route = ctx->match.route;
-    if (route->lane == ROUTER_LANE_INLINE) {
-        run_handler(ctx);
-        return send_response(ctx);
-    }
+    return 0;
+}
+
+/* Suspends the connection and hands the request to its route's lane; the lane's worker runs
+ * the handler and resumes the connection. A lane that refuses (stopping, or its queue full)
+ * gets its 503 here, with the connection resumed at once. */
+static enum MHD_Result hand_to_lane(struct http_ctx *ctx, const struct router_route *route)
+{
     if (lifecycle_suspend_begin(ctx->srv->lc) != 0) {
         /* The daemon is being stopped (a request that began after the drain ended): it must
          * not find a suspended connection, so answer here; a load balancer retries it. */
@@ -496,6 +507,19 @@ static enum MHD_Result dispatch(struct http_ctx *ctx)
         ctx->state = CTX_READY;
     }
     return MHD_YES;
+}
+
+/* The whole request is in: answer a read failure, or run the handler inline or on its lane. */
+static enum MHD_Result dispatch(struct http_ctx *ctx)
+{
+    enum MHD_Result rc;
+    if (answer_read_failure(ctx, &rc))
+        return rc;
+    const struct router_route *route = ctx->match.route;
+    if (route->lane != ROUTER_LANE_INLINE)
+        return hand_to_lane(ctx, route);
+    run_handler(ctx);
+    return send_response(ctx);
 }
 
 /* Buffers a body chunk, unless the body is over its limit or all buffered bodies together
@@ -618,7 +642,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 /* Counts the request under its route TEMPLATE: a 401 on a protected route is matched here
  * (auth runs before routing), anything that matches no route is "unmatched". */
-static void observe(struct http_ctx *ctx, double seconds)
+static void record_metrics(struct http_ctx *ctx, double seconds)
 {
     const struct router_route *route = ctx->match.route;
     if (route == NULL && ctx->path != NULL && ctx->method[0] != '\0') {
@@ -641,7 +665,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     reaper_remove(srv->reaper, &ctx->watch); /* before MHD closes the socket */
     double ms = mono_elapsed_ms(&ctx->started);
-    observe(ctx, ms / 1e3);
+    record_metrics(ctx, ms / 1e3);
     if (ctx->method[0] != '\0' && log_threshold <= LOG_INFO) {
         log_set_context(ctx->request_id, ctx->req.who ? ctx->who.ns : NULL);
         log_access(ctx->method, ctx->path ? ctx->path : (ctx->raw_uri ? ctx->raw_uri : "?"),
