@@ -169,6 +169,9 @@ async function conform(method, url, response, label) {
     const media = (ctype ?? '').split(';')[0].trim();
     const key = Object.keys(resp.content).find((k) => k === ctype || k.split(';')[0].trim() === media);
     if (!key) problems.push(`Content-Type ${ctype} is not among ${Object.keys(resp.content).join(', ')}`);
+    // The contract: JSON is application/json; charset=utf-8.
+    if (media === 'application/json' && ctype.replace(/\s+/g, '').toLowerCase() !== 'application/json;charset=utf-8')
+      problems.push(`Content-Type ${ctype}, not application/json; charset=utf-8`);
     else if (/json$/.test(media)) {
       let body;
       try { body = JSON.parse(text); } catch { problems.push(`the body is not JSON: ${text.slice(0, 200)}`); }
