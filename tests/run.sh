@@ -81,6 +81,7 @@ fi
 if [[ $ONLY == all || $ONLY == unit ]]; then
   while IFS= read -r bin; do
     [[ -n $FILTER && $bin != *"$FILTER"* ]] && continue
+    [[ -e ${bin#"$BUILD"/}.c ]] || continue # a binary left behind by a moved or deleted test
     if [[ ${AAM_VALGRIND:-0} == 1 ]]; then
       run_one unit "${bin#"$BUILD"/}" valgrind -q --error-exitcode=9 --leak-check=full "$bin"
     else
