@@ -87,8 +87,8 @@ static const char *const bad_secrets[] = {
     "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= ", /* a blank */
     "whsec_AAECAwQF-gcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",  /* base64url */
     "WHSEC_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",  /* prefix case */
-    "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8A"
-    "AECAwQFBgcICQoL", /* 72 bytes: longer than any key */
+    /* 72 bytes: longer than any key */
+    "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 };
 
 START_TEST(test_webhook_sign_refusals)
@@ -108,6 +108,12 @@ START_TEST(test_webhook_sign_arguments)
     ck_assert_int_eq(webhook_sign(NULL, "msg_1", 1, "{}", 2, sig, sizeof sig), -1);
     ck_assert_int_eq(webhook_sign(s, "msg_1", 1, NULL, 2, sig, sizeof sig), -1);
     ck_assert_int_eq(webhook_sign(s, "msg_1", 1, NULL, 0, sig, sizeof sig), 0); /* empty body */
+    /* the longest key taken: 64 bytes */
+    ck_assert_int_eq(
+        webhook_sign(
+            "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==",
+            "msg_1", 1, "{}", 2, sig, sizeof sig),
+        0);
     /* the body is signed as bytes: an embedded NUL counts */
     char with_nul[WEBHOOK_SIGN_SIG_LEN + 1], without[WEBHOOK_SIGN_SIG_LEN + 1];
     ck_assert_int_eq(webhook_sign(s, "msg_1", 1, "a\0b", 3, with_nul, sizeof with_nul), 0);
