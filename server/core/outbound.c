@@ -252,6 +252,10 @@ int outbound_resolve(const struct outbound_policy *policy, const char *host, int
         snprintf(err, errlen, "not a host name or address");
         goto cleanup;
     }
+    /* The lookup never returns more than OUTBOUND_ADDRS_MAX + 1: a larger max would let
+     * addresses past that go unchecked instead of refusing the host. */
+    if (max > OUTBOUND_ADDRS_MAX)
+        max = OUTBOUND_ADDRS_MAX;
     found = xcalloc(max + 1, sizeof *found);
     if (netaddr_parse_host(host, &found[0]) == 0) {
         count = 1; /* a literal, in whatever spelling: judged as the address it denotes */

@@ -68,7 +68,8 @@ int outbound_lookups_drain(int timeout_ms) __attribute__((warn_unused_result));
 
 /* Resolves host (a name, or an IP literal in any spelling netaddr_parse_host reads, which is
  * taken as is without a lookup) within timeout_ms and checks every address against
- * policy->allow. Returns 0 with the addresses (port 0) in addrs[0..*n), at most max, or -1
+ * policy->allow. Returns 0 with the addresses (port 0) in addrs[0..*n), at most max (itself at
+ * most OUTBOUND_ADDRS_MAX: a host with more addresses is refused, not cut), or -1
  * with *why (when why is not NULL) and one line in err that names the host and, when refused,
  * the address: "host db.example resolves to 10.0.0.5, outside AAM_OUTBOUND_NETS". */
 int outbound_resolve(const struct outbound_policy *policy, const char *host, int timeout_ms,

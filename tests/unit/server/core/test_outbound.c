@@ -520,6 +520,12 @@ START_TEST(test_outbound_resolve_all_addresses)
     ck_assert_int_eq(outbound_resolve(&p, "dual.test", 1000, addrs, 1, &n, NULL, err, sizeof err),
                      -1);
     ck_assert_uint_eq(n, 0);
+    /* more room than OUTBOUND_ADDRS_MAX does not let the 33rd and later go unchecked */
+    struct sockaddr_storage *room = calloc(100, sizeof *room);
+    ck_assert_int_eq(outbound_resolve(&p, "many.test", 1000, room, 100, &n, NULL, err, sizeof err),
+                     -1);
+    ck_assert_msg(strstr(err, "more than 32 addresses") != NULL, "%s", err);
+    free(room);
     /* no allow-set allows nothing */
     struct outbound_policy none = {.allow = NULL, .resolve = fake_resolve};
     ck_assert_int_eq(outbound_resolve(&none, "loop.test", 1000, addrs, 4, &n, NULL, err, sizeof err),
