@@ -113,8 +113,8 @@ static int do_list(struct db_pool *db, const char *ns)
     }
     printf("client_id\tnamespace\tname\tcreated_at\n");
     for (int i = 0; i < db_result_rows(rs[1]); i++)
-        printf("%s\t%s\t%s\t%s\n", db_result_get(rs[1], i, 0), db_result_get(rs[1], i, 1),
-               db_result_get(rs[1], i, 2), db_result_get(rs[1], i, 3));
+        cmd_print_row(db_result_get(rs[1], i, 0), db_result_get(rs[1], i, 1),
+                      db_result_get(rs[1], i, 2), db_result_get(rs[1], i, 3), (char *)NULL);
     db_result_free(rs[0]);
     db_result_free(rs[1]);
     return fflush(stdout) == 0 ? 0 : 1;

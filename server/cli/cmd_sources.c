@@ -192,7 +192,7 @@ static int list(struct db_pool *db, const struct sources_args *a)
         rc = 1;
     }
     for (int i = 0; rc == 0 && i < db_result_rows(r[1]); i++)
-        printf("%s\t%s\n", db_result_get(r[1], i, 0), shown(db_result_get(r[1], i, 1)));
+        cmd_print_row(db_result_get(r[1], i, 0), shown(db_result_get(r[1], i, 1)), (char *)NULL);
     for (int i = 0; i < 3; i++)
         db_result_free(r[i]);
     return rc;

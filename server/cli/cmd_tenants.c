@@ -126,7 +126,7 @@ static int tenants_list(int argc, char **argv)
         goto cleanup;
     }
     for (int i = 0; i < db_result_rows(r[1]); i++)
-        printf("%s\t%s\n", db_result_get(r[1], i, 0), db_result_get(r[1], i, 1));
+        cmd_print_row(db_result_get(r[1], i, 0), db_result_get(r[1], i, 1), (char *)NULL);
     rc = fflush(stdout) == 0 ? 0 : 1;
 cleanup:
     db_result_free(r[0]);
