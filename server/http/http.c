@@ -742,14 +742,16 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 
 /* ------------------------------------------------------------------ lifecycle */
 
-static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned int flags)
+/* at: the address to bind (AAM_LISTEN_ADDR), or NULL for every address on PORT. */
+static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned int flags,
+                                       const struct sockaddr *at)
 {
     const struct cfg *cfg = srv->cfg;
     return MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_URI_LOG_CALLBACK,
-        on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads > 1 ? cfg->threads : 0),
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, at,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        srv, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cfg->threads > 1 ? cfg->threads : 0),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTION_LIMIT,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_PER_IP_LIMIT,
@@ -757,6 +759,29 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned int fla
         /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: it sets SO_REUSEPORT, and a second `aam serve`
          * on a busy port would then share it instead of failing (exit 1). */
         MHD_OPTION_END);
+}
+
+/* AAM_LISTEN_ADDR as a socket address with PORT in ss, adding MHD_USE_IPv6 to *flags for an
+ * IPv6 one; NULL when unset (every address). */
+static const struct sockaddr *listen_sockaddr(const struct cfg *cfg, struct sockaddr_storage *ss,
+                                              unsigned int *flags)
+{
+    struct sockaddr_in *sa4 = (struct sockaddr_in *)(void *)ss;
+    struct sockaddr_in6 *sa6 = (struct sockaddr_in6 *)(void *)ss;
+    memset(ss, 0, sizeof *ss);
+    if (cfg->listen_host[0] == '\0')
+        return NULL;
+    if (inet_pton(AF_INET, cfg->listen_host, &sa4->sin_addr) == 1) {
+        sa4->sin_family = AF_INET;
+        sa4->sin_port = htons((uint16_t)cfg->port);
+    } else if (inet_pton(AF_INET6, cfg->listen_host, &sa6->sin6_addr) == 1) {
+        sa6->sin6_family = AF_INET6;
+        sa6->sin6_port = htons((uint16_t)cfg->port);
+        *flags |= MHD_USE_IPv6; /* without MHD_USE_DUAL_STACK: that one address only */
+    } else {
+        return NULL; /* config checked it */
+    }
+    return (const struct sockaddr *)ss;
 }
 
 struct http_server *http_start(const struct cfg *cfg, struct db_pool *db,
@@ -778,14 +803,21 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db,
     srv->reaper = reaper_start(HTTP_REQUEST_DEADLINE_S);
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
                          MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_TURBO;
-    if (srv->db_lane != NULL && srv->hash_lane != NULL && srv->reaper != NULL) {
+    struct sockaddr_storage ss;
+    const struct sockaddr *at = listen_sockaddr(cfg, &ss, &flags);
+    int ready = srv->db_lane != NULL && srv->hash_lane != NULL && srv->reaper != NULL;
+    if (ready && at != NULL) {
+        srv->daemon = start_daemon(srv, flags, at);
+    } else if (ready) {
         /* Both IPv6 and IPv4 where the host has IPv6 ("localhost" may resolve to ::1 first). */
-        srv->daemon = start_daemon(srv, flags | MHD_USE_DUAL_STACK);
+        srv->daemon = start_daemon(srv, flags | MHD_USE_DUAL_STACK, NULL);
         if (srv->daemon == NULL)
-            srv->daemon = start_daemon(srv, flags);
+            srv->daemon = start_daemon(srv, flags, NULL);
     }
     if (srv->daemon == NULL) {
-        log_error("cannot listen on port %d: %s", cfg->port, strerror(errno));
+        log_error("cannot listen on %s port %d: %s",
+                  cfg->listen_host[0] ? cfg->listen_host : "every address", cfg->port,
+                  strerror(errno));
         lane_free(srv->db_lane);
         lane_free(srv->hash_lane);
         lifecycle_free(srv->lc);
