@@ -1,6 +1,7 @@
 /* cmd_common: what several commands share: opening the database the way the configuration
  * says, with the one error line every command prints when DATABASE_URL cannot be used; the
- * rule for an operator-given name and how names are printed; the tenant upsert of `tenants create` and `seed`. */
+ * rule for an operator-given name and how listed names are printed; the tenant upsert of
+ * `tenants create` and `seed`. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
