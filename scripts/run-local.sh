@@ -16,6 +16,9 @@ cd "$REPO_ROOT" || exit 1
 . "$REPO_ROOT/scripts/pgstack.sh"
 
 PORT=${PORT:-8080}
+# The API on this machine only: the demo account's password is printed below, and a root
+# `make run` on every interface would offer it to the network. AAM_LISTEN_ADDR=0.0.0.0 opts out.
+LISTEN=${AAM_LISTEN_ADDR:-127.0.0.1}
 # Unix sockets only: these numbers just name the socket files (.s.PGSQL.5432, .s.PGSQL.6432).
 PG_PORT=5432
 PGB_PORT=6432
@@ -148,11 +151,13 @@ pgb_start() {
 # ------------------------------------------------------------------ the service
 
 serve() {
-  say "starting aam serve on port $PORT"
-  env PORT="$PORT" "$BIN" serve 9>&- &
+  say "starting aam serve on $LISTEN port $PORT"
+  env PORT="$PORT" AAM_LISTEN_ADDR="$LISTEN" "$BIN" serve 9>&- &
   SERVER_PID=$!
+  local host=${LISTEN#[}; host=${host%]}  # where to ask: the bound address, loopback for "any"
+  case $host in 0.0.0.0) host=127.0.0.1 ;; ::) host='[::1]' ;; *:*) host="[$host]" ;; esac
   for _ in $(seq 100); do
-    curl -fs -o /dev/null "http://127.0.0.1:$PORT/health" 2>/dev/null && return 0
+    curl -fs -o /dev/null "http://$host:$PORT/health" 2>/dev/null && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || { SERVER_PID=""; die "aam serve exited (see its log above)"; }
     sleep 0.1
   done
@@ -179,6 +184,7 @@ banner() {
   acceptance check: BASE_URL=$url AAM_DEMO_PASSWORD='$pw' tests/smoke.sh
   PostgreSQL and PgBouncer (transaction mode) on Unix sockets in $SOCK_DIR, no TCP port;
   data in .run/; DATABASE_URL and JWT_SECRET for the aam commands: . .run/env
+  the API listens on $LISTEN only (AAM_LISTEN_ADDR; AAM_LISTEN_ADDR=0.0.0.0 make run serves the network)
   Ctrl-C stops the server, PgBouncer and PostgreSQL.
 
 demo login: $DEMO_EMAIL / $pw   (kept in .run/demo-password)

@@ -1,6 +1,7 @@
 /* utf8: see utf8.h. */
 #include "util/utf8.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "util/xalloc.h"
@@ -127,4 +128,61 @@ char *utf8_copy_sanitized(char *dst, size_t size, const char *src)
     }
     dst[o] = '\0';
     return dst;
+}
+
+/* The code point of the well-formed sequence of n bytes at s (n from utf8_seq_len). */
+static unsigned decode(const unsigned char *s, size_t n)
+{
+    static const unsigned char lead_mask[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    unsigned cp = s[0] & lead_mask[n];
+    for (size_t i = 1; i < n; i++)
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    return cp;
+}
+
+/* 1 for a character that does not show as itself (see utf8_is_display_safe). */
+static int hidden_char(unsigned cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C || cp == 0x200E ||
+           cp == 0x200F || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+int utf8_is_display_safe(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq_len(u + i, len - i);
+        if (n == 0 || hidden_char(decode(u + i, n)))
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+char *utf8_escape_display(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)(s != NULL ? s : "");
+    size_t len = strlen((const char *)u);
+    char *out = xmalloc(len * 6 + 1); /* at worst every byte becomes six ("\u0001") */
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_seq_len(u + i, len - i);
+        unsigned cp = n ? decode(u + i, n) : 0;
+        if (n == 0) {
+            o += (size_t)snprintf(out + o, 5, "\\x%02X", u[i]);
+            i++;
+        } else if (hidden_char(cp)) {
+            /* every hidden character is below U+10000, and its sequence at most 3 bytes long,
+             * so six bytes of escape never outgrow six per input byte */
+            o += (size_t)snprintf(out + o, 7, "\\u%04X", cp);
+            i += n;
+        } else {
+            memcpy(out + o, u + i, n);
+            o += n;
+            i += n;
+        }
+    }
+    out[o] = '\0';
+    return out;
 }

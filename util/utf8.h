@@ -32,4 +32,18 @@ size_t utf8_cut(const char *s, size_t len);
  * (size > 0). Returns dst. */
 char *utf8_copy_sanitized(char *dst, size_t size, const char *src);
 
+/* 1 when s[0..len) is well-formed UTF-8 (no NUL) in which every character shows as itself,
+ * else 0. Refused: the C0 controls and DEL (U+0000-U+001F, U+007F), the C1 controls
+ * (U+0080-U+009F: U+009B is a terminal's CSI, as ESC [ is), the line and paragraph separators
+ * (U+2028, U+2029), and the bidirectional formatting characters, which reorder the text
+ * around them so that what is read is not what is stored (Trojan Source, CVE-2021-42574): the
+ * marks U+061C, U+200E, U+200F, the embeddings and overrides U+202A-U+202E, the isolates
+ * U+2066-U+2069. The one rule for names people read (tenants, connectors, clients). */
+int utf8_is_display_safe(const char *s, size_t len);
+
+/* A NUL-terminated copy of s (NUL-terminated; NULL reads as "") that is safe to print to a
+ * terminal: each character utf8_is_display_safe refuses is written as \uXXXX, and each
+ * ill-formed byte as \xNN. A safe text comes back unchanged. Caller frees; never NULL. */
+char *utf8_escape_display(const char *s);
+
 #endif

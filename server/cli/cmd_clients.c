@@ -96,7 +96,7 @@ static void show_header(int *shown)
 static void on_client(void *arg, const struct db_client_info *c)
 {
     show_header(arg);
-    printf("%s\t%s\t%s\t%s\n", c->id, c->ns, c->name, c->created_at);
+    cmd_print_row(c->id, c->ns, c->name, c->created_at, (char *)NULL);
 }
 
 static int do_list(struct db_pool *db, const char *ns)

@@ -122,6 +122,11 @@ static int check_tenant(struct seed_ctx *s, const json_t *t)
         return fail(s, "a tenant has a missing or invalid \"namespace\"");
     if (name == NULL || name[0] == '\0')
         return fail(s, "tenant %s: \"name\" is required", ns);
+    if (!cmd_name_valid(name, 200)) /* as register's tenant_name and `aam tenants create` */
+        return fail(s,
+                    "tenant %s: \"name\" must be 1 to 200 characters, not all blank, with no "
+                    "control or bidirectional formatting characters",
+                    ns);
     if ((users != NULL && !json_is_array(users)) || (conns != NULL && !json_is_array(conns)))
         return fail(s, "tenant %s: \"users\" and \"connectors\" must be arrays", ns);
     if (grants != NULL && !json_is_array(grants))

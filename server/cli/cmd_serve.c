@@ -31,10 +31,11 @@ static void block_stop_signals(sigset_t *set)
 static void log_startup(const struct cfg *cfg, const struct db_pool *db)
 {
     char *desc = db_describe(db);
-    log_info("aam serve: port %d, %d I/O threads, %d workers, %d hash workers, sources root %s, "
-             "%zu CORS origins, token ttl %d s",
-             cfg->port, cfg->threads, cfg->workers, cfg->hash_workers, cfg->sources_root,
-             cfg->n_cors_origins, cfg->jwt_ttl_s);
+    log_info("aam serve: %s port %d, %d I/O threads, %d workers, %d hash workers, sources root "
+             "%s, %zu CORS origins, token ttl %d s",
+             cfg->listen_host[0] ? cfg->listen_host : "every address,", cfg->port, cfg->threads,
+             cfg->workers, cfg->hash_workers, cfg->sources_root, cfg->n_cors_origins,
+             cfg->jwt_ttl_s);
     log_info("%s", desc);
     free(desc);
 }

@@ -156,7 +156,7 @@ static int change(struct db_pool *db, const struct sources_args *a)
 static void on_grant(void *arg, const char *ns, const char *folder)
 {
     (void)arg;
-    printf("%s\t%s\n", ns, shown(folder));
+    cmd_print_row(ns, shown(folder), (char *)NULL);
 }
 
 /* One line per grant, by folder then namespace: "namespace<TAB>folder" (folder relative to the

@@ -101,7 +101,7 @@ cleanup:
 static void on_tenant(void *arg, const char *ns, const char *name)
 {
     (void)arg;
-    printf("%s\t%s\n", ns, name);
+    cmd_print_row(ns, name, (char *)NULL);
 }
 
 /* One line per tenant, by namespace: "namespace<TAB>name". Every namespace is read, so this is

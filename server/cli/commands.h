@@ -23,8 +23,15 @@ int cmd_clients(int argc, char **argv); /* server/cmd_clients.c */
 struct db_pool *cmd_open_db(const struct cfg *cfg, enum cfg_db_use use, const char *what)
     __attribute__((warn_unused_result));
 
-/* 1 when s is valid UTF-8 of 1..max_chars characters with no control character and not all
- * blank (tenant and client names: printed one per line by `list`), else 0. */
+/* 1 when s is valid UTF-8 of 1..max_chars characters with no control or bidirectional
+ * formatting character (utf8_is_display_safe) and not all blank (tenant and client names:
+ * printed one per line by `list`), else 0. */
 int cmd_name_valid(const char *s, size_t max_chars);
+
+/* Prints one line of tab-separated fields to stdout, the argument list ended by NULL, each
+ * field escaped with utf8_escape_display: a name or folder stored before the rule above (or
+ * made by anyone on the filesystem) reaches the terminal as text, never as controls, and a tab
+ * or line feed inside a field cannot shift the columns. A NULL field prints as "". */
+void cmd_print_row(const char *first, ...) __attribute__((sentinel));
 
 #endif

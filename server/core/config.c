@@ -39,7 +39,7 @@ struct cfg_param {
 
 static cfg_hook hook_database_url, hook_jwt_secret, hook_sources_root, hook_cors_origins,
     hook_trusted_proxies, hook_outbound_nets, hook_default_cores, hook_default_workers,
-    hook_log_level, hook_admin_addr;
+    hook_log_level, hook_admin_addr, hook_listen_addr;
 
 #define CFG_OFF_INT(f) offsetof(struct cfg, f)
 #define CFG_OFF_STR(f) offsetof(struct cfg, f)
@@ -421,4 +421,35 @@ static int hook_admin_addr(struct cfg *c, const struct cfg_param *p, const char 
     c->admin_port = (int)port;
     c->admin_addr = xstrdup(v);
     return 0;
+}
+
+/* An IP literal (IPv6 may come in brackets), or unset for every address. No host name: the API
+ * must bind exactly where the operator said (a name could resolve to a public address), and no
+ * port: PORT says that. */
+static int hook_listen_addr(struct cfg *c, const struct cfg_param *p, const char *raw,
+                            unsigned need, char *err, size_t errlen)
+{
+    (void)need;
+    unsigned char buf[sizeof(struct in6_addr)];
+    if (raw == NULL)
+        return 0;
+    size_t len = strlen(raw);
+    const char *host = raw;
+    if (len >= 2 && raw[0] == '[' && raw[len - 1] == ']') {
+        host = raw + 1;
+        len -= 2;
+    }
+    if (len > 0 && len < sizeof c->listen_host) {
+        memcpy(c->listen_host, host, len);
+        c->listen_host[len] = '\0';
+        if (inet_pton(AF_INET, c->listen_host, buf) == 1 ||
+            inet_pton(AF_INET6, c->listen_host, buf) == 1)
+            return 0;
+    }
+    c->listen_host[0] = '\0';
+    snprintf(err, errlen,
+             "%s must be an IP address such as 127.0.0.1 or ::1 (no host name, no port: PORT "
+             "sets that), got \"%.60s\"",
+             p->name, raw);
+    return -1;
 }

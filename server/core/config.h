@@ -62,6 +62,8 @@ enum cfg_need {
     X(INT, refresh_ttl_s, "AAM_REFRESH_TTL_SECONDS", "2592000", 60, 31536000, 0, NULL,               \
       "refresh token lifetime (30 days); each refresh issues a new one with a fresh lifetime")       \
     X(INT, port, "PORT", "8080", 1, 65535, 0, NULL, "listening port")                                \
+    X(CUSTOM, listen_addr, "AAM_LISTEN_ADDR", "(all)", 0, 0, 0, hook_listen_addr,                    \
+      "IP address the API binds (PORT on it; 127.0.0.1, ::1, 10.0.0.5); all addresses when unset")   \
     X(CUSTOM, sources_root, "AAM_SOURCES_ROOT", "./mock_sources", 0, 0, 0, hook_sources_root,        \
       "the only directory FilesSource connectors may read")                                          \
     X(CUSTOM, cors_origins, "AAM_CORS_ORIGINS", "", 0, 0, 0, hook_cors_origins,                      \
@@ -119,8 +121,9 @@ struct cfg {
     struct netaddr_cidr *trusted_proxies; /* AAM_TRUSTED_PROXIES, parsed; NULL when none */
     size_t n_trusted_proxies;
     struct netaddr_set *outbound_nets; /* AAM_OUTBOUND_NETS, parsed; never NULL after cfg_load */
-    char *admin_addr;                  /* AAM_ADMIN_ADDR as given, NULL when "off" */
-    char admin_host[64];               /* its IP literal (IPv6 without brackets) */
+    char listen_host[64]; /* AAM_LISTEN_ADDR's IP literal (IPv6 without brackets); "" = all */
+    char *admin_addr;     /* AAM_ADMIN_ADDR as given, NULL when "off" */
+    char admin_host[64];  /* its IP literal (IPv6 without brackets) */
     int admin_port;
 };
 

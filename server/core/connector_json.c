@@ -56,14 +56,16 @@ int connector_json_status_valid(const char *status)
 }
 
 /* jansson only hands out valid UTF-8, so counting the bytes that do not continue a
- * sequence counts characters (code points). */
+ * sequence counts characters (code points). People read the name (the UI, the commands): no
+ * control or bidirectional formatting character (utf8_is_display_safe). */
 int connector_json_name_valid(const char *name)
 {
     if (name == NULL)
         return 0;
     size_t chars = utf8_count(name, strlen(name));
     int blank = name[strspn(name, " \t\n\r")] == '\0';
-    return chars >= 1 && chars <= CONNECTOR_NAME_MAX_CHARS && !blank;
+    return chars >= 1 && chars <= CONNECTOR_NAME_MAX_CHARS && !blank &&
+           utf8_is_display_safe(name, strlen(name));
 }
 
 /* ------------------------------------------------------------------ config */
@@ -214,7 +216,9 @@ static void reject_unknown(const json_t *body, const char *const *allowed,
 static void check_common(const char *name, const char *status, struct field_errors *fe)
 {
     if (name != NULL && !connector_json_name_valid(name))
-        field_errors_add(fe, "name", "must be 1-200 characters and not only spaces");
+        field_errors_add(fe, "name",
+                         "must be 1-200 characters, not only spaces, and hold no control or "
+                         "bidirectional formatting characters");
     if (status != NULL && !connector_json_status_valid(status))
         field_errors_add(fe, "status", "must be one of ACTIVE, INACTIVE, PENDING, ERROR");
 }

@@ -444,11 +444,15 @@ static int scan_from_mark(int fd, struct scan *s, const struct csvcache_mark *ma
         scan_fail(s, CSVFILE_FAIL_IO, "the file could not be read");
         return -1;
     }
+    /* A fresh state for the rows, keeping what the header pass learnt: header_bytes is what
+     * every kept row pays for its keys, so a page from a mark meets the same cap as one read
+     * from the top (without it, a deep page of a wide file grew past 64 MiB). */
     *s = (struct scan){.out = s->out,
                        .offset = offset,
                        .end = end,
                        .header_done = 1,
                        .header_cap = s->header_cap,
+                       .header_bytes = s->header_bytes,
                        .row = mark->row};
     return scan_run(fd, s, mark->offset);
 }

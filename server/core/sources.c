@@ -157,6 +157,15 @@ int sources_name_matches(const char *pattern, const char *name)
     return fnmatch(pattern, name, FNM_PERIOD) == 0;
 }
 
+/* A regular file with one name. O_NOFOLLOW stops a symbolic link, but a hard link is the
+ * file itself under a second name: one made in a tenant's folder to a file of another folder
+ * (a link needs no right on the target's folder) would serve that file as this folder's. So a
+ * file with more than one link is not served, under either of its names. */
+static int file_servable(const struct stat *st)
+{
+    return S_ISREG(st->st_mode) && st->st_nlink == 1;
+}
+
 static int cmp_files(const void *a, const void *b)
 {
     const struct sources_file *fa = a, *fb = b;
@@ -202,8 +211,8 @@ int sources_list(int dirfd, const char *pattern, struct sources_file **files, si
         struct stat st;
         if (!sources_name_valid(de->d_name) || !sources_name_matches(pattern, de->d_name))
             continue;
-        if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
-            continue; /* vanished, a symlink, a directory or a special file */
+        if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !file_servable(&st))
+            continue; /* vanished, a symlink, a directory, a special file or a hard link */
         files_push(&list, &count, &cap, de->d_name, st.st_size);
     }
     if (count > 1)
@@ -232,7 +241,7 @@ int sources_open_file(int dirfd, const char *pattern, const char *name)
         errno = ENOENT; /* ELOOP (a symlink) included: to the client it is not here */
         return -1;
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || !file_servable(&st)) {
         close(fd);
         errno = ENOENT;
         return -1;

@@ -54,7 +54,8 @@ struct sources_file {
 };
 
 /* Lists the regular files directly inside dirfd whose names match pattern, sorted by name
- * (byte order). Symbolic links, directories and other special files are skipped. On 0,
+ * (byte order). Symbolic links, directories, other special files and files with more than
+ * one hard link are skipped. On 0,
  * *files is a malloc'd array of *n entries (free with sources_files_free); on -1 nothing is
  * returned. dirfd stays open and unchanged. */
 int sources_list(int dirfd, const char *pattern, struct sources_file **files, size_t *n)
@@ -63,9 +64,10 @@ int sources_list(int dirfd, const char *pattern, struct sources_file **files, si
 void sources_files_free(struct sources_file *files, size_t n);
 
 /* Opens name inside dirfd for reading: name must be valid, match pattern, and be a regular
- * file that is not a symbolic link (O_NOFOLLOW; O_NONBLOCK so a FIFO cannot hang the open).
- * Returns a descriptor the caller closes, or -1 (errno ENOENT for every "no such file here"
- * case: invalid name, no match, missing, symlink, not a regular file). */
+ * file with one link that is not a symbolic link (O_NOFOLLOW; O_NONBLOCK so a FIFO cannot
+ * hang the open). Returns a descriptor the caller closes, or -1 (errno ENOENT for every "no
+ * such file here" case: invalid name, no match, missing, symlink, not a regular file, more
+ * than one hard link). */
 int sources_open_file(int dirfd, const char *pattern, const char *name)
     __attribute__((warn_unused_result));
 

@@ -205,14 +205,13 @@ static void check_tenant_name(const char *name, size_t len, struct auth_input *o
 {
     size_t chars = utf8_count(name, len); /* characters: jansson checked the UTF-8 */
     int blank = 1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c < 0x20 || c == 0x7f) {
-            http_res_field_error(res, "tenant_name", "must not contain control characters");
-            return;
-        }
-        blank &= c == ' ';
+    if (!utf8_is_display_safe(name, len)) {
+        http_res_field_error(res, "tenant_name",
+                             "must not contain control or bidirectional formatting characters");
+        return;
     }
+    for (size_t i = 0; i < len; i++)
+        blank &= name[i] == ' ';
     if (len == 0 || blank || chars > AUTH_TENANT_NAME_MAX) {
         http_res_field_error(res, "tenant_name", "must be 1 to 200 characters, not all blank");
         return;

@@ -93,6 +93,7 @@ struct http_ctx {
     int body_too_large;
     int body_over_budget;      /* AAM_BODY_BUDGET_MB was reached */
     int timed_out;             /* HTTP_REQUEST_DEADLINE_S passed before the request was complete */
+    int close_after;           /* answer with Connection: close (the framing was ambiguous) */
     struct reaper_entry watch; /* the arrival deadline (server/reaper.h) */
     struct jwt_identity who;
     struct router_match match;
@@ -323,8 +324,8 @@ static enum MHD_Result send_response(struct http_ctx *ctx)
         return MHD_NO;
     }
     add_headers(ctx, resp, status);
-    if (lifecycle_state(ctx->srv->lc) != LIFECYCLE_ACCEPTING)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close"); /* draining */
+    if (ctx->close_after || lifecycle_state(ctx->srv->lc) != LIFECYCLE_ACCEPTING)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close"); /* or draining */
     ctx->status_sent = status;
     enum MHD_Result rc = MHD_queue_response(ctx->conn, (unsigned int)status, resp);
     MHD_destroy_response(resp); /* MHD keeps its own reference until the response is sent */
@@ -367,11 +368,78 @@ static int target_too_long(const char *uri)
     return n > HTTP_MAX_QUERY_PARAMS;
 }
 
-/* Runs once, on the first call for a request: target, auth, routing. Returns 0 to go on
+/* What the header fields say about the body's length (see framing_ambiguous). */
+struct framing {
+    int has_length;            /* a Content-Length value was seen */
+    unsigned long long length; /* the first one */
+    int ambiguous;             /* another value differs, or one is not a number */
+    int has_transfer_encoding;
+};
+
+/* Adds one Content-Length field value: a list of decimal numbers (RFC 9110 §8.6 allows a
+ * recipient to see "5, 5" when a field was repeated), each of which must equal the first. */
+static void framing_add_length(struct framing *f, const char *value)
+{
+    const char *p = value;
+    for (;;) {
+        p += strspn(p, " \t");
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = isdigit((unsigned char)*p) ? strtoull(p, &end, 10) : 0;
+        if (end == NULL || errno == ERANGE || (f->has_length && n != f->length)) {
+            f->ambiguous = 1;
+            return;
+        }
+        f->has_length = 1;
+        f->length = n;
+        p = end + strspn(end, " \t");
+        if (*p == '\0')
+            return;
+        if (*p++ != ',') {
+            f->ambiguous = 1;
+            return;
+        }
+    }
+}
+
+static enum MHD_Result on_framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+    struct framing *f = cls;
+    (void)kind;
+    if (key == NULL)
+        return MHD_YES;
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        f->has_transfer_encoding = 1;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        framing_add_length(f, value != NULL ? value : "");
+    return MHD_YES;
+}
+
+/* 1 when the request's body length is ambiguous (RFC 9112 §6.3): two different Content-Length
+ * values, or Content-Length together with Transfer-Encoding. libmicrohttpd takes the first
+ * Content-Length field and ignores the rest, while a proxy in front may have taken another
+ * (or the chunked framing): what it saw as one request's body would be read here as the next
+ * request. Such a request is refused and its connection closed. */
+static int framing_ambiguous(struct MHD_Connection *conn)
+{
+    struct framing f = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, on_framing_header, &f);
+    return f.ambiguous || (f.has_length && f.has_transfer_encoding);
+}
+
+/* Runs once, on the first call for a request: framing, target, auth, routing. Returns 0 to go on
  * reading the body, or 1 when the response is already decided (sent by the caller). */
 static int admit_request(struct http_ctx *ctx)
 {
     struct http_res *res = &ctx->res;
+    if (framing_ambiguous(ctx->conn)) {
+        ctx->close_after = 1;
+        http_res_error(res, APP_ERR_BAD_REQUEST,
+                       "the body's length is ambiguous: two different Content-Length values, or "
+                       "Content-Length with Transfer-Encoding (RFC 9112 section 6.3)");
+        return 1;
+    }
     if (target_too_long(ctx->raw_uri ? ctx->raw_uri : "/")) {
         http_res_error(res, APP_ERR_URI_TOO_LONG,
                        "the request target is longer than 8 KiB or has more than 100 query "
@@ -698,7 +766,9 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 
 /* ------------------------------------------------------------------ lifecycle */
 
-static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned int flags)
+/* at: the address to bind (AAM_LISTEN_ADDR), or NULL for every address on PORT. */
+static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned int flags,
+                                       const struct sockaddr *at)
 {
     const struct cfg *cfg = srv->cfg;
     return MHD_start_daemon(
@@ -712,7 +782,30 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned int fla
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: it sets SO_REUSEPORT, and a second `aam serve`
          * on a busy port would then share it instead of failing (exit 1). */
-        MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, at, MHD_OPTION_END);
+}
+
+/* AAM_LISTEN_ADDR as a socket address with PORT in ss, adding MHD_USE_IPv6 to *flags for an
+ * IPv6 one; NULL when unset (every address). */
+static const struct sockaddr *listen_sockaddr(const struct cfg *cfg, struct sockaddr_storage *ss,
+                                              unsigned int *flags)
+{
+    struct sockaddr_in *sa4 = (struct sockaddr_in *)(void *)ss;
+    struct sockaddr_in6 *sa6 = (struct sockaddr_in6 *)(void *)ss;
+    memset(ss, 0, sizeof *ss);
+    if (cfg->listen_host[0] == '\0')
+        return NULL;
+    if (inet_pton(AF_INET, cfg->listen_host, &sa4->sin_addr) == 1) {
+        sa4->sin_family = AF_INET;
+        sa4->sin_port = htons((uint16_t)cfg->port);
+    } else if (inet_pton(AF_INET6, cfg->listen_host, &sa6->sin6_addr) == 1) {
+        sa6->sin6_family = AF_INET6;
+        sa6->sin6_port = htons((uint16_t)cfg->port);
+        *flags |= MHD_USE_IPv6; /* without MHD_USE_DUAL_STACK: that one address only */
+    } else {
+        return NULL; /* config checked it */
+    }
+    return (const struct sockaddr *)ss;
 }
 
 struct http_server *http_start(const struct cfg *cfg, struct db_pool *db,
@@ -734,14 +827,21 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db,
     srv->reaper = reaper_start(HTTP_REQUEST_DEADLINE_S);
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
                          MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_TURBO;
-    if (srv->db_lane != NULL && srv->hash_lane != NULL && srv->reaper != NULL) {
+    struct sockaddr_storage ss;
+    const struct sockaddr *at = listen_sockaddr(cfg, &ss, &flags);
+    int ready = srv->db_lane != NULL && srv->hash_lane != NULL && srv->reaper != NULL;
+    if (ready && at != NULL) {
+        srv->daemon = start_daemon(srv, flags, at);
+    } else if (ready) {
         /* Both IPv6 and IPv4 where the host has IPv6 ("localhost" may resolve to ::1 first). */
-        srv->daemon = start_daemon(srv, flags | MHD_USE_DUAL_STACK);
+        srv->daemon = start_daemon(srv, flags | MHD_USE_DUAL_STACK, NULL);
         if (srv->daemon == NULL)
-            srv->daemon = start_daemon(srv, flags);
+            srv->daemon = start_daemon(srv, flags, NULL);
     }
     if (srv->daemon == NULL) {
-        log_error("cannot listen on port %d: %s", cfg->port, strerror(errno));
+        log_error("cannot listen on %s port %d: %s",
+                  cfg->listen_host[0] ? cfg->listen_host : "every address", cfg->port,
+                  strerror(errno));
         lane_free(srv->db_lane);
         lane_free(srv->hash_lane);
         lifecycle_free(srv->lc);

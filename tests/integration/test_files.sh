@@ -3,7 +3,8 @@
 # AAM_SOURCES_ROOT (quoted commas, doubled quotes, newlines inside quotes, CRLF, UTF-8, a BOM,
 # empty, header-only, ragged rows, 200,000 rows for paging), row counts that follow file
 # changes, and every escape attempt refused without reading the target: "..", encoded "..",
-# absolute paths outside, a symlinked folder out of the root, symlinked files inside the folder;
+# absolute paths outside, a symlinked folder out of the root, symlinked files inside the folder,
+# a hard link to a file outside;
 # a folder deleted or swapped for a symlink later answers 409; other tenants get 404.
 set -u
 . "$REPO_ROOT/tests/harness/assert.sh"
@@ -14,7 +15,7 @@ TMP=$(mktemp -d /tmp/aam-files.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 TMP=$(realpath "$TMP")
 SRC=$TMP/src D=$TMP/src/data OUT=$TMP/outside
-mkdir -p "$D" "$OUT" "$SRC/movable" "$SRC/swap" "$D/sub.csv"
+mkdir -p "$D" "$OUT" "$SRC/movable" "$SRC/swap" "$D/sub.csv" "$SRC/linked"
 echo 'secret,value' >"$OUT/secret.csv"; echo 'TOPSECRET,1' >>"$OUT/secret.csv"
 
 printf 'id,name,notes\n1,"Acme, Inc.","said ""hi"""\n2,Zürich 🚀,"line one\nline two"\n3,"",plain\n' >"$D/quoted.csv"
@@ -31,6 +32,10 @@ ln -s quoted.csv "$D/link_in.csv"
 ln -s ../outside "$SRC/escape"
 echo 'm' >"$SRC/movable/m.csv"
 echo 's' >"$SRC/swap/s.csv"
+# A hard link into a served folder from a file outside it: no right on the target's folder
+# is needed to make one, and O_NOFOLLOW cannot see it.
+echo 'own,1' >"$SRC/linked/own.csv"
+ln "$OUT/secret.csv" "$SRC/linked/stolen.csv"
 
 # The two tenants exist, and files-a is granted the folders it reads (ownership itself:
 # test_tenant_boundary.sh).
@@ -38,7 +43,7 @@ export AAM_SOURCES_ROOT=$SRC
 for ns in files-a files-b; do
   need "tenants create $ns" "$AAM_BIN" tenants create --namespace "$ns" --name "$ns"
 done
-for f in "$D" "$SRC/movable" "$SRC/swap"; do
+for f in "$D" "$SRC/movable" "$SRC/swap" "$SRC/linked"; do
   need "sources grant $f" "$AAM_BIN" sources grant --namespace files-a "$f"
 done
 server_start || give_up "server start"
@@ -129,6 +134,18 @@ for path in "$C/fs/files/../../../outside/secret.csv/rows" "$C/fs/files/%2e%2e/r
   check "GET $path is refused (HTTP $STATUS)" test "$STATUS" = 400 -o "$STATUS" = 404 -o "$STATUS" = 422
   check "…reads nothing outside" no_secret
 done
+
+# --- a file with a second hard link is not served (under either name)
+create lnk filesource "$SRC/linked"
+expect_status 201 "a filesource over a folder holding a hard link"
+req GET "$C/lnk/files" "${A[@]}"
+expect_jq '[.files[].name] | join(",")' own.csv "the hard-linked file is not listed"
+check "…and nothing of it shows" no_secret
+req GET "$C/lnk/files/stolen.csv/rows" "${A[@]}"
+expect_status 404 "rows of the hard-linked file"
+check "…read nothing of it" no_secret
+req GET "$C/lnk/files/own.csv/rows" "${A[@]}"
+expect_status 200 "rows of the folder's own file"
 
 # --- other tenants and other types
 req GET "$C/fs/files" -H "Authorization: Bearer $TB"

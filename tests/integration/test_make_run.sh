@@ -50,6 +50,9 @@ if mr_start 1 PORT="$PORT_API" AAM_ADMIN_ADDR=off; then
   last=$(grep -v '^$' "$out" | tail -1)
   check "its last line is the URL: 'AAM is running: http://localhost:$PORT_API …'" \
     grep -q "^AAM is running: http://localhost:$PORT_API " <<<"$last"
+  check "it says the API listens on 127.0.0.1 only" grep -q "the API listens on 127.0.0.1 only" "$out"
+  check "…and the API does not answer on another address of this machine (127.0.0.2)" \
+    sh -c "! curl -s -m 5 -o /dev/null http://127.0.0.2:$PORT_API/health"
   pw1=$(cat "$MR_DIR/.run/demo-password" 2>/dev/null)
   check "the line before it is the demo login with the password kept in .run/demo-password (mode 600)" \
     sh -c "grep -v '^\$' '$out' | tail -2 | head -1 | grep -qF 'demo login: demo@autonomos.local / $pw1' &&

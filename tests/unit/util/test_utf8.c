@@ -1,6 +1,7 @@
 /* Unit tests for util/utf8.c (the validity and cutting half): a validity table (RFC 3629's edge cases), cuts at every
- * position of a mixed-width text (never half a character, never more than needed), and the
- * sanitising copy that problem details go through. */
+ * position of a mixed-width text (never half a character, never more than needed), the
+ * sanitising copy that problem details go through, and the display rule for names (controls
+ * and bidirectional formatting refused, escaped on output). */
 #include <check.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -88,6 +89,83 @@ START_TEST(test_utf8_copy_sanitized_serialises)
 }
 END_TEST
 
+/* What a person reads as a name: every control or reordering character is refused, while
+ * letters of any script, emoji and the joiners that build them stay. */
+static const struct valid_case display_cases[] = {
+    CASE("Acme Corp", 1),
+    CASE("Z\xC3\xBCrich \xF0\x9F\x9A\x80", 1),               /* Zürich and a rocket */
+    CASE("\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D", 1),             /* Hebrew: right-to-left by itself */
+    CASE("\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB", 1), /* emoji with a zero-width joiner */
+    CASE("\xC2\xA0no-break", 1),                             /* U+00A0: just past the C1 block */
+    CASE("", 1),
+    CASE("tab\there", 0),
+    CASE("line\nbreak", 0),
+    CASE("esc\x1b[31m", 0),
+    CASE("del\x7f", 0),
+    CASE("nul\0", 0),
+    CASE("\xC2\x80", 0), /* U+0080, first C1 */
+    CASE("csi\xC2\x9B"
+         "31m",
+         0),                 /* U+009B CSI */
+    CASE("\xC2\x9F", 0),     /* U+009F, last C1 */
+    CASE("\xD8\x9C", 0),     /* U+061C arabic letter mark */
+    CASE("\xE2\x80\x8E", 0), /* U+200E LRM */
+    CASE("\xE2\x80\x8F", 0), /* U+200F RLM */
+    CASE("\xE2\x80\xA8", 0), /* U+2028 line separator */
+    CASE("\xE2\x80\xA9", 0), /* U+2029 paragraph separator */
+    CASE("\xE2\x80\xAA", 0), /* U+202A LRE */
+    CASE("txt.exe\xE2\x80\xAE"
+         "gpj",
+         0),                                         /* U+202E RLO */
+    CASE("\xE2\x81\xA6", 0),                         /* U+2066 LRI */
+    CASE("\xE2\x81\xA9", 0),                         /* U+2069 PDI */
+    CASE("\xE2\x80\xAB\xE2\x80\xAC\xE2\x80\xAD", 0), /* U+202B-U+202D */
+    CASE("\xE2\x81\xA7\xE2\x81\xA8", 0),             /* U+2067, U+2068 */
+    CASE("bad \xFF byte", 0),
+    CASE("\xC0\x9B", 0), /* an overlong spelling is no way around it */
+};
+
+START_TEST(test_utf8_display_safe_table)
+{
+    const struct valid_case *c = &display_cases[_i];
+    ck_assert_msg(utf8_is_display_safe(c->in, c->len) == c->want, "case %d", _i);
+    /* neighbours of the refused ranges stay allowed */
+    ck_assert(utf8_is_display_safe("\xE2\x80\x8D\xE2\x80\xAF\xE2\x81\xA5\xE2\x81\xAA", 12));
+}
+END_TEST
+
+/* Output escapes what the table refuses and leaves the rest as it is: a name stored before
+ * the rule (or a folder named by anyone) reaches a terminal as text, never as controls. */
+START_TEST(test_utf8_escape_display)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"Acme Z\xC3\xBCrich", "Acme Z\xC3\xBCrich"},
+        {"a\tb\nc", "a\\u0009b\\u000Ac"},
+        {"x\xC2\x9B"
+         "31my",
+         "x\\u009B31my"},
+        {"txt\xE2\x80\xAE"
+         "gpj.exe",
+         "txt\\u202Egpj.exe"},
+        {"\xE2\x81\xA6\xE2\x80\x8F", "\\u2066\\u200F"},
+        {"bad \xFF\xC3", "bad \\xFF\\xC3"},
+        {"\x1b\x1b\x1b", "\\u001B\\u001B\\u001B"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = utf8_escape_display(cases[i].in);
+        ck_assert_str_eq(got, cases[i].want);
+        ck_assert(utf8_is_display_safe(got, strlen(got)));
+        free(got);
+    }
+    char *got = utf8_escape_display(NULL);
+    ck_assert_str_eq(got, "");
+    free(got);
+}
+END_TEST
+
 static Suite *utf8_suite(void)
 {
     Suite *s = suite_create("utf8");
@@ -96,6 +174,9 @@ static Suite *utf8_suite(void)
                         (int)(sizeof valid_cases / sizeof valid_cases[0]));
     tcase_add_test(tc, test_utf8_cut_every_position);
     tcase_add_test(tc, test_utf8_copy_sanitized_serialises);
+    tcase_add_loop_test(tc, test_utf8_display_safe_table, 0,
+                        (int)(sizeof display_cases / sizeof display_cases[0]));
+    tcase_add_test(tc, test_utf8_escape_display);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -15,7 +15,7 @@
 static const char *const vars[] = {
     "DATABASE_URL",     "AAM_DB_POOL_SIZE", "JWT_SECRET",        "JWT_TTL_SECONDS", "PORT",
     "AAM_SOURCES_ROOT", "AAM_CORS_ORIGINS", "AAM_DEMO_PASSWORD", "AAM_THREADS",     "AAM_WORKERS",
-    "AAM_LOG_LEVEL",    "AAM_ADMIN_ADDR",   "AAM_OUTBOUND_NETS"};
+    "AAM_LOG_LEVEL",    "AAM_ADMIN_ADDR",   "AAM_OUTBOUND_NETS", "AAM_LISTEN_ADDR"};
 
 static void clean_env(void)
 {
@@ -78,6 +78,12 @@ static const struct bad_case bad[] = {
     {"AAM_OUTBOUND_NETS", "public, intranet", "AAM_OUTBOUND_NETS: \"intranet\" is not"},
     {"AAM_OUTBOUND_NETS", "", "AAM_OUTBOUND_NETS is set but empty"},
     {"AAM_OUTBOUND_NETS", " , ", "AAM_OUTBOUND_NETS is set but empty"},
+    {"AAM_LISTEN_ADDR", "localhost", "AAM_LISTEN_ADDR must be an IP address"},
+    {"AAM_LISTEN_ADDR", "127.0.0.1:8080", "AAM_LISTEN_ADDR"},
+    {"AAM_LISTEN_ADDR", "[::1]:8080", "AAM_LISTEN_ADDR"},
+    {"AAM_LISTEN_ADDR", "127.0.0.256", "AAM_LISTEN_ADDR"},
+    {"AAM_LISTEN_ADDR", "[127.0.0.1", "AAM_LISTEN_ADDR"},
+    {"AAM_LISTEN_ADDR", "", "AAM_LISTEN_ADDR"},
 };
 
 START_TEST(test_config_bad_values_named)
@@ -196,6 +202,31 @@ START_TEST(test_config_outbound_nets)
 }
 END_TEST
 
+/* AAM_LISTEN_ADDR: unset is every address (""); an IPv4 or IPv6 literal, the latter with or
+ * without brackets, is kept as the bare address http_start binds. */
+START_TEST(test_config_listen_addr)
+{
+    static const struct {
+        const char *value, *host;
+    } ok[] = {{"127.0.0.1", "127.0.0.1"},
+              {"::1", "::1"},
+              {"[::1]", "::1"},
+              {"0.0.0.0", "0.0.0.0"},
+              {"fd00::5", "fd00::5"}};
+    struct cfg c;
+    char err[256];
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err), 0);
+    ck_assert_str_eq(c.listen_host, "");
+    cfg_free(&c);
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        setenv("AAM_LISTEN_ADDR", ok[i].value, 1);
+        ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err), 0);
+        ck_assert_str_eq(c.listen_host, ok[i].host);
+        cfg_free(&c);
+    }
+}
+END_TEST
+
 /* The db_config every command uses comes from one builder: serve gets the configured pool and
  * statement timeout, seed one connection, migrate one connection and no statement timeout;
  * the defaults are db.h's, the numbers the table shows. */
@@ -258,6 +289,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_config_pool_zero_and_cors);
     tcase_add_test(tc, test_config_admin_addr);
     tcase_add_test(tc, test_config_outbound_nets);
+    tcase_add_test(tc, test_config_listen_addr);
     tcase_add_test(tc, test_config_db_config_per_command);
     tcase_add_test(tc, test_config_every_setting_in_readme);
     suite_add_tcase(s, tc);

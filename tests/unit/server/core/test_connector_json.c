@@ -93,6 +93,12 @@ START_TEST(test_connector_json_field_rules)
     ck_assert(!connector_json_name_valid(name201));
     ck_assert(!connector_json_name_valid(""));
     ck_assert(!connector_json_name_valid("   "));
+    ck_assert(!connector_json_name_valid("tab\there"));
+    ck_assert(!connector_json_name_valid("csi \xC2\x9B"
+                                         "2J")); /* U+009B */
+    ck_assert(!connector_json_name_valid("invoice\xE2\x80\xAE"
+                                         "fdp"));                   /* U+202E */
+    ck_assert(connector_json_name_valid("Z\xC3\xBCrich \xD7\xA9")); /* letters of any script */
 }
 END_TEST
 

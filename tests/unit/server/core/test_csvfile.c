@@ -455,6 +455,83 @@ START_TEST(test_csvfile_deep_page_reads_little)
 }
 END_TEST
 
+/* A wide file: 1,024 columns with 200-byte names (a header just under its 256 KiB cap), so
+ * each row object, repeating every name as a key, renders to about 227 KB and about 295 rows
+ * fill the 64 MiB page cap; the cells themselves are empty. 1,200 rows, about 1.2 MB. */
+static const char *wide_file(void)
+{
+    const size_t cols = 1024, width = 200, rows = 1200;
+    size_t cap = cols * (width + 1) + rows * (cols + 8) + 1, len = 0;
+    char *buf = malloc(cap);
+    for (size_t c = 0; c < cols; c++) {
+        memset(buf + len, 'n', width);
+        snprintf(buf + len, 8, "%06zu", c);
+        buf[len + 6] = 'n';
+        len += width;
+        buf[len++] = c + 1 < cols ? ',' : '\n';
+    }
+    for (size_t r = 0; r < rows; r++) {
+        len += (size_t)snprintf(buf + len, cap - len, "%zu", r);
+        memset(buf + len, ',', cols - 1);
+        len += cols - 1;
+        buf[len++] = '\n';
+    }
+    const char *path = write_temp(buf, len);
+    free(buf);
+    return path;
+}
+
+/* One read of path through a fresh descriptor; returns csvfile_read's result. */
+static int read_wide(const char *path, const char *key, long long offset, long limit,
+                     struct csvfile_page *page)
+{
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    int rc = csvfile_read(fd, key, offset, limit, 1, page);
+    close(fd);
+    return rc;
+}
+
+/* Every page keeps within the first page's cap, also one that starts at a mark of the row
+ * index: 400 rows of the wide file are refused from row 0 and from row 600 alike (before,
+ * the indexed page forgot the header's cost and rendered to about 90 MB), and 200 rows are
+ * served from both. */
+START_TEST(test_csvfile_indexed_page_keeps_the_cap)
+{
+    const char *path = wide_file();
+    char key[80];
+    struct csvfile_page page;
+    snprintf(key, sizeof key, "%s", path);
+    csvfile_cache_clear();
+    ck_assert_int_eq(read_wide(path, key, 0, 1, &page), 0); /* warm-up: counts and indexes */
+    ck_assert_int_eq(page.total, 1200);
+    csvfile_page_free(&page);
+    struct csvcache_mark mark;
+    long long rows;
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    fstat(fd, &st);
+    close(fd);
+    ck_assert_int_eq(csvcache_lookup(key, &st, 600, &rows, &mark), 1);
+    ck_assert_int_gt(mark.row, 0); /* row 600 is read from a mark, not from the top */
+    const long long offsets[] = {0, 600};
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_msg(read_wide(path, key, offsets[i], 400, &page) == -1,
+                      "400 rows from row %lld were served", offsets[i]);
+        ck_assert_int_eq(page.fail, CSVFILE_FAIL_CONTENT);
+        ck_assert_ptr_nonnull(strstr(page.error, "64 MiB"));
+        ck_assert_int_eq(read_wide(path, key, offsets[i], 200, &page), 0);
+        ck_assert_uint_eq(page.n_rows, 200);
+        char first[32];
+        snprintf(first, sizeof first, "%lld", offsets[i]);
+        ck_assert_str_eq(csvfile_cell(&page, 0, 0), first);
+        csvfile_page_free(&page);
+    }
+    csvfile_cache_clear();
+    unlink(path);
+}
+END_TEST
+
 /* The cache is charged in bytes: 5,000 small files and one big one all stay (a steady listing
  * never recounts), and a small budget evicts the least recently used first. */
 START_TEST(test_csvcache_budget_in_bytes)
@@ -518,6 +595,7 @@ static Suite *csvfile_suite(void)
     tcase_add_test(tc, test_csvfile_count_cache);
     tcase_add_test(tc, test_csvfile_index_pages_equal_full_scan);
     tcase_add_test(tc, test_csvfile_deep_page_reads_little);
+    tcase_add_test(tc, test_csvfile_indexed_page_keeps_the_cap);
     tcase_add_test(tc, test_csvcache_budget_in_bytes);
     suite_add_tcase(s, tc);
     tc = tcase_create("bounds");

@@ -1,7 +1,8 @@
 /* Unit tests for server/sources.c over a real directory tree made per test: folders inside and
  * outside the root (through "..", absolute paths, symlinks, a sibling sharing the root's
  * prefix), listing (pattern, hidden files, symlinks, directories, FIFOs skipped, name order)
- * and opening files (one component only, pattern enforced, no symlink, no FIFO hang). */
+ * and opening files (one component only, pattern enforced, no symlink, no FIFO hang, no file
+ * with a second hard link). */
 #include <check.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -185,6 +186,36 @@ START_TEST(test_sources_open_file)
 }
 END_TEST
 
+/* A hard link is the same file under a second name, and O_NOFOLLOW cannot tell it: one made
+ * in a served folder to a file elsewhere (here outside the root) is neither listed nor
+ * opened, and neither is a file of the folder that another name links to. */
+START_TEST(test_sources_hard_link_not_served)
+{
+    char p[PATH_MAX], target[PATH_MAX], alias[PATH_MAX];
+    int dfd = -1;
+    struct sources_file *files = NULL;
+    size_t n = 0;
+    mk_path(p, root, "data");
+    mk_path(target, outside, "secret.csv");
+    mk_path(alias, p, "stolen.csv");
+    ck_assert_int_eq(link(target, alias), 0);
+    mk_path(target, p, "b.csv");
+    mk_path(alias, outside, "b-again.csv");
+    ck_assert_int_eq(link(target, alias), 0);
+    ck_assert_int_eq(sources_open_folder(root, p, &dfd, NULL, 0), SOURCES_OK);
+    ck_assert_int_eq(sources_list(dfd, "*.csv", &files, &n), 0);
+    ck_assert_uint_eq(n, 1); /* a.csv only */
+    ck_assert_str_eq(files[0].name, "a.csv");
+    sources_files_free(files, n);
+    ck_assert_int_eq(sources_open_file(dfd, "*.csv", "stolen.csv"), -1);
+    ck_assert_int_eq(sources_open_file(dfd, "*.csv", "b.csv"), -1);
+    int fd = sources_open_file(dfd, "*.csv", "a.csv");
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    close(dfd);
+}
+END_TEST
+
 START_TEST(test_sources_names_and_patterns)
 {
     char long_name[300];
@@ -225,6 +256,7 @@ static Suite *sources_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_sources_list);
     tcase_add_test(tc, test_sources_open_file);
+    tcase_add_test(tc, test_sources_hard_link_not_served);
     suite_add_tcase(s, tc);
     tc = tcase_create("names");
     tcase_add_test(tc, test_sources_names_and_patterns);
