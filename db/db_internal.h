@@ -26,10 +26,10 @@
 /* One server connection. Owned by the pool while idle, by one caller while checked out. */
 struct db_conn {
     PGconn *pg;
-    long long born_ms;  /* monotonic; for max_lifetime_s */
-    unsigned long gen;  /* the pool's generation when it was opened */
-    int broken;         /* set when its protocol state is unknown: never reuse it */
-    int node_suspect;   /* the server went away, timed out or became read-only: every connection
+    long long born_ms; /* monotonic; for max_lifetime_s */
+    unsigned long gen; /* the pool's generation when it was opened */
+    int broken;        /* set when its protocol state is unknown: never reuse it */
+    int node_suspect;  /* the server went away, timed out or became read-only: every connection
                          * opened before this was seen is suspect too (see db_pool_release) */
 };
 
@@ -129,7 +129,8 @@ void db_url_parts_free(struct db_url_parts *parts);
 struct db_hosts;
 /* Never NULL (xalloc). A string libpq cannot parse, or whose host and port lists do not match,
  * becomes one "host": the whole string, for libpq to refuse with its own message. url copied. */
-struct db_hosts *db_hosts_new(const char *url, int fail_fast_ms) __attribute__((warn_unused_result));
+struct db_hosts *db_hosts_new(const char *url, int fail_fast_ms)
+    __attribute__((warn_unused_result));
 void db_hosts_free(struct db_hosts *hs); /* NULL-safe */
 int db_hosts_count(const struct db_hosts *hs);
 /* "host:port" of host i, for logs (no password). Borrowed: valid while hs lives. */
@@ -143,6 +144,7 @@ int db_hosts_params(const struct db_hosts *hs, int i, const char *connect_timeou
 /* The next host to try in a round: the first from the preferred one (the last that took
  * writes) on that is not tried[] yet and not in its backoff window. -1 when none is left. */
 int db_hosts_pick(const struct db_hosts *hs, long long now, const unsigned char *tried);
+/* Host i failed at now: its window starts (a failure while it is already in one counts not). */
 void db_hosts_failed(struct db_hosts *hs, int i, long long now);
 void db_hosts_succeeded(struct db_hosts *hs, int i);
 /* The earliest moment (monotonic ms) at which some host may be tried; <= now: one may now. */

@@ -30,9 +30,14 @@ struct db_hosts {
  * the pool checks writes itself, and libpq's own check believes a pooler's stale report. */
 static int is_per_host(const char *kw)
 {
-    static const char *const own[] = {"host", "hostaddr", "port", "target_session_attrs",
-                                      "load_balance_hosts", "connect_timeout",
-                                      "fallback_application_name", NULL};
+    static const char *const own[] = {"host",
+                                      "hostaddr",
+                                      "port",
+                                      "target_session_attrs",
+                                      "load_balance_hosts",
+                                      "connect_timeout",
+                                      "fallback_application_name",
+                                      NULL};
     for (int i = 0; own[i] != NULL; i++)
         if (strcmp(kw, own[i]) == 0)
             return 1;
@@ -78,8 +83,7 @@ static void set_label(struct db_host *h)
 
 /* Splits the host, hostaddr and port lists as libpq does: as many hosts as entries in host (or
  * hostaddr); one port for all or one per host. Returns -1 when libpq would refuse the lists. */
-static int split_hosts(struct db_hosts *hs, const char *host, const char *hostaddr,
-                       const char *port)
+static int split_hosts(struct db_hosts *hs, const char *host, const char *hostaddr, const char *port)
 {
     int nh = list_len(host), na = list_len(hostaddr), np = list_len(port);
     int n = nh > na ? nh : na;
@@ -231,6 +235,10 @@ int db_hosts_pick(const struct db_hosts *hs, long long now, const unsigned char 
 
 void db_hosts_failed(struct db_hosts *hs, int i, long long now)
 {
+    /* Already in a window: another thread's attempt, begun before that window was set, failed
+     * too. One failure, not two: concurrent attempts must not stretch the backoff. */
+    if (hs->h[i].down_until_ms > now)
+        return;
     hs->h[i].fails++;
     hs->h[i].down_until_ms = now + db_hosts_backoff_ms(hs->base_ms, hs->h[i].fails);
 }

@@ -27,7 +27,7 @@ struct db_pool {
     unsigned long created, discarded, timeouts;
     unsigned long errors[DB_ERROR_CLASSES]; /* by enum db_status - 1 */
     struct db_hosts *hosts;                 /* the host list and its backoff; under mu */
-    unsigned long gen; /* bumped when a server turned out unfit (read-only, gone): connections
+    unsigned long gen;  /* bumped when a server turned out unfit (read-only, gone): connections
                         * of an older generation are closed instead of reused */
     char down_msg[256]; /* why the last connect failed */
 };
@@ -424,7 +424,8 @@ char *db_describe(const struct db_pool *pool)
         return xstrdup("database target (unparseable connection string)");
     char timeout[32], hosts[96] = "";
     if (db_hosts_count(pool->hosts) > 1)
-        snprintf(hosts, sizeof hosts, ", %d hosts (new connections go to the one that takes writes)",
+        snprintf(hosts, sizeof hosts,
+                 ", %d hosts (new connections go to the one that takes writes)",
                  db_hosts_count(pool->hosts));
     if (pool->cfg.statement_timeout_ms > 0)
         snprintf(timeout, sizeof timeout, "%dms", pool->cfg.statement_timeout_ms);

@@ -201,7 +201,7 @@ static int read_results(struct db_conn *c, int npre, int n, struct db_result **r
             if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR) {
                 db_error_from_pg(err, r, pg);
                 db_conn_note_error(c, err); /* read-only, shutting down: never reuse c */
-            } else /* COPY and the like have no place in a pipeline */
+            } else                          /* COPY and the like have no place in a pipeline */
                 db_error_set(err, DB_ERR_QUERY, "unexpected result %s", PQresStatus(st));
             failed = 1;
         }
@@ -320,8 +320,8 @@ static int ping_once(struct db_pool *pool, double *latency_ms, struct db_error *
     if (db_pool_acquire(pool, &c, err) != 0)
         return -1;
     struct timespec t0 = mono_now();
-    PGresult *r =
-        db_conn_exec(c, "SHOW transaction_read_only", -1, NULL, db_pool_deadline(pool, 1), err);
+    PGresult *r = db_conn_exec(c, "SHOW transaction_read_only", -1, NULL, db_pool_deadline(pool, 1),
+                               err);
     int ok = r != NULL && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "off") == 0;
     if (ok && latency_ms != NULL)
         *latency_ms = mono_elapsed_ms(&t0);

@@ -139,9 +139,11 @@ START_TEST(test_hosts_all_down_fail_fast_until_the_first_window_ends)
     ck_assert_int_eq(db_hosts_pick(hs, now + 199, tried), -1);
     ck_assert_int_eq(db_hosts_pick(hs, now + 200, tried), 0);
     db_hosts_failed(hs, 0, now + 200); /* h1 fails again: 400 ms now */
+    db_hosts_failed(hs, 0, now + 201); /* a concurrent attempt: no longer window for that */
+    ck_assert_int_eq(db_hosts_backoff_ms(200, 2), 400);
     ck_assert_int_eq(db_hosts_ready_at(hs), now + 200); /* h2 may be tried */
     db_hosts_failed(hs, 1, now + 200);
-    ck_assert_int_eq(db_hosts_ready_at(hs), now + 600);
+    ck_assert_int_eq(db_hosts_ready_at(hs), now + 600); /* both 400 ms from now + 200 */
     db_hosts_succeeded(hs, 1);
     ck_assert(db_hosts_ready_at(hs) <= now);
     db_hosts_free(hs);
@@ -159,8 +161,7 @@ static const struct {
     {"57P02", 1}, /* crash_shutdown */
     {"57P03", 1}, /* cannot_connect_now: starting up, or in recovery */
     {"08006", 1}, {"08P01", 1}, {"57014", 0}, /* statement_timeout: the query, not the node */
-    {"57P04", 0}, {"53300", 0}, {"25001", 0}, {"23505", 0}, {"40001", 0}, {"", 0},
-    {NULL, 0},
+    {"57P04", 0}, {"53300", 0}, {"25001", 0}, {"23505", 0}, {"40001", 0}, {"", 0}, {NULL, 0},
 };
 
 START_TEST(test_hosts_unfit_sqlstates)
