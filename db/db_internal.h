@@ -88,6 +88,9 @@ int db_conn_pipeline(struct db_pool *pool, struct db_conn *c, const char *ns, in
  * connection included: PQgetResult reports it), -1 when deadline (0 = none) passed first. */
 int db_conn_await(PGconn *pg, long long deadline) __attribute__((warn_unused_result));
 
+/* Marks c broken and its server suspect, and fills *err: no answer came before the deadline. */
+void db_conn_timed_out(struct db_conn *c, struct db_error *err);
+
 /* One statement on c (unnamed; simple protocol, multi-statement, when nparams < 0), waiting
  * no later than deadline. Returns its last result (caller PQclears) when every result was
  * TUPLES_OK / COMMAND_OK / EMPTY_QUERY; else NULL with *err (c marked broken on a timeout). */

@@ -177,21 +177,27 @@ static struct db_conn *open_conn(struct db_pool *p, int i, unsigned long gen, st
 }
 
 /* One round over the host list: from the host that last took writes on, every host not in its
- * backoff window, until one connects and takes writes. NULL + *err (the last host's reason). */
-static struct db_conn *open_writable(struct db_pool *p, struct db_error *err)
+ * backoff window, until one connects and takes writes. NULL + *err (the last host's reason);
+ * *attempts: how many hosts were tried (0 when concurrent failures closed every window first). */
+static struct db_conn *open_writable(struct db_pool *p, struct db_error *err, int *attempts)
 {
     unsigned char tried[DB_HOSTS_MAX] = {0};
-    int n = db_hosts_count(p->hosts), attempts = 0;
-    db_error_set(err, DB_ERR_UNAVAILABLE, "every database host is in its fail-fast window");
+    int n = db_hosts_count(p->hosts);
+    *attempts = 0;
     for (;;) {
         pthread_mutex_lock(&p->mu);
         int i = db_hosts_pick(p->hosts, mono_ms(), tried);
         unsigned long gen = p->gen;
+        if (i < 0 && *attempts == 0)
+            db_error_set(err, DB_ERR_UNAVAILABLE,
+                         "database unavailable (every host failed its last connect; not retrying "
+                         "yet): %s",
+                         p->down_msg);
         pthread_mutex_unlock(&p->mu);
         if (i < 0)
             return NULL;
         tried[i] = 1;
-        attempts++;
+        ++*attempts;
         struct db_conn *c = open_conn(p, i, gen, err);
         pthread_mutex_lock(&p->mu);
         if (c != NULL)
@@ -200,7 +206,7 @@ static struct db_conn *open_writable(struct db_pool *p, struct db_error *err)
             db_hosts_failed(p->hosts, i, mono_ms());
         pthread_mutex_unlock(&p->mu);
         if (c != NULL) {
-            if (attempts > 1 || n > 1)
+            if (n > 1)
                 db_log_debug("db: connected to %s (takes writes)", db_hosts_label(p->hosts, i));
             return c;
         }
@@ -255,14 +261,16 @@ static void deadline_ts(long long deadline_ms, struct timespec *ts)
 /* A new connection in a slot reserved under the mutex (open and in_use already counted). */
 static int connect_reserved(struct db_pool *p, struct db_conn **out, struct db_error *err)
 {
-    struct db_conn *c = open_writable(p, err);
+    int attempts = 0;
+    struct db_conn *c = open_writable(p, err, &attempts);
     pthread_mutex_lock(&p->mu);
     if (c != NULL) {
         p->created++;
     } else {
         p->open--;
         p->in_use--;
-        snprintf(p->down_msg, sizeof p->down_msg, "%s", err->message);
+        if (attempts > 0)
+            snprintf(p->down_msg, sizeof p->down_msg, "%s", err->message);
         pthread_cond_signal(&p->cv); /* the slot is free again: a waiter may try */
     }
     pthread_mutex_unlock(&p->mu);

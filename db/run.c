@@ -7,8 +7,6 @@
  * server refused the work because it cannot take writes now (read-only, shutting down: rolled
  * back, nothing written); for DB_READ_ONLY work, also when its connection died mid-flight.
  * Never when a commit may have happened. */
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -25,12 +23,6 @@ static const char PRELUDE_TIMEOUT[] = "SELECT set_config('" DB_TENANT_SETTING "'
 static int send_stmt(PGconn *pg, const char *sql, int nparams, const char *const *params)
 {
     return PQsendQueryParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
-}
-
-void db_conn_note_error(struct db_conn *c, const struct db_error *err)
-{
-    if (PQstatus(c->pg) == CONNECTION_BAD || db_error_node_unfit(err->sqlstate))
-        c->broken = c->node_suspect = 1;
 }
 
 static int send_failed(struct db_conn *c, struct db_error *err, enum db_fate *fate)
@@ -54,72 +46,6 @@ static void free_results(struct db_result **results, int n)
         db_result_free(results[i]);
         results[i] = NULL;
     }
-}
-
-int db_conn_await(PGconn *pg, long long deadline)
-{
-    while (PQisBusy(pg)) {
-        struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
-        long long left = deadline ? deadline - mono_ms() : -1;
-        if (pfd.fd < 0)
-            return 0;
-        if (deadline && left <= 0)
-            return -1;
-        int r = poll(&pfd, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
-        if (r < 0 && errno != EINTR)
-            return 0;
-        if (r > 0 && !PQconsumeInput(pg))
-            return 0;
-    }
-    return 0;
-}
-
-static void timed_out(struct db_conn *c, struct db_error *err)
-{
-    /* An answer may still be on its way: the connection is out of step. And a server that does
-     * not answer in time (or a pooler waiting for one that is down) is suspect, like a lost one. */
-    c->broken = c->node_suspect = 1;
-    db_error_set(err, DB_ERR_UNAVAILABLE,
-                 "no answer from the database in time (statement_timeout "
-                 "plus connect_timeout): is the server behind the pooler down?");
-}
-
-PGresult *db_conn_exec(struct db_conn *c, const char *sql, int nparams, const char *const *params,
-                       long long deadline, struct db_error *err)
-{
-    PGconn *pg = c->pg;
-    PGresult *last = NULL, *bad = NULL;
-    int sent = nparams < 0 ? PQsendQuery(pg, sql) : send_stmt(pg, sql, nparams, params);
-    if (!sent) {
-        db_error_from_pg(err, NULL, pg);
-        return NULL;
-    }
-    for (;;) {
-        if (db_conn_await(pg, deadline) != 0) {
-            timed_out(c, err);
-            break;
-        }
-        PGresult *r = PQgetResult(pg);
-        if (r == NULL)
-            break;
-        ExecStatusType st = PQresultStatus(r);
-        if (bad == NULL && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK &&
-            st != PGRES_EMPTY_QUERY) {
-            bad = r;
-            continue;
-        }
-        PQclear(last);
-        last = r;
-    }
-    if (bad == NULL && last != NULL && !c->broken)
-        return last;
-    if (!c->broken) {
-        db_error_from_pg(err, bad, pg);
-        db_conn_note_error(c, err);
-    }
-    PQclear(bad);
-    PQclear(last);
-    return NULL;
 }
 
 /* Keeps stmt i's result (the prelude's are dropped). */
@@ -175,7 +101,7 @@ static int read_results(struct db_conn *c, int npre, int n, struct db_result **r
     int idx = 0, nulls = 0, failed = 0, synced = 0;
     for (;;) {
         if (db_conn_await(pg, deadline) != 0) {
-            timed_out(c, err);
+            db_conn_timed_out(c, err);
             *fate = DB_FATE_LOST;
             return -1;
         }
