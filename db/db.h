@@ -43,6 +43,7 @@ void db_set_log(db_log_fn fn);
 #define DB_DEFAULT_STATEMENT_TIMEOUT_MS 10000
 #define DB_DEFAULT_CONNECT_TIMEOUT_S 5
 #define DB_DEFAULT_MAX_LIFETIME_S 1800
+#define DB_DEFAULT_FAIL_FAST_MS 250
 
 struct db_config {
     const char *url;          /* libpq URI or key=value string; copied */
@@ -51,6 +52,8 @@ struct db_config {
     int statement_timeout_ms; /* applied per transaction with set_config(..., true); 0 = none */
     int connect_timeout_s;    /* libpq connect_timeout */
     int max_lifetime_s;       /* a connection older than this is closed on release */
+    int fail_fast_ms;         /* after a host failed, it is not tried for this long, doubling per
+                               * consecutive failure up to 1 s; 0 = DB_DEFAULT_FAIL_FAST_MS */
 };
 
 enum db_status {
@@ -81,9 +84,19 @@ struct db_stmt {
 /* Flags for db_run. */
 #define DB_READ_ONLY 1 /* safe to retry once on a fresh connection if the first one was dead */
 
+/* What the pool does when the primary changes (a switchover or a crash): a connection whose
+ * server answered 25006 (read-only), 57P01/57P02/57P03 (shutting down, crashed, starting up), a
+ * class 08 error, or that was lost or timed out, is never reused, and neither is any connection
+ * opened before that was seen. Such an answer is DB_ERR_UNAVAILABLE (503), never DB_ERR_QUERY. */
+
 /* Creates the pool. Never connects: the process starts (and /health answers) while the
  * database is down; the first use connects. Returns NULL only when cfg->url is NULL/empty.
- * Fail fast: for 1 s after a failed connect, callers that need a new connection get
+ * Several hosts (h1:5432,h2:5432, as pg_auto_failover and Patroni hand out): a new connection
+ * goes to the host that last took writes, else the next, and is kept only when the server
+ * answers `SHOW transaction_read_only` with off (so a standby, or a pooler in front of one, is
+ * passed over, whatever target_session_attrs says). A single host gets the same check.
+ * Fail fast: a host that failed is not tried for fail_fast_ms (doubling to 1 s while it keeps
+ * failing); while every host is in that window, callers that need a new connection get
  * DB_ERR_UNAVAILABLE at once instead of each waiting out connect_timeout_s. Answers are awaited
  * at most statement_timeout_ms + connect_timeout_s (a pooler may hold a query far longer while
  * its server is down); ping: connect_timeout_s; no limit when statement_timeout_ms is 0. */
@@ -99,7 +112,9 @@ void db_pool_free(struct db_pool *pool);
  * On 0, results[i] holds stmt i's rows (each owned by the caller: db_result_free each);
  * results may be NULL when the caller wants none. On -1, *err says why, no result is returned
  * and nothing was committed. A dead pooled connection found before anything ran is replaced
- * and the work retried once; with DB_READ_ONLY, also when it died mid-flight. */
+ * and the work retried once; so is work the server refused because it cannot take writes now
+ * (25006, 57P0x: the transaction rolled back, nothing was written); with DB_READ_ONLY, also
+ * when the connection died mid-flight. Never retried: work whose commit may have happened. */
 int db_run(struct db_pool *pool, const char *ns, const struct db_stmt *stmts, int n,
            struct db_result **results, int flags, struct db_error *err)
     __attribute__((warn_unused_result));
@@ -151,7 +166,10 @@ enum db_outcome {
  * A static string, never NULL. */
 const char *db_outcome_name(enum db_outcome o);
 
-/* Round trip "SELECT 1" on a pooled connection. Returns 0 with *latency_ms, or -1 + *err. */
+/* Round trip `SHOW transaction_read_only` on a pooled connection: 0 with *latency_ms when the
+ * database answers and takes writes; -1 + *err (DB_ERR_UNAVAILABLE, sqlstate 25006 when it
+ * answered read-only) otherwise. A read-only answer drops the pool's connections (as above)
+ * and is asked once more on a fresh connection, which may find the new primary. */
 int db_ping(struct db_pool *pool, double *latency_ms, struct db_error *err)
     __attribute__((warn_unused_result));
 

@@ -13,15 +13,24 @@
 #include "util/mono.h"
 #include "util/xalloc.h"
 
-/* After a failed connect, further connects are refused for this long (fail fast), so that
- * while the database is down every request does not wait a whole connect timeout. */
-#define DB_FAIL_FAST_MS 1000
+/* A host that failed is not tried again for db_config.fail_fast_ms, doubling with each
+ * consecutive failure up to this (or fail_fast_ms when that is longer): while every host is
+ * down, requests are told at once instead of each waiting out a connect timeout, and the list
+ * is still tried again within a second of a new primary taking writes. */
+#define DB_FAIL_FAST_MAX_MS 1000
+/* Hosts in one connection string, at most (libpq has no limit; 16 is far beyond any formation). */
+#define DB_HOSTS_MAX 16
+/* Keywords handed to PQconnectdbParams for one host, at most (libpq 15 knows about 40). */
+#define DB_HOSTS_PARAMS_MAX 64
 
 /* One server connection. Owned by the pool while idle, by one caller while checked out. */
 struct db_conn {
     PGconn *pg;
     long long born_ms; /* monotonic; for max_lifetime_s */
+    unsigned long gen; /* the pool's generation when it was opened */
     int broken;        /* set when its protocol state is unknown: never reuse it */
+    int node_suspect;  /* the server went away, timed out or became read-only: every connection
+                         * opened before this was seen is suspect too (see db_pool_release) */
 };
 
 struct db_result {
@@ -53,6 +62,12 @@ int db_pool_acquire(struct db_pool *pool, struct db_conn **out, struct db_error 
  * connections; closed otherwise. c is the pool's again (or freed) afterwards. */
 void db_pool_release(struct db_pool *pool, struct db_conn *c);
 
+/* Marks c broken when err says its server cannot take this work any more: the connection
+ * was lost, timed out, or the server answered 25006 (read-only: a standby, or a primary being
+ * demoted), 57P01/57P02/57P03 (shutting down, crashed, starting up) or a class 08 error. The
+ * pool then drops c and every connection opened before it (db_pool_release). */
+void db_conn_note_error(struct db_conn *c, const struct db_error *err);
+
 /* Counts a failed db_run/db_ping by its class, for db_pool_get_stats. */
 void db_pool_count_error(struct db_pool *pool, enum db_status status);
 
@@ -73,6 +88,9 @@ int db_conn_pipeline(struct db_pool *pool, struct db_conn *c, const char *ns, in
  * connection included: PQgetResult reports it), -1 when deadline (0 = none) passed first. */
 int db_conn_await(PGconn *pg, long long deadline) __attribute__((warn_unused_result));
 
+/* Marks c broken and its server suspect, and fills *err: no answer came before the deadline. */
+void db_conn_timed_out(struct db_conn *c, struct db_error *err);
+
 /* One statement on c (unnamed; simple protocol, multi-statement, when nparams < 0), waiting
  * no later than deadline. Returns its last result (caller PQclears) when every result was
  * TUPLES_OK / COMMAND_OK / EMPTY_QUERY; else NULL with *err (c marked broken on a timeout). */
@@ -82,6 +100,11 @@ PGresult *db_conn_exec(struct db_conn *c, const char *sql, int nparams, const ch
 
 /* Error mapping. classify: SQLSTATE (may be NULL) + whether the connection is gone. */
 enum db_status db_error_classify(const char *sqlstate, int conn_lost);
+/* 1 when sqlstate says the server cannot take writes on this connection now, whatever the
+ * statement: 25006 read-only transaction, 57P01/57P02/57P03 shutdown/crash/starting, class 08.
+ * The statement did not run (its transaction rolled back), so work that got this answer wrote
+ * nothing and may run again on another connection. */
+int db_error_node_unfit(const char *sqlstate);
 /* Fills *err from a failed result (r may be NULL: then from the connection's message). */
 void db_error_from_pg(struct db_error *err, const PGresult *r, PGconn *pg);
 /* Fills *err from a printf message, with no SQLSTATE. */
@@ -106,6 +129,36 @@ struct db_url_parts {
 /* Returns 0, or -1 when libpq cannot parse url (parts then all NULL). */
 int db_url_parts_get(const char *url, struct db_url_parts *out) __attribute__((warn_unused_result));
 void db_url_parts_free(struct db_url_parts *parts);
+
+/* The host list of a connection string (db/hosts.c), with per-host backoff. Not thread-safe:
+ * the pool calls pick/failed/succeeded/ready_at under its mutex; params and label only read
+ * what db_hosts_new built. */
+struct db_hosts;
+/* Never NULL (xalloc). A string libpq cannot parse, or whose host and port lists do not match,
+ * becomes one "host": the whole string, for libpq to refuse with its own message. url copied. */
+struct db_hosts *db_hosts_new(const char *url, int fail_fast_ms)
+    __attribute__((warn_unused_result));
+void db_hosts_free(struct db_hosts *hs); /* NULL-safe */
+int db_hosts_count(const struct db_hosts *hs);
+/* "host:port" of host i, for logs (no password). Borrowed: valid while hs lives. */
+const char *db_hosts_label(const struct db_hosts *hs, int i);
+/* Fills keys/vals (cap entries, NULL-terminated; strings borrowed from hs and connect_timeout)
+ * for connecting to host i alone: the string's other keywords, this host's host/hostaddr/port,
+ * connect_timeout and fallback_application_name; never target_session_attrs. Returns the
+ * expand_dbname flag for PQconnectdbParams. */
+int db_hosts_params(const struct db_hosts *hs, int i, const char *connect_timeout,
+                    const char **keys, const char **vals, size_t cap);
+/* The next host to try in a round: the first from the preferred one (the last that took
+ * writes) on that is not tried[] yet and not in its backoff window. -1 when none is left. */
+int db_hosts_pick(const struct db_hosts *hs, long long now, const unsigned char *tried);
+/* Host i failed at now: its window starts (a failure while it is already in one counts not). */
+void db_hosts_failed(struct db_hosts *hs, int i, long long now);
+void db_hosts_succeeded(struct db_hosts *hs, int i);
+/* The earliest moment (monotonic ms) at which some host may be tried; <= now: one may now. */
+long long db_hosts_ready_at(const struct db_hosts *hs);
+/* The backoff after fails consecutive failures: base_ms doubled per failure after the first,
+ * at most max(base_ms, DB_FAIL_FAST_MAX_MS). */
+long long db_hosts_backoff_ms(int base_ms, int fails);
 
 /* Migration files: NNNN_name.sql (4+ digits, '_', a name of [A-Za-z0-9_.-], ".sql"). */
 struct db_migration {

@@ -60,14 +60,18 @@ void db_result_free(struct db_result *r)
 }
 
 /* 08xxx connection exceptions, 57P01-57P05 (admin/crash shutdown, cannot connect now, database
- * dropped, idle session timeout), 57014 (statement_timeout) and class 53 (too many connections,
- * out of memory or disk: the server is overloaded, not the query wrong) are all "try later". */
+ * dropped, idle session timeout), 57014 (statement_timeout), class 53 (too many connections,
+ * out of memory or disk: the server is overloaded, not the query wrong) and 25006 (read-only
+ * transaction: the server is a standby, or a primary being demoted, while the primary changes)
+ * are all "try later". */
 enum db_status db_error_classify(const char *sqlstate, int conn_lost)
 {
     if (conn_lost)
         return DB_ERR_UNAVAILABLE;
     if (sqlstate == NULL || strlen(sqlstate) != 5)
         return DB_ERR_QUERY;
+    if (db_error_node_unfit(sqlstate))
+        return DB_ERR_UNAVAILABLE;
     if (strcmp(sqlstate, "23505") == 0)
         return DB_ERR_UNIQUE;
     if (strncmp(sqlstate, "22", 2) == 0 || strncmp(sqlstate, "23", 2) == 0)
@@ -76,6 +80,15 @@ enum db_status db_error_classify(const char *sqlstate, int conn_lost)
         strcmp(sqlstate, "57014") == 0 || strncmp(sqlstate, "53", 2) == 0)
         return DB_ERR_UNAVAILABLE;
     return DB_ERR_QUERY;
+}
+
+int db_error_node_unfit(const char *sqlstate)
+{
+    if (sqlstate == NULL || strlen(sqlstate) != 5)
+        return 0;
+    return strcmp(sqlstate, "25006") == 0 || strcmp(sqlstate, "57P01") == 0 ||
+           strcmp(sqlstate, "57P02") == 0 || strcmp(sqlstate, "57P03") == 0 ||
+           strncmp(sqlstate, "08", 2) == 0;
 }
 
 /* Copies at most size-1 bytes, dropping trailing newlines (libpq messages end with one). */

@@ -3,10 +3,10 @@
  * transaction (committed at Sync, rolled back on any error), and nothing is sent after the
  * Sync until its ReadyForQuery has been read, which keeps clear of PgBouncer's pipelining race
  * (pgbouncer#759: a client that sends more after Sync, before ReadyForQuery, after an error).
- * Also db_ping. Retries: once when the connection was dead before anything left; once more for
- * DB_READ_ONLY work whose connection died mid-flight; never otherwise. */
-#include <errno.h>
-#include <poll.h>
+ * Also db_ping. Retries (once): when the connection was dead before anything left; when the
+ * server refused the work because it cannot take writes now (read-only, shutting down: rolled
+ * back, nothing written); for DB_READ_ONLY work, also when its connection died mid-flight.
+ * Never when a commit may have happened. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +30,7 @@ static int send_failed(struct db_conn *c, struct db_error *err, enum db_fate *fa
     /* Without the Sync the server commits nothing, whatever part of the pipeline it got. */
     if (PQstatus(c->pg) == CONNECTION_BAD) {
         db_error_from_pg(err, NULL, c->pg);
+        db_conn_note_error(c, err);
         *fate = DB_FATE_NOT_SENT;
     } else {
         db_error_set(err, DB_ERR_QUERY, "could not queue the statements: %s", PQerrorMessage(c->pg));
@@ -45,68 +46,6 @@ static void free_results(struct db_result **results, int n)
         db_result_free(results[i]);
         results[i] = NULL;
     }
-}
-
-int db_conn_await(PGconn *pg, long long deadline)
-{
-    while (PQisBusy(pg)) {
-        struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
-        long long left = deadline ? deadline - mono_ms() : -1;
-        if (pfd.fd < 0)
-            return 0;
-        if (deadline && left <= 0)
-            return -1;
-        int r = poll(&pfd, 1, left > 0x7fffffff ? 0x7fffffff : (int)left);
-        if (r < 0 && errno != EINTR)
-            return 0;
-        if (r > 0 && !PQconsumeInput(pg))
-            return 0;
-    }
-    return 0;
-}
-
-static void timed_out(struct db_conn *c, struct db_error *err)
-{
-    c->broken = 1; /* an answer may still be on its way: the connection is out of step */
-    db_error_set(err, DB_ERR_UNAVAILABLE,
-                 "no answer from the database in time (statement_timeout "
-                 "plus connect_timeout): is the server behind the pooler down?");
-}
-
-PGresult *db_conn_exec(struct db_conn *c, const char *sql, int nparams, const char *const *params,
-                       long long deadline, struct db_error *err)
-{
-    PGconn *pg = c->pg;
-    PGresult *last = NULL, *bad = NULL;
-    int sent = nparams < 0 ? PQsendQuery(pg, sql) : send_stmt(pg, sql, nparams, params);
-    if (!sent) {
-        db_error_from_pg(err, NULL, pg);
-        return NULL;
-    }
-    for (;;) {
-        if (db_conn_await(pg, deadline) != 0) {
-            timed_out(c, err);
-            break;
-        }
-        PGresult *r = PQgetResult(pg);
-        if (r == NULL)
-            break;
-        ExecStatusType st = PQresultStatus(r);
-        if (bad == NULL && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK &&
-            st != PGRES_EMPTY_QUERY) {
-            bad = r;
-            continue;
-        }
-        PQclear(last);
-        last = r;
-    }
-    if (bad == NULL && last != NULL && !c->broken)
-        return last;
-    if (!c->broken)
-        db_error_from_pg(err, bad, pg);
-    PQclear(bad);
-    PQclear(last);
-    return NULL;
 }
 
 /* Keeps stmt i's result (the prelude's are dropped). */
@@ -138,7 +77,7 @@ static int after_sync(struct db_conn *c, int got, int n, int failed, struct db_e
 /* No Sync: the connection died (or fell out of step with the server): never reuse it. */
 static int after_loss(struct db_conn *c, int failed, struct db_error *err, enum db_fate *fate)
 {
-    c->broken = 1;
+    c->broken = c->node_suspect = 1;
     if (failed && err->status != DB_ERR_UNAVAILABLE) {
         /* The server's error came first: it rolled the transaction back; report that. */
         *fate = DB_FATE_FAILED;
@@ -162,7 +101,7 @@ static int read_results(struct db_conn *c, int npre, int n, struct db_result **r
     int idx = 0, nulls = 0, failed = 0, synced = 0;
     for (;;) {
         if (db_conn_await(pg, deadline) != 0) {
-            timed_out(c, err);
+            db_conn_timed_out(c, err);
             *fate = DB_FATE_LOST;
             return -1;
         }
@@ -185,9 +124,10 @@ static int read_results(struct db_conn *c, int npre, int n, struct db_result **r
             continue;
         }
         if (st != PGRES_PIPELINE_ABORTED && !failed) {
-            if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR)
+            if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR) {
                 db_error_from_pg(err, r, pg);
-            else /* COPY and the like have no place in a pipeline */
+                db_conn_note_error(c, err); /* read-only, shutting down: never reuse c */
+            } else                          /* COPY and the like have no place in a pipeline */
                 db_error_set(err, DB_ERR_QUERY, "unexpected result %s", PQresStatus(st));
             failed = 1;
         }
@@ -239,9 +179,26 @@ static int stmts_valid(const struct db_stmt *stmts, int n, struct db_error *err)
     return 1;
 }
 
-static int may_retry(enum db_fate fate, int flags)
+/* FAILED means the Sync's answer came: the transaction is over and, as the server refused it,
+ * rolled back. Refused because the server cannot take writes now (a standby, a primary being
+ * demoted or shut down), the same work may run on a fresh connection, which goes to the host
+ * that takes writes. Any other refusal would only repeat. */
+static int may_retry(enum db_fate fate, int flags, const struct db_error *err)
 {
-    return fate == DB_FATE_NOT_SENT || (fate == DB_FATE_LOST && (flags & DB_READ_ONLY));
+    return fate == DB_FATE_NOT_SENT || (fate == DB_FATE_LOST && (flags & DB_READ_ONLY)) ||
+           (fate == DB_FATE_FAILED && db_error_node_unfit(err->sqlstate));
+}
+
+static const char *retry_reason(enum db_fate fate)
+{
+    switch (fate) {
+    case DB_FATE_NOT_SENT:
+        return "connection lost before anything was sent";
+    case DB_FATE_LOST:
+        return "connection lost mid-flight on read-only work";
+    default:
+        return "the server cannot take writes now (nothing was written)";
+    }
 }
 
 int db_run(struct db_pool *pool, const char *ns, const struct db_stmt *stmts, int n,
@@ -268,35 +225,39 @@ int db_run(struct db_pool *pool, const char *ns, const struct db_stmt *stmts, in
         db_pool_release(pool, c);
         if (rc == 0)
             return 0;
-        if (attempt > 0 || !may_retry(fate, flags))
+        if (attempt > 0 || !may_retry(fate, flags, err))
             break;
-        db_log_warn("db_run: connection lost %s (%s); retrying once on another connection",
-                    fate == DB_FATE_NOT_SENT ? "before anything was sent"
-                                             : "mid-flight on read-only work",
-                    err->message);
+        db_log_warn("db_run: %s (sqlstate %s: %s); retrying once on a fresh connection",
+                    retry_reason(fate), err->sqlstate[0] ? err->sqlstate : "-", err->message);
     }
     db_pool_count_error(pool, err->status);
     db_error_log(err, "db_run");
     return -1;
 }
 
-/* One attempt: 0 ok, -1 failed; *lost says whether the connection died (worth one retry:
- * SELECT 1 is read-only). */
-static int ping_once(struct db_pool *pool, double *latency_ms, struct db_error *err, int *lost)
+/* One attempt: 0 ok, -1 failed; *again says whether one more on a fresh connection may find
+ * better (the connection died, or its server is read-only now: the pool drops it and its
+ * generation, and a new connection goes to the host that takes writes). Plain query: a pooler
+ * answers it from the server behind it. */
+static int ping_once(struct db_pool *pool, double *latency_ms, struct db_error *err, int *again)
 {
     struct db_conn *c = NULL;
-    *lost = 0;
+    *again = 0;
     if (db_pool_acquire(pool, &c, err) != 0)
         return -1;
     struct timespec t0 = mono_now();
-    PGresult *r = db_conn_exec(c, "SELECT 1", 0, NULL, db_pool_deadline(pool, 1), err);
-    int ok = r != NULL && PQntuples(r) == 1;
+    PGresult *r = db_conn_exec(c, "SHOW transaction_read_only", -1, NULL, db_pool_deadline(pool, 1),
+                               err);
+    int ok = r != NULL && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "off") == 0;
     if (ok && latency_ms != NULL)
         *latency_ms = mono_elapsed_ms(&t0);
-    if (r == NULL)
-        *lost = PQstatus(c->pg) == CONNECTION_BAD;
-    else if (!ok)
-        db_error_set(err, DB_ERR_QUERY, "SELECT 1 returned %d rows", PQntuples(r));
+    if (r != NULL && !ok) {
+        db_error_set(err, DB_ERR_UNAVAILABLE,
+                     "the database is read-only (a standby, or a primary being demoted)");
+        memcpy(err->sqlstate, "25006", 6);
+        c->broken = c->node_suspect = 1;
+    }
+    *again = !ok && c->node_suspect;
     PQclear(r);
     db_pool_release(pool, c);
     return ok ? 0 : -1;
@@ -305,7 +266,7 @@ static int ping_once(struct db_pool *pool, double *latency_ms, struct db_error *
 int db_ping(struct db_pool *pool, double *latency_ms, struct db_error *err)
 {
     struct db_error scratch;
-    int lost = 0;
+    int again = 0;
     if (err == NULL)
         err = &scratch;
     memset(err, 0, sizeof *err);
@@ -313,8 +274,8 @@ int db_ping(struct db_pool *pool, double *latency_ms, struct db_error *err)
         db_error_set(err, DB_ERR_UNAVAILABLE, "db_ping: no database pool");
         return -1;
     }
-    if (ping_once(pool, latency_ms, err, &lost) == 0 ||
-        (lost && ping_once(pool, latency_ms, err, &lost) == 0))
+    if (ping_once(pool, latency_ms, err, &again) == 0 ||
+        (again && ping_once(pool, latency_ms, err, &again) == 0))
         return 0;
     db_pool_count_error(pool, err->status);
     db_error_log(err, "db_ping");

@@ -22,8 +22,10 @@ libssl-dev libcsv-dev libcurl4-openssl-dev check libsubunit-dev"
 # the test with its own config, prefix and pid file; the system service is never used).
 # libclang-rt-14-dev: libFuzzer (make fuzz, and make test's corpus replay); cppcheck
 # and shellcheck, clang-format: make lint.
+# postgresql-15-auto-failover, pg-auto-failover-cli: pg_autoctl (/usr/bin, and the monitor's
+# extension), the primary + synchronous standby formation of tests/integration/test_failover.sh.
 TEST_PKGS="clang postgresql-15 pgbouncer curl jq python3 python3-yaml procps iproute2 util-linux chromium nginx
-libclang-rt-14-dev cppcheck shellcheck clang-format"
+libclang-rt-14-dev cppcheck shellcheck clang-format postgresql-15-auto-failover pg-auto-failover-cli"
 RUNTIME_PKGS="libmicrohttpd12 libpq5 libjwt0 libjansson4 libssl3 libcsv3 libcurl4 ca-certificates curl"
 IMAGE_PKGS="podman debootstrap uidmap fuse-overlayfs"
 

@@ -384,6 +384,7 @@ void cfg_db_config(const struct cfg *c, enum cfg_db_use use, struct db_config *o
         .statement_timeout_ms = use == CFG_DB_MIGRATE ? 0 : c->db_statement_timeout_ms,
         .connect_timeout_s = c->db_connect_timeout_s,
         .max_lifetime_s = c->db_max_lifetime_s,
+        .fail_fast_ms = c->db_fail_fast_ms,
     };
 }
 

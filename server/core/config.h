@@ -56,6 +56,8 @@ enum cfg_need {
       CFG_STR(DB_DEFAULT_CONNECT_TIMEOUT_S), 1, 300, 0, NULL, "libpq connect_timeout")               \
     X(INT, db_max_lifetime_s, "AAM_DB_MAX_LIFETIME_S", CFG_STR(DB_DEFAULT_MAX_LIFETIME_S), 10,       \
       604800, 0, NULL, "a pooled connection older than this is closed and replaced")                 \
+    X(INT, db_fail_fast_ms, "AAM_DB_FAIL_FAST_MS", CFG_STR(DB_DEFAULT_FAIL_FAST_MS), 1, 60000, 0,    \
+      NULL, "a database host that failed is not tried for this long (doubling to 1 s)")              \
     X(SECRET, jwt_secret, "JWT_SECRET", NULL, 32, 0, CFG_NEED_JWT, hook_jwt_secret,                  \
       "HS256 key, at least 32 bytes")                                                                \
     X(INT, jwt_ttl_s, "JWT_TTL_SECONDS", "3600", 60, 2592000, 0, NULL, "token lifetime")             \
