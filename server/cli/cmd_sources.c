@@ -169,8 +169,8 @@ static int change(struct db_pool *db, const struct sources_args *a)
 /* One line per grant, by folder then namespace: "namespace<TAB>folder" (folder relative to the
  * root, "." for the root). Reading every namespace's grants needs aam.operator (operator
  * policies, migration 0003), set only here and in `aam tenants list`. With --namespace, an
- * unknown namespace exits 1. The per-namespace folders (AAM_SOURCES_ROOT/<ns>/) are not rows
- * and are not listed. */
+ * unknown namespace exits 1. Only grants decide who owns a folder (migration 0007), so this is
+ * every ownership there is. */
 static int list(struct db_pool *db, const struct sources_args *a)
 {
     static const char set_sql[] = "SELECT set_config('aam.operator', 'on', true)";
