@@ -37,8 +37,9 @@ struct cfg_param {
     const char *help;
 };
 
-static cfg_hook hook_database_url, hook_app_role, hook_jwt_secret, hook_sources_root, hook_cors_origins,
-    hook_trusted_proxies, hook_default_cores, hook_default_workers, hook_log_level, hook_admin_addr;
+static cfg_hook hook_database_url, hook_app_role, hook_jwt_secret, hook_sources_root,
+    hook_cors_origins, hook_trusted_proxies, hook_default_cores, hook_default_workers,
+    hook_log_level, hook_admin_addr;
 
 #define CFG_OFF_INT(f) offsetof(struct cfg, f)
 #define CFG_OFF_STR(f) offsetof(struct cfg, f)
@@ -178,8 +179,7 @@ static int hook_app_role(struct cfg *c, const struct cfg_param *p, const char *r
     (void)raw, (void)need;
     const char *r = c->app_role;
     size_t n = r != NULL ? strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789_$") : 0;
-    if (r == NULL || n == 0 || r[n] != '\0' || n > 63 || (r[0] >= '0' && r[0] <= '9') ||
-        r[0] == '$')
+    if (r == NULL || n == 0 || r[n] != '\0' || n > 63 || (r[0] >= '0' && r[0] <= '9') || r[0] == '$')
         return fail(err, errlen, p->name, " must be a role name: a-z, 0-9, _ and $, at most 63");
     return 0;
 }
@@ -370,7 +370,7 @@ void cfg_db_config(const struct cfg *c, enum cfg_db_use use, struct db_config *o
 {
     *out = (struct db_config){
         .url = use != CFG_DB_SERVE && c->migrate_database_url != NULL ? c->migrate_database_url
-                                                                       : c->database_url,
+                                                                      : c->database_url,
         .pool_size = use == CFG_DB_SERVE ? c->db_pool_size : 1,
         .acquire_timeout_ms = c->db_acquire_timeout_ms,
         .statement_timeout_ms = use == CFG_DB_MIGRATE ? 0 : c->db_statement_timeout_ms,

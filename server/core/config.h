@@ -44,9 +44,9 @@ enum cfg_need {
     X(STR, database_url, "DATABASE_URL", NULL, 0, 0, CFG_NEED_DB, hook_database_url,                 \
       "libpq URI: PostgreSQL, PgBouncer (session or transaction mode) or Supavisor")                 \
     X(STR, migrate_database_url, "AAM_MIGRATE_DATABASE_URL", NULL, 0, 0, 0, hook_database_url,       \
-      "the tables' owner: migrate, seed, tenants, sources and clients use it (default DATABASE_URL)") \
+      "the tables' owner: migrate, seed, tenants, sources, clients use it (default DATABASE_URL)")   \
     X(STR, app_role, "AAM_APP_ROLE", "aam_app", 0, 0, 0, hook_app_role,                              \
-      "the role DATABASE_URL logs in as; migrate grants it DML only (with AAM_MIGRATE_DATABASE_URL)") \
+      "the role DATABASE_URL logs in as; migrate grants it DML only (if AAM_MIGRATE_DATABASE_URL)")  \
     X(INT, db_pool_size, "AAM_DB_POOL_SIZE", CFG_STR(DB_DEFAULT_POOL_SIZE), 0, 1000, 0, NULL,        \
       "connections kept; 0 = none kept, one per request (the pooler does all pooling)")              \
     X(INT, db_acquire_timeout_ms, "AAM_DB_ACQUIRE_TIMEOUT_MS",                                       \
