@@ -77,6 +77,7 @@ if mr_start 1 PORT="$PORT_API" AAM_ADMIN_ADDR=off; then
   app_pw=$(cat "$MR_DIR/.run/app-password")
   check "DATABASE_URL names the socket folder as host= (${url/$app_pw/***})" \
     grep -q "^postgresql://aam_app:$app_pw@/aam?host=$RUN/sock&port=6432\$" <<<"$url"
+  # shellcheck source=/dev/null  # written by make run
   owner_url=$(. "$MR_DIR/.run/env" && printf '%s' "$AAM_MIGRATE_DATABASE_URL")
   owner_pw=$(cat "$MR_DIR/.run/owner-password")
   check "AAM_MIGRATE_DATABASE_URL names the owner role aam_owner, the same socket" \
