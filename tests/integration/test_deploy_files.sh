@@ -235,11 +235,11 @@ out=$(PGHOST=$STACK_DIR/sock PGPORT=$PG_PORT POSTGRES_USER=postgres AAM_DB_USER=
   sh docker/initdb/01-app-role.sh 2>&1); rc=$?
 [ "$rc" = 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
 check "docker/initdb/01-app-role.sh runs against PostgreSQL 15" test "$rc" = 0
-flags=$(stack_psql_super -d postgres -Atc "SELECT string_agg(r.rolname || ':' || r.rolsuper || r.rolbypassrls ||
-  r.rolcanlogin, ' ' ORDER BY r.rolname = '$owner'), pg_get_userbyid(min(d.datdba)) FROM pg_roles r, pg_database d
-  WHERE r.rolname IN ('$role', '$owner') AND d.datname = '$dbn'")
-check "…both roles log in, neither is superuser or BYPASSRLS, the owner owns the database" \
-  test "$flags" = "$role:fft $owner:fft|$owner"
+flags=$(stack_psql_super -d postgres -Atc "SELECT string_agg(format('%s:%s%s%s', r.rolname, r.rolsuper::int,
+  r.rolbypassrls::int, r.rolcanlogin::int), ' ' ORDER BY r.rolname = '$owner'), pg_get_userbyid(min(d.datdba::oid))
+  FROM pg_roles r, pg_database d WHERE r.rolname IN ('$role', '$owner') AND d.datname = '$dbn'")
+check "…both roles log in, neither is superuser or BYPASSRLS, the owner owns the database ($flags)" \
+  test "$flags" = "$role:001 $owner:001|$owner"
 role_url="postgresql://$role:$rolepw@127.0.0.1:$PG_PORT/$dbn"
 owner_url="postgresql://$owner:$ownerpw@127.0.0.1:$PG_PORT/$dbn"
 check "…and aam migrate as the owner creates the schema, granting the app role" \

@@ -93,7 +93,13 @@ check "a direct INSERT as the app role for a tenant-less namespace fails (foreig
 check "…and stored nothing" test "$(sql "SELECT count(*) FROM connections WHERE namespace='svc-etl'")" = 0
 out=$(app_sql "BEGIN; SELECT set_config('aam.namespace', 'svc-etl', true);
   INSERT INTO source_grants (namespace, folder) VALUES ('svc-etl', 'shared'); COMMIT;")
-check "a direct grant for a tenant-less namespace fails too" grep -q 'source_grants_namespace_fkey' <<<"$out"
+check "a direct grant as the app role fails too (only the owner's operator commands grant)" \
+  grep -q 'permission denied for table source_grants' <<<"$out"
+out=$("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$(stack_owner_url "$TEST_DB" direct)" -c "BEGIN;
+  SELECT set_config('aam.namespace', 'svc-etl', true);
+  INSERT INTO source_grants (namespace, folder) VALUES ('svc-etl', 'shared'); COMMIT;" 2>&1)
+check "…and as the owner, for a tenant-less namespace, the foreign key refuses it" \
+  grep -q 'source_grants_namespace_fkey' <<<"$out"
 req POST /api/v1/auth/register "${JSON[@]}" --data-binary \
   '{"email":"mallory@example.com","password":"correct horse battery","namespace":"svc-etl"}'
 expect_status 201 "registering the namespace the service used"
