@@ -127,9 +127,16 @@ pgs_login_role() {
 # DML only. A database an older `make run` made, owned by APP, is handed to OWNER with all that
 # APP owned in it. Idempotent.
 pgs_roles() {
-  local sock=$1 port=$2 owner=$3 owner_pw=$4 app=$5 app_pw=$6 db=$7 dba
+  local sock=$1 port=$2 owner=$3 owner_pw=$4 app=$5 app_pw=$6 db=$7
   pgs_login_role "$sock" "$port" "$owner" "$owner_pw" || return 1
   pgs_login_role "$sock" "$port" "$app" "$app_pw" || return 1
+  pgs_db_owner "$sock" "$port" "$owner" "$app" "$db"
+}
+
+# pgs_db_owner SOCKDIR PORT OWNER APP DB: database DB exists and OWNER owns it; when APP owned
+# it (one role did everything before), everything APP owned in it becomes OWNER's.
+pgs_db_owner() {
+  local sock=$1 port=$2 owner=$3 app=$4 db=$5 dba
   dba=$(pgs_psql_super "$sock" "$port" -d postgres -Atc \
     "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '$db'") || return 1
   if [ -z "$dba" ]; then

@@ -5,7 +5,9 @@
 # (42501): ALTER TABLE, DROP POLICY, DROP TABLE, CREATE TABLE, TRUNCATE, setting aam.operator
 # to read another tenant's rows, UPDATE/DELETE on an append-only table (schema_migrations: only
 # `aam migrate` appends to it), granting itself a folder. The operator commands, which use the
-# owner's URL, still read every tenant; run as the application role they are refused.
+# owner's URL, still read every tenant; run as the application role they are refused. A
+# single-role database (before the split) migrates with a warning, and make run's hand-over plus
+# a migrate with both URLs splits it.
 set -u
 . "$REPO_ROOT/tests/harness/assert.sh"
 
@@ -83,5 +85,26 @@ out=$(env AAM_APP_ROLE='Bad Role' "$AAM_BIN" migrate 2>&1); rc=$?
 check "AAM_APP_ROLE that is no role name: exit 2 naming the setting" test "$rc-$(grep -q AAM_APP_ROLE <<<"$out"; echo $?)" = 2-0
 refused "after those runs the application role still cannot ALTER a table" \
   "ALTER TABLE connections DISABLE ROW LEVEL SECURITY"
+
+# A database from before the split (one role owned everything), as an older make run left it:
+# migrate warns; make run's hand-over (pgs_db_owner) and a migrate with both URLs split it.
+old=${TEST_DB}_single
+stack_psql_super -d postgres -c "CREATE DATABASE \"$old\" OWNER $STACK_APP_USER" >/dev/null
+out=$(env -u AAM_MIGRATE_DATABASE_URL DATABASE_URL="$(stack_url "$old" direct)" "$AAM_BIN" migrate 2>&1); rc=$?
+check "single role: aam migrate exits 0, warning that the application role owns the tables" \
+  test "$rc-$(grep -q 'AAM_MIGRATE_DATABASE_URL is not set' <<<"$out"; echo $?)" = 0-0
+owned() { stack_psql_super -d "$old" -Atc "SELECT count(*) FROM pg_class WHERE relowner = '$STACK_APP_USER'::regrole"; }
+check "…and it does own them" test "$(owned)" -gt 0
+check "make run's hand-over gives the database and its tables to the owner" \
+  pgs_db_owner "$STACK_DIR/sock" "$PG_PORT" "$STACK_OWNER_USER" "$STACK_APP_USER" "$old"
+out=$(env DATABASE_URL="$(stack_url "$old" direct)" AAM_MIGRATE_DATABASE_URL="$(stack_owner_url "$old" direct)" \
+  "$AAM_BIN" migrate 2>&1); rc=$?
+check "…then aam migrate with both URLs grants the application role (exit 0)" \
+  test "$rc-$(grep -q '^grants: role aam_app' <<<"$out"; echo $?)" = 0-0
+check "…which owns nothing any more" test "$(owned)" = 0
+out=$(PGPASSWORD=$STACK_APP_PASSWORD "$PGBIN/psql" -X -q "$(stack_url "$old" direct)" \
+  -c "ALTER TABLE connections NO FORCE ROW LEVEL SECURITY" 2>&1)
+check "…and cannot ALTER a table" grep -q 'must be owner' <<<"$out"
+stack_psql_super -d postgres -c "DROP DATABASE \"$old\" WITH (FORCE)" >/dev/null 2>&1
 
 finish
