@@ -203,4 +203,13 @@ char *db_describe(const struct db_pool *pool);
 int db_migrate(struct db_pool *pool, const char *dir, int *applied, struct db_error *err)
     __attribute__((warn_unused_result));
 
+/* Grants the application role `role` what it may do with the schema (DML only, table by table,
+ * never ownership), through aam_grant_app() of migration 0008, in one locked transaction; run
+ * after db_migrate on every `aam migrate`, so it is idempotent and also covers tables that later
+ * migrations add. The pool must be the tables' owner's. Returns 1 granted, 0 when the schema
+ * has no aam_grant_app yet (migrations before 0008), -1 + *err (the role does not exist, is a
+ * superuser, or owns what it must not). */
+int db_migrate_grant_app(struct db_pool *pool, const char *role, struct db_error *err)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -3,7 +3,8 @@
  * serialised by pg_advisory_xact_lock, which a transaction pooler honours (a session lock would
  * be released, or kept, on whichever server connection the pooler chose). schema_migrations is
  * created inside the locked transaction, so two first runs cannot race on CREATE TABLE. An
- * applied file whose checksum changed stops the run, naming the file. */
+ * applied file whose checksum changed stops the run, naming the file. db_migrate_grant_app then
+ * gives the application role its DML on the schema, as a separate step of every run. */
 #include <dirent.h>
 #include <errno.h>
 #include <openssl/evp.h>
@@ -270,6 +271,32 @@ static int apply_one(struct db_pool *pool, struct mfile *f, struct db_error *err
     if (db_tx_exec(tx, &record, NULL, err) != 0)
         goto cleanup;
     rc = db_tx_commit(tx, err) == 0 ? 1 : -1;
+    tx = NULL;
+cleanup:
+    db_result_free(r);
+    db_tx_rollback(tx);
+    return rc;
+}
+
+int db_migrate_grant_app(struct db_pool *pool, const char *role, struct db_error *err)
+{
+    static const struct db_stmt exists = {
+        "SELECT to_regprocedure('aam_grant_app(text)') IS NOT NULL", 0, NULL};
+    const char *params[] = {role};
+    const struct db_stmt grant = {"SELECT aam_grant_app($1)", 1, params};
+    struct db_error scratch;
+    struct db_result *r = NULL;
+    int rc = -1;
+    if (err == NULL)
+        err = &scratch;
+    struct db_tx *tx = begin_locked(pool, err);
+    if (tx == NULL || db_tx_exec(tx, &exists, &r, err) != 0)
+        goto cleanup;
+    if (strcmp(db_result_get(r, 0, 0), "t") == 0 && db_tx_exec(tx, &grant, NULL, err) != 0)
+        goto cleanup;
+    rc = strcmp(db_result_get(r, 0, 0), "t") == 0 ? 1 : 0;
+    if (db_tx_commit(tx, err) != 0)
+        rc = -1;
     tx = NULL;
 cleanup:
     db_result_free(r);

@@ -21,7 +21,8 @@ trap cleanup EXIT
 echo "bench-scale: starting PostgreSQL + PgBouncer" >&2
 stack_start
 DATABASE_URL=$(stack_new_db bench)
-export DATABASE_URL
+AAM_MIGRATE_DATABASE_URL=$(stack_owner_url bench)
+export DATABASE_URL AAM_MIGRATE_DATABASE_URL
 "$AAM_BIN" migrate >/dev/null
 
 ROOT=$WORK/sources

@@ -111,33 +111,58 @@ pgs_psql_super() {
   "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres "$@"
 }
 
-# pgs_app_role SOCKDIR PORT ROLE PASSWORD DB: the application role — not a superuser, not
-# BYPASSRLS, so row-level security binds it — with this password, owning database DB (so
-# `aam migrate` can create the schema). Idempotent.
-pgs_app_role() {
-  local sock=$1 port=$2 role=$3 pw=${4//\'/\'\'} db=$5
+# pgs_login_role SOCKDIR PORT ROLE PASSWORD: a login role that is no superuser and has no
+# BYPASSRLS (row-level security binds it), with this password. Idempotent.
+pgs_login_role() {
+  local sock=$1 port=$2 role=$3 pw=${4//\'/\'\'}
   if [ -z "$(pgs_psql_super "$sock" "$port" -d postgres -Atc "SELECT 1 FROM pg_roles WHERE rolname = '$role'")" ]; then
-    pgs_psql_super "$sock" "$port" -d postgres -c "CREATE ROLE $role LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB" || return 1
+    pgs_psql_super "$sock" "$port" -d postgres -c "CREATE ROLE $role LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE" || return 1
   fi
-  pgs_psql_super "$sock" "$port" -d postgres -c "ALTER ROLE $role LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '$pw'" || return 1
-  if [ -z "$(pgs_psql_super "$sock" "$port" -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
-    pgs_psql_super "$sock" "$port" -d postgres -c "CREATE DATABASE \"$db\" OWNER $role" || return 1
+  pgs_psql_super "$sock" "$port" -d postgres -c "ALTER ROLE $role LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '$pw'"
+}
+
+# pgs_roles SOCKDIR PORT OWNER OWNER-PASSWORD APP APP-PASSWORD DB: the two roles of the service.
+# OWNER owns database DB, so `aam migrate` (AAM_MIGRATE_DATABASE_URL) creates and owns the schema;
+# APP is what `aam serve` logs in as (DATABASE_URL): it owns nothing, and `aam migrate` grants it
+# DML only. A database an older `make run` made, owned by APP, is handed to OWNER with all that
+# APP owned in it. Idempotent.
+pgs_roles() {
+  local sock=$1 port=$2 owner=$3 owner_pw=$4 app=$5 app_pw=$6 db=$7
+  pgs_login_role "$sock" "$port" "$owner" "$owner_pw" || return 1
+  pgs_login_role "$sock" "$port" "$app" "$app_pw" || return 1
+  pgs_db_owner "$sock" "$port" "$owner" "$app" "$db"
+}
+
+# pgs_db_owner SOCKDIR PORT OWNER APP DB: database DB exists and OWNER owns it; when APP owned
+# it (one role did everything before), everything APP owned in it becomes OWNER's.
+pgs_db_owner() {
+  local sock=$1 port=$2 owner=$3 app=$4 db=$5 dba
+  dba=$(pgs_psql_super "$sock" "$port" -d postgres -Atc \
+    "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '$db'") || return 1
+  if [ -z "$dba" ]; then
+    pgs_psql_super "$sock" "$port" -d postgres -c "CREATE DATABASE \"$db\" OWNER $owner" || return 1
+  elif [ "$dba" = "$app" ]; then
+    pgs_psql_super "$sock" "$port" -d "$db" -c "ALTER DATABASE \"$db\" OWNER TO $owner" \
+      -c "REASSIGN OWNED BY $app TO $owner" || return 1
   fi
 }
 
-# pgs_pgbouncer_ini DIR ROLE PG-SOCKDIR PG-PORT LISTEN-ADDR LISTEN-PORT SOCKDIR POOL MAXCLIENT [EXTRA...]
-# Writes DIR/pgbouncer.ini and DIR/userlist.txt (the role's SCRAM secret, read from
-# PostgreSQL) for a PgBouncer in transaction mode that forwards every database to PostgreSQL
+# pgs_pgbouncer_ini DIR ROLES PG-SOCKDIR PG-PORT LISTEN-ADDR LISTEN-PORT SOCKDIR POOL MAXCLIENT [EXTRA...]
+# Writes DIR/pgbouncer.ini and DIR/userlist.txt (each role's SCRAM secret, read from
+# PostgreSQL; ROLES is space-separated) for a PgBouncer in transaction mode that forwards every database to PostgreSQL
 # over its Unix socket (both run as the same OS user). LISTEN-ADDR '' = no TCP; SOCKDIR '' =
 # no Unix socket.
 # Pid file and log: DIR/pgbouncer.pid, DIR/pgbouncer.log.
 pgs_pgbouncer_ini() {
-  local dir=$1 role=$2 pgsock=$3 pgport=$4 addr=$5 lport=$6 sock=$7 pool=$8 maxc=$9 scram line
+  local dir=$1 roles=$2 pgsock=$3 pgport=$4 addr=$5 lport=$6 sock=$7 pool=$8 maxc=$9 scram line role
   shift 9
-  scram=$(pgs_psql_super "$pgsock" "$pgport" -d postgres -Atc \
-    "SELECT rolpassword FROM pg_authid WHERE rolname = '$role'") || return 1
-  [ -n "$scram" ] || { echo "pgstack: role $role has no password" >&2; return 1; }
-  (umask 077 && printf '"%s" "%s"\n' "$role" "$scram" >"$dir/userlist.txt")
+  (umask 077 && : >"$dir/userlist.txt")
+  for role in $roles; do
+    scram=$(pgs_psql_super "$pgsock" "$pgport" -d postgres -Atc \
+      "SELECT rolpassword FROM pg_authid WHERE rolname = '$role'") || return 1
+    [ -n "$scram" ] || { echo "pgstack: role $role has no password" >&2; return 1; }
+    printf '"%s" "%s"\n' "$role" "$scram" >>"$dir/userlist.txt"
+  done
   {
     printf '[databases]\n* = host=%s port=%s\n\n[pgbouncer]\n' "$pgsock" "$pgport"
     printf 'listen_addr = %s\nlisten_port = %s\nunix_socket_dir = %s\nunix_socket_mode = 0700\n' \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run-local.sh BIN: the demo on this machine, no Docker. Starts PostgreSQL 15 and PgBouncer
 # (transaction mode) with their data under .run/ (kept between runs), runs `aam migrate` and
-# `aam seed` through PgBouncer, then `aam serve` on PORT (8080). Ctrl-C stops all three.
+# `aam seed` through PgBouncer as the owner role aam_owner, then `aam serve` on PORT (8080) as the
+# application role aam_app, which owns nothing (README "Database roles"). Ctrl-C stops all three.
 # PostgreSQL and PgBouncer listen on Unix sockets in .run/sock only (mode 700): no TCP port,
 # so nothing on the machine can collide with them or connect to them. The bootstrap is
 # scripts/pgstack.sh, shared with the test harness. As root, PostgreSQL and PgBouncer run as
@@ -22,7 +23,8 @@ LISTEN=${AAM_LISTEN_ADDR:-127.0.0.1}
 # Unix sockets only: these numbers just name the socket files (.s.PGSQL.5432, .s.PGSQL.6432).
 PG_PORT=5432
 PGB_PORT=6432
-APP_ROLE=aam_app
+APP_ROLE=aam_app      # aam serve (DATABASE_URL): rows only
+OWNER_ROLE=aam_owner  # aam migrate and the operator commands (AAM_MIGRATE_DATABASE_URL): owns the schema
 APP_DB=aam
 DEMO_EMAIL=demo@autonomos.local
 RUN_LINK=$REPO_ROOT/.run
@@ -142,7 +144,7 @@ pgb_start() {
     pgs_pgb_stop "$dir"
   fi
   # listen_addr empty: the Unix socket in SOCK_DIR only.
-  pgs_pgbouncer_ini "$dir" "$APP_ROLE" "$SOCK_DIR" "$PG_PORT" '' "$PGB_PORT" "$SOCK_DIR" 10 200 ||
+  pgs_pgbouncer_ini "$dir" "$APP_ROLE $OWNER_ROLE" "$SOCK_DIR" "$PG_PORT" '' "$PGB_PORT" "$SOCK_DIR" 10 200 ||
     die "cannot write the PgBouncer configuration"
   pgs_pgb_start "$dir" 9>&- || die "PgBouncer did not start ($dir/pgbouncer.log)"
   PGB_PID=$(pgs_pgb_pid "$dir")
@@ -183,7 +185,8 @@ banner() {
     curl -s -H "Authorization: Bearer \$TOKEN" $url/api/v1/aam/connectors | jq
   acceptance check: BASE_URL=$url AAM_DEMO_PASSWORD='$pw' tests/smoke.sh
   PostgreSQL and PgBouncer (transaction mode) on Unix sockets in $SOCK_DIR, no TCP port;
-  data in .run/; DATABASE_URL and JWT_SECRET for the aam commands: . .run/env
+  data in .run/; the aam commands' settings (DATABASE_URL as aam_app, AAM_MIGRATE_DATABASE_URL as
+  aam_owner, JWT_SECRET): . .run/env
   the API listens on $LISTEN only (AAM_LISTEN_ADDR; AAM_LISTEN_ADDR=0.0.0.0 make run serves the network)
   Ctrl-C stops the server, PgBouncer and PostgreSQL.
 
@@ -225,8 +228,9 @@ main() {
   trap 'cleanup $?' EXIT
   trap 'cleanup 0' INT TERM
 
-  local app_pw demo_pw
+  local app_pw owner_pw demo_pw
   app_pw=$(kept_secret "$RUN_DIR/app-password" random_hex 18)
+  owner_pw=$(kept_secret "$RUN_DIR/owner-password" random_hex 18)
   # The seed sets the demo password only when it creates the user, so the password that
   # works is the one stored when the data was made; AAM_DEMO_PASSWORD chooses it on a first run.
   if [ -s "$RUN_DIR/demo-password" ]; then
@@ -241,23 +245,25 @@ main() {
     demo_pw=$(kept_secret "$RUN_DIR/demo-password" demo_password_new)
   fi
   JWT_SECRET=${JWT_SECRET:-$(kept_secret "$RUN_DIR/jwt-secret" random_hex 32)}
-  if [ -z "$app_pw" ] || [ -z "$demo_pw" ] || [ -z "$JWT_SECRET" ]; then
+  if [ -z "$app_pw" ] || [ -z "$owner_pw" ] || [ -z "$demo_pw" ] || [ -z "$JWT_SECRET" ]; then
     die "cannot keep secrets in $RUN_DIR"
   fi
 
   pg_start
-  pgs_app_role "$SOCK_DIR" "$PG_PORT" "$APP_ROLE" "$app_pw" "$APP_DB" >/dev/null ||
-    die "could not create the application role and database"
+  pgs_roles "$SOCK_DIR" "$PG_PORT" "$OWNER_ROLE" "$owner_pw" "$APP_ROLE" "$app_pw" "$APP_DB" >/dev/null ||
+    die "could not create the database roles and the database"
   pgb_start
 
   # libpq's URI form with the socket folder as host= (percent-encoded unless it is plain).
   local host=$SOCK_DIR
   [[ $host =~ ^[A-Za-z0-9/._-]+$ ]] || host=$(jq -rn --arg s "$SOCK_DIR" '$s|@uri')
   export DATABASE_URL="postgresql://$APP_ROLE:$app_pw@/$APP_DB?host=$host&port=$PGB_PORT"
-  export JWT_SECRET
-  # For `aam token`, psql or a second `aam serve` by hand: `. .run/env`.
-  (umask 077 && printf 'export DATABASE_URL=%q\nexport JWT_SECRET=%q\n' "$DATABASE_URL" "$JWT_SECRET" \
-    >"$RUN_DIR/env") || die "cannot write $RUN_DIR/env"
+  export AAM_MIGRATE_DATABASE_URL="postgresql://$OWNER_ROLE:$owner_pw@/$APP_DB?host=$host&port=$PGB_PORT"
+  export AAM_APP_ROLE=$APP_ROLE JWT_SECRET
+  # For `aam token`, `aam sources`, psql or a second `aam serve` by hand: `. .run/env`.
+  (umask 077 && printf 'export DATABASE_URL=%q\nexport AAM_MIGRATE_DATABASE_URL=%q\nexport AAM_APP_ROLE=%q\nexport JWT_SECRET=%q\n' \
+    "$DATABASE_URL" "$AAM_MIGRATE_DATABASE_URL" "$APP_ROLE" "$JWT_SECRET" >"$RUN_DIR/env") ||
+    die "cannot write $RUN_DIR/env"
   "$BIN" migrate 9>&- || die "aam migrate failed"
   AAM_DEMO_PASSWORD=$demo_pw "$BIN" seed 9>&- || die "aam seed failed"
   serve

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh BUILD: every test. Unit tests (Check binaries) first, then the integration suite against
 # one PostgreSQL 15 + PgBouncer (transaction mode) that this script starts and always stops.
-# Each integration test gets its own empty database, reached through PgBouncer, in DATABASE_URL.
+# Each integration test gets its own empty database, reached through PgBouncer: DATABASE_URL as the
+# application role, AAM_MIGRATE_DATABASE_URL as the role that owns it.
 #   AAM_TEST_ONLY=unit|fuzz|integration   AAM_TEST_FILTER=substring   AAM_TEST_KEEP=1 (keep the stack dir)
 set -u
 BUILD=${1:-build}
@@ -120,10 +121,10 @@ if [[ $ONLY == all || $ONLY == integration ]]; then
     fi
     if [[ $t == *.sh ]]; then
       run_one integration "$name" env DATABASE_URL="$url" DIRECT_DATABASE_URL="$(stack_url "$db" direct)" \
-        TEST_DB="$db" bash "$t"
+        AAM_MIGRATE_DATABASE_URL="$(stack_owner_url "$db")" TEST_DB="$db" bash "$t"
     else
       run_one integration "$name" env DATABASE_URL="$url" DIRECT_DATABASE_URL="$(stack_url "$db" direct)" \
-        TEST_DB="$db" "$t"
+        AAM_MIGRATE_DATABASE_URL="$(stack_owner_url "$db")" TEST_DB="$db" "$t"
     fi
     stack_check_after "$name"
   done

@@ -1,5 +1,8 @@
-/* cmd_migrate: `aam migrate`. Applies migrations through whatever DATABASE_URL points at,
- * PgBouncer in transaction mode included (db_migrate holds only transaction-scoped locks). */
+/* cmd_migrate: `aam migrate`. Applies migrations as the tables' owner (AAM_MIGRATE_DATABASE_URL,
+ * else DATABASE_URL), PgBouncer in transaction mode included (db_migrate holds only
+ * transaction-scoped locks), then grants the application role (AAM_APP_ROLE) DML only. Without
+ * AAM_MIGRATE_DATABASE_URL the application role is the owner: it works, with a warning, since
+ * an owner can ALTER its tables and lift row-level security. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -7,6 +10,26 @@
 #include "server/cli/commands.h"
 #include "server/core/config.h"
 #include "server/core/log.h"
+
+/* The role split's second half; returns the exit status. */
+static int grant_app(struct db_pool *db, const struct cfg *cfg)
+{
+    struct db_error dberr = {0};
+    if (cfg->migrate_database_url == NULL) {
+        log_warn("aam migrate: AAM_MIGRATE_DATABASE_URL is not set, so the application role owns "
+                 "the tables and could ALTER them or lift row-level security; see the README, "
+                 "\"Database roles\"");
+        return 0;
+    }
+    int rc = db_migrate_grant_app(db, cfg->app_role, &dberr);
+    if (rc < 0) {
+        fprintf(stderr, "aam migrate: granting %s: %s\n", cfg->app_role, dberr.message);
+        return 1;
+    }
+    if (rc == 1)
+        printf("grants: role %s may read and write rows, and owns nothing\n", cfg->app_role);
+    return 0;
+}
 
 int cmd_migrate(int argc, char **argv)
 {
@@ -29,7 +52,7 @@ int cmd_migrate(int argc, char **argv)
     free(desc);
     if (db_migrate(db, cfg.migrations_dir, &applied, &dberr) == 0) {
         printf("migrations: %d applied%s\n", applied, applied == 0 ? " (already current)" : "");
-        rc = 0;
+        rc = grant_app(db, &cfg);
     } else {
         fprintf(stderr, "aam migrate: failed: %s\n", dberr.message);
     }

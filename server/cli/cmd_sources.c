@@ -162,8 +162,8 @@ static void on_grant(void *arg, const char *ns, const char *folder)
 /* One line per grant, by folder then namespace: "namespace<TAB>folder" (folder relative to the
  * root, "." for the root). Reading every namespace's grants is an operator read
  * (db_grants_list), done only here and in `aam tenants list`. With --namespace, an unknown
- * namespace exits 1. The per-namespace folders (AAM_SOURCES_ROOT/<ns>/) are not rows and are
- * not listed. */
+ * namespace exits 1. Only grants decide who owns a folder (migration 0007), so this is every
+ * ownership there is. */
 static int list(struct db_pool *db, const struct sources_args *a)
 {
     struct db_error err = {0};

@@ -37,9 +37,9 @@ struct cfg_param {
     const char *help;
 };
 
-static cfg_hook hook_database_url, hook_jwt_secret, hook_sources_root, hook_cors_origins,
-    hook_trusted_proxies, hook_outbound_nets, hook_default_cores, hook_default_workers,
-    hook_log_level, hook_admin_addr, hook_listen_addr;
+static cfg_hook hook_database_url, hook_app_role, hook_jwt_secret, hook_sources_root,
+    hook_cors_origins, hook_trusted_proxies, hook_outbound_nets, hook_default_cores,
+    hook_default_workers, hook_log_level, hook_admin_addr, hook_listen_addr;
 
 #define CFG_OFF_INT(f) offsetof(struct cfg, f)
 #define CFG_OFF_STR(f) offsetof(struct cfg, f)
@@ -158,16 +158,29 @@ int cfg_load(struct cfg *out, unsigned need, char *err, size_t errlen)
 
 /* ------------------------------------------------------------------ hooks */
 
+/* DATABASE_URL and AAM_MIGRATE_DATABASE_URL. */
 static int hook_database_url(struct cfg *c, const struct cfg_param *p, const char *raw,
                              unsigned need, char *err, size_t errlen)
 {
-    (void)p, (void)raw, (void)need;
-    if (c->database_url != NULL && strstr(c->database_url, "://") == NULL &&
-        strchr(c->database_url, '=') == NULL) {
-        snprintf(err, errlen,
-                 "DATABASE_URL must be a postgresql:// URI or a key=value connection string");
+    (void)c, (void)need;
+    if (raw != NULL && strstr(raw, "://") == NULL && strchr(raw, '=') == NULL) {
+        snprintf(err, errlen, "%s must be a postgresql:// URI or a key=value connection string",
+                 p->name);
         return -1;
     }
+    return 0;
+}
+
+/* A role name as PostgreSQL spells an unquoted one (the grants quote it anyway): so a typo
+ * stops `aam migrate` here, with the setting's name, not in the middle of a migration. */
+static int hook_app_role(struct cfg *c, const struct cfg_param *p, const char *raw, unsigned need,
+                         char *err, size_t errlen)
+{
+    (void)raw, (void)need;
+    const char *r = c->app_role;
+    size_t n = r != NULL ? strspn(r, "abcdefghijklmnopqrstuvwxyz0123456789_$") : 0;
+    if (r == NULL || n == 0 || r[n] != '\0' || n > 63 || (r[0] >= '0' && r[0] <= '9') || r[0] == '$')
+        return fail(err, errlen, p->name, " must be a role name: a-z, 0-9, _ and $, at most 63");
     return 0;
 }
 
@@ -378,7 +391,8 @@ void cfg_print_help(void)
 void cfg_db_config(const struct cfg *c, enum cfg_db_use use, struct db_config *out)
 {
     *out = (struct db_config){
-        .url = c->database_url,
+        .url = use != CFG_DB_SERVE && c->migrate_database_url != NULL ? c->migrate_database_url
+                                                                      : c->database_url,
         .pool_size = use == CFG_DB_SERVE ? c->db_pool_size : 1,
         .acquire_timeout_ms = c->db_acquire_timeout_ms,
         .statement_timeout_ms = use == CFG_DB_MIGRATE ? 0 : c->db_statement_timeout_ms,

@@ -44,6 +44,10 @@ enum cfg_need {
 #define CFG_SETTINGS(X)                                                                              \
     X(STR, database_url, "DATABASE_URL", NULL, 0, 0, CFG_NEED_DB, hook_database_url,                 \
       "libpq URI: PostgreSQL, PgBouncer (session or transaction mode) or Supavisor")                 \
+    X(STR, migrate_database_url, "AAM_MIGRATE_DATABASE_URL", NULL, 0, 0, 0, hook_database_url,       \
+      "the tables' owner: migrate, seed, tenants, sources, clients use it (default DATABASE_URL)")   \
+    X(STR, app_role, "AAM_APP_ROLE", "aam_app", 0, 0, 0, hook_app_role,                              \
+      "the role DATABASE_URL logs in as; migrate grants it DML only (if AAM_MIGRATE_DATABASE_URL)")  \
     X(INT, db_pool_size, "AAM_DB_POOL_SIZE", CFG_STR(DB_DEFAULT_POOL_SIZE), 0, 1000, 0, NULL,        \
       "connections kept; 0 = none kept, one per request (the pooler does all pooling)")              \
     X(INT, db_acquire_timeout_ms, "AAM_DB_ACQUIRE_TIMEOUT_MS",                                       \
@@ -153,7 +157,9 @@ enum cfg_db_use {
 };
 
 /* The one place a struct db_config is built from the configuration. out->url borrows
- * c->database_url (db_pool_new copies it). */
+ * c->database_url for CFG_DB_SERVE; the commands (migrate and the operator commands) borrow
+ * c->migrate_database_url when it is set, the tables' owner, whose aam.operator setting is the
+ * only one the operator policies honour (migration 0008). db_pool_new copies the URL. */
 void cfg_db_config(const struct cfg *c, enum cfg_db_use use, struct db_config *out);
 
 #endif

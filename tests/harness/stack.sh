@@ -4,11 +4,14 @@
 # pg_hba, pgbouncer.ini, running as `postgres` when root) is scripts/pgstack.sh, shared with
 # `make run`; here both servers also listen on 127.0.0.1 (free ports), so tests can point any
 # client at them, and PgBouncer reaches PostgreSQL over its Unix socket.
-# The application role is a non-superuser that owns its databases, so row-level security binds it.
+# Two roles, as in production: the owner (aam_owner) owns every test database and the schema
+# `aam migrate` makes in it (AAM_MIGRATE_DATABASE_URL); the application role (aam_app, DATABASE_URL)
+# owns nothing and gets DML only, so row-level security binds it and it cannot ALTER a table.
 
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/pgstack.sh"
 
 STACK_APP_USER=aam_app
+STACK_OWNER_USER=aam_owner
 STACK_PGB_POOL_SIZE=${STACK_PGB_POOL_SIZE:-4}  # fewer server connections than test threads, on purpose
 
 . "$(dirname "${BASH_SOURCE[0]}")/port.sh"
@@ -40,8 +43,14 @@ stack_url() {  # DB [direct]: the app role's URL for DB, through PgBouncer unles
   printf 'postgresql://%s:%s@127.0.0.1:%s/%s' "$STACK_APP_USER" "$STACK_APP_PASSWORD" "$port" "$1"
 }
 
-stack_new_db() {  # NAME: an empty database owned by the app role; echoes its PgBouncer URL
-  stack_psql_super -d postgres -c "CREATE DATABASE \"$1\" OWNER $STACK_APP_USER" >&2 || return 1
+stack_owner_url() {  # DB [direct]: the owner's URL for DB (AAM_MIGRATE_DATABASE_URL), as stack_url
+  local port=$PGB_PORT
+  [ "${2:-}" = direct ] && port=$PG_PORT
+  printf 'postgresql://%s:%s@127.0.0.1:%s/%s' "$STACK_OWNER_USER" "$STACK_OWNER_PASSWORD" "$port" "$1"
+}
+
+stack_new_db() {  # NAME: an empty database owned by the owner role; echoes the app role's PgBouncer URL
+  stack_psql_super -d postgres -c "CREATE DATABASE \"$1\" OWNER $STACK_OWNER_USER" >&2 || return 1
   stack_url "$1"
 }
 
@@ -58,7 +67,7 @@ stack_pgb_start() {
 stack_pgb_pid() { pgs_pgb_pid "$STACK_DIR"; }
 stack_pgb_kill() { pgs_pgb_stop "$STACK_DIR" KILL; }  # no goodbye to anyone, as a crash or an OOM kill would do
 
-stack_start() {  # exports STACK_DIR PG_PORT PGB_PORT STACK_APP_PASSWORD DATABASE_URL DIRECT_DATABASE_URL
+stack_start() {  # exports STACK_DIR PG_PORT PGB_PORT STACK_*_PASSWORD DATABASE_URL DIRECT_DATABASE_URL AAM_MIGRATE_DATABASE_URL
   pgs_require "the test stack" || return 1
   STACK_DIR=$(mktemp -d /tmp/aam-stack.XXXXXX)
   chmod 755 "$STACK_DIR"
@@ -67,19 +76,22 @@ stack_start() {  # exports STACK_DIR PG_PORT PGB_PORT STACK_APP_PASSWORD DATABAS
   pgs_chown "$STACK_DIR" "$STACK_DIR/sock"
   { port_lock PG_PORT && port_lock PGB_PORT; } || return 1
   STACK_APP_PASSWORD=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-  export STACK_DIR PG_PORT PGB_PORT STACK_APP_PASSWORD STACK_APP_USER
+  STACK_OWNER_PASSWORD=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+  export STACK_DIR PG_PORT PGB_PORT STACK_APP_PASSWORD STACK_APP_USER STACK_OWNER_PASSWORD STACK_OWNER_USER
   pgs_initdb "$STACK_DIR/pgdata" "$STACK_DIR/initdb.log" || return 1
   # Durability off: the data is thrown away after the run.
   pgs_configure "$STACK_DIR/pgdata" "$STACK_DIR/sock" 127.0.0.1 "$PG_PORT" \
     'fsync = off' 'full_page_writes = off'
   stack_pg_start || return 1
-  pgs_app_role "$STACK_DIR/sock" "$PG_PORT" "$STACK_APP_USER" "$STACK_APP_PASSWORD" aam >/dev/null || return 1
-  pgs_pgbouncer_ini "$STACK_DIR" "$STACK_APP_USER" "$STACK_DIR/sock" "$PG_PORT" 127.0.0.1 "$PGB_PORT" '' \
+  pgs_roles "$STACK_DIR/sock" "$PG_PORT" "$STACK_OWNER_USER" "$STACK_OWNER_PASSWORD" \
+    "$STACK_APP_USER" "$STACK_APP_PASSWORD" aam >/dev/null || return 1
+  pgs_pgbouncer_ini "$STACK_DIR" "$STACK_APP_USER $STACK_OWNER_USER" "$STACK_DIR/sock" "$PG_PORT" 127.0.0.1 "$PGB_PORT" '' \
     "$STACK_PGB_POOL_SIZE" 500 "admin_users = $STACK_APP_USER" || return 1
   stack_pgb_start || { tail -20 "$STACK_DIR/pgbouncer.log" >&2; return 1; }
   DATABASE_URL=$(stack_url aam)
   DIRECT_DATABASE_URL=$(stack_url aam direct)
-  export DATABASE_URL DIRECT_DATABASE_URL
+  AAM_MIGRATE_DATABASE_URL=$(stack_owner_url aam)
+  export DATABASE_URL DIRECT_DATABASE_URL AAM_MIGRATE_DATABASE_URL
 }
 
 stack_stop() {  # stops both servers and removes STACK_DIR (kept with AAM_TEST_KEEP=1)

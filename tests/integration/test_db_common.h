@@ -1,5 +1,6 @@
 /* Shared helpers for the db/ integration tests (Check programs run by tests/run.sh with
- * DATABASE_URL = a fresh empty database behind PgBouncer in transaction mode, as the app role).
+ * DATABASE_URL = a fresh empty database behind PgBouncer in transaction mode, as the app role;
+ * AAM_MIGRATE_DATABASE_URL = the same database as the role that owns it).
  * Header-only: each test binary is a single translation unit. */
 #ifndef AAM_TEST_DB_COMMON_H
 #define AAM_TEST_DB_COMMON_H
@@ -42,6 +43,12 @@ static inline struct db_pool *tdb_pool(int size)
     return tdb_pool_url(tdb_env("DATABASE_URL"), size, 5000);
 }
 
+/* The role that owns the database and its schema (AAM_MIGRATE_DATABASE_URL): migrations run as it. */
+static inline struct db_pool *tdb_owner_pool(int size)
+{
+    return tdb_pool_url(tdb_env("AAM_MIGRATE_DATABASE_URL"), size, 5000);
+}
+
 /* Runs one statement; returns db_run's result, *out gets the rows (may be NULL). */
 static inline int tdb_run1(struct db_pool *p, const char *ns, const char *sql, int nparams,
                            const char *const *params, struct db_result **out, struct db_error *err)
@@ -74,15 +81,18 @@ static inline long tdb_count(struct db_pool *p, const char *ns, const char *sql)
     return n;
 }
 
-/* Applies the repository's migrations. */
+/* Applies the repository's migrations as the owner and grants the app role its DML, as
+ * `aam migrate` does. */
 static inline void tdb_migrate(void)
 {
     char dir[1024];
     struct db_error err;
     int applied = 0;
     snprintf(dir, sizeof dir, "%s/migrations", tdb_env("REPO_ROOT"));
-    struct db_pool *p = tdb_pool(1);
+    struct db_pool *p = tdb_owner_pool(1);
     ck_assert_msg(db_migrate(p, dir, &applied, &err) == 0, "migrate: %s", err.message);
+    ck_assert_msg(db_migrate_grant_app(p, tdb_env("STACK_APP_USER"), &err) == 1, "grant: %s",
+                  err.message);
     db_pool_free(p);
 }
 

@@ -1,7 +1,8 @@
 /* db_migrate through PgBouncer in transaction mode, on this test's own empty database, in
  * order: four concurrent runs on the empty database (each migration applied exactly once), a
  * second run applying nothing, an edited applied migration refused by name, a new migration
- * applied, and a failing one rolled back whole (no row, no partial effect). */
+ * applied, and a failing one rolled back whole (no row, no partial effect). As the owner role
+ * (AAM_MIGRATE_DATABASE_URL), which `aam migrate` uses. */
 #include <pthread.h>
 #include <sys/stat.h>
 
@@ -66,7 +67,7 @@ struct runner {
 static void *runner_main(void *arg)
 {
     struct runner *r = arg;
-    struct db_pool *p = tdb_pool(1);
+    struct db_pool *p = tdb_owner_pool(1);
     r->rc = db_migrate(p, repo_migrations, &r->applied, &r->err);
     db_pool_free(p);
     return NULL;
@@ -88,7 +89,7 @@ START_TEST(test_db_migrate_concurrent_runs_on_empty_database)
         total += r[i].applied;
     }
     ck_assert_int_eq(total, files); /* each applied once, by exactly one runner */
-    struct db_pool *p = tdb_pool(1);
+    struct db_pool *p = tdb_owner_pool(1);
     ck_assert_int_eq(tdb_count(p, NULL, "SELECT count(*) FROM schema_migrations"), files);
     ck_assert_int_eq(tdb_count(p, NULL, "SELECT count(DISTINCT version) FROM schema_migrations"),
                      files);
@@ -104,7 +105,7 @@ END_TEST
 
 START_TEST(test_db_migrate_second_run_is_a_no_op)
 {
-    struct db_pool *p = tdb_pool(1);
+    struct db_pool *p = tdb_owner_pool(1);
     struct db_error err;
     int applied = -1;
     ck_assert_msg(db_migrate(p, repo_migrations, &applied, &err) == 0, "%s", err.message);
@@ -117,7 +118,7 @@ END_TEST
 
 START_TEST(test_db_migrate_refuses_an_edited_migration)
 {
-    struct db_pool *p = tdb_pool(1);
+    struct db_pool *p = tdb_owner_pool(1);
     struct db_error err;
     int applied = -1;
     copy_repo_migrations();
@@ -138,7 +139,7 @@ END_TEST
 
 START_TEST(test_db_migrate_applies_new_and_rolls_back_a_failing_one)
 {
-    struct db_pool *p = tdb_pool(1);
+    struct db_pool *p = tdb_owner_pool(1);
     struct db_error err;
     int applied = -1, files = count_repo_migrations();
     copy_repo_migrations();

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `aam migrate` as separate processes through PgBouncer (transaction mode): four at once on an
 # empty database all exit 0 and apply each migration exactly once; a later run is a no-op; the
-# log carries the redacted target line, never the password; an edited applied migration makes
-# it exit 1 naming the file.
+# log carries the redacted target line (the owner role), never the password; an edited applied
+# migration makes it exit 1 naming the file.
 set -u
 . "$REPO_ROOT/tests/harness/assert.sh"
 
@@ -26,9 +26,11 @@ check "schema_migrations has one row per migration ($rows)" test "$rows" = "$fil
 out=$("$AAM_BIN" migrate 2>"$tmp/err5"); rc=$?
 check "a second run exits 0" test "$rc" = 0
 check "…and applies nothing" grep -q '^migrations: 0 applied' <<<"$out"
-db_pass=$(sed -n 's|^postgresql://[^:]*:\([^@]*\)@.*|\1|p' <<<"$DATABASE_URL")
-check "the log names the target with the password as ***" grep -q 'user=aam_app (password \*\*\*), pool 1, unnamed statements only' "$tmp/err5"
+db_pass=$(sed -n 's|^postgresql://[^:]*:\([^@]*\)@.*|\1|p' <<<"$AAM_MIGRATE_DATABASE_URL")
+check "the log names the target, the owner role (AAM_MIGRATE_DATABASE_URL), with the password as ***" \
+  grep -q 'user=aam_owner (password \*\*\*), pool 1, unnamed statements only' "$tmp/err5"
 check "the password appears in no output" sh -c "! grep -qF '$db_pass' $tmp/out* $tmp/err*"
+check "…and it grants the application role its rights again" grep -q '^grants: role aam_app ' <<<"$out"
 
 mkdir "$tmp/edited"
 cp "$REPO_ROOT"/migrations/*.sql "$tmp/edited/"

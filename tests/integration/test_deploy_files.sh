@@ -75,6 +75,11 @@ report(ent in (["sh", "-c"], ["/bin/sh", "-c"]) and re.search(r"aam migrate\s*&&
 for svc in ("migrate", "api"):
     report("@pgbouncer:" in env(svc).get("DATABASE_URL", ""), f"{svc} reaches the database through pgbouncer",
            env(svc).get("DATABASE_URL", ""))
+owner_url = env("migrate").get("AAM_MIGRATE_DATABASE_URL", "")
+report(owner_url != "" and "AAM_DB_OWNER" in owner_url and owner_url != env("migrate").get("DATABASE_URL"),
+       "migrate runs as the owner role (AAM_MIGRATE_DATABASE_URL), not the application role", owner_url)
+report("AAM_MIGRATE_DATABASE_URL" not in env("api") and "AAM_DB_OWNER" not in str(services.get("api")),
+       "the api holds no owner credentials")
 report(services.get("migrate", {}).get("image") == services.get("api", {}).get("image") and
        services.get("migrate", {}).get("build") == services.get("api", {}).get("build"),
        "migrate uses the same image as api")
@@ -116,7 +121,7 @@ for v in services.get("postgres", {}).get("volumes") or []:
 scripts = sorted(f for f in os.listdir(init_dir) if f.endswith((".sql", ".sh"))) if init_dir and os.path.isdir(init_dir) else []
 body = "".join(open(os.path.join(init_dir, f)).read() for f in scripts) if scripts else ""
 report(bool(scripts) and "NOSUPERUSER" in body and "NOBYPASSRLS" in body and "OWNER" in body,
-       "postgres has an init step creating a non-superuser app role that owns the database", str(scripts))
+       "postgres has an init step creating non-superuser roles, the owner owning the database", str(scripts))
 
 # Every ${VAR} compose interpolates ($$ is an escape for the container's shell) is in .env.example.
 used = set(re.findall(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)", text))
@@ -224,23 +229,32 @@ check "scripts/deps.sh --runtime covers every shared library build/aam links" \
   test -n "$runtime_pkgs" -a -z "$missing_pkgs"
 
 # ------------------------------------------------------------------ 3b: the postgres init step
-role=it_role_$RANDOM dbn=it_initdb_$RANDOM rolepw=pw$RANDOM$RANDOM
+role=it_role_$RANDOM owner=it_owner_$RANDOM dbn=it_initdb_$RANDOM rolepw=pw$RANDOM$RANDOM ownerpw=pw$RANDOM$RANDOM
 out=$(PGHOST=$STACK_DIR/sock PGPORT=$PG_PORT POSTGRES_USER=postgres AAM_DB_USER=$role \
-  AAM_DB_PASSWORD=$rolepw AAM_DB_NAME=$dbn sh docker/initdb/01-app-role.sh 2>&1); rc=$?
+  AAM_DB_PASSWORD=$rolepw AAM_DB_OWNER=$owner AAM_DB_OWNER_PASSWORD=$ownerpw AAM_DB_NAME=$dbn \
+  sh docker/initdb/01-app-role.sh 2>&1); rc=$?
 [ "$rc" = 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
 check "docker/initdb/01-app-role.sh runs against PostgreSQL 15" test "$rc" = 0
-flags=$(stack_psql_super -d postgres -Atc "SELECT r.rolsuper, r.rolbypassrls, r.rolcanlogin,
-  pg_get_userbyid(d.datdba) FROM pg_roles r, pg_database d WHERE r.rolname = '$role' AND d.datname = '$dbn'")
-check "…its role can log in, is no superuser, has no BYPASSRLS, and owns the database" test "$flags" = "f|f|t|$role"
+flags=$(stack_psql_super -d postgres -Atc "SELECT string_agg(format('%s:%s%s%s', r.rolname, r.rolsuper::int,
+  r.rolbypassrls::int, r.rolcanlogin::int), ' ' ORDER BY r.rolname = '$owner'), pg_get_userbyid(min(d.datdba::oid))
+  FROM pg_roles r, pg_database d WHERE r.rolname IN ('$role', '$owner') AND d.datname = '$dbn'")
+check "…both roles log in, neither is superuser or BYPASSRLS, the owner owns the database ($flags)" \
+  test "$flags" = "$role:001 $owner:001|$owner"
 role_url="postgresql://$role:$rolepw@127.0.0.1:$PG_PORT/$dbn"
-check "…and aam migrate as that role creates the schema" env DATABASE_URL="$role_url" "$AAM_BIN" migrate
+owner_url="postgresql://$owner:$ownerpw@127.0.0.1:$PG_PORT/$dbn"
+check "…and aam migrate as the owner creates the schema, granting the app role" \
+  env DATABASE_URL="$role_url" AAM_MIGRATE_DATABASE_URL="$owner_url" AAM_APP_ROLE="$role" "$AAM_BIN" migrate
 forced=$(stack_psql_super -d "$dbn" -Atc "SELECT count(*) FROM pg_class WHERE relname IN
   ('tenants','users','connections') AND relrowsecurity AND relforcerowsecurity")
 check "…with row-level security forced on tenants, users and connections" test "$forced" = 3
 leak=$(PGPASSWORD=$rolepw "$PGBIN/psql" -X -h 127.0.0.1 -p "$PG_PORT" -U "$role" -d "$dbn" -Atc \
   "INSERT INTO tenants (namespace, name) VALUES ('x', 'x')" 2>&1)
 check "…and RLS binds the role (no tenant set: an insert is refused)" grep -q 'row-level security' <<<"$leak"
-stack_psql_super -d postgres -c "DROP DATABASE $dbn" -c "DROP ROLE $role" >/dev/null 2>&1
+alter=$(PGPASSWORD=$rolepw "$PGBIN/psql" -X -h 127.0.0.1 -p "$PG_PORT" -U "$role" -d "$dbn" -Atc \
+  "ALTER TABLE connections NO FORCE ROW LEVEL SECURITY" 2>&1)
+check "…and the app role cannot lift it (must be owner)" grep -q 'must be owner' <<<"$alter"
+stack_psql_super -d postgres -c "DROP DATABASE $dbn" -c "DROP OWNED BY $role" -c "DROP ROLE $role" \
+  -c "DROP ROLE $owner" >/dev/null 2>&1
 
 # ------------------------------------------------------------------ 3c: the image's layout
 # /app as WORKDIR with the three folders, the binary elsewhere on PATH, a non-root user.

@@ -30,9 +30,10 @@ statuses() { local f; for f in "$1"/*; do cat "$f"; echo; done | sort | uniq -c 
 # A C.UTF-8 database: there lower() folds the Kelvin sign to k and U+0130 to i, as on the
 # Docker image's database; the harness's own databases use the C locale.
 UDB="${TEST_DB}_utf8"
-stack_psql_super -d postgres -c "CREATE DATABASE \"$UDB\" OWNER $STACK_APP_USER TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'" >/dev/null
+stack_psql_super -d postgres -c "CREATE DATABASE \"$UDB\" OWNER $STACK_OWNER_USER TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'" >/dev/null
 UURL=$(stack_url "$UDB")
-need "aam migrate (C.UTF-8 database)" env DATABASE_URL="$UURL" "$AAM_BIN" migrate
+need "aam migrate (C.UTF-8 database)" env DATABASE_URL="$UURL" AAM_MIGRATE_DATABASE_URL="$(stack_owner_url "$UDB")" \
+  "$AAM_BIN" migrate
 need_migrated
 usql() { stack_psql_super -d "$UDB" -Atc "$1"; }
 

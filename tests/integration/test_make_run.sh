@@ -80,13 +80,26 @@ if mr_start 1 PORT="$PORT_API" AAM_ADMIN_ADDR=off; then
   app_pw=$(cat "$MR_DIR/.run/app-password")
   check "DATABASE_URL names the socket folder as host= (${url/$app_pw/***})" \
     grep -q "^postgresql://aam_app:$app_pw@/aam?host=$RUN/sock&port=6432\$" <<<"$url"
-  mig=$(cd "$MR_DIR" && env -i PATH="$MR_PATH" DATABASE_URL="$url" "$AAM_BIN" migrate 2>&1); rc=$?
-  check "aam migrate accepts it and reaches the database through PgBouncer's socket (exit 0)" test "$rc" = 0
-  redacted() { grep -qF "$RUN/sock:6432/aam user=aam_app (password ***)" <<<"$mig" && ! grep -qF "$app_pw" <<<"$mig"; }
-  check "…its log shows the socket folder and the password redacted (***), never the password" redacted
+  # shellcheck source=/dev/null  # written by make run
+  owner_url=$(. "$MR_DIR/.run/env" && printf '%s' "$AAM_MIGRATE_DATABASE_URL")
+  owner_pw=$(cat "$MR_DIR/.run/owner-password")
+  check "AAM_MIGRATE_DATABASE_URL names the owner role aam_owner, the same socket" \
+    grep -q "^postgresql://aam_owner:$owner_pw@/aam?host=$RUN/sock&port=6432\$" <<<"$owner_url"
+  mig=$(cd "$MR_DIR" && env -i PATH="$MR_PATH" DATABASE_URL="$url" AAM_MIGRATE_DATABASE_URL="$owner_url" \
+    "$AAM_BIN" migrate 2>&1); rc=$?
+  check "aam migrate accepts them and reaches the database through PgBouncer's socket (exit 0)" test "$rc" = 0
+  redacted() {
+    grep -qF "$RUN/sock:6432/aam user=aam_owner (password ***)" <<<"$mig" &&
+      ! grep -qF "$app_pw" <<<"$mig" && ! grep -qF "$owner_pw" <<<"$mig"
+  }
+  check "…its log shows the socket folder and the password redacted (***), never a password" redacted
   su=$(pgs_psql_super "$RUN/sock" 5432 -d postgres -Atc \
     "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = 'aam_app'" 2>&1)
   check "the app role is neither superuser nor BYPASSRLS (RLS binds it)" test "$su" = f
+  owns=$(pgs_psql_super "$RUN/sock" 5432 -d aam -Atc "SELECT pg_get_userbyid(d.datdba) || '|' ||
+    (SELECT count(*) FROM pg_class c WHERE c.relowner = 'aam_app'::regrole) FROM pg_database d
+    WHERE d.datname = 'aam'" 2>&1)
+  check "aam_owner owns the database and the app role owns no table ($owns)" test "$owns" = "aam_owner|0"
 
   SMOKE_OUT=$(BASE_URL="http://127.0.0.1:$PORT_API" AAM_DEMO_PASSWORD=$pw1 bash "$SMOKE" 2>&1)
   rc=$?

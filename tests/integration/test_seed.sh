@@ -119,9 +119,10 @@ server_stop
 
 # --- five seeds at once on an empty database, password generated
 url2=$(stack_new_db "${TEST_DB}_five")
-need "aam migrate on the second database" env DATABASE_URL="$url2" "$AAM_BIN" migrate
+owner2=$(stack_owner_url "${TEST_DB}_five")
+need "aam migrate on the second database" env DATABASE_URL="$url2" AAM_MIGRATE_DATABASE_URL="$owner2" "$AAM_BIN" migrate
 for i in 1 2 3 4 5; do
-  (env -u AAM_DEMO_PASSWORD DATABASE_URL="$url2" "$AAM_BIN" seed >"$TMP/five.$i" 2>&1; echo $? >"$TMP/five.$i.rc") &
+  (env -u AAM_DEMO_PASSWORD DATABASE_URL="$url2" AAM_MIGRATE_DATABASE_URL="$owner2" "$AAM_BIN" seed >"$TMP/five.$i" 2>&1; echo $? >"$TMP/five.$i.rc") &
 done
 wait
 check "five concurrent seeds all exit 0" test "$(cat "$TMP"/five.*.rc | sort -u)" = 0

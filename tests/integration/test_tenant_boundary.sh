@@ -4,11 +4,11 @@
 #   tenant a tenant (no row lost); a token for a namespace without a tenant is refused (403,
 #   nothing stored) and registering that namespace afterwards inherits nothing; a direct INSERT
 #   as the application role for a namespace without a tenant fails in the database;
-# - a folder belongs to its tenants: the own folder needs no grant; another tenant's folder is
-#   refused with the very same 422 body as /etc, a missing folder, a file and a folder outside
+# - a folder belongs to the tenants granted it (only grants decide, issue 20): a folder named
+#   like the tenant is refused until it is granted; another tenant's folder is refused with the very same 422 body as /etc, a missing folder, a file and a folder outside
 #   the root; a grant makes it usable, a revoke turns the files routes into 409 without a byte
 #   of the files; the nearest granted ancestor decides; a grant on the root does not reach a
-#   tenant's own folder; several tenants share one grant; a symlinked folder that moves is
+#   folder granted to a tenant; several tenants share one grant; a symlinked folder that moves is
 #   judged where it now points;
 # - the commands: `aam tenants create|list`, `aam sources grant|revoke|list` with bad paths
 #   (exit 2), unknown namespaces (exit 1), idempotent grants and their exact list output.
@@ -93,7 +93,13 @@ check "a direct INSERT as the app role for a tenant-less namespace fails (foreig
 check "…and stored nothing" test "$(sql "SELECT count(*) FROM connections WHERE namespace='svc-etl'")" = 0
 out=$(app_sql "BEGIN; SELECT set_config('aam.namespace', 'svc-etl', true);
   INSERT INTO source_grants (namespace, folder) VALUES ('svc-etl', 'shared'); COMMIT;")
-check "a direct grant for a tenant-less namespace fails too" grep -q 'source_grants_namespace_fkey' <<<"$out"
+check "a direct grant as the app role fails too (only the owner's operator commands grant)" \
+  grep -q 'permission denied for table source_grants' <<<"$out"
+out=$("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$(stack_owner_url "$TEST_DB" direct)" -c "BEGIN;
+  SELECT set_config('aam.namespace', 'svc-etl', true);
+  INSERT INTO source_grants (namespace, folder) VALUES ('svc-etl', 'shared'); COMMIT;" 2>&1)
+check "…and as the owner, for a tenant-less namespace, the foreign key refuses it" \
+  grep -q 'source_grants_namespace_fkey' <<<"$out"
 req POST /api/v1/auth/register "${JSON[@]}" --data-binary \
   '{"email":"mallory@example.com","password":"correct horse battery","namespace":"svc-etl"}'
 expect_status 201 "registering the namespace the service used"
@@ -111,9 +117,12 @@ for ns in t-demo t-x t-own t-a t-b intruder; do
 done
 TDEMO=$(tok t-demo) TX=$(tok t-x) TOWN=$(tok t-own) TA=$(tok t-a) TB=$(tok t-b) TI=$(tok intruder)
 
-# --- the own folder needs no grant
+# --- a folder named like the tenant is not its own until it is granted
 post "$TOWN" own "$R/t-own"
-expect_status 201 "a tenant uses AAM_SOURCES_ROOT/<its namespace>/ with no grant"
+expect_status 422 "a tenant may not use AAM_SOURCES_ROOT/<its namespace>/ without a grant"
+check "grant t-own its folder" "$AAM_BIN" sources grant --namespace t-own "$R/t-own"
+post "$TOWN" own "$R/t-own"
+expect_status 201 "once granted, the tenant uses it"
 files "$TOWN" own
 expect_jq '[.files[].name] | join(",")' data.csv "…and lists its files"
 
@@ -174,9 +183,9 @@ check "grant t-demo the whole root" "$AAM_BIN" sources grant --namespace t-demo 
 post "$TDEMO" droot "$R"
 expect_status 201 "t-demo may use the root"
 post "$TDEMO" downfolder "$R/t-own"
-expect_status 422 "…but the root grant does not reach t-own's own folder"
+expect_status 422 "…but the root grant does not reach the folder granted to t-own"
 post "$TDEMO" dpub "$R/pub"
-expect_status 422 "…nor a first-level folder named like a namespace nobody has claimed yet"
+expect_status 201 "…and does reach a first-level folder nobody was granted"
 
 # --- a shared grant
 check "grant pub to t-a" "$AAM_BIN" sources grant --namespace t-a "$R/pub"
@@ -261,10 +270,10 @@ out=$(cd "$R/shared" && "$AAM_BIN" sources grant --namespace t-a open 2>&1); rc=
 check "a relative PATH resolves against the working directory" test "$out" = "granted t-a: shared/open"
 out=$("$AAM_BIN" sources list)
 check "sources list: namespace<TAB>folder, by folder, '.' for the root" \
-  test "$out" = "$(printf '%s\n' 't-demo	.' 't-b	pub' 't-demo	shared' 't-a	shared/open' 't-x	shared/x')"
+  test "$out" = "$(printf '%s\n' 't-demo	.' 't-b	pub' 't-demo	shared' 't-a	shared/open' 't-x	shared/x' 't-own	t-own')"
 out=$("$AAM_BIN" sources list --namespace t-demo)
 check "sources list --namespace t-demo" test "$out" = "$(printf '%s\n' 't-demo	.' 't-demo	shared')"
-out=$("$AAM_BIN" sources list --namespace t-own); rc=$?
+out=$("$AAM_BIN" sources list --namespace intruder); rc=$?
 check "sources list for a tenant with no grant: exit 0, empty" test "$rc-$out" = 0-
 "$AAM_BIN" sources list --namespace nobody >/dev/null 2>&1; rc=$?
 check "sources list for an unknown namespace: exit 1" test "$rc" = 1

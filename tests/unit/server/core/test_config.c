@@ -15,7 +15,7 @@
 static const char *const vars[] = {
     "DATABASE_URL",     "AAM_DB_POOL_SIZE", "JWT_SECRET",        "JWT_TTL_SECONDS", "PORT",
     "AAM_SOURCES_ROOT", "AAM_CORS_ORIGINS", "AAM_DEMO_PASSWORD", "AAM_THREADS",     "AAM_WORKERS",
-    "AAM_LOG_LEVEL",    "AAM_ADMIN_ADDR",   "AAM_OUTBOUND_NETS", "AAM_LISTEN_ADDR"};
+    "AAM_LOG_LEVEL",    "AAM_ADMIN_ADDR",   "AAM_OUTBOUND_NETS", "AAM_LISTEN_ADDR",  "AAM_MIGRATE_DATABASE_URL", "AAM_APP_ROLE"};
 
 static void clean_env(void)
 {
@@ -65,6 +65,12 @@ static const struct bad_case bad[] = {
     {"AAM_DEMO_PASSWORD", "short", "AAM_DEMO_PASSWORD must be at least 8 bytes"},
     {"AAM_LOG_LEVEL", "loud", "AAM_LOG_LEVEL"},
     {"DATABASE_URL", "nonsense", "DATABASE_URL"},
+    {"AAM_MIGRATE_DATABASE_URL", "nonsense", "AAM_MIGRATE_DATABASE_URL must be a postgresql://"},
+    {"AAM_APP_ROLE", "Aam_App", "AAM_APP_ROLE must be a role name"},
+    {"AAM_APP_ROLE", "aam app", "AAM_APP_ROLE"},
+    {"AAM_APP_ROLE", "aam\"; DROP TABLE tenants; --", "AAM_APP_ROLE"},
+    {"AAM_APP_ROLE", "9lives", "AAM_APP_ROLE"},
+    {"AAM_APP_ROLE", "", "AAM_APP_ROLE"},
     {"AAM_ADMIN_ADDR", "9090", "AAM_ADMIN_ADDR must be off or IP:PORT"},
     {"AAM_ADMIN_ADDR", "127.0.0.1:0", "AAM_ADMIN_ADDR"},
     {"AAM_ADMIN_ADDR", "127.0.0.1:65536", "AAM_ADMIN_ADDR"},
@@ -255,6 +261,33 @@ START_TEST(test_config_db_config_per_command)
 }
 END_TEST
 
+/* The two roles: serve uses DATABASE_URL (the application role); migrate and the operator
+ * commands use AAM_MIGRATE_DATABASE_URL (the tables' owner) when it is set, else DATABASE_URL. */
+START_TEST(test_config_db_config_owner_url)
+{
+    struct cfg c;
+    struct db_config d;
+    char err[256];
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB, err, sizeof err), 0);
+    ck_assert_ptr_null(c.migrate_database_url);
+    ck_assert_str_eq(c.app_role, "aam_app");
+    cfg_db_config(&c, CFG_DB_MIGRATE, &d);
+    ck_assert_str_eq(d.url, "postgresql://u:pw@127.0.0.1:6432/aam");
+    cfg_free(&c);
+    setenv("AAM_MIGRATE_DATABASE_URL", "postgresql://owner:pw2@127.0.0.1:5432/aam", 1);
+    setenv("AAM_APP_ROLE", "svc_aam$1", 1);
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB, err, sizeof err), 0);
+    ck_assert_str_eq(c.app_role, "svc_aam$1");
+    cfg_db_config(&c, CFG_DB_SERVE, &d);
+    ck_assert_str_eq(d.url, "postgresql://u:pw@127.0.0.1:6432/aam");
+    cfg_db_config(&c, CFG_DB_COMMAND, &d);
+    ck_assert_str_eq(d.url, "postgresql://owner:pw2@127.0.0.1:5432/aam");
+    cfg_db_config(&c, CFG_DB_MIGRATE, &d);
+    ck_assert_str_eq(d.url, "postgresql://owner:pw2@127.0.0.1:5432/aam");
+    cfg_free(&c);
+}
+END_TEST
+
 /* Every row of the configuration table has its line in README's configuration table, so a
  * setting added in one place (config.h) cannot stay undocumented. Run from the repository
  * root (tests/run.sh does). */
@@ -291,6 +324,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_config_outbound_nets);
     tcase_add_test(tc, test_config_listen_addr);
     tcase_add_test(tc, test_config_db_config_per_command);
+    tcase_add_test(tc, test_config_db_config_owner_url);
     tcase_add_test(tc, test_config_every_setting_in_readme);
     suite_add_tcase(s, tc);
     return s;
