@@ -3,7 +3,7 @@
  * the hex SHA-256 of that text. Tokens live in families (one per sign-in): a refresh spends the
  * presented token and issues the next of its family; presenting a spent token revokes the whole
  * family. Service clients trade an id and a 256-bit secret (also stored as a SHA-256) for an
- * access token of their namespace. Every function is one pooler-safe db_run. */
+ * access token of their namespace. Every function is one pooler-safe transaction (db/sessions.h). */
 #ifndef AAM_SESSION_H
 #define AAM_SESSION_H
 
@@ -39,10 +39,6 @@ int session_client_id_valid(const char *s);
  * holds the token to hand out; -1 with *err set otherwise. */
 int session_issue(struct db_pool *db, const char *ns, const char *user_id, int ttl_s, char *token,
                   struct db_error *err) __attribute__((warn_unused_result));
-
-/* For register, which starts a family inside its own transaction: the INSERT that stores
- * $1 (the token's hash) for the user whose email is lower($3), expiring in $2 seconds. */
-extern const char SESSION_SQL_ISSUE_FOR_EMAIL[];
 
 enum session_outcome {
     SESSION_ROTATED = 0, /* *who and next_token are filled */

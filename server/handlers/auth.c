@@ -13,6 +13,8 @@
 #include <openssl/crypto.h>
 
 #include "db/db.h"
+#include "db/tenants.h"
+#include "db/users.h"
 #include "server/core/jwt.h"
 #include "server/core/config.h"
 #include "server/handlers/auth_parse.h"
@@ -293,14 +295,6 @@ static int copy_cell(const struct db_result *r, int col, char *dst, size_t size)
 
 /* ------------------------------------------------------------------ register */
 
-static const char SQL_INSERT_TENANT[] =
-    "INSERT INTO tenants (namespace, name) VALUES ($1, $2) RETURNING id";
-/* lower(): the CHECK (email = lower(email)), the login lookup and the throttle key all use
- * the database's notion of lower case, so they agree for any script. */
-static const char SQL_INSERT_USER[] =
-    "INSERT INTO users (email, namespace, password_hash) VALUES (lower($1), $2, $3) "
-    "RETURNING id, email";
-
 static void report_register_conflict(struct http_res *res, const struct db_error *err)
 {
     if (err->status == DB_ERR_UNIQUE && strcmp(err->constraint, "users_email_key") == 0)
@@ -333,17 +327,15 @@ static int register_throttled(const struct http_req *req, struct http_res *res)
     return 1;
 }
 
-/* Creates the tenant and its first user in one transaction, scoped to the new namespace so
- * the row-level security WITH CHECK of both tables passes. A concurrent registration of the
- * same email or namespace waits on the unique index and then fails with 23505: exactly one
- * wins, the others get 409. */
+/* Creates the tenant, its first user and their first session in one transaction
+ * (db_users_register): a concurrent registration of the same email or namespace gets 409. */
 void auth_register(const struct http_req *req, struct http_res *res)
 {
     struct auth_input in;
-    struct db_result *rs[3] = {NULL, NULL, NULL};
+    struct db_result *tenant = NULL, *user = NULL;
     struct db_error err;
     char hash[PASSWORD_HASH_SIZE];
-    char refresh[SESSION_TOKEN_SIZE], refresh_hash[SESSION_HASH_SIZE], ttl[16];
+    char refresh[SESSION_TOKEN_SIZE], refresh_hash[SESSION_HASH_SIZE];
     struct jwt_identity id;
 
     memset(&id, 0, sizeof id);
@@ -358,28 +350,27 @@ void auth_register(const struct http_req *req, struct http_res *res)
         goto cleanup;
     }
     session_hash(refresh, SESSION_TOKEN_LEN, refresh_hash);
-    snprintf(ttl, sizeof ttl, "%d", req->cfg->refresh_ttl_s);
     if (password_hash(in.password, in.password_len, hash, sizeof hash) != 0) {
         log_error("register: password hashing failed");
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
         goto cleanup;
     }
-    const char *tenant_params[] = {in.ns, in.tenant_name[0] ? in.tenant_name : in.ns};
-    const char *user_params[] = {in.email, in.ns, hash};
-    const char *refresh_params[] = {refresh_hash, ttl, in.email};
-    const struct db_stmt st[] = {
-        {SQL_INSERT_TENANT, 2, tenant_params},
-        {SQL_INSERT_USER, 3, user_params},
-        {SESSION_SQL_ISSUE_FOR_EMAIL, 3, refresh_params},
+    const struct db_user_registration reg = {
+        .ns = in.ns,
+        .tenant_name = in.tenant_name[0] ? in.tenant_name : in.ns,
+        .email = in.email,
+        .password_hash = hash,
+        .refresh_hash = refresh_hash,
+        .refresh_ttl_s = req->cfg->refresh_ttl_s,
     };
-    if (db_run(req->db, in.ns, st, 3, rs, 0, &err) != 0) {
+    if (db_users_register(req->db, &reg, &tenant, &user, &err) != 0) {
         report_register_conflict(res, &err);
         goto cleanup;
     }
     snprintf(id.ns, sizeof id.ns, "%s", in.ns);
-    if (copy_cell(rs[0], 0, id.tenant_id, sizeof id.tenant_id) != 0 ||
-        copy_cell(rs[1], 0, id.sub, sizeof id.sub) != 0 ||
-        copy_cell(rs[1], 1, id.email, sizeof id.email) != 0) {
+    if (copy_cell(tenant, 0, id.tenant_id, sizeof id.tenant_id) != 0 ||
+        copy_cell(user, 0, id.sub, sizeof id.sub) != 0 ||
+        copy_cell(user, 1, id.email, sizeof id.email) != 0) {
         log_error("register: unexpected result shape");
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
         goto cleanup;
@@ -390,8 +381,8 @@ void auth_register(const struct http_req *req, struct http_res *res)
 cleanup:
     OPENSSL_cleanse(hash, sizeof hash);
     OPENSSL_cleanse(refresh, sizeof refresh);
-    for (int i = 0; i < 3; i++)
-        db_result_free(rs[i]);
+    db_result_free(tenant);
+    db_result_free(user);
     auth_input_free(&in);
 }
 
@@ -406,58 +397,37 @@ struct login_user {
     char hash[PASSWORD_HASH_SIZE]; /* "" when the stored one is too long to be ours */
 };
 
-/* The users policy shows a row whose email equals aam.login_email; once the user's namespace
- * is known, aam.namespace is set to it in the same transaction so the tenants row is visible
- * for the token's tenant_id claim. Both settings end with the transaction. */
-static const char SQL_LOGIN_EMAIL[] = "SELECT set_config('aam.login_email', lower($1), true)";
-static const char SQL_LOGIN_NS[] =
-    "SELECT set_config('aam.namespace', "
-    "coalesce((SELECT namespace FROM users WHERE email = lower($1)), ''), true)";
-static const char SQL_LOGIN_USER[] =
-    "SELECT u.id, u.namespace, u.email, u.password_hash, t.id "
-    "FROM users u LEFT JOIN tenants t ON t.namespace = u.namespace WHERE u.email = lower($1)";
-
 static int load_login_user(struct db_pool *db, const char *email, struct login_user *u,
                            struct db_error *err)
 {
-    struct db_result *rs[3] = {NULL, NULL, NULL};
-    const char *params[] = {email};
-    const struct db_stmt st[] = {
-        {SQL_LOGIN_EMAIL, 1, params},
-        {SQL_LOGIN_NS, 1, params},
-        {SQL_LOGIN_USER, 1, params},
-    };
+    struct db_result *r = NULL;
     int ret = -1;
 
     memset(u, 0, sizeof *u);
-    if (db_run(db, NULL, st, 3, rs, DB_READ_ONLY, err) != 0)
+    if (db_users_login_lookup(db, email, &r, err) != 0)
         goto cleanup;
     ret = 0;
-    if (db_result_rows(rs[2]) != 1)
+    if (db_result_rows(r) != 1)
         goto cleanup;
-    if (copy_cell(rs[2], 0, u->id, sizeof u->id) != 0 ||
-        copy_cell(rs[2], 1, u->ns, sizeof u->ns) != 0 ||
-        copy_cell(rs[2], 2, u->email, sizeof u->email) != 0)
+    if (copy_cell(r, DB_USERS_LOGIN_ID, u->id, sizeof u->id) != 0 ||
+        copy_cell(r, DB_USERS_LOGIN_NS, u->ns, sizeof u->ns) != 0 ||
+        copy_cell(r, DB_USERS_LOGIN_EMAIL, u->email, sizeof u->email) != 0)
         goto cleanup; /* cannot happen with the schema's types; treated as no such user */
-    if (copy_cell(rs[2], 3, u->hash, sizeof u->hash) != 0)
+    if (copy_cell(r, DB_USERS_LOGIN_PASSWORD_HASH, u->hash, sizeof u->hash) != 0)
         u->hash[0] = '\0';
-    if (copy_cell(rs[2], 4, u->tenant_id, sizeof u->tenant_id) != 0)
+    if (copy_cell(r, DB_USERS_LOGIN_TENANT_ID, u->tenant_id, sizeof u->tenant_id) != 0)
         u->tenant_id[0] = '\0';
     u->found = 1;
 cleanup:
-    for (int i = 0; i < 3; i++)
-        db_result_free(rs[i]);
+    db_result_free(r);
     return ret;
 }
 
-/* Stores a hash with today's parameters. The UPDATE runs in the user's namespace (the users
- * policy's WITH CHECK) and only if the hash is still the one we verified, so a concurrent
- * password change is never overwritten. A failure costs nothing but a later retry. */
+/* Stores a hash with today's parameters, only if the stored one is still the one we verified
+ * (db_users_set_password_hash). A failure costs nothing but a later retry. */
 static void upgrade_hash(const struct http_req *req, const struct login_user *u,
                          const struct auth_input *in)
 {
-    static const char SQL[] = "UPDATE users SET password_hash = $1, updated_at = now() "
-                              "WHERE id = $2 AND password_hash = $3";
     char hash[PASSWORD_HASH_SIZE];
     struct db_error err;
 
@@ -465,9 +435,7 @@ static void upgrade_hash(const struct http_req *req, const struct login_user *u,
         log_warn("login: could not re-hash a password with current parameters");
         return;
     }
-    const char *params[] = {hash, u->id, u->hash};
-    const struct db_stmt st = {SQL, 3, params};
-    if (db_run(req->db, u->ns, &st, 1, NULL, 0, &err) != 0)
+    if (db_users_set_password_hash(req->db, u->ns, u->id, hash, u->hash, &err) != 0)
         log_warn("login: password hash upgrade failed: %s", err.message);
     else
         log_info("login: upgraded a password hash to %d iterations", PASSWORD_ITERATIONS);
@@ -571,30 +539,25 @@ cleanup:
  * namespace (null when no tenant row exists, as for a service token minted by `aam token`). */
 void auth_me(const struct http_req *req, struct http_res *res)
 {
-    static const char SQL[] = "SELECT id FROM tenants WHERE namespace = $1";
-    struct db_result *r = NULL;
+    char tenant_id[64];
     struct db_error err;
     const struct jwt_identity *who = req->who;
 
     if (who == NULL) {
         http_res_error(res, APP_ERR_UNAUTHORIZED, "a valid bearer token is required");
-        goto cleanup;
+        return;
     }
-    const char *params[] = {who->ns};
-    const struct db_stmt st = {SQL, 1, params};
-    if (db_run(req->db, who->ns, &st, 1, &r, DB_READ_ONLY, &err) != 0) {
+    if (db_tenants_id(req->db, who->ns, tenant_id, sizeof tenant_id, &err) != 0) {
         http_res_db_error(res, &err, "read tenant");
-        goto cleanup;
+        return;
     }
-    const char *tenant_id = db_result_get(r, 0, 0);
     json_t *doc = json_pack("{s:s, s:o, s:s, s:o}", "id", who->sub, "email",
                             who->email[0] ? json_string(who->email) : json_null(), "namespace",
-                            who->ns, "tenant_id", tenant_id ? json_string(tenant_id) : json_null());
+                            who->ns, "tenant_id",
+                            tenant_id[0] ? json_string(tenant_id) : json_null());
     if (doc == NULL) {
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
-        goto cleanup;
+        return;
     }
     http_res_json(res, 200, doc);
-cleanup:
-    db_result_free(r);
 }
