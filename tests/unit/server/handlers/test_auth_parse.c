@@ -1,4 +1,4 @@
-/* Unit tests for the input side of the auth handlers (server/handlers/auth_parse.h): JSON and
+/* Unit tests for server/handlers/auth_parse.c, the input side of the auth handlers: JSON and
  * form logins, registration validation with every field error reported, and the email rule.
  * Requests are plain structs; no socket, no database. */
 #include <check.h>
