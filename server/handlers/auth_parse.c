@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "server/core/email.h"
 #include "server/core/jwt.h"
 #include "server/core/password.h"
 #include "server/http/path.h"
@@ -23,32 +24,6 @@ void auth_input_free(struct auth_input *in)
     free(in->password);
     in->password = NULL;
     in->password_len = 0;
-}
-
-int auth_email_valid(const char *email, size_t len)
-{
-    const char *at = memchr(email, '@', len);
-    if (len == 0 || len > AUTH_EMAIL_MAX || at == NULL || at == email)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)email[i];
-        if (c <= 0x20 || c == 0x7f || strchr("\"(),:;<>[\\]", c) != NULL)
-            return 0;
-        if (c == '@' && email + i != at)
-            return 0; /* a second '@' */
-    }
-    /* The domain: dot-separated labels, none empty, at least two. */
-    const char *d = at + 1, *end = email + len;
-    int labels = 0;
-    while (d <= end) {
-        const char *dot = memchr(d, '.', (size_t)(end - d));
-        const char *label_end = dot != NULL ? dot : end;
-        if (label_end == d)
-            return 0;
-        labels++;
-        d = label_end + 1;
-    }
-    return labels >= 2;
 }
 
 /* Reads obj[name] as a string. Returns 0 with *s = NULL when absent or null, or -1 after
@@ -221,7 +196,7 @@ int auth_parse_register(const struct http_req *req, struct auth_input *out, stru
     int bad_pw = get_string(doc, "password", &pw, &pwlen, res);
     if (bad_email == 0 && bad_pw == 0) {
         take_credentials("email", email, elen, pw, pwlen, out, res);
-        if (out->email[0] != '\0' && !auth_email_valid(out->email, elen))
+        if (out->email[0] != '\0' && !email_valid(out->email, elen))
             http_res_field_error(res, "email", "must be an address like name@example.com");
         if (out->password != NULL && utf8_count(pw, pwlen) < PASSWORD_MIN_LEN)
             http_res_field_error(res, "password", "must be at least 8 characters");
