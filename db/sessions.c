@@ -44,18 +44,25 @@ const char db_sessions_sql_issue_for_email[] =
 
 static const char SQL_SET_HASH[] = "SELECT set_config('aam.refresh_hash', $1, true)";
 
-static const char SQL_SET_NS_BY_HASH[] =
+/* Sets the tenant to the token's namespace and takes the family's lock: a transaction-scoped
+ * advisory lock on the family id (pooler-safe; released at commit). Every presentation of a
+ * token of one family takes it before looking at the family, so presentations are serialised
+ * per family, and the next statement's snapshot, taken once the lock is held (READ COMMITTED),
+ * sees the commit of whichever came before. Without it two copies of one token presented
+ * together each saw it unspent: one rotated and the other failed without revoking anything, so
+ * a thief who won the race kept the session. An unknown token locks nothing. */
+static const char SQL_SET_NS_LOCK_FAMILY[] =
     "SELECT set_config('" DB_TENANT_SETTING "', "
-    "coalesce((SELECT namespace FROM refresh_tokens WHERE token_hash = $1), ''), true)";
+    "coalesce((SELECT namespace FROM refresh_tokens WHERE token_hash = $1), ''), true), "
+    "(SELECT count(pg_advisory_xact_lock("
+    "hashtextextended('aam.refresh_family.' || family_id::text, 0))) "
+    "FROM refresh_tokens WHERE token_hash = $1)";
 
-/* One statement, so its three parts share one snapshot:
- * - spent: takes the token if it is live. A concurrent refresh of the same token waits on the
- *   row lock, then finds it spent and takes nothing.
+/* One statement, so its three parts share one snapshot, taken after the family lock:
+ * - spent: takes the token if it is live.
  * - fresh: the next token of the family, only when spent took one.
- * - reused: the token was already spent when this statement's snapshot was taken, so a request
- *   that came after the rotation presents it again: the family is deleted. The loser of a race
- *   took its snapshot before the winner committed, sees the token unspent here, and deletes
- *   nothing: one of two simultaneous refreshes fails, neither signs the other out.
+ * - reused: the token was already spent (by an earlier presentation, which has committed, as
+ *   the lock ensures): the family is deleted, including the token that presentation got.
  * The two modifying parts never touch the same row (spent needs spent_at IS NULL in the
  * snapshot, reused needs it set). */
 static const char SQL_ROTATE[] =
@@ -89,7 +96,7 @@ int db_sessions_rotate(struct db_pool *pool, const char *token_hash, const char 
     const char *rot[] = {token_hash, next_hash, ttl};
     const struct db_stmt st[] = {
         {SQL_SET_HASH, 1, one},
-        {SQL_SET_NS_BY_HASH, 1, one},
+        {SQL_SET_NS_LOCK_FAMILY, 1, one},
         {SQL_ROTATE, 3, rot},
         {SQL_PRUNE, 0, NULL},
     };

@@ -27,11 +27,12 @@ enum db_sessions_rotate_col {
 };
 
 /* Spends the token whose hash is token_hash and stores next_hash as the next of its family
- * (expiring in ttl_s), in one transaction. Two concurrent calls with one token: exactly one
- * rotates; the other, whose snapshot was taken before the winner committed, finds nothing and
- * revokes nothing. A later presentation of the spent token deletes the whole family. On 0,
- * *out holds one row (see enum db_sessions_rotate_col; the caller frees it with
- * db_result_free). On -1, *err is set, *out is NULL and nothing changed. */
+ * (expiring in ttl_s), in one transaction that first locks the family: every presentation of
+ * any token of one family waits for the one before it to commit and then sees its outcome, so
+ * two copies of one token presented together rotate once and the second, like any later
+ * presentation of a spent token, deletes the whole family. On 0, *out holds one row (see enum
+ * db_sessions_rotate_col; the caller frees it with db_result_free). On -1, *err is set, *out
+ * is NULL and nothing changed. */
 int db_sessions_rotate(struct db_pool *pool, const char *token_hash, const char *next_hash,
                        int ttl_s, struct db_result **out, struct db_error *err)
     __attribute__((warn_unused_result));

@@ -42,14 +42,16 @@ int session_issue(struct db_pool *db, const char *ns, const char *user_id, int t
 
 enum session_outcome {
     SESSION_ROTATED = 0, /* *who and next_token are filled */
-    SESSION_INVALID,     /* unknown, expired, revoked, or lost a race for the same token */
-    SESSION_REUSED,      /* a spent token: its family has just been revoked */
+    SESSION_INVALID,     /* unknown, expired or revoked */
+    SESSION_REUSED,      /* a spent token (also the second of two presented together): its
+                          * family, the winner's new token included, has just been revoked */
 };
 
 /* Spends token and issues the next of its family (expiring in ttl_s), in one transaction.
- * Two concurrent calls with one token: exactly one rotates; the other, whose transaction began
- * before the winner committed, gets SESSION_INVALID and revokes nothing. A later presentation
- * of the spent token gets SESSION_REUSED. Returns 0 with *outcome, or -1 with *err. */
+ * Presentations of one family are serialised (db_sessions_rotate locks the family): any
+ * second presentation of a token, concurrent or later, gets SESSION_REUSED and revokes the
+ * family, so a thief who wins a race keeps nothing. Clients must refresh single-flight.
+ * Returns 0 with *outcome, or -1 with *err. */
 int session_rotate(struct db_pool *db, const char *token, int ttl_s, struct jwt_identity *who,
                    char *next_token, enum session_outcome *outcome, struct db_error *err)
     __attribute__((warn_unused_result));
