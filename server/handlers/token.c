@@ -269,11 +269,11 @@ cleanup:
 /* ------------------------------------------------------------------ grants */
 
 /* Takes a failure slot in the login throttle before any secret is checked, keyed
- * "token:<client address>" and the address itself (both as throttle_addr_key counts it: an
- * IPv6 client by its /64): token-endpoint failures are budgeted per
- * address only (see the header comment), and N parallel guesses take N slots. A success gives
- * the slot back (give_back). Returns 1 when res now holds an answer (429, or 503 when the
- * database is down). */
+ * "token:<client address>" and the address itself, both as throttle_addr_key counts it (an
+ * IPv6 client by its /64): token-endpoint failures are budgeted per address only (see the
+ * header comment), and N parallel guesses take N slots. A success gives the slot back
+ * (give_back). Returns 1 when res now holds an answer (429, or 503 when the database is
+ * down). */
 static int throttled(const struct http_req *req, struct http_res *res)
 {
     const struct cfg *cfg = req->cfg;
