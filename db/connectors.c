@@ -1,9 +1,169 @@
-/* connectors: the statements on the connections table. Every statement is scoped to the
- * caller's namespace (row-level security), and filters by it too. */
-#include <stdio.h>
-
+/* db/connectors: the connections statements of the request handlers (see connectors.h).
+ * Building the JSON in SQL (json_build_object, json_agg, to_char) cost PostgreSQL, the
+ * benchmark's bottleneck, about 0.75 ms of CPU per list request against about 0.45 ms with
+ * plain columns, and 0.29 ms since the list's queries run inside a PL/pgSQL function whose
+ * plans PostgreSQL keeps (aam_list_connectors). */
 #include "db/connectors.h"
 #include "db/db_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The columns of one connector, from a row of connections aliased t, in enum db_connector_col
+ * order. Timestamps as integer microseconds are also cheaper for PostgreSQL to produce than
+ * to_char text. */
+#define CONNECTOR_COLS(t)                                                                          \
+    t ".id, " t ".name, " t ".source_type, " t ".status, " t ".connector_config, "                 \
+      "(extract(epoch FROM " t ".created_at) * 1000000)::int8, "                                   \
+      "(extract(epoch FROM " t ".updated_at) * 1000000)::int8"
+
+/* ------------------------------------------------------------------ request handlers */
+
+/* $2 and $3, status and type, are NULL when not filtered on; $4 and $5 are limit and offset. */
+static const char SQL_LIST[] =
+    "SELECT id, name, source_type, status, connector_config, created_us, updated_us, total, "
+    "tenant_exists FROM aam_list_connectors($1, $2, $3, $4, $5)";
+
+int db_connectors_list(struct db_pool *pool, const char *ns, const struct db_connector_filter *f,
+                       struct db_result **out, struct db_error *err)
+{
+    char limit[24], offset[24];
+    snprintf(limit, sizeof limit, "%ld", f->limit);
+    snprintf(offset, sizeof offset, "%ld", f->offset);
+    const char *params[] = {ns, f->status, f->type, limit, offset};
+    const struct db_stmt stmt = {SQL_LIST, 5, params};
+    *out = NULL;
+    return db_run(pool, ns, &stmt, 1, out, DB_READ_ONLY, err);
+}
+
+/* Runs sql with $1 ns and $2 id as one statement in ns. */
+static int run_on_id(struct db_pool *pool, const char *sql, const char *ns, const char *id,
+                     int flags, struct db_result **out, struct db_error *err)
+{
+    const char *params[] = {ns, id};
+    const struct db_stmt stmt = {sql, 2, params};
+    *out = NULL;
+    return db_run(pool, ns, &stmt, 1, out, flags, err);
+}
+
+int db_connectors_get(struct db_pool *pool, const char *ns, const char *id, struct db_result **out,
+                      struct db_error *err)
+{
+    static const char sql[] = "SELECT " CONNECTOR_COLS("c") " FROM connections c "
+                                                            "WHERE c.namespace = $1 AND c.id = $2";
+    return run_on_id(pool, sql, ns, id, DB_READ_ONLY, out, err);
+}
+
+int db_connectors_delete(struct db_pool *pool, const char *ns, const char *id, long *deleted,
+                         struct db_error *err)
+{
+    static const char sql[] = "DELETE FROM connections WHERE namespace = $1 AND id = $2";
+    struct db_result *r = NULL;
+    *deleted = 0;
+    if (run_on_id(pool, sql, ns, id, 0, &r, err) != 0)
+        return -1;
+    *deleted = db_result_affected(r);
+    db_result_free(r);
+    return 0;
+}
+
+/* The quota lock: READ COMMITTED takes the next statement's snapshot after the lock is held,
+ * so the second of two creates counts only once the first has committed. */
+static const char SQL_CREATE_LOCK[] =
+    "SELECT pg_advisory_xact_lock(hashtextextended('aam.connector_quota.' || $1::text, 0))";
+
+/* The config is taken from the request body by PostgreSQL itself ($6::jsonb -> 'config'), so
+ * numbers keep their exact digits (a round trip through C doubles would not). The same statement
+ * checks that the tenant exists and, for a filesource, that it owns the folder its path
+ * resolved to ($7, relative to the root; aam_folder_owned, one indexed lookup), and inserts only
+ * then, and only while the tenant holds fewer than $8: one round trip, nothing stored on a
+ * refusal. The foreign key to tenants backs the check. */
+static const char SQL_CREATE[] =
+    "WITH ok AS (SELECT EXISTS (SELECT 1 FROM tenants WHERE namespace = $1) AS tenant, "
+    "  ($7::text IS NULL OR aam_folder_owned($1, $7::text)) AS owned, "
+    "  (SELECT count(*) FROM connections WHERE namespace = $1) < $8::int AS room), "
+    "ins AS (INSERT INTO connections AS c (namespace, id, name, source_type, status, "
+    "  connector_config, source_folder) "
+    "  SELECT $1, $2, $3, $4, $5, ($6::jsonb) -> 'config', $7::text FROM ok "
+    "  WHERE ok.tenant AND ok.owned AND ok.room "
+    "  ON CONFLICT (namespace, id) DO NOTHING RETURNING c.*) "
+    "SELECT ok.tenant, ok.owned, "
+    "  ok.room OR EXISTS (SELECT 1 FROM connections WHERE namespace = $1 AND id = $2), " CONNECTOR_COLS(
+        "i") " FROM ok LEFT JOIN ins i ON true";
+
+int db_connectors_create(struct db_pool *pool, const char *ns, const struct db_connector_new *c,
+                         struct db_result **out, struct db_error *err)
+{
+    struct db_result *rs[2] = {NULL, NULL};
+    char quota[16];
+    snprintf(quota, sizeof quota, "%d", c->quota);
+    const char *params[] = {ns, c->id, c->name, c->type, c->status, c->body, c->folder, quota};
+    const struct db_stmt st[] = {{SQL_CREATE_LOCK, 1, params}, {SQL_CREATE, 8, params}};
+    *out = NULL;
+    if (db_run(pool, ns, st, 2, rs, 0, err) != 0)
+        return -1;
+    db_result_free(rs[0]);
+    *out = rs[1];
+    return 0;
+}
+
+/* $1 namespace, $2 id, $3 name, $4 status, $5 request body (for "config"), $6 filesource-valid,
+ * $7 the new config's folder relative to the root (NULL when not a valid filesource path).
+ * Rows: state ('updated' | 'unchanged' | 'invalid'), then the connector's CONNECTOR_COLS. */
+static const char SQL_PATCH[] =
+    "WITH cur AS (SELECT * FROM connections WHERE namespace = $1 AND id = $2 FOR UPDATE), "
+    "want AS (SELECT cur.namespace, cur.id, COALESCE($3::text, cur.name) AS name, "
+    "  COALESCE($4::text, cur.status) AS status, "
+    "  COALESCE($5::jsonb -> 'config', cur.connector_config) AS connector_config, "
+    "  CASE WHEN $5::jsonb -> 'config' IS NOT NULL "
+    "    AND cur.source_type = '" DB_CONNECTOR_TYPE_FILESOURCE "' THEN $7::text "
+    "    ELSE cur.source_folder END AS source_folder, "
+    "  ($5::jsonb -> 'config' IS NULL OR cur.source_type <> '" DB_CONNECTOR_TYPE_FILESOURCE "' "
+    "   OR ($6::boolean AND aam_folder_owned($1, $7::text))) AS valid FROM cur), "
+    "upd AS (UPDATE connections c SET name = w.name, status = w.status, "
+    "  connector_config = w.connector_config, source_folder = w.source_folder, updated_at = now() "
+    "  FROM want w WHERE c.namespace = $1 AND c.id = $2 AND w.valid "
+    "  AND (c.name, c.status, c.connector_config, c.source_folder) "
+    "  IS DISTINCT FROM (w.name, w.status, w.connector_config, w.source_folder) RETURNING c.*) "
+    "SELECT 'updated', " CONNECTOR_COLS(
+        "u") " FROM upd u "
+             "UNION ALL SELECT CASE WHEN w.valid THEN 'unchanged' ELSE 'invalid' END, " CONNECTOR_COLS(
+                 "k") " FROM cur k, want w WHERE NOT EXISTS (SELECT 1 FROM upd)";
+
+int db_connectors_patch(struct db_pool *pool, const char *ns, const char *id,
+                        const struct db_connector_change *ch, struct db_result **out,
+                        struct db_error *err)
+{
+    const char *valid = ch->body == NULL ? NULL : ch->config_valid ? "true" : "false";
+    const char *params[] = {ns, id, ch->name, ch->status, ch->body, valid, ch->folder};
+    const struct db_stmt stmt = {SQL_PATCH, 7, params};
+    *out = NULL;
+    return db_run(pool, ns, &stmt, 1, out, 0, err);
+}
+
+int db_connectors_folder(struct db_pool *pool, const char *ns, const char *id,
+                         struct db_result **out, struct db_error *err)
+{
+    static const char sql[] =
+        "SELECT source_type, connector_config ->> 'path', connector_config ->> 'pattern', "
+        "source_folder, aam_folder_owned($1, source_folder) "
+        "FROM connections WHERE namespace = $1 AND id = $2";
+    return run_on_id(pool, sql, ns, id, DB_READ_ONLY, out, err);
+}
+
+int db_connectors_folder_owned(struct db_pool *pool, const char *ns, const char *folder, int *owned,
+                               struct db_error *err)
+{
+    static const char sql[] = "SELECT aam_folder_owned($1, $2)";
+    struct db_result *r = NULL;
+    *owned = 0;
+    if (run_on_id(pool, sql, ns, folder, DB_READ_ONLY, &r, err) != 0)
+        return -1;
+    const char *v = db_result_get(r, 0, 0);
+    *owned = v != NULL && strcmp(v, "t") == 0;
+    db_result_free(r);
+    return 0;
+}
 
 /* ------------------------------------------------------------------ the seed (server/cli) */
 

@@ -1,10 +1,128 @@
-/* connectors: the connections table, one row per connector, keyed by (namespace, id). */
+/* db/connectors: the connections table (the tenant's connector registry) as the request
+ * handlers use it. Every function runs in the namespace it is given, and every WHERE names
+ * that namespace too (row-level security is the second guard, not the only one). PostgreSQL
+ * returns plain columns and the caller writes the JSON; a connector's jsonb config comes back
+ * as the text PostgreSQL sends (its numbers keep their digits). */
 #ifndef AAM_DB_CONNECTORS_H
 #define AAM_DB_CONNECTORS_H
 
+#include "db/db.h"
 #include <stddef.h>
 
-#include "db/db.h"
+/* The type whose config names a folder (server/core/connector_json.h uses this spelling). */
+#define DB_CONNECTOR_TYPE_FILESOURCE "filesource"
+
+/* The columns of one connector in a result, in this order from a function's first connector
+ * column. The namespace is not read back: it is the caller's. Timestamps are integer
+ * microseconds since the Unix epoch, which no session setting (DateStyle, TimeZone) changes. */
+enum db_connector_col {
+    DB_CONNECTOR_ID,
+    DB_CONNECTOR_NAME,
+    DB_CONNECTOR_TYPE,
+    DB_CONNECTOR_STATUS,
+    DB_CONNECTOR_CONFIG,  /* jsonb text */
+    DB_CONNECTOR_CREATED, /* microseconds */
+    DB_CONNECTOR_UPDATED,
+    DB_CONNECTOR_NCOLS
+};
+
+/* ---- used by the request handlers */
+
+struct db_connector_filter {
+    const char *status; /* NULL: any */
+    const char *type;   /* NULL: any; otherwise an exact match */
+    long limit, offset;
+};
+
+/* Extra columns of db_connectors_list's rows, after the connector's. */
+enum { DB_CONNECTORS_LIST_TOTAL = DB_CONNECTOR_NCOLS, DB_CONNECTORS_LIST_TENANT_EXISTS };
+
+/* One page of ns's connectors matching f and the total, in one statement (aam_list_connectors,
+ * migrations/0006, whose plans PostgreSQL keeps per connection; named prepared statements do
+ * not survive PgBouncer in transaction mode). Read-only. On 0, *out holds the page's rows
+ * (connector columns, then DB_CONNECTORS_LIST_TOTAL and DB_CONNECTORS_LIST_TENANT_EXISTS,
+ * "t"/"f"); an empty page is one row with a NULL id carrying only those two. The caller frees
+ * *out. On -1, *err is set and *out is NULL. */
+int db_connectors_list(struct db_pool *pool, const char *ns, const struct db_connector_filter *f,
+                       struct db_result **out, struct db_error *err)
+    __attribute__((warn_unused_result));
+
+/* Connector id of ns (read-only). On 0, *out holds zero rows or one (enum db_connector_col from
+ * column 0); the caller frees it. On -1, *err is set and *out is NULL. */
+int db_connectors_get(struct db_pool *pool, const char *ns, const char *id, struct db_result **out,
+                      struct db_error *err) __attribute__((warn_unused_result));
+
+/* Deletes connector id of ns; *deleted receives 0 or 1. Returns 0, or -1 with *err. */
+int db_connectors_delete(struct db_pool *pool, const char *ns, const char *id, long *deleted,
+                         struct db_error *err) __attribute__((warn_unused_result));
+
+/* A new connector, all borrowed for the call. */
+struct db_connector_new {
+    const char *id, *name, *type, *status;
+    const char *body;   /* the request body: PostgreSQL reads its "config" member */
+    const char *folder; /* a filesource's folder relative to the sources root, else NULL */
+    int quota;          /* the most connectors the tenant may hold */
+};
+
+/* Columns of db_connectors_create's row before the connector's ("t"/"f" each). */
+enum {
+    DB_CONNECTORS_CREATE_TENANT, /* ns has a tenant */
+    DB_CONNECTORS_CREATE_OWNED,  /* ns owns the folder, if any (aam_folder_owned) */
+    DB_CONNECTORS_CREATE_ROOM,   /* below the quota, or the id is taken (then a plain conflict) */
+    DB_CONNECTORS_CREATE_COLS    /* the inserted connector's columns start here: NULL when the
+                                  * id was taken or a check failed */
+};
+
+/* Inserts c into ns when ns has a tenant, owns c->folder and holds fewer than c->quota
+ * connectors, all checked in the inserting statement after a transaction-scoped advisory lock
+ * on ns's quota (two creates of one tenant cannot both count quota - 1; other tenants never
+ * wait). Nothing is stored on a refusal. On 0, *out holds one row (see the enum above); the
+ * caller frees it. On -1, *err is set and *out is NULL; a tenant removed between the check
+ * and the insert is SQLSTATE 23503 on connections_namespace_fkey. */
+int db_connectors_create(struct db_pool *pool, const char *ns, const struct db_connector_new *c,
+                         struct db_result **out, struct db_error *err)
+    __attribute__((warn_unused_result));
+
+/* What a patch changes, all borrowed; NULL leaves a field as it is. */
+struct db_connector_change {
+    const char *name, *status;
+    const char *body;   /* the request body when it has a "config" member (it replaces the
+                         * stored config), else NULL */
+    int config_valid;   /* with body: the new config passes the filesource rules */
+    const char *folder; /* with a valid one: its folder relative to the root, else NULL */
+};
+
+/* Applies ch to connector id of ns in one statement: lock the row, compute the wanted values,
+ * write only when something differs and the result is valid for the row's type (config_valid
+ * and the folder's ownership count only for a filesource, whose type cannot change), and
+ * answer with the row as it now is. On 0, *out holds zero rows (no such connector) or one:
+ * column 0 is "updated", "unchanged" or "invalid", then the connector's columns from 1. The
+ * caller frees it. On -1, *err is set and *out is NULL. */
+int db_connectors_patch(struct db_pool *pool, const char *ns, const char *id,
+                        const struct db_connector_change *ch, struct db_result **out,
+                        struct db_error *err) __attribute__((warn_unused_result));
+
+/* The columns of db_connectors_folder's row. */
+enum db_connectors_folder_col {
+    DB_CONNECTORS_FOLDER_TYPE,
+    DB_CONNECTORS_FOLDER_PATH,    /* config.path, NULL when absent */
+    DB_CONNECTORS_FOLDER_PATTERN, /* config.pattern, NULL when absent */
+    DB_CONNECTORS_FOLDER_STORED,  /* the folder its path resolved to when written, or NULL */
+    DB_CONNECTORS_FOLDER_OWNED,   /* "t" when ns owns that folder now */
+};
+
+/* What the files routes need of connector id of ns (read-only): its type, path and pattern,
+ * and whether ns owns the folder stored at write time (one indexed lookup). On 0, *out holds
+ * zero rows or one (enum db_connectors_folder_col); the caller frees it. On -1, *err is set
+ * and *out is NULL. */
+int db_connectors_folder(struct db_pool *pool, const char *ns, const char *id,
+                         struct db_result **out, struct db_error *err)
+    __attribute__((warn_unused_result));
+
+/* Sets *owned to 1 when ns owns folder (relative to the sources root; aam_folder_owned), else 0
+ * (read-only). Returns 0, or -1 with *err (then *owned is 0). */
+int db_connectors_folder_owned(struct db_pool *pool, const char *ns, const char *folder, int *owned,
+                               struct db_error *err) __attribute__((warn_unused_result));
 
 /* ------------------------------------------------------------------ the seed (server/cli) */
 

@@ -4,10 +4,13 @@
  * context is set_config('aam.namespace', ns, true) inside the transaction that uses it.
  * Works unchanged against PostgreSQL, PgBouncer (session or transaction mode) and Supavisor.
  * Callers never see a PGresult: results are struct db_result, freed with db_result_free.
- * The handlers' seam: request handlers (server/handlers/, server/throttle.c) use only db_run,
+ * SQL lives in db/ only: one file per table family (connectors.h, sessions.h, tenants.h,
+ * throttles.h, users.h, ...) behind typed functions built on db_run and db_tx.
+ * The handlers' seam: the per-table functions the request handlers call use only db_run,
  * db_ping, db_pool_get_stats and the db_result_* readers. The handler unit tests link a
  * scripted implementation of exactly these (tests/unit/server/handlers/db_script.c) instead of
- * db/, so a handler that needs another call here makes those tests fail to link: add it there. */
+ * db/'s plumbing, so a handler path that needs another call here makes those tests fail to
+ * link: add it there. */
 #ifndef AAM_DB_H
 #define AAM_DB_H
 

@@ -153,23 +153,3 @@ void db_error_log(const struct db_error *err, const char *what)
         break;
     }
 }
-
-/* Indexed by enum db_outcome. */
-static const char *const OUTCOME_NAMES[] = {"created", "updated", "unchanged", "deleted",
-                                            "no tenant"};
-
-const char *db_outcome_name(enum db_outcome o)
-{
-    if ((unsigned)o >= sizeof OUTCOME_NAMES / sizeof OUTCOME_NAMES[0])
-        return "?";
-    return OUTCOME_NAMES[o];
-}
-
-enum db_outcome db_outcome_parse(const char *word)
-{
-    if (word != NULL && strcmp(word, "created") == 0)
-        return DB_OUTCOME_CREATED;
-    if (word != NULL && strcmp(word, "updated") == 0)
-        return DB_OUTCOME_UPDATED;
-    return DB_OUTCOME_UNCHANGED;
-}

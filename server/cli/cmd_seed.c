@@ -34,6 +34,7 @@
 #include "server/cli/commands.h"
 #include "server/core/config.h"
 #include "server/core/connector_json.h"
+#include "server/core/email.h"
 #include "server/core/log.h"
 #include "server/core/password.h"
 #include "server/core/sources.h"
@@ -100,7 +101,7 @@ static int check_connector(struct seed_ctx *s, const char *ns, const json_t *c)
 static int check_user(struct seed_ctx *s, const char *ns, const json_t *u)
 {
     const char *email = json_string_value(json_object_get(u, "email"));
-    if (email == NULL || strchr(email, '@') == NULL || strlen(email) > 254)
+    if (email == NULL || !email_valid(email, strlen(email)))
         return fail(s, "tenant %s: a user has a missing or invalid \"email\"", ns);
     for (const char *p = email; *p; p++) {
         if (*p >= 'A' && *p <= 'Z')

@@ -10,13 +10,15 @@
 
 #include <jansson.h>
 
+#include "db/connectors.h"
 #include "util/field_errors.h"
 
 #define CONNECTOR_ID_MAX 128         /* ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$ */
 #define CONNECTOR_NAME_MAX_CHARS 200 /* UTF-8 characters, not bytes */
 #define CONNECTOR_TYPE_MAX 64        /* ^[a-z][a-z0-9_]{0,63}$ */
 #define CONNECTOR_DEFAULT_STATUS "PENDING"
-#define CONNECTOR_TYPE_FILESOURCE "filesource"
+/* One spelling: the patch statement (db/connectors.c) tests the stored type against it. */
+#define CONNECTOR_TYPE_FILESOURCE DB_CONNECTOR_TYPE_FILESOURCE
 /* The one config.path message for every refused folder (missing, not a folder, outside the
  * root, another tenant's), so a caller learns nothing about the filesystem from it. */
 #define CONNECTOR_PATH_REFUSED                                                                     \

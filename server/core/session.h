@@ -3,7 +3,7 @@
  * the hex SHA-256 of that text. Tokens live in families (one per sign-in): a refresh spends the
  * presented token and issues the next of its family; presenting a spent token revokes the whole
  * family. Service clients trade an id and a 256-bit secret (also stored as a SHA-256) for an
- * access token of their namespace. Every function is one pooler-safe db_run. */
+ * access token of their namespace. Every function is one pooler-safe transaction (db/sessions.h). */
 #ifndef AAM_SESSION_H
 #define AAM_SESSION_H
 
@@ -40,20 +40,18 @@ int session_client_id_valid(const char *s);
 int session_issue(struct db_pool *db, const char *ns, const char *user_id, int ttl_s, char *token,
                   struct db_error *err) __attribute__((warn_unused_result));
 
-/* For register, which starts a family inside its own transaction: the INSERT that stores
- * $1 (the token's hash) for the user whose email is lower($3), expiring in $2 seconds. */
-extern const char SESSION_SQL_ISSUE_FOR_EMAIL[];
-
 enum session_outcome {
     SESSION_ROTATED = 0, /* *who and next_token are filled */
-    SESSION_INVALID,     /* unknown, expired, revoked, or lost a race for the same token */
-    SESSION_REUSED,      /* a spent token: its family has just been revoked */
+    SESSION_INVALID,     /* unknown, expired or revoked */
+    SESSION_REUSED,      /* a spent token (also the second of two presented together): its
+                          * family, the winner's new token included, has just been revoked */
 };
 
 /* Spends token and issues the next of its family (expiring in ttl_s), in one transaction.
- * Two concurrent calls with one token: exactly one rotates; the other, whose transaction began
- * before the winner committed, gets SESSION_INVALID and revokes nothing. A later presentation
- * of the spent token gets SESSION_REUSED. Returns 0 with *outcome, or -1 with *err. */
+ * Presentations of one family are serialised (db_sessions_rotate locks the family): any
+ * second presentation of a token, concurrent or later, gets SESSION_REUSED and revokes the
+ * family, so a thief who wins a race keeps nothing. Clients must refresh single-flight.
+ * Returns 0 with *outcome, or -1 with *err. */
 int session_rotate(struct db_pool *db, const char *token, int ttl_s, struct jwt_identity *who,
                    char *next_token, enum session_outcome *outcome, struct db_error *err)
     __attribute__((warn_unused_result));

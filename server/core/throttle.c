@@ -1,159 +1,67 @@
-/* throttle: the login failure counters (login_failures) and the registration counters
- * (register_attempts). Each operation is one db_run: one round trip, one transaction.
- *
- * Why the advisory locks: a reservation reads both keys' counts and then writes both, and a
- * key may not have a row yet, so row locks alone cannot serialise two reservations of a fresh
- * key. pg_advisory_xact_lock on each key's hash, taken in a fixed order (subject, then
- * address) and released at commit, makes check-and-take atomic; transaction-scoped locks are
- * safe behind PgBouncer in transaction mode (the pooler rule bans only session locks). The
- * next statement's snapshot is taken after the locks are held, so it sees every earlier
- * holder's commit. */
+/* throttle: the policy over db/throttles.c's counters (see throttle.h): which address a client
+ * is counted as, and the window of registrations. The statements, and why they lock, are in
+ * db/throttles.c. */
 #include "server/core/throttle.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <string.h>
 
 #include "db/db.h"
+#include "db/throttles.h"
 
-/* Both keys are built in SQL, the subject through lower(): $1 kind, $2 subject, $3 address. */
-#define SUBJECT_KEY "($1::text || ':' || lower($2::text))"
-#define ADDR_KEY "('addr:' || $3::text)"
+/* The first 12 bytes of an IPv4-mapped IPv6 address (::ffff:0:0/96). */
+static const unsigned char V4_MAPPED[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-static const char SQL_LOCK[] =
-    "SELECT pg_advisory_xact_lock(hashtextextended('aam.throttle.' || " SUBJECT_KEY ", 0)), "
-    "pg_advisory_xact_lock(hashtextextended('aam.throttle.' || " ADDR_KEY ", 1))";
-
-/* $4 window seconds, $5 max for the subject, $6 max for the address. The verdict is the
- * seconds until the later used-up key's window ends (0 = allowed); when allowed, both keys
- * take a slot (a key whose window has passed starts a new one). The cap keeps a long attack
- * from overflowing the counter. */
-static const char SQL_RESERVE[] =
-    "WITH k(key, lim) AS (VALUES (" SUBJECT_KEY ", $5::int), (" ADDR_KEY ", $6::int)), "
-    "used AS (SELECT ceil(extract(epoch FROM f.window_start - now()) + $4::int)::int AS left_s "
-    "  FROM login_failures f JOIN k ON k.key = f.key "
-    "  WHERE f.failures >= k.lim AND f.window_start > now() - make_interval(secs => $4::int)), "
-    "verdict AS (SELECT coalesce(max(left_s), 0) AS retry FROM used), "
-    "taken AS (INSERT INTO login_failures AS f (key, failures, window_start) "
-    "  SELECT key, 1, now() FROM k WHERE (SELECT retry FROM verdict) = 0 "
-    "  ON CONFLICT (key) DO UPDATE SET "
-    "  failures = CASE WHEN f.window_start > now() - make_interval(secs => $4::int) "
-    "    THEN least(f.failures + 1, 1000000) ELSE 1 END, "
-    "  window_start = CASE WHEN f.window_start > now() - make_interval(secs => $4::int) "
-    "    THEN f.window_start ELSE now() END RETURNING 1) "
-    "SELECT retry, (SELECT count(*) FROM taken) FROM verdict";
-
-/* Deletes a bounded batch of expired rows; SKIP LOCKED keeps concurrent logins from queueing
- * behind each other's pruning. $1 window seconds. */
-static const char SQL_PRUNE[] = "DELETE FROM login_failures WHERE key IN ("
-                                "SELECT key FROM login_failures "
-                                "WHERE window_start <= now() - make_interval(secs => $1::int) "
-                                "LIMIT 50 FOR UPDATE SKIP LOCKED)";
-
-static const char SQL_FORGET_SUBJECT[] = "DELETE FROM login_failures WHERE key = " SUBJECT_KEY;
-/* $1 kind, $2 subject: one slot back, the earlier failures kept. */
-static const char SQL_GIVE_BACK_SUBJECT[] =
-    "WITH gone AS (DELETE FROM login_failures WHERE key = " SUBJECT_KEY " AND failures <= 1) "
-    "UPDATE login_failures SET failures = failures - 1 WHERE key = " SUBJECT_KEY
-    " AND failures > 1";
-/* $1 address. */
-static const char SQL_GIVE_BACK_ADDR[] =
-    "WITH gone AS (DELETE FROM login_failures WHERE key = 'addr:' || $1::text AND failures <= 1) "
-    "UPDATE login_failures SET failures = failures - 1 "
-    "WHERE key = 'addr:' || $1::text AND failures > 1";
-
-static const char *addr_or_unknown(const char *addr)
+void throttle_addr_key(const char *addr, char *out, size_t size)
 {
-    return addr != NULL && addr[0] != '\0' ? addr : "unknown";
+    unsigned char a[16];
+    char text[INET6_ADDRSTRLEN];
+
+    if (addr == NULL || addr[0] == '\0') {
+        snprintf(out, size, "unknown");
+    } else if (inet_pton(AF_INET6, addr, a) != 1) {
+        snprintf(out, size, "%s", addr); /* IPv4 (the server's client address is already
+                                          * canonical text: netaddr_client), or no address */
+    } else if (memcmp(a, V4_MAPPED, sizeof V4_MAPPED) == 0) {
+        inet_ntop(AF_INET, a + 12, text, sizeof text);
+        snprintf(out, size, "%s", text);
+    } else {
+        memset(a + 8, 0, 8);
+        inet_ntop(AF_INET6, a, text, sizeof text);
+        snprintf(out, size, "%s/64", text);
+    }
 }
 
 int throttle_reserve(struct db_pool *db, const char *kind, const char *subject, const char *addr,
                      int max_subject, int max_addr, int window_s, int *retry_after,
                      struct db_error *err)
 {
-    char win[16], max_s[16], max_a[16];
-    struct db_result *rs[3] = {NULL, NULL, NULL};
-    int ret = -1;
-
-    snprintf(win, sizeof win, "%d", window_s);
-    snprintf(max_s, sizeof max_s, "%d", max_subject);
-    snprintf(max_a, sizeof max_a, "%d", max_addr);
-    const char *params[] = {kind, subject, addr_or_unknown(addr), win, max_s, max_a};
-    const char *prune_params[] = {win};
-    const struct db_stmt st[] = {
-        {SQL_LOCK, 3, params}, /* $1-$3 are the same kind, subject, address */
-        {SQL_RESERVE, 6, params},
-        {SQL_PRUNE, 1, prune_params},
+    char key[THROTTLE_ADDR_KEY_SIZE];
+    throttle_addr_key(addr, key, sizeof key);
+    const struct db_throttle_slot slot = {
+        .kind = kind,
+        .subject = subject,
+        .addr = key,
+        .max_subject = max_subject,
+        .max_addr = max_addr,
+        .window_s = window_s,
     };
-    *retry_after = 0;
-    if (db_run(db, NULL, st, 3, rs, 0, err) != 0)
-        goto cleanup;
-    const char *v = db_result_get(rs[1], 0, 0);
-    *retry_after = v != NULL ? atoi(v) : 0;
-    if (*retry_after < 0)
-        *retry_after = 0;
-    ret = 0;
-cleanup:
-    for (int i = 0; i < 3; i++)
-        db_result_free(rs[i]);
-    return ret;
+    return db_throttles_reserve(db, &slot, retry_after, err);
 }
 
 int throttle_release(struct db_pool *db, const char *kind, const char *subject, const char *addr,
                      int forget_subject, struct db_error *err)
 {
-    const char *params[] = {kind, subject, addr_or_unknown(addr)};
-    const struct db_stmt st[] = {
-        {SQL_LOCK, 3, params},
-        {forget_subject ? SQL_FORGET_SUBJECT : SQL_GIVE_BACK_SUBJECT, 2, params},
-        {SQL_GIVE_BACK_ADDR, 1, params + 2},
-    };
-    return db_run(db, NULL, st, 3, NULL, 0, err);
+    char key[THROTTLE_ADDR_KEY_SIZE];
+    throttle_addr_key(addr, key, sizeof key);
+    return db_throttles_release(db, kind, subject, key, forget_subject, err);
 }
-
-/* One upsert: the row lock it takes serialises concurrent registrations from one address, so
- * exactly max of them get through. A blocked attempt is not counted (attempts stays at most
- * max + 1). $1 address, $2 max, $3 window seconds. */
-static const char SQL_REGISTER[] =
-    "INSERT INTO register_attempts AS r (address, attempts, window_start) VALUES ($1, 1, now()) "
-    "ON CONFLICT (address) DO UPDATE SET "
-    "attempts = CASE WHEN r.window_start > now() - make_interval(secs => $3::int) "
-    "  THEN least(r.attempts + 1, $2::int + 1) ELSE 1 END, "
-    "window_start = CASE WHEN r.window_start > now() - make_interval(secs => $3::int) "
-    "  THEN r.window_start ELSE now() END "
-    "RETURNING CASE WHEN attempts > $2::int "
-    "  THEN greatest(ceil(extract(epoch FROM window_start - now()) + $3::int), 1) ELSE 0 END::int";
-
-static const char SQL_REGISTER_PRUNE[] =
-    "DELETE FROM register_attempts WHERE address IN ("
-    "SELECT address FROM register_attempts "
-    "WHERE window_start <= now() - make_interval(secs => $1::int) "
-    "LIMIT 50 FOR UPDATE SKIP LOCKED)";
 
 int throttle_register(struct db_pool *db, const char *addr, int max, int *retry_after,
                       struct db_error *err)
 {
-    char max_s[16], win[16];
-    struct db_result *rs[2] = {NULL, NULL};
-    int ret = -1;
-
-    snprintf(max_s, sizeof max_s, "%d", max);
-    snprintf(win, sizeof win, "%d", THROTTLE_REGISTER_WINDOW_S);
-    const char *params[] = {addr_or_unknown(addr), max_s, win};
-    const char *prune_params[] = {win};
-    const struct db_stmt st[] = {
-        {SQL_REGISTER, 3, params},
-        {SQL_REGISTER_PRUNE, 1, prune_params},
-    };
-    *retry_after = 0;
-    if (db_run(db, NULL, st, 2, rs, 0, err) != 0)
-        goto cleanup;
-    const char *v = db_result_get(rs[0], 0, 0);
-    *retry_after = v != NULL ? atoi(v) : 0;
-    if (*retry_after < 0)
-        *retry_after = 0;
-    ret = 0;
-cleanup:
-    db_result_free(rs[0]);
-    db_result_free(rs[1]);
-    return ret;
+    char key[THROTTLE_ADDR_KEY_SIZE];
+    throttle_addr_key(addr, key, sizeof key);
+    return db_throttles_register(db, key, max, THROTTLE_REGISTER_WINDOW_S, retry_after, err);
 }

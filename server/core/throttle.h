@@ -12,17 +12,33 @@
  * budget.
  *
  * Register (table register_attempts, migration 0004): registrations per client address in a
- * one-hour window, counted before hashing. */
+ * one-hour window, counted before hashing.
+ *
+ * A client address is counted by throttle_addr_key: an IPv6 client by its /64. One subscriber
+ * or host is handed a whole /64 (RFC 6177, SLAAC), so per /128 a single client would have
+ * 2^64 fresh budgets. The statements are db/throttles.c's. */
 #ifndef AAM_THROTTLE_H
 #define AAM_THROTTLE_H
+
+#include <stddef.h>
 
 struct db_pool;
 struct db_error;
 
 #define THROTTLE_REGISTER_WINDOW_S 3600
 
+/* Enough for any key throttle_addr_key writes ("ffff:ffff:ffff:ffff::/64" and IPv4 are
+ * shorter; a longer unreadable address is cut to fit). */
+#define THROTTLE_ADDR_KEY_SIZE 64
+
+/* Writes into out[size] the address a client at addr is counted as: an IPv6 address as its /64
+ * ("2001:db8:1:2::/64", the canonical text of the prefix); an IPv4 address, also spelled as
+ * IPv4-mapped IPv6 (::ffff:192.0.2.1), as the dotted IPv4; NULL or "" as "unknown"; anything
+ * else (not an address) as given. Never fails. */
+void throttle_addr_key(const char *addr, char *out, size_t size);
+
 /* Takes one failure slot for kind:lower(subject) (kind is a static word such as "email") and
- * for the address (NULL = "unknown"). When either key has max failures in its open window,
+ * for the address (NULL = "unknown"; counted by throttle_addr_key). When either key has max failures in its open window,
  * nothing is taken and *retry_after is the seconds until both may try again; otherwise
  * *retry_after is 0 and the slots are taken. Also prunes a few expired rows.
  * Returns 0, or -1 with *err set (then nothing is taken). */
@@ -37,7 +53,7 @@ int throttle_reserve(struct db_pool *db, const char *kind, const char *subject, 
 int throttle_release(struct db_pool *db, const char *kind, const char *subject, const char *addr,
                      int forget_subject, struct db_error *err) __attribute__((warn_unused_result));
 
-/* Counts one registration from addr; when the address already made max in its window,
+/* Counts one registration from addr (counted by throttle_addr_key); when the address already made max in its window,
  * counts nothing and sets *retry_after (> 0) to the seconds until its window ends.
  * Returns 0, or -1 with *err set. */
 int throttle_register(struct db_pool *db, const char *addr, int max, int *retry_after,

@@ -1,9 +1,6 @@
-/* handlers/auth: POST /api/v1/auth/register, POST /api/v1/auth/login, GET /api/v1/auth/me,
- * and the request parsing behind the first two (auth_parse.h).
- * Limits: email <= 254 bytes (RFC 5321); password 8 characters minimum at registration (NIST
- * SP 800-63B) and 1024 bytes maximum everywhere (bounds the work; no real password is longer);
- * namespace ^[a-z0-9][a-z0-9_-]{0,62}$; tenant_name 1-200 characters. Login answers unknown
- * email and wrong password with the same 401 after the same amount of hashing. */
+/* handlers/auth: POST /api/v1/auth/register, POST /api/v1/auth/login, GET /api/v1/auth/me.
+ * The request bodies are read by auth_parse.c (limits there). Login answers unknown email and
+ * wrong password with the same 401 after the same amount of hashing. */
 #include "server/handlers/auth.h"
 
 #include <stdlib.h>
@@ -13,243 +10,15 @@
 #include <openssl/crypto.h>
 
 #include "db/db.h"
+#include "db/tenants.h"
+#include "db/users.h"
 #include "server/core/jwt.h"
 #include "server/core/config.h"
 #include "server/handlers/auth_parse.h"
 #include "server/core/log.h"
 #include "server/core/password.h"
-#include "server/http/path.h"
 #include "server/core/session.h"
 #include "server/core/throttle.h"
-#include "util/utf8.h"
-#include "util/xalloc.h"
-
-/* ------------------------------------------------------------------ parsing */
-
-void auth_input_free(struct auth_input *in)
-{
-    if (in == NULL || in->password == NULL)
-        return;
-    OPENSSL_cleanse(in->password, in->password_len);
-    free(in->password);
-    in->password = NULL;
-    in->password_len = 0;
-}
-
-int auth_email_valid(const char *email, size_t len)
-{
-    const char *at = memchr(email, '@', len);
-    if (len == 0 || len > AUTH_EMAIL_MAX || at == NULL || at == email)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)email[i];
-        if (c <= 0x20 || c == 0x7f || strchr("\"(),:;<>[\\]", c) != NULL)
-            return 0;
-        if (c == '@' && email + i != at)
-            return 0; /* a second '@' */
-    }
-    /* The domain: dot-separated labels, none empty, at least two. */
-    const char *d = at + 1, *end = email + len;
-    int labels = 0;
-    while (d <= end) {
-        const char *dot = memchr(d, '.', (size_t)(end - d));
-        const char *label_end = dot != NULL ? dot : end;
-        if (label_end == d)
-            return 0;
-        labels++;
-        d = label_end + 1;
-    }
-    return labels >= 2;
-}
-
-/* Reads obj[name] as a string. Returns 0 with *s = NULL when absent or null, or -1 after
- * adding a field error when it has another type. */
-static int get_string(json_t *obj, const char *name, const char **s, size_t *len,
-                      struct http_res *res)
-{
-    json_t *v = json_object_get(obj, name);
-    *s = NULL;
-    *len = 0;
-    if (v == NULL || json_is_null(v))
-        return 0;
-    if (!json_is_string(v)) {
-        http_res_field_error(res, name, "must be a string");
-        return -1;
-    }
-    *s = json_string_value(v);
-    *len = json_string_length(v);
-    return 0;
-}
-
-/* The checks login and register share: email present and short enough, password present and
- * at most PASSWORD_MAX_LEN bytes. Adds field errors; stores copies in *out. */
-static void take_credentials(const char *efield, const char *email, size_t elen, const char *pw,
-                             size_t pwlen, struct auth_input *out, struct http_res *res)
-{
-    if (email == NULL || elen == 0)
-        http_res_field_error(res, efield, "is required");
-    else if (elen > AUTH_EMAIL_MAX || memchr(email, '\0', elen) != NULL)
-        http_res_field_error(res, efield, "must be at most 254 bytes");
-    else if (!utf8_valid(email, elen))
-        http_res_field_error(res, efield, "must be UTF-8 text");
-    else {
-        /* Kept as sent: the one normalisation is PostgreSQL's lower(), applied by every
-         * statement that stores, finds or throttles an email (see server/throttle.h). */
-        memcpy(out->email, email, elen);
-        out->email[elen] = '\0';
-    }
-    if (pw == NULL || pwlen == 0)
-        http_res_field_error(res, "password", "is required");
-    else if (pwlen > PASSWORD_MAX_LEN)
-        http_res_field_error(res, "password", "must be at most 1024 bytes");
-    else if (!utf8_valid(pw, pwlen))
-        http_res_field_error(res, "password", "must be UTF-8 text");
-    else {
-        out->password = xstrndup(pw, pwlen);
-        out->password_len = pwlen;
-    }
-}
-
-/* Stores a decoded form value in *slot, refusing a second copy of the same field (which of
- * two passwords a client meant is not ours to guess). Takes ownership of value. */
-static void form_store(char **slot, char *value, const char *field, struct http_res *res)
-{
-    if (*slot != NULL) {
-        http_res_field_error(res, field, "given more than once");
-        free(value);
-        return;
-    }
-    *slot = value;
-}
-
-/* Decodes one "name=value" pair of a form body into the fields login knows; others (an OAuth2
- * client's grant_type, scope, client_id) are ignored. Returns -1 on a bad escape. */
-static int form_pair(const char *p, size_t len, char **user, const char **user_field, char **pw,
-                     struct http_res *res)
-{
-    const char *eq = memchr(p, '=', len);
-    size_t nlen = eq != NULL ? (size_t)(eq - p) : len;
-    char *name = path_decode_component(p, nlen);
-    char *value = eq != NULL ? path_decode_component(eq + 1, len - nlen - 1) : xstrdup("");
-    int ret = -1;
-    if (name == NULL || value == NULL)
-        goto cleanup;
-    if (strcmp(name, "username") == 0 || strcmp(name, "email") == 0) {
-        *user_field = strcmp(name, "email") == 0 ? "email" : "username";
-        form_store(user, value, *user_field, res);
-        value = NULL;
-    } else if (strcmp(name, "password") == 0) {
-        form_store(pw, value, "password", res);
-        value = NULL;
-    }
-    ret = 0;
-cleanup:
-    free(name);
-    if (value != NULL)
-        OPENSSL_cleanse(value, strlen(value));
-    free(value);
-    return ret;
-}
-
-static int parse_login_form(const struct http_req *req, struct auth_input *out, struct http_res *res)
-{
-    char *user = NULL, *pw = NULL;
-    const char *user_field = "username";
-    const char *p = req->body, *end = req->body + req->body_len;
-    int ret = -1;
-
-    while (p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        size_t len = amp != NULL ? (size_t)(amp - p) : (size_t)(end - p);
-        if (len > 0 && form_pair(p, len, &user, &user_field, &pw, res) != 0) {
-            json_decref(res->errors); /* a 400 carries no field errors found before it */
-            res->errors = NULL;
-            http_res_error(res, APP_ERR_BAD_REQUEST, "the form body has a malformed escape");
-            goto cleanup;
-        }
-        p += len + 1;
-    }
-    if (res->err != APP_OK)
-        goto cleanup;
-    take_credentials(user_field, user, user ? strlen(user) : 0, pw, pw ? strlen(pw) : 0, out, res);
-    ret = res->err == APP_OK ? 0 : -1;
-cleanup:
-    free(user);
-    if (pw != NULL)
-        OPENSSL_cleanse(pw, strlen(pw));
-    free(pw);
-    return ret;
-}
-
-int auth_parse_login(const struct http_req *req, struct auth_input *out, struct http_res *res)
-{
-    memset(out, 0, sizeof *out);
-    if (http_content_type_is(req->content_type, "application/x-www-form-urlencoded"))
-        return parse_login_form(req, out, res);
-
-    json_t *doc = http_req_json_object(req, res);
-    if (doc == NULL)
-        return -1;
-    const char *email, *pw;
-    size_t elen, pwlen;
-    int bad = get_string(doc, "email", &email, &elen, res);
-    bad |= get_string(doc, "password", &pw, &pwlen, res);
-    if (bad == 0)
-        take_credentials("email", email, elen, pw, pwlen, out, res);
-    json_decref(doc);
-    return res->err == APP_OK ? 0 : -1;
-}
-
-static void check_tenant_name(const char *name, size_t len, struct auth_input *out,
-                              struct http_res *res)
-{
-    size_t chars = utf8_count(name, len); /* characters: jansson checked the UTF-8 */
-    int blank = 1;
-    if (!utf8_is_display_safe(name, len)) {
-        http_res_field_error(res, "tenant_name",
-                             "must not contain control or bidirectional formatting characters");
-        return;
-    }
-    for (size_t i = 0; i < len; i++)
-        blank &= name[i] == ' ';
-    if (len == 0 || blank || chars > AUTH_TENANT_NAME_MAX) {
-        http_res_field_error(res, "tenant_name", "must be 1 to 200 characters, not all blank");
-        return;
-    }
-    memcpy(out->tenant_name, name, len + 1);
-}
-
-int auth_parse_register(const struct http_req *req, struct auth_input *out, struct http_res *res)
-{
-    memset(out, 0, sizeof *out);
-    json_t *doc = http_req_json_object(req, res);
-    if (doc == NULL)
-        return -1;
-    const char *email, *pw, *ns, *tname;
-    size_t elen, pwlen, nslen, tlen;
-    int bad_email = get_string(doc, "email", &email, &elen, res);
-    int bad_pw = get_string(doc, "password", &pw, &pwlen, res);
-    if (bad_email == 0 && bad_pw == 0) {
-        take_credentials("email", email, elen, pw, pwlen, out, res);
-        if (out->email[0] != '\0' && !auth_email_valid(out->email, elen))
-            http_res_field_error(res, "email", "must be an address like name@example.com");
-        if (out->password != NULL && utf8_count(pw, pwlen) < PASSWORD_MIN_LEN)
-            http_res_field_error(res, "password", "must be at least 8 characters");
-    }
-    if (get_string(doc, "namespace", &ns, &nslen, res) == 0) {
-        if (ns == NULL)
-            http_res_field_error(res, "namespace", "is required");
-        else if (nslen != strlen(ns) || !jwt_namespace_valid(ns))
-            http_res_field_error(res, "namespace",
-                                 "must match ^[a-z0-9][a-z0-9_-]{0,62}$ (lower case)");
-        else
-            memcpy(out->ns, ns, nslen + 1);
-    }
-    if (get_string(doc, "tenant_name", &tname, &tlen, res) == 0 && tname != NULL)
-        check_tenant_name(tname, tlen, out, res);
-    json_decref(doc);
-    return res->err == APP_OK ? 0 : -1;
-}
 
 /* ------------------------------------------------------------------ shared responses */
 
@@ -292,14 +61,6 @@ static int copy_cell(const struct db_result *r, int col, char *dst, size_t size)
 
 /* ------------------------------------------------------------------ register */
 
-static const char SQL_INSERT_TENANT[] =
-    "INSERT INTO tenants (namespace, name) VALUES ($1, $2) RETURNING id";
-/* lower(): the CHECK (email = lower(email)), the login lookup and the throttle key all use
- * the database's notion of lower case, so they agree for any script. */
-static const char SQL_INSERT_USER[] =
-    "INSERT INTO users (email, namespace, password_hash) VALUES (lower($1), $2, $3) "
-    "RETURNING id, email";
-
 static void report_register_conflict(struct http_res *res, const struct db_error *err)
 {
     if (err->status == DB_ERR_UNIQUE && strcmp(err->constraint, "users_email_key") == 0)
@@ -332,17 +93,15 @@ static int register_throttled(const struct http_req *req, struct http_res *res)
     return 1;
 }
 
-/* Creates the tenant and its first user in one transaction, scoped to the new namespace so
- * the row-level security WITH CHECK of both tables passes. A concurrent registration of the
- * same email or namespace waits on the unique index and then fails with 23505: exactly one
- * wins, the others get 409. */
+/* Creates the tenant, its first user and their first session in one transaction
+ * (db_users_register): a concurrent registration of the same email or namespace gets 409. */
 void auth_register(const struct http_req *req, struct http_res *res)
 {
     struct auth_input in;
-    struct db_result *rs[3] = {NULL, NULL, NULL};
+    struct db_result *tenant = NULL, *user = NULL;
     struct db_error err;
     char hash[PASSWORD_HASH_SIZE];
-    char refresh[SESSION_TOKEN_SIZE], refresh_hash[SESSION_HASH_SIZE], ttl[16];
+    char refresh[SESSION_TOKEN_SIZE], refresh_hash[SESSION_HASH_SIZE];
     struct jwt_identity id;
 
     memset(&id, 0, sizeof id);
@@ -357,28 +116,27 @@ void auth_register(const struct http_req *req, struct http_res *res)
         goto cleanup;
     }
     session_hash(refresh, SESSION_TOKEN_LEN, refresh_hash);
-    snprintf(ttl, sizeof ttl, "%d", req->cfg->refresh_ttl_s);
     if (password_hash(in.password, in.password_len, hash, sizeof hash) != 0) {
         log_error("register: password hashing failed");
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
         goto cleanup;
     }
-    const char *tenant_params[] = {in.ns, in.tenant_name[0] ? in.tenant_name : in.ns};
-    const char *user_params[] = {in.email, in.ns, hash};
-    const char *refresh_params[] = {refresh_hash, ttl, in.email};
-    const struct db_stmt st[] = {
-        {SQL_INSERT_TENANT, 2, tenant_params},
-        {SQL_INSERT_USER, 3, user_params},
-        {SESSION_SQL_ISSUE_FOR_EMAIL, 3, refresh_params},
+    const struct db_user_registration reg = {
+        .ns = in.ns,
+        .tenant_name = in.tenant_name[0] ? in.tenant_name : in.ns,
+        .email = in.email,
+        .password_hash = hash,
+        .refresh_hash = refresh_hash,
+        .refresh_ttl_s = req->cfg->refresh_ttl_s,
     };
-    if (db_run(req->db, in.ns, st, 3, rs, 0, &err) != 0) {
+    if (db_users_register(req->db, &reg, &tenant, &user, &err) != 0) {
         report_register_conflict(res, &err);
         goto cleanup;
     }
     snprintf(id.ns, sizeof id.ns, "%s", in.ns);
-    if (copy_cell(rs[0], 0, id.tenant_id, sizeof id.tenant_id) != 0 ||
-        copy_cell(rs[1], 0, id.sub, sizeof id.sub) != 0 ||
-        copy_cell(rs[1], 1, id.email, sizeof id.email) != 0) {
+    if (copy_cell(tenant, 0, id.tenant_id, sizeof id.tenant_id) != 0 ||
+        copy_cell(user, 0, id.sub, sizeof id.sub) != 0 ||
+        copy_cell(user, 1, id.email, sizeof id.email) != 0) {
         log_error("register: unexpected result shape");
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
         goto cleanup;
@@ -389,8 +147,8 @@ void auth_register(const struct http_req *req, struct http_res *res)
 cleanup:
     OPENSSL_cleanse(hash, sizeof hash);
     OPENSSL_cleanse(refresh, sizeof refresh);
-    for (int i = 0; i < 3; i++)
-        db_result_free(rs[i]);
+    db_result_free(tenant);
+    db_result_free(user);
     auth_input_free(&in);
 }
 
@@ -405,58 +163,37 @@ struct login_user {
     char hash[PASSWORD_HASH_SIZE]; /* "" when the stored one is too long to be ours */
 };
 
-/* The users policy shows a row whose email equals aam.login_email; once the user's namespace
- * is known, aam.namespace is set to it in the same transaction so the tenants row is visible
- * for the token's tenant_id claim. Both settings end with the transaction. */
-static const char SQL_LOGIN_EMAIL[] = "SELECT set_config('aam.login_email', lower($1), true)";
-static const char SQL_LOGIN_NS[] =
-    "SELECT set_config('aam.namespace', "
-    "coalesce((SELECT namespace FROM users WHERE email = lower($1)), ''), true)";
-static const char SQL_LOGIN_USER[] =
-    "SELECT u.id, u.namespace, u.email, u.password_hash, t.id "
-    "FROM users u LEFT JOIN tenants t ON t.namespace = u.namespace WHERE u.email = lower($1)";
-
 static int load_login_user(struct db_pool *db, const char *email, struct login_user *u,
                            struct db_error *err)
 {
-    struct db_result *rs[3] = {NULL, NULL, NULL};
-    const char *params[] = {email};
-    const struct db_stmt st[] = {
-        {SQL_LOGIN_EMAIL, 1, params},
-        {SQL_LOGIN_NS, 1, params},
-        {SQL_LOGIN_USER, 1, params},
-    };
+    struct db_result *r = NULL;
     int ret = -1;
 
     memset(u, 0, sizeof *u);
-    if (db_run(db, NULL, st, 3, rs, DB_READ_ONLY, err) != 0)
+    if (db_users_login_lookup(db, email, &r, err) != 0)
         goto cleanup;
     ret = 0;
-    if (db_result_rows(rs[2]) != 1)
+    if (db_result_rows(r) != 1)
         goto cleanup;
-    if (copy_cell(rs[2], 0, u->id, sizeof u->id) != 0 ||
-        copy_cell(rs[2], 1, u->ns, sizeof u->ns) != 0 ||
-        copy_cell(rs[2], 2, u->email, sizeof u->email) != 0)
+    if (copy_cell(r, DB_USERS_LOGIN_ID, u->id, sizeof u->id) != 0 ||
+        copy_cell(r, DB_USERS_LOGIN_NS, u->ns, sizeof u->ns) != 0 ||
+        copy_cell(r, DB_USERS_LOGIN_EMAIL, u->email, sizeof u->email) != 0)
         goto cleanup; /* cannot happen with the schema's types; treated as no such user */
-    if (copy_cell(rs[2], 3, u->hash, sizeof u->hash) != 0)
+    if (copy_cell(r, DB_USERS_LOGIN_PASSWORD_HASH, u->hash, sizeof u->hash) != 0)
         u->hash[0] = '\0';
-    if (copy_cell(rs[2], 4, u->tenant_id, sizeof u->tenant_id) != 0)
+    if (copy_cell(r, DB_USERS_LOGIN_TENANT_ID, u->tenant_id, sizeof u->tenant_id) != 0)
         u->tenant_id[0] = '\0';
     u->found = 1;
 cleanup:
-    for (int i = 0; i < 3; i++)
-        db_result_free(rs[i]);
+    db_result_free(r);
     return ret;
 }
 
-/* Stores a hash with today's parameters. The UPDATE runs in the user's namespace (the users
- * policy's WITH CHECK) and only if the hash is still the one we verified, so a concurrent
- * password change is never overwritten. A failure costs nothing but a later retry. */
+/* Stores a hash with today's parameters, only if the stored one is still the one we verified
+ * (db_users_set_password_hash). A failure costs nothing but a later retry. */
 static void upgrade_hash(const struct http_req *req, const struct login_user *u,
                          const struct auth_input *in)
 {
-    static const char SQL[] = "UPDATE users SET password_hash = $1, updated_at = now() "
-                              "WHERE id = $2 AND password_hash = $3";
     char hash[PASSWORD_HASH_SIZE];
     struct db_error err;
 
@@ -464,9 +201,7 @@ static void upgrade_hash(const struct http_req *req, const struct login_user *u,
         log_warn("login: could not re-hash a password with current parameters");
         return;
     }
-    const char *params[] = {hash, u->id, u->hash};
-    const struct db_stmt st = {SQL, 3, params};
-    if (db_run(req->db, u->ns, &st, 1, NULL, 0, &err) != 0)
+    if (db_users_set_password_hash(req->db, u->ns, u->id, hash, u->hash, &err) != 0)
         log_warn("login: password hash upgrade failed: %s", err.message);
     else
         log_info("login: upgraded a password hash to %d iterations", PASSWORD_ITERATIONS);
@@ -570,30 +305,25 @@ cleanup:
  * namespace (null when no tenant row exists, as for a service token minted by `aam token`). */
 void auth_me(const struct http_req *req, struct http_res *res)
 {
-    static const char SQL[] = "SELECT id FROM tenants WHERE namespace = $1";
-    struct db_result *r = NULL;
+    char tenant_id[64];
     struct db_error err;
     const struct jwt_identity *who = req->who;
 
     if (who == NULL) {
         http_res_error(res, APP_ERR_UNAUTHORIZED, "a valid bearer token is required");
-        goto cleanup;
+        return;
     }
-    const char *params[] = {who->ns};
-    const struct db_stmt st = {SQL, 1, params};
-    if (db_run(req->db, who->ns, &st, 1, &r, DB_READ_ONLY, &err) != 0) {
+    if (db_tenants_id(req->db, who->ns, tenant_id, sizeof tenant_id, &err) != 0) {
         http_res_db_error(res, &err, "read tenant");
-        goto cleanup;
+        return;
     }
-    const char *tenant_id = db_result_get(r, 0, 0);
     json_t *doc = json_pack("{s:s, s:o, s:s, s:o}", "id", who->sub, "email",
                             who->email[0] ? json_string(who->email) : json_null(), "namespace",
-                            who->ns, "tenant_id", tenant_id ? json_string(tenant_id) : json_null());
+                            who->ns, "tenant_id",
+                            tenant_id[0] ? json_string(tenant_id) : json_null());
     if (doc == NULL) {
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
-        goto cleanup;
+        return;
     }
     http_res_json(res, 200, doc);
-cleanup:
-    db_result_free(r);
 }

@@ -1,16 +1,17 @@
 /* handlers/auth_parse: the input side of register and login, apart from the handlers so unit
  * tests can drive it without a database: body decoding (JSON, or the form OAuth2 password
  * clients send to login), field validation with 422 field errors. Emails are kept as sent:
- * PostgreSQL's lower() is their one normalisation. */
+ * PostgreSQL's lower() is their one normalisation; register checks their shape with
+ * email_valid (server/core/email.h), the rule `aam seed` applies too. */
 #ifndef AAM_HANDLERS_AUTH_PARSE_H
 #define AAM_HANDLERS_AUTH_PARSE_H
 
 #include <stddef.h>
 
+#include "server/core/email.h"
 #include "server/http/http_model.h"
 
-/* RFC 5321's limit on a forward path, which bounds every usable address. */
-#define AUTH_EMAIL_MAX 254
+#define AUTH_EMAIL_MAX EMAIL_MAX /* server/core/email.h */
 #define AUTH_TENANT_NAME_MAX 200 /* characters (code points) */
 
 struct auth_input {
@@ -33,10 +34,6 @@ int auth_parse_login(const struct http_req *req, struct auth_input *out, struct 
  * On -1, *out still needs auth_input_free. */
 int auth_parse_register(const struct http_req *req, struct auth_input *out, struct http_res *res)
     __attribute__((warn_unused_result));
-
-/* 1 when email (len bytes) looks like local@domain.tld within AUTH_EMAIL_MAX bytes: one '@',
- * no spaces, controls or the specials "(),:;<>[\], a dotted domain with no empty label. */
-int auth_email_valid(const char *email, size_t len);
 
 /* Wipes and frees the password; NULL-safe, safe to call twice. */
 void auth_input_free(struct auth_input *in);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db/connectors.h"
 #include "db/db.h"
 #include "server/core/config.h"
 #include "server/core/connector_json.h"
@@ -63,18 +64,12 @@ static int params_ok(const struct http_req *req, struct http_res *res, const cha
 static int owned_now(const struct http_req *req, const char *ns, const char *folder,
                      struct http_res *res)
 {
-    static const char sql[] = "SELECT aam_folder_owned($1, $2)";
-    const char *params[] = {ns, folder};
-    struct db_stmt stmt = {sql, 2, params};
-    struct db_result *r = NULL;
     struct db_error err = {0};
-    if (db_run(req->db, ns, &stmt, 1, &r, DB_READ_ONLY, &err) != 0) {
+    int owned = 0;
+    if (db_connectors_folder_owned(req->db, ns, folder, &owned, &err) != 0) {
         http_res_db_error(res, &err, "folder ownership");
         return -1;
     }
-    const char *v = db_result_get(r, 0, 0);
-    int owned = v != NULL && strcmp(v, "t") == 0;
-    db_result_free(r);
     return owned;
 }
 
@@ -105,8 +100,9 @@ static int check_owned(const struct http_req *req, const char *ns, const struct 
 static int check_connector(const struct http_req *req, const char *ns, const struct db_result *r,
                            struct folder *f, struct http_res *res)
 {
-    const char *type = db_result_get(r, 0, 0), *path = db_result_get(r, 0, 1);
-    const char *pattern = db_result_get(r, 0, 2);
+    const char *type = db_result_get(r, 0, DB_CONNECTORS_FOLDER_TYPE);
+    const char *path = db_result_get(r, 0, DB_CONNECTORS_FOLDER_PATH);
+    const char *pattern = db_result_get(r, 0, DB_CONNECTORS_FOLDER_PATTERN);
     if (strcmp(type, CONNECTOR_TYPE_FILESOURCE) != 0) {
         http_res_error(res, APP_ERR_CONFLICT,
                        "only filesource connectors have files; this one is of type \"%s\"", type);
@@ -126,7 +122,8 @@ static int check_connector(const struct http_req *req, const char *ns, const str
         http_res_error(res, APP_ERR_CONFLICT, FOLDER_GONE);
         return -1;
     }
-    if (check_owned(req, ns, f, db_result_get(r, 0, 3), db_result_get(r, 0, 4), res) != 0) {
+    if (check_owned(req, ns, f, db_result_get(r, 0, DB_CONNECTORS_FOLDER_STORED),
+                    db_result_get(r, 0, DB_CONNECTORS_FOLDER_OWNED), res) != 0) {
         close(f->fd);
         f->fd = -1;
         return -1;
@@ -139,17 +136,11 @@ static int check_connector(const struct http_req *req, const char *ns, const str
 static int open_folder(const struct http_req *req, const char *ns, const char *id, struct folder *f,
                        struct http_res *res)
 {
-    static const char sql[] =
-        "SELECT source_type, connector_config ->> 'path', connector_config ->> 'pattern', "
-        "source_folder, aam_folder_owned($1, source_folder) "
-        "FROM connections WHERE namespace = $1 AND id = $2";
-    const char *params[] = {ns, id};
-    struct db_stmt stmt = {sql, 2, params};
     struct db_result *r = NULL;
     struct db_error err = {0};
     int ret = -1;
     f->fd = -1;
-    if (db_run(req->db, ns, &stmt, 1, &r, DB_READ_ONLY, &err) != 0) {
+    if (db_connectors_folder(req->db, ns, id, &r, &err) != 0) {
         http_res_db_error(res, &err, "read connector for files");
         return -1;
     }

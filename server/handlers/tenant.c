@@ -2,6 +2,7 @@
 #include "server/handlers/tenant.h"
 
 #include "db/db.h"
+#include "db/tenants.h"
 
 void tenant_res_missing(struct http_res *res, const char *ns)
 {
@@ -13,18 +14,13 @@ void tenant_res_missing(struct http_res *res, const char *ns)
 
 int tenant_answer_if_missing(const struct http_req *req, struct http_res *res, const char *ns)
 {
-    static const char sql[] = "SELECT 1 FROM tenants WHERE namespace = $1";
-    const char *params[] = {ns};
-    struct db_stmt stmt = {sql, 1, params};
-    struct db_result *r = NULL;
     struct db_error err = {0};
-    if (db_run(req->db, ns, &stmt, 1, &r, DB_READ_ONLY, &err) != 0) {
+    int exists = 0;
+    if (db_tenants_exists(req->db, ns, &exists, &err) != 0) {
         http_res_db_error(res, &err, "look up the tenant");
         return 1;
     }
-    int missing = db_result_rows(r) == 0;
-    db_result_free(r);
-    if (missing)
+    if (!exists)
         tenant_res_missing(res, ns);
-    return missing;
+    return !exists;
 }

@@ -269,17 +269,19 @@ cleanup:
 /* ------------------------------------------------------------------ grants */
 
 /* Takes a failure slot in the login throttle before any secret is checked, keyed
- * "token:<client address>" and the address itself: token-endpoint failures are budgeted per
- * address only (see the header comment), and N parallel guesses take N slots. A success gives
- * the slot back (give_back). Returns 1 when res now holds an answer (429, or 503 when the
- * database is down). */
+ * "token:<client address>" and the address itself, both as throttle_addr_key counts it (an
+ * IPv6 client by its /64): token-endpoint failures are budgeted per address only (see the
+ * header comment), and N parallel guesses take N slots. A success gives the slot back
+ * (give_back). Returns 1 when res now holds an answer (429, or 503 when the database is
+ * down). */
 static int throttled(const struct http_req *req, struct http_res *res)
 {
     const struct cfg *cfg = req->cfg;
     struct db_error err;
+    char key[THROTTLE_ADDR_KEY_SIZE];
     int retry_after = 0;
-    if (throttle_reserve(req->db, "token", req->client_ip ? req->client_ip : "unknown",
-                         req->client_ip, cfg->login_max_failures_per_address,
+    throttle_addr_key(req->client_ip, key, sizeof key);
+    if (throttle_reserve(req->db, "token", key, req->client_ip, cfg->login_max_failures_per_address,
                          cfg->login_max_failures_per_address, cfg->login_window_s, &retry_after,
                          &err) != 0) {
         http_res_db_error(res, &err, "token throttle");
@@ -299,8 +301,9 @@ static int throttled(const struct http_req *req, struct http_res *res)
 static void give_back(const struct http_req *req)
 {
     struct db_error err;
-    const char *addr = req->client_ip ? req->client_ip : "unknown";
-    if (throttle_release(req->db, "token", addr, req->client_ip, 0, &err) != 0)
+    char key[THROTTLE_ADDR_KEY_SIZE];
+    throttle_addr_key(req->client_ip, key, sizeof key);
+    if (throttle_release(req->db, "token", key, req->client_ip, 0, &err) != 0)
         log_warn("token: could not give back a throttle slot: %s", err.message);
 }
 

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "db/db.h"
+#include "server/core/log.h"
 #include "server/http/path.h"
 #include "util/xalloc.h"
 #include "util/utf8.h"
@@ -91,26 +92,45 @@ void http_res_free(struct http_res *res)
     res->errors = NULL;
 }
 
+/* The words of the one log line http_res_db_error writes. */
+static const char *db_failure_words(enum db_status status)
+{
+    switch (status) {
+    case DB_ERR_UNAVAILABLE:
+        return "the database is unavailable";
+    case DB_ERR_UNIQUE:
+        return "the database refused a duplicate";
+    case DB_ERR_INVALID:
+        return "the database refused a value";
+    default:
+        return "the database statement failed";
+    }
+}
+
 void http_res_db_error(struct http_res *res, const struct db_error *err, const char *what)
 {
-    (void)what; /* db/ has already logged the failure, once, with its SQLSTATE */
     switch (err->status) {
     case DB_ERR_UNAVAILABLE:
         res->retry_after = 2;
         http_res_error(res, APP_ERR_UNAVAILABLE, "the database is unavailable; retry shortly");
-        return;
+        break;
     case DB_ERR_UNIQUE:
         http_res_error(res, APP_ERR_CONFLICT, "that resource already exists");
-        return;
+        break;
     case DB_ERR_INVALID:
         /* The database's words name its internals (encodings, constraints, types): they are
          * in the log, with the request id, and the client gets a fixed text. */
         http_res_error(res, APP_ERR_VALIDATION, "a value in the request was refused");
-        return;
+        break;
     default:
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
-        return;
+        break;
     }
+    /* db/ logged the failure with its SQLSTATE but cannot know the operation; this line names
+     * it (refusals, which db/ logs only at debug, show here too). */
+    log_info("%s: %s (sqlstate %s%s%s); answered %d", what ? what : "?",
+             db_failure_words(err->status), err->sqlstate[0] ? err->sqlstate : "-",
+             err->constraint[0] ? ", constraint " : "", err->constraint, http_err_status(res->err));
 }
 
 int http_content_type_is(const char *ct, const char *type)

@@ -124,9 +124,10 @@ void http_res_field_errors(struct http_res *res, const struct field_errors *fe);
 struct db_error;
 
 /* Maps a database failure: unavailable -> 503 with Retry-After, unique -> 409, invalid ->
- * 422, anything else -> 500 (the cause is never sent). Logs nothing: db/ logged the failure
- * once, where it happened, with its SQLSTATE and the request's context. what names the
- * operation for a reader of the call site ("list connectors"). */
+ * 422, anything else -> 500 (the cause is never sent). Logs one info line naming the
+ * operation, what ("list connectors"), with the failure's class, SQLSTATE and constraint and
+ * the status answered; db/ has logged the failure itself, with its message, where it happened
+ * (it does not know the operation). */
 void http_res_db_error(struct http_res *res, const struct db_error *err, const char *what);
 
 /* 1 when the Content-Type value ct names media type type (case-insensitive), alone or followed

@@ -12,10 +12,22 @@
 
 #define SECRET "0123456789abcdef0123456789abcdef"
 
-static const char *const vars[] = {
-    "DATABASE_URL",     "AAM_DB_POOL_SIZE", "JWT_SECRET",        "JWT_TTL_SECONDS", "PORT",
-    "AAM_SOURCES_ROOT", "AAM_CORS_ORIGINS", "AAM_DEMO_PASSWORD", "AAM_THREADS",     "AAM_WORKERS",
-    "AAM_LOG_LEVEL",    "AAM_ADMIN_ADDR",   "AAM_OUTBOUND_NETS", "AAM_LISTEN_ADDR",  "AAM_MIGRATE_DATABASE_URL", "AAM_APP_ROLE"};
+static const char *const vars[] = {"DATABASE_URL",
+                                   "AAM_DB_POOL_SIZE",
+                                   "JWT_SECRET",
+                                   "JWT_TTL_SECONDS",
+                                   "PORT",
+                                   "AAM_SOURCES_ROOT",
+                                   "AAM_CORS_ORIGINS",
+                                   "AAM_DEMO_PASSWORD",
+                                   "AAM_THREADS",
+                                   "AAM_WORKERS",
+                                   "AAM_LOG_LEVEL",
+                                   "AAM_ADMIN_ADDR",
+                                   "AAM_OUTBOUND_NETS",
+                                   "AAM_LISTEN_ADDR",
+                                   "AAM_MIGRATE_DATABASE_URL",
+                                   "AAM_APP_ROLE"};
 
 static void clean_env(void)
 {

@@ -1,8 +1,10 @@
-/* db_script: the handlers' database seam, scripted. Handlers reach the database only through
- * the db.h calls below (db_run, db_ping, db_pool_get_stats and the db_result_* readers); the
- * handler tests link this file instead of the db/ objects, so each test says what the database answers
+/* db_script: the handlers' database seam, scripted. The handler tests link this file in place
+ * of db/'s plumbing (pool, pipeline, results), and the per-table files of db/ (db/connectors.c,
+ * db/sessions.c, ...) on top of it: so each test says what the database answers to each db_run
  * (rows, an error such as DB_ERR_UNAVAILABLE, DB_ERR_UNIQUE) and then checks the status the
- * handler gives, and which tenant and parameters it asked with. No socket, no PostgreSQL. */
+ * handler gives, and which tenant, statements and parameters the db/ function sent. Provided:
+ * db_run, db_ping, db_pool_get_stats, the db_result_* readers, and db_tx_* stand-ins that fail
+ * (handlers never open an interactive transaction). No socket, no PostgreSQL. */
 #ifndef AAM_TEST_DB_SCRIPT_H
 #define AAM_TEST_DB_SCRIPT_H
 

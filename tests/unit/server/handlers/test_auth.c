@@ -92,6 +92,32 @@ START_TEST(test_auth_register_429_before_hashing)
 }
 END_TEST
 
+/* Register and login count an IPv6 client by its /64 (issue 20). */
+START_TEST(test_auth_throttles_ipv6_by_64)
+{
+    static const char *const wait[] = {"1800"};
+    const struct dbs_table reg_throttled[] = {{1, 1, wait, 0}, {0, 0, NULL, 0}};
+    static const char *const login_wait[] = {"42", "0"};
+    const struct dbs_table login_throttled[] = {{0, 0, NULL, 0}, {1, 2, login_wait, 0}};
+    struct ht t;
+    ht_init(&t, "POST", "/api/v1/auth/register");
+    ht_body(&t, REGISTER_BODY);
+    t.req.client_ip = "2001:db8:1:2::99";
+    dbs_reply_ok(reg_throttled, 2);
+    ht_run(&t, auth_register, 429);
+    ck_assert_str_eq(dbs_call_param(0, 0, 0), "2001:db8:1:2::/64");
+    ht_done(&t);
+
+    ht_init(&t, "POST", "/api/v1/auth/login");
+    ht_body(&t, LOGIN_BODY);
+    t.req.client_ip = "::ffff:192.0.2.7"; /* IPv4-mapped stays its IPv4 */
+    dbs_reply_ok(login_throttled, 2);
+    ht_run(&t, auth_login, 429);
+    ck_assert_str_eq(dbs_call_param(0, 1, 2), "192.0.2.7");
+    ht_done(&t);
+}
+END_TEST
+
 struct bad_register {
     const char *content_type, *body;
     int status;
@@ -285,6 +311,7 @@ int main(void)
     tcase_add_loop_test(tc, test_auth_register_409_taken, 0, 2);
     tcase_add_test(tc, test_auth_register_503);
     tcase_add_test(tc, test_auth_register_429_before_hashing);
+    tcase_add_test(tc, test_auth_throttles_ipv6_by_64);
     tcase_add_loop_test(tc, test_auth_register_bad_input_never_asks, 0,
                         (int)(sizeof bad_registers / sizeof bad_registers[0]));
     suite_add_tcase(s, tc);

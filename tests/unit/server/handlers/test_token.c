@@ -110,6 +110,23 @@ START_TEST(test_token_refresh_400_invalid_grant_counted)
 }
 END_TEST
 
+/* An IPv6 client is counted by its /64, as the key and the address (issue 20): a host that
+ * holds a whole /64 gets one budget, not one per address. */
+START_TEST(test_token_throttle_keys_ipv6_by_64)
+{
+    static const char *const wait[] = {"17", "0"};
+    const struct dbs_table throttled[] = {{0, 0, NULL, 0}, {1, 2, wait, 0}};
+    struct ht t;
+    start(&t, REFRESH_BODY);
+    t.req.client_ip = "2001:db8:1:2:aaaa:bbbb:cccc:dddd";
+    dbs_reply_ok(throttled, 2);
+    ht_run(&t, token_grant, 429);
+    ck_assert_str_eq(dbs_call_param(0, 1, 1), "2001:db8:1:2::/64"); /* token:<key> */
+    ck_assert_str_eq(dbs_call_param(0, 1, 2), "2001:db8:1:2::/64"); /* addr:<key> */
+    ht_done(&t);
+}
+END_TEST
+
 START_TEST(test_token_429_and_503)
 {
     static const char *const wait[] = {"17", "0"};
@@ -242,6 +259,7 @@ int main(void)
     tcase_add_test(tc, test_token_refresh_200_rotated);
     tcase_add_loop_test(tc, test_token_refresh_400_invalid_grant_counted, 0, 3);
     tcase_add_test(tc, test_token_429_and_503);
+    tcase_add_test(tc, test_token_throttle_keys_ipv6_by_64);
     tcase_add_loop_test(tc, test_token_client_credentials, 0, 2);
     tcase_add_test(tc, test_token_client_401_and_503);
     suite_add_tcase(s, tc);

@@ -1,4 +1,4 @@
-/* Unit tests for db/result.c's outcome words: what the per-table upserts answer ('created',
+/* Unit tests for db/outcome.c's outcome words: what the per-table upserts answer ('created',
  * 'updated', 'unchanged') maps to enum db_outcome, anything else to unchanged, and every
  * outcome has a printable name. Cases are a table. */
 #include <check.h>
