@@ -27,16 +27,21 @@ listening() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
 python3 -c '
 import socket, sys, time
 held = []
+# 55432 and 56432 lie in the ephemeral range: a client socket of another program (or one in
+# TIME_WAIT) may hold one for a moment. SO_REUSEADDR binds over TIME_WAIT; retry a few seconds.
 for p in map(int, sys.argv[1:]):
-    s = socket.socket()
-    try:
-        s.bind(("0.0.0.0", p)); s.listen(); held.append(s)
-    except OSError:
-        pass
+    for _ in range(50):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("0.0.0.0", p)); s.listen(); held.append(s); break
+        except OSError:
+            s.close()
+            time.sleep(0.1)
 print("holding", flush=True)
 time.sleep(3600)' 55432 56432 5432 6432 >"$RL.holder" 2>&1 &
 HOLDER_PID=$!
-for _ in $(seq 50); do grep -q holding "$RL.holder" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q holding "$RL.holder" 2>/dev/null && break; sleep 0.1; done
 rm -f "$RL.holder"
 all_held() { listening 55432 && listening 56432 && listening 5432 && listening 6432; }
 check "precondition: TCP 55432, 56432, 5432 and 6432 are all held by other processes" all_held
