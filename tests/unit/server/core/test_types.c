@@ -23,11 +23,11 @@ static const struct {
 
 static void join_strings(const json_t *arr, char *out, size_t size)
 {
-    size_t i, at = 0;
-    const json_t *v;
+    size_t at = 0;
     out[0] = '\0';
-    json_array_foreach(arr, i, v)
-        at += (size_t)snprintf(out + at, size - at, "%s%s", i ? "," : "", json_string_value(v));
+    for (size_t i = 0; i < json_array_size(arr) && at < size; i++)
+        at += (size_t)snprintf(out + at, size - at, "%s%s", i ? "," : "",
+                               json_string_value(json_array_get(arr, i)));
 }
 
 START_TEST(test_types_builtin_as_the_contract_lists)
