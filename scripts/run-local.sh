@@ -65,6 +65,12 @@ kept_secret() {  # FILE GENERATOR-ARGS...
   tr -d '\n' <"$file"
 }
 
+# The keys connector secrets are encrypted under: one, "k1:" and the base64 of 32 random bytes.
+# Kept in .run/secret-keys: the data in .run/ stays readable only with it. To rotate, put a new
+# key first in that file (k2:...,k1:...), restart and run `aam keys rotate`.
+# shellcheck disable=SC2317  # called through kept_secret
+secret_keys_new() { printf 'k1:%s' "$(head -c 32 /dev/urandom | base64 | tr -d '\n')"; }
+
 # shellcheck disable=SC2317  # called through kept_secret
 demo_password_new() { printf '%s' "$(head -c 24 /dev/urandom | base64 | tr -d '+/=\n' | cut -c1-20)"; }
 
@@ -178,7 +184,7 @@ banner() {
     curl -s -H "Authorization: Bearer \$TOKEN" $url/api/v1/aam/connectors | jq
   acceptance check: BASE_URL=$url AAM_DEMO_PASSWORD='$pw' tests/smoke.sh
   PostgreSQL and PgBouncer (transaction mode) on Unix sockets in $SOCK_DIR, no TCP port;
-  data in .run/; DATABASE_URL and JWT_SECRET for the aam commands: . .run/env
+  data in .run/; DATABASE_URL, JWT_SECRET and AAM_SECRET_KEYS for the aam commands: . .run/env
   Ctrl-C stops the server, PgBouncer and PostgreSQL.
 
 demo login: $DEMO_EMAIL / $pw   (kept in .run/demo-password)
@@ -235,7 +241,8 @@ main() {
     demo_pw=$(kept_secret "$RUN_DIR/demo-password" demo_password_new)
   fi
   JWT_SECRET=${JWT_SECRET:-$(kept_secret "$RUN_DIR/jwt-secret" random_hex 32)}
-  if [ -z "$app_pw" ] || [ -z "$demo_pw" ] || [ -z "$JWT_SECRET" ]; then
+  AAM_SECRET_KEYS=${AAM_SECRET_KEYS:-$(kept_secret "$RUN_DIR/secret-keys" secret_keys_new)}
+  if [ -z "$app_pw" ] || [ -z "$demo_pw" ] || [ -z "$JWT_SECRET" ] || [ -z "$AAM_SECRET_KEYS" ]; then
     die "cannot keep secrets in $RUN_DIR"
   fi
 
@@ -248,10 +255,10 @@ main() {
   local host=$SOCK_DIR
   [[ $host =~ ^[A-Za-z0-9/._-]+$ ]] || host=$(jq -rn --arg s "$SOCK_DIR" '$s|@uri')
   export DATABASE_URL="postgresql://$APP_ROLE:$app_pw@/$APP_DB?host=$host&port=$PGB_PORT"
-  export JWT_SECRET
-  # For `aam token`, psql or a second `aam serve` by hand: `. .run/env`.
-  (umask 077 && printf 'export DATABASE_URL=%q\nexport JWT_SECRET=%q\n' "$DATABASE_URL" "$JWT_SECRET" \
-    >"$RUN_DIR/env") || die "cannot write $RUN_DIR/env"
+  export JWT_SECRET AAM_SECRET_KEYS
+  # For `aam token`, `aam keys`, psql or a second `aam serve` by hand: `. .run/env`.
+  (umask 077 && printf 'export DATABASE_URL=%q\nexport JWT_SECRET=%q\nexport AAM_SECRET_KEYS=%q\n' \
+    "$DATABASE_URL" "$JWT_SECRET" "$AAM_SECRET_KEYS" >"$RUN_DIR/env") || die "cannot write $RUN_DIR/env"
   "$BIN" migrate 9>&- || die "aam migrate failed"
   AAM_DEMO_PASSWORD=$demo_pw "$BIN" seed 9>&- || die "aam seed failed"
   serve

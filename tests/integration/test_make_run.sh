@@ -77,7 +77,12 @@ if mr_start 1 PORT="$PORT_API" AAM_ADMIN_ADDR=off; then
   app_pw=$(cat "$MR_DIR/.run/app-password")
   check "DATABASE_URL names the socket folder as host= (${url/$app_pw/***})" \
     grep -q "^postgresql://aam_app:$app_pw@/aam?host=$RUN/sock&port=6432\$" <<<"$url"
-  mig=$(cd "$MR_DIR" && env -i PATH="$MR_PATH" DATABASE_URL="$url" "$AAM_BIN" migrate 2>&1); rc=$?
+  # shellcheck source=/dev/null  # written by make run
+  keys=$(. "$MR_DIR/.run/env" && printf '%s' "$AAM_SECRET_KEYS")
+  check "make run keeps AAM_SECRET_KEYS in .run/secret-keys (mode 600) and hands it on in .run/env" \
+    sh -c 'test "$(stat -c %a "$1")" = 600 && test "$(cat "$1")" = "$2" &&
+      printf "%s" "$2" | grep -Eq "^k1:[A-Za-z0-9+/]{43}=\$"' _ "$MR_DIR/.run/secret-keys" "$keys"
+  mig=$(cd "$MR_DIR" && env -i PATH="$MR_PATH" DATABASE_URL="$url" AAM_SECRET_KEYS="$keys" "$AAM_BIN" migrate 2>&1); rc=$?
   check "aam migrate accepts it and reaches the database through PgBouncer's socket (exit 0)" test "$rc" = 0
   redacted() { grep -qF "$RUN/sock:6432/aam user=aam_app (password ***)" <<<"$mig" && ! grep -qF "$app_pw" <<<"$mig"; }
   check "…its log shows the socket folder and the password redacted (***), never the password" redacted
