@@ -86,18 +86,22 @@ if mr_start 1 PORT="$PORT_API" AAM_ADMIN_ADDR=off; then
   check "DATABASE_URL names the socket folder as host= (${url/$app_pw/***})" \
     grep -q "^postgresql://aam_app:$app_pw@/aam?host=$RUN/sock&port=6432\$" <<<"$url"
   # shellcheck source=/dev/null  # written by make run
+  keys=$(. "$MR_DIR/.run/env" && printf '%s' "$AAM_SECRET_KEYS")
+  check "make run keeps AAM_SECRET_KEYS in .run/secret-keys (mode 600) and hands it on in .run/env" \
+    sh -c 'test "$(stat -c %a "$1")" = 600 && test "$(cat "$1")" = "$2" &&
+      printf "%s" "$2" | grep -Eq "^k1:[A-Za-z0-9+/]{43}=\$"' _ "$MR_DIR/.run/secret-keys" "$keys"
   owner_url=$(. "$MR_DIR/.run/env" && printf '%s' "$AAM_MIGRATE_DATABASE_URL")
   owner_pw=$(cat "$MR_DIR/.run/owner-password")
   check "AAM_MIGRATE_DATABASE_URL names the owner role aam_owner, the same socket" \
     grep -q "^postgresql://aam_owner:$owner_pw@/aam?host=$RUN/sock&port=6432\$" <<<"$owner_url"
   mig=$(cd "$MR_DIR" && env -i PATH="$MR_PATH" DATABASE_URL="$url" AAM_MIGRATE_DATABASE_URL="$owner_url" \
-    "$AAM_BIN" migrate 2>&1); rc=$?
+    AAM_SECRET_KEYS="$keys" "$AAM_BIN" migrate 2>&1); rc=$?
   check "aam migrate accepts them and reaches the database through PgBouncer's socket (exit 0)" test "$rc" = 0
   redacted() {
     grep -qF "$RUN/sock:6432/aam user=aam_owner (password ***)" <<<"$mig" &&
-      ! grep -qF "$app_pw" <<<"$mig" && ! grep -qF "$owner_pw" <<<"$mig"
+      ! grep -qF "$app_pw" <<<"$mig" && ! grep -qF "$owner_pw" <<<"$mig" && ! grep -qF "${keys#k1:}" <<<"$mig"
   }
-  check "…its log shows the socket folder and the password redacted (***), never a password" redacted
+  check "…its log shows the socket folder and the password redacted (***), never a password or key" redacted
   su=$(pgs_psql_super "$RUN/sock" 5432 -d postgres -Atc \
     "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = 'aam_app'" 2>&1)
   check "the app role is neither superuser nor BYPASSRLS (RLS binds it)" test "$su" = f
