@@ -46,8 +46,8 @@ struct throttle_limits {
 
 /* Takes one failure slot for kind:lower(subject) (kind is a static word such as "email") and
  * for the address (NULL = "unknown"; counted by throttle_addr_key). When either key has its
- * limit of failures (limits) in its open window, nothing is taken and *retry_after is the seconds until both may try again; otherwise
- * *retry_after is 0 and the slots are taken. Also prunes a few expired rows.
+ * limit of failures (limits) in its open window, nothing is taken and *retry_after is the
+ * seconds until both may try again; otherwise *retry_after is 0 and the slots are taken. Also prunes a few expired rows.
  * Returns 0, or -1 with *err set (then nothing is taken). */
 int throttle_reserve(struct db_pool *db, const char *kind, const char *subject, const char *addr,
                      const struct throttle_limits *limits, int *retry_after, struct db_error *err)
