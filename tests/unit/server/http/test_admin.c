@@ -201,8 +201,9 @@ static void ask(const char *method, const char *path, struct reply *out)
             continue; /* the deadline check above ends it */
         if (len + 1024 > cap) {
             cap *= 2;
-            buf = realloc(buf, cap);
-            ck_assert_ptr_nonnull(buf);
+            char *bigger = realloc(buf, cap);
+            ck_assert_ptr_nonnull(bigger);
+            buf = bigger;
         }
         ssize_t got = read(fd, buf + len, cap - len - 1);
         if (got < 0 && errno == EINTR)
