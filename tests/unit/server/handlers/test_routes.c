@@ -397,8 +397,7 @@ START_TEST(test_routes_role_matrix)
     for (size_t i = 0; i < t->n; i++) {
         const struct router_route *r = &t->routes[i];
         const struct expected_rights *x = expected_for(r);
-        ck_assert_msg(x != NULL, "%s %s has no row in test_routes' EXPECTED", r->method,
-                      r->pattern);
+        ck_assert_msg(x != NULL, "%s %s has no row in test_routes' EXPECTED", r->method, r->pattern);
         ck_assert_msg(r->is_public == x->is_public, "%s %s: public %d, want %d", r->method,
                       r->pattern, r->is_public, x->is_public);
         if (r->is_public)
