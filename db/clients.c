@@ -6,14 +6,16 @@
 #include "db/db_internal.h"
 
 int db_clients_create(struct db_pool *pool, const char *id, const char *ns, const char *name,
-                      const char *secret_hash, enum db_outcome *out, struct db_error *err)
+                      const char *scopes, const char *secret_hash, enum db_outcome *out,
+                      struct db_error *err)
 {
     /* No tenant row, no client (and the foreign key would refuse it anyway). */
     static const char sql[] =
-        "INSERT INTO clients (id, namespace, name, secret_hash) "
-        "SELECT $1, namespace, $3, $4 FROM tenants WHERE namespace = $2 RETURNING id";
-    const char *params[] = {id, ns, name, secret_hash};
-    const struct db_stmt st = {sql, 4, params};
+        "INSERT INTO clients (id, namespace, name, secret_hash, scopes) "
+        "SELECT $1, namespace, $3, $4, string_to_array($5, ' ') FROM tenants WHERE namespace = $2 "
+        "RETURNING id";
+    const char *params[] = {id, ns, name, secret_hash, scopes};
+    const struct db_stmt st = {sql, 5, params};
     struct db_result *r = NULL;
     if (db_run(pool, ns, &st, 1, &r, 0, err) != 0)
         return -1;
@@ -22,30 +24,69 @@ int db_clients_create(struct db_pool *pool, const char *id, const char *ns, cons
     return 0;
 }
 
+#define CREATED_AT "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* Calls each for every row of r (id, namespace, name, created_at, scopes). */
+static void each_client(const struct db_result *r, db_clients_each_fn each, void *arg)
+{
+    for (int i = 0; i < db_result_rows(r); i++) {
+        const struct db_client_info c = {
+            .id = db_result_get(r, i, 0),
+            .ns = db_result_get(r, i, 1),
+            .name = db_result_get(r, i, 2),
+            .created_at = db_result_get(r, i, 3),
+            .scopes = db_result_get(r, i, 4),
+        };
+        each(arg, &c);
+    }
+}
+
 int db_clients_list(struct db_pool *pool, const char *ns, db_clients_each_fn each, void *arg,
                     struct db_error *err)
 {
     static const char set_sql[] = "SELECT set_config('" DB_OPERATOR_SETTING "', 'on', true)";
-    static const char sql[] =
-        "SELECT id, namespace, name, "
-        "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM clients "
-        "WHERE $1 = '' OR namespace = $1 ORDER BY namespace, created_at, id";
+    static const char sql[] = "SELECT id, namespace, name, " CREATED_AT
+                              ", array_to_string(scopes, ' ') FROM clients "
+                              "WHERE $1 = '' OR namespace = $1 ORDER BY namespace, created_at, id";
     const char *params[] = {ns != NULL ? ns : ""};
     const struct db_stmt st[] = {{set_sql, 0, NULL}, {sql, 1, params}};
     struct db_result *rs[2] = {NULL, NULL};
     if (db_run(pool, NULL, st, 2, rs, DB_READ_ONLY, err) != 0)
         return -1;
-    for (int i = 0; i < db_result_rows(rs[1]); i++) {
-        const struct db_client_info c = {
-            .id = db_result_get(rs[1], i, 0),
-            .ns = db_result_get(rs[1], i, 1),
-            .name = db_result_get(rs[1], i, 2),
-            .created_at = db_result_get(rs[1], i, 3),
-        };
-        each(arg, &c);
-    }
+    each_client(rs[1], each, arg);
     db_result_free(rs[0]);
     db_result_free(rs[1]);
+    return 0;
+}
+
+int db_clients_list_tenant(struct db_pool *pool, const char *ns, db_clients_each_fn each, void *arg,
+                           struct db_error *err)
+{
+    static const char sql[] = "SELECT id, namespace, name, " CREATED_AT
+                              ", array_to_string(scopes, ' ') FROM clients "
+                              "WHERE namespace = $1 ORDER BY created_at, id";
+    const char *params[] = {ns};
+    const struct db_stmt st = {sql, 1, params};
+    struct db_result *r = NULL;
+    if (db_run(pool, ns, &st, 1, &r, DB_READ_ONLY, err) != 0)
+        return -1;
+    each_client(r, each, arg);
+    db_result_free(r);
+    return 0;
+}
+
+int db_clients_delete_tenant(struct db_pool *pool, const char *ns, const char *id,
+                             enum db_outcome *out, struct db_error *err)
+{
+    static const char sql[] = "DELETE FROM clients WHERE namespace = $1 AND id = $2";
+    const char *params[] = {ns, id};
+    const struct db_stmt st = {sql, 2, params};
+    struct db_result *r = NULL;
+    *out = DB_OUTCOME_UNCHANGED;
+    if (db_run(pool, ns, &st, 1, &r, 0, err) != 0)
+        return -1;
+    *out = db_result_affected(r) == 1 ? DB_OUTCOME_DELETED : DB_OUTCOME_UNCHANGED;
+    db_result_free(r);
     return 0;
 }
 

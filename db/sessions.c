@@ -79,7 +79,7 @@ static const char SQL_ROTATE[] =
     " (SELECT family_id FROM refresh_tokens WHERE token_hash = $1 AND spent_at IS NOT NULL)"
     " RETURNING 1)"
     " SELECT (SELECT count(*) FROM reused), (SELECT count(*) FROM fresh),"
-    " u.id, u.namespace, u.email, t.id"
+    " u.id, u.namespace, u.email, t.id, u.role"
     " FROM (SELECT 1) AS one LEFT JOIN spent s ON true"
     " LEFT JOIN users u ON u.id = s.user_id"
     " LEFT JOIN tenants t ON t.namespace = u.namespace";
@@ -151,8 +151,9 @@ static const char SQL_SET_CLIENT[] = "SELECT set_config('aam.client_id', $1, tru
 static const char SQL_SET_NS_BY_CLIENT[] =
     "SELECT set_config('" DB_TENANT_SETTING "', "
     "coalesce((SELECT namespace FROM clients WHERE id = $1), ''), true)";
-static const char SQL_CLIENT[] = "SELECT c.namespace, c.secret_hash, t.id FROM clients c "
-                                 "LEFT JOIN tenants t ON t.namespace = c.namespace WHERE c.id = $1";
+static const char SQL_CLIENT[] =
+    "SELECT c.namespace, c.secret_hash, t.id, array_to_string(c.scopes, ' ') FROM clients c "
+    "LEFT JOIN tenants t ON t.namespace = c.namespace WHERE c.id = $1";
 
 int db_sessions_client(struct db_pool *pool, const char *client_id, struct db_result **out,
                        struct db_error *err)

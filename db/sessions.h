@@ -24,6 +24,7 @@ enum db_sessions_rotate_col {
     DB_SESSIONS_ROTATE_NS,
     DB_SESSIONS_ROTATE_EMAIL,
     DB_SESSIONS_ROTATE_TENANT_ID, /* NULL when the tenant row is missing */
+    DB_SESSIONS_ROTATE_ROLE,      /* the user's role now: a role change shows at the refresh */
 };
 
 /* Spends the token whose hash is token_hash and stores next_hash as the next of its family
@@ -52,6 +53,7 @@ enum db_sessions_client_col {
     DB_SESSIONS_CLIENT_NS,
     DB_SESSIONS_CLIENT_SECRET_HASH,
     DB_SESSIONS_CLIENT_TENANT_ID, /* NULL when the tenant row is missing */
+    DB_SESSIONS_CLIENT_SCOPES,    /* space-separated, as the token's `scope` */
 };
 
 /* Finds the service client client_id (read-only). On 0, *out holds zero rows (no such client)

@@ -11,9 +11,8 @@
 
 /* lower(): the CHECK (email = lower(email)), the login lookup and the throttle key all use
  * the database's notion of lower case, so they agree for any script. */
-static const char SQL_INSERT_USER[] =
-    "INSERT INTO users (email, namespace, password_hash) VALUES (lower($1), $2, $3) "
-    "RETURNING id, email";
+static const char SQL_INSERT_USER[] = "INSERT INTO users (email, namespace, password_hash, role) "
+                                      "VALUES (lower($1), $2, $3, 'admin') RETURNING id, email";
 
 int db_users_register(struct db_pool *pool, const struct db_user_registration *reg,
                       struct db_result **tenant, struct db_result **user, struct db_error *err)
@@ -45,7 +44,7 @@ static const char SQL_LOGIN_NS[] =
     "SELECT set_config('" DB_TENANT_SETTING "', "
     "coalesce((SELECT namespace FROM users WHERE email = lower($1)), ''), true)";
 static const char SQL_LOGIN_USER[] =
-    "SELECT u.id, u.namespace, u.email, u.password_hash, t.id "
+    "SELECT u.id, u.namespace, u.email, u.password_hash, t.id, u.role "
     "FROM users u LEFT JOIN tenants t ON t.namespace = u.namespace WHERE u.email = lower($1)";
 
 int db_users_login_lookup(struct db_pool *pool, const char *email, struct db_result **out,
@@ -100,8 +99,8 @@ int db_users_create_if_absent_tx(struct db_tx *tx, const char *email, const char
                                  const char *password_hash, enum db_outcome *out,
                                  struct db_error *err)
 {
-    static const char sql[] = "INSERT INTO users (email, namespace, password_hash) "
-                              "VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING";
+    static const char sql[] = "INSERT INTO users (email, namespace, password_hash, role) "
+                              "VALUES ($1, $2, $3, 'admin') ON CONFLICT (email) DO NOTHING";
     const char *params[] = {email, ns, password_hash};
     const struct db_stmt st = {sql, 3, params};
     struct db_result *r = NULL;

@@ -19,7 +19,7 @@ struct db_user_registration {
     int refresh_ttl_s;
 };
 
-/* Creates the tenant, its first user and that user's first refresh-token family in one
+/* Creates the tenant, its first user (its admin) and that user's first refresh-token family in one
  * transaction scoped to the new namespace (the row-level security WITH CHECK of each table).
  * A concurrent registration of the same email or namespace waits on the unique index, then
  * fails with DB_ERR_UNIQUE and err->constraint "users_email_key" or "tenants_pkey": exactly
@@ -37,6 +37,7 @@ enum db_users_login_col {
     DB_USERS_LOGIN_EMAIL,
     DB_USERS_LOGIN_PASSWORD_HASH,
     DB_USERS_LOGIN_TENANT_ID, /* NULL when the tenant row is missing */
+    DB_USERS_LOGIN_ROLE,      /* "admin", "editor" or "viewer" */
 };
 
 /* Finds the user with lower(email) before any namespace is known (read-only): the users
@@ -63,7 +64,7 @@ int db_users_set_password_hash(struct db_pool *pool, const char *ns, const char 
 int db_users_find_namespace_tx(struct db_tx *tx, const char *email, char *ns_out, size_t ns_size,
                                struct db_error *err) __attribute__((warn_unused_result));
 
-/* Inserts user email into ns with password_hash, unless the email exists (ON CONFLICT DO
+/* Inserts user email into ns with password_hash, as the tenant's admin, unless the email exists (ON CONFLICT DO
  * NOTHING: of two concurrent seeds, one creates the user). *out: DB_OUTCOME_CREATED, or
  * DB_OUTCOME_UNCHANGED (the user was there: password_hash was not stored). tx must be scoped to
  * ns. Returns 0, or -1 with *err; then tx is failed. Strings are borrowed for the call. */

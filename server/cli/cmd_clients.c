@@ -2,7 +2,8 @@
  * `aam clients revoke ID`: the service clients that trade an id and a secret for an access
  * token at POST /api/v1/auth/token (grant_type=client_credentials).
  * create prints the id and the secret once, as two shell-friendly lines on stdout
- * (client_id=..., client_secret=...); only the secret's SHA-256 is stored, so a lost secret
+ * (client_id=..., client_secret=...); --scope S[,S] limits the client to those scopes (without
+ * it, all five; an unknown scope is exit 2); only the secret's SHA-256 is stored, so a lost secret
  * means a new client. A namespace needs its tenant first (exit 1 otherwise). list never shows a
  * secret. revoke deletes the client: new tokens are refused at once, tokens already issued live
  * out their lifetime (JWT_TTL_SECONDS). Exit 0 ok, 1 failure, 2 bad input or configuration. */
@@ -10,22 +11,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <openssl/crypto.h>
 
 #include "db/clients.h"
 #include "db/db.h"
+#include "server/core/access.h"
 #include "server/core/jwt.h"
 #include "server/cli/commands.h"
 #include "server/core/config.h"
 #include "server/core/log.h"
 #include "server/core/session.h"
-#include "util/hex.h"
+#include "util/utf8.h"
 
 #define CLIENT_NAME_MAX 200 /* characters */
 
-static const char USAGE[] = "usage: aam clients create --namespace NS --name N\n"
+static const char USAGE[] = "usage: aam clients create --namespace NS --name N [--scope S[,S]]\n"
                             "       aam clients list [--namespace NS]\n"
                             "       aam clients revoke ID\n";
 
@@ -37,32 +38,21 @@ static int usage_error(const char *why)
     return 2;
 }
 
-/* "cl_" + 24 hex digits (96 random bits): unique, not secret. */
-static int new_client_id(char *out, size_t size)
+static int do_create(struct db_pool *db, const char *ns, const char *name, unsigned scopes)
 {
-    unsigned char raw[12];
-    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
-        return -1;
-    if (size < 3 + 2 * sizeof raw + 1)
-        return -1;
-    memcpy(out, "cl_", 3);
-    hex_encode(raw, sizeof raw, out + 3);
-    return 0;
-}
-
-static int do_create(struct db_pool *db, const char *ns, const char *name)
-{
-    char id[32], secret[SESSION_TOKEN_SIZE], hash[SESSION_HASH_SIZE];
+    char id[SESSION_CLIENT_ID_NEW_SIZE], scope_text[ACCESS_SCOPES_TEXT_MAX],
+        secret[SESSION_TOKEN_SIZE], hash[SESSION_HASH_SIZE];
     struct db_error err;
     enum db_outcome made;
     int rc = 1;
 
-    if (new_client_id(id, sizeof id) != 0 || session_new_secret(secret) != 0) {
+    if (session_new_client_id(id, sizeof id) != 0 || session_new_secret(secret) != 0) {
         fprintf(stderr, "aam clients: no random bytes from the kernel\n");
         return 1;
     }
     session_hash(secret, SESSION_TOKEN_LEN, hash);
-    if (db_clients_create(db, id, ns, name, hash, &made, &err) != 0) {
+    access_scopes_format(scopes, scope_text, sizeof scope_text);
+    if (db_clients_create(db, id, ns, name, scope_text, hash, &made, &err) != 0) {
         fprintf(stderr, "aam clients: could not create the client: %s\n", err.message);
         goto cleanup;
     }
@@ -76,8 +66,10 @@ static int do_create(struct db_pool *db, const char *ns, const char *name)
     printf("client_id=%s\nclient_secret=%s\n", id, secret);
     if (fflush(stdout) != 0)
         goto cleanup;
-    fprintf(stderr, "aam clients: created %s for namespace %s; the secret is shown only now\n", id,
-            ns);
+    fprintf(stderr,
+            "aam clients: created %s for namespace %s with scopes %s; the secret is shown only "
+            "now\n",
+            id, ns, scope_text);
     rc = 0;
 cleanup:
     OPENSSL_cleanse(secret, sizeof secret);
@@ -89,14 +81,14 @@ cleanup:
 static void show_header(int *shown)
 {
     if (!*shown)
-        printf("client_id\tnamespace\tname\tcreated_at\n");
+        printf("client_id\tnamespace\tname\tcreated_at\tscopes\n");
     *shown = 1;
 }
 
 static void on_client(void *arg, const struct db_client_info *c)
 {
     show_header(arg);
-    cmd_print_row(c->id, c->ns, c->name, c->created_at, (char *)NULL);
+    cmd_print_row(c->id, c->ns, c->name, c->created_at, c->scopes, (char *)NULL);
 }
 
 static int do_list(struct db_pool *db, const char *ns)
@@ -129,12 +121,14 @@ static int do_revoke(struct db_pool *db, const char *id)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
-/* Parses --namespace/--name after the subcommand. Returns 0, 1 for --help, or -1 (printed). */
-static int parse_opts(int argc, char **argv, const char **ns, const char **name)
+/* Parses --namespace/--name/--scope after the subcommand (name and scope NULL: not allowed).
+ * Returns 0, 1 for --help, or -1 (printed). */
+static int parse_opts(int argc, char **argv, const char **ns, const char **name, const char **scope)
 {
     static const struct option opts[] = {
         {"namespace", required_argument, NULL, 'n'},
         {"name", required_argument, NULL, 'm'},
+        {"scope", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -146,11 +140,13 @@ static int parse_opts(int argc, char **argv, const char **ns, const char **name)
             *ns = optarg;
         else if (c == 'm' && name != NULL)
             *name = optarg;
+        else if (c == 's' && scope != NULL)
+            *scope = optarg;
         else if (c == 'h') {
             fputs(USAGE, stdout);
             return 1;
         } else {
-            usage_error(c == 'm' ? "--name belongs to create" : "");
+            usage_error(c == 'm' || c == 's' ? "--name and --scope belong to create" : "");
             return -1;
         }
     }
@@ -161,10 +157,36 @@ static int parse_opts(int argc, char **argv, const char **ns, const char **name)
     return 0;
 }
 
-/* Validates the arguments of one subcommand. Returns 0, 1 (help shown) or 2 (bad input). */
-static int check_args(const char *sub, int argc, char **argv, const char **ns, const char **name,
-                      const char **id)
+/* The arguments of one subcommand. */
+struct clients_args {
+    const char *ns, *name, *id, *scope;
+    unsigned scopes; /* create: ACCESS_SCOPE_* bits (all five without --scope) */
+};
+
+/* Reads --scope S[,S] into a->scopes. Returns 0, or 2 after naming the unknown scope. */
+static int check_scope(struct clients_args *a)
 {
+    char bad[80], why[160];
+    a->scopes = ACCESS_SCOPES_ALL;
+    if (a->scope == NULL)
+        return 0;
+    a->scopes = access_scopes_parse(a->scope, ",", bad, sizeof bad);
+    if (a->scopes != 0)
+        return 0;
+    if (bad[0] != '\0' && utf8_is_display_safe(bad, strlen(bad)))
+        snprintf(why, sizeof why, "unknown scope \"%s\"", bad);
+    else
+        snprintf(why, sizeof why, "--scope names no scope");
+    usage_error(why);
+    fputs("scopes: connectors:read connectors:write connectors:check events:read webhooks:write\n",
+          stderr);
+    return 2;
+}
+
+/* Validates the arguments of one subcommand. Returns 0, 1 (help shown) or 2 (bad input). */
+static int check_args(const char *sub, int argc, char **argv, struct clients_args *a)
+{
+    const char **ns = &a->ns, **name = &a->name, **id = &a->id;
     if (strcmp(sub, "revoke") == 0) {
         if (argc != 2 || argv[1][0] == '-')
             return usage_error("revoke takes one client id");
@@ -173,7 +195,8 @@ static int check_args(const char *sub, int argc, char **argv, const char **ns, c
         *id = argv[1];
         return 0;
     }
-    int pa = parse_opts(argc, argv, ns, strcmp(sub, "create") == 0 ? name : NULL);
+    int create = strcmp(sub, "create") == 0;
+    int pa = parse_opts(argc, argv, ns, create ? name : NULL, create ? &a->scope : NULL);
     if (pa != 0)
         return pa > 0 ? 1 : 2;
     if (optind < argc)
@@ -182,12 +205,12 @@ static int check_args(const char *sub, int argc, char **argv, const char **ns, c
         return usage_error("create needs --namespace and --name");
     if (*name != NULL && !cmd_name_valid(*name, CLIENT_NAME_MAX))
         return usage_error("--name must be 1 to 200 characters of UTF-8, no control characters");
-    return 0;
+    return create ? check_scope(a) : 0;
 }
 
 int cmd_clients(int argc, char **argv)
 {
-    const char *ns = NULL, *name = NULL, *id = NULL;
+    struct clients_args a = {0};
     struct cfg cfg;
     struct db_pool *db = NULL;
     char err[256];
@@ -203,7 +226,7 @@ int cmd_clients(int argc, char **argv)
     }
     if (strcmp(sub, "create") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "revoke") != 0)
         return usage_error("unknown subcommand");
-    int ca = check_args(sub, argc - 1, argv + 1, &ns, &name, &id);
+    int ca = check_args(sub, argc - 1, argv + 1, &a);
     if (ca != 0)
         return ca == 1 ? 0 : 2;
     if (cfg_load(&cfg, CFG_NEED_DB, err, sizeof err) != 0) {
@@ -216,11 +239,11 @@ int cmd_clients(int argc, char **argv)
         goto cleanup;
     }
     if (strcmp(sub, "create") == 0)
-        rc = do_create(db, ns, name);
+        rc = do_create(db, a.ns, a.name, a.scopes);
     else if (strcmp(sub, "list") == 0)
-        rc = do_list(db, ns);
+        rc = do_list(db, a.ns);
     else
-        rc = do_revoke(db, id);
+        rc = do_revoke(db, a.id);
 cleanup:
     db_pool_free(db);
     cfg_free(&cfg);

@@ -1,7 +1,8 @@
 /* cmd_token: `aam token --namespace NS --sub ID [--ttl S] [--email E] [--tenant-id T]` mints
  * a bearer token for operators and service callers, signed with JWT_SECRET. It needs no
  * database: a token is the authority for its namespace, registered or not. The token alone
- * goes to stdout (so `TOKEN=$(aam token ...)` works); everything else to stderr. */
+ * goes to stdout (so `TOKEN=$(aam token ...)` works); everything else to stderr. The token
+ * carries role admin: an operator's token may do everything a tenant's admin may. */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/core/access.h"
 #include "server/core/jwt.h"
 #include "server/cli/commands.h"
 #include "server/core/config.h"
@@ -109,6 +111,7 @@ int cmd_token(int argc, char **argv)
     }
     if (ttl < 0)
         ttl = (long)cfg.jwt_ttl_s;
+    snprintf(id.role, sizeof id.role, "%s", access_role_name(ACCESS_ROLE_ADMIN));
     token = jwt_mint(&id, cfg.jwt_secret, cfg.jwt_secret_len, ttl, time(NULL));
     if (token == NULL) {
         fprintf(stderr, "aam token: could not mint a token\n");

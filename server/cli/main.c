@@ -25,8 +25,10 @@ static void print_usage(FILE *out)
             "  sources grant|revoke --namespace NS PATH, sources list [--namespace NS]\n"
             "                                      which tenants may use which folders of\n"
             "                                      AAM_SOURCES_ROOT\n"
-            "  clients create --namespace NS --name N | list [--namespace NS] | revoke ID\n"
-            "                                      service clients (OAuth2 client credentials)\n"
+            "  clients create --namespace NS --name N [--scope S[,S]] | list [--namespace NS]\n"
+            "          | revoke ID                 service clients (OAuth2 client credentials)\n"
+            "  users add --namespace NS --email E --role admin|editor|viewer\n"
+            "                                      invite a user into a tenant (one-time token)\n"
             "  --help, --version\n");
 }
 
@@ -83,6 +85,8 @@ int main(int argc, char **argv)
         return cmd_sources(argc - 1, argv + 1);
     if (strcmp(cmd, "clients") == 0)
         return cmd_clients(argc - 1, argv + 1);
+    if (strcmp(cmd, "users") == 0)
+        return cmd_users(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         print_usage(stdout);
         cfg_print_help();

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/core/access.h"
 #include "server/core/jwt_memo.h"
 
 /* A token is a few hundred bytes; anything this long is not ours and is refused before
@@ -177,6 +178,36 @@ static int times_ok(const struct jwt_times *t, time_t now, const char **why)
     return 1;
 }
 
+/* role or scope (server/core/access.h): a user's role must be one of ours; a client's scope
+ * list may hold words a newer replica knows (they grant nothing here). Both together is no
+ * token we mint. */
+static int read_access(jwt_t *jwt, struct jwt_identity *out, const char **why)
+{
+    const char *role = jwt_get_grant(jwt, "role");
+    const char *scope = jwt_get_grant(jwt, "scope");
+    if (role != NULL && scope != NULL) {
+        *why = "both role and scope";
+        return -1;
+    }
+    if (role != NULL) {
+        enum access_role r = access_role_parse(role);
+        if (r == ACCESS_ROLE_NONE) {
+            *why = "unknown role";
+            return -1;
+        }
+        snprintf(out->role, sizeof out->role, "%s", access_role_name(r));
+    }
+    if (scope != NULL) {
+        out->is_client = 1;
+        for (const char *s = scope; *s != '\0';) {
+            size_t len = strcspn(s, " ");
+            out->scopes |= access_scope_bit(s, len);
+            s += len + (s[len] == ' ');
+        }
+    }
+    return 0;
+}
+
 /* Everything but the signature, which jwt_decode has already checked. */
 static int check_claims(jwt_t *jwt, time_t now, struct jwt_identity *out, struct jwt_times *times,
                         const char **why)
@@ -207,7 +238,7 @@ static int check_claims(jwt_t *jwt, time_t now, struct jwt_identity *out, struct
         *why = "tenant_id or email too long";
         return -1;
     }
-    return 0;
+    return read_access(jwt, out, why);
 }
 
 int jwt_verify_bearer(const char *header, const char *secret, size_t secret_len, time_t now,
@@ -280,6 +311,13 @@ static int add_claims(jwt_t *jwt, const struct jwt_identity *id, long ttl_s, tim
         rc |= jwt_add_grant(jwt, "tenant_id", id->tenant_id);
     if (id->email[0] != '\0')
         rc |= jwt_add_grant(jwt, "email", id->email);
+    if (id->is_client) {
+        char scope[ACCESS_SCOPES_TEXT_MAX];
+        access_scopes_format(id->scopes, scope, sizeof scope);
+        rc |= jwt_add_grant(jwt, "scope", scope);
+    } else if (id->role[0] != '\0') {
+        rc |= jwt_add_grant(jwt, "role", id->role);
+    }
     rc |= jwt_add_grant_int(jwt, "iat", (long)now);
     rc |= jwt_add_grant_int(jwt, "nbf", (long)now);
     rc |= jwt_add_grant_int(jwt, "exp", (long)now + ttl_s);

@@ -16,6 +16,11 @@ struct jwt_identity {
     char ns[64];        /* tenant namespace: ^[a-z0-9][a-z0-9_-]{0,62}$ */
     char tenant_id[64]; /* informational; the database is authoritative */
     char email[255];
+    /* What the token may do (server/core/access.h): a user's token carries `role`, a service
+     * client's `scope`. A token with neither was minted before roles existed. */
+    char role[8];    /* "admin", "editor", "viewer"; "" for a client or an older token */
+    unsigned scopes; /* a client's ACCESS_SCOPE_* bits (0 for a user) */
+    int is_client;   /* 1 when the token carries `scope`: a service client */
 };
 
 /* A verified token's time claims (exp is required; nbf and iat are optional). */
@@ -29,7 +34,9 @@ int jwt_namespace_valid(const char *ns);
 
 /* Verifies "Bearer <jwt>" (scheme case-insensitive) from an Authorization header value.
  * Accepts only HS256 signed with secret, iss "aam", a numeric exp in the future and nbf (if
- * present) not in the future (both with JWT_LEEWAY_S), a non-empty sub and a valid namespace.
+ * present) not in the future (both with JWT_LEEWAY_S), a non-empty sub and a valid namespace;
+ * `role`, when present, must name a role, and a token may not carry both `role` and `scope`
+ * (in `scope`, words that name no scope are ignored: they grant nothing).
  * Returns 0 and fills *out, or -1 with *why set to a static reason for the log (never echoed
  * with the token). header may be NULL (-1, "missing"). A token that passed is remembered by
  * the calling thread (jwt_memo.h): the same token again skips the signature and the parse,
@@ -38,8 +45,9 @@ int jwt_verify_bearer(const char *header, const char *secret, size_t secret_len,
                       struct jwt_identity *out, const char **why)
     __attribute__((warn_unused_result));
 
-/* Mints a token for id: iss, sub, namespace, tenant_id and email (when non-empty), iat, nbf,
- * exp = now + ttl_s, jti (random). Returns a malloc'd string the caller frees, or NULL. */
+/* Mints a token for id: iss, sub, namespace, tenant_id and email (when non-empty), role (when
+ * non-empty), scope (when is_client: its scopes, space-separated), iat, nbf, exp = now + ttl_s,
+ * jti (random). Returns a malloc'd string the caller frees, or NULL. */
 char *jwt_mint(const struct jwt_identity *id, const char *secret, size_t secret_len, long ttl_s,
                time_t now) __attribute__((warn_unused_result));
 

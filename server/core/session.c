@@ -15,6 +15,7 @@
 
 #include "db/db.h"
 #include "db/sessions.h"
+#include "server/core/access.h"
 #include "util/hex.h"
 
 #define SESSION_RAW_BYTES 32 /* 256 bits */
@@ -87,6 +88,16 @@ int session_client_id_valid(const char *s)
     return i > 0 && i <= SESSION_CLIENT_ID_MAX;
 }
 
+int session_new_client_id(char *out, size_t size)
+{
+    unsigned char raw[12];
+    if (size < 3 + 2 * sizeof raw + 1 || fill_random(raw, sizeof raw) != 0)
+        return -1;
+    memcpy(out, "cl_", 3);
+    hex_encode(raw, sizeof raw, out + 3);
+    return 0;
+}
+
 /* Copies cell (0, col) into dst; "" when NULL or too long. */
 static void copy_cell(const struct db_result *r, int col, char *dst, size_t size)
 {
@@ -151,6 +162,10 @@ int session_rotate(struct db_pool *db, const char *token, int ttl_s, struct jwt_
         copy_cell(r, DB_SESSIONS_ROTATE_NS, who->ns, sizeof who->ns);
         copy_cell(r, DB_SESSIONS_ROTATE_EMAIL, who->email, sizeof who->email);
         copy_cell(r, DB_SESSIONS_ROTATE_TENANT_ID, who->tenant_id, sizeof who->tenant_id);
+        /* The role as it is now: a change made since the last token shows from this one on. */
+        enum access_role role = access_role_parse(db_result_get(r, 0, DB_SESSIONS_ROTATE_ROLE));
+        snprintf(who->role, sizeof who->role, "%s",
+                 access_role_name(role != ACCESS_ROLE_NONE ? role : ACCESS_ROLE_VIEWER));
         *outcome = SESSION_ROTATED;
     }
 cleanup:
@@ -215,6 +230,8 @@ int session_client_check(struct db_pool *db, const char *client_id, const char *
     snprintf(who->sub, sizeof who->sub, "%s", client_id);
     copy_cell(r, DB_SESSIONS_CLIENT_NS, who->ns, sizeof who->ns);
     copy_cell(r, DB_SESSIONS_CLIENT_TENANT_ID, who->tenant_id, sizeof who->tenant_id);
+    who->is_client = 1;
+    who->scopes = access_scopes_parse(db_result_get(r, 0, DB_SESSIONS_CLIENT_SCOPES), " ", NULL, 0);
     *ok = who->ns[0] != '\0';
 cleanup:
     db_result_free(r);

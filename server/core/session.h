@@ -34,6 +34,12 @@ int session_token_shaped(const char *s);
  * for client ids, so HTTP Basic works whether a client form-encodes them or not). */
 int session_client_id_valid(const char *s);
 
+/* Writes a new client id, "cl_" + 24 hex digits (96 random bits: unique, not secret), into out
+ * (at least SESSION_CLIENT_ID_NEW_SIZE bytes). Returns 0, or -1 (no random bytes, or out too
+ * small). */
+#define SESSION_CLIENT_ID_NEW_SIZE 28
+int session_new_client_id(char *out, size_t size) __attribute__((warn_unused_result));
+
 /* Starts a family for user_id in ns: stores the hash of a new token expiring in ttl_s and
  * deletes a bounded batch of the tenant's expired tokens. On 0, token (SESSION_TOKEN_SIZE)
  * holds the token to hand out; -1 with *err set otherwise. */
@@ -48,6 +54,7 @@ enum session_outcome {
 };
 
 /* Spends token and issues the next of its family (expiring in ttl_s), in one transaction.
+ * *who gets the user's role as the database holds it now (a role change shows here).
  * Presentations of one family are serialised (db_sessions_rotate locks the family): any
  * second presentation of a token, concurrent or later, gets SESSION_REUSED and revokes the
  * family, so a thief who wins a race keeps nothing. Clients must refresh single-flight.
@@ -64,7 +71,8 @@ int session_revoke(struct db_pool *db, const char *ns, const char *user_id, cons
     __attribute__((warn_unused_result));
 
 /* Checks a client's id and secret. On 0, *ok says whether they match a client (then *who is
- * the client's identity: sub = client id, its namespace and tenant id). -1 with *err when the
+ * the client's identity: sub = client id, its namespace and tenant id, is_client and its
+ * scopes). -1 with *err when the
  * database could not answer. The secret is compared by hash in constant time. */
 int session_client_check(struct db_pool *db, const char *client_id, const char *secret,
                          struct jwt_identity *who, int *ok, struct db_error *err)

@@ -1,6 +1,7 @@
-/* handlers/auth: POST /api/v1/auth/register, POST /api/v1/auth/login, GET /api/v1/auth/me.
- * The request bodies are read by auth_parse.c (limits there). Login answers unknown email and
- * wrong password with the same 401 after the same amount of hashing. */
+/* handlers/auth: POST /api/v1/auth/register, POST /api/v1/auth/login, GET /api/v1/auth/me,
+ * POST /api/v1/auth/accept-invite. The request bodies are read by auth_parse.c (limits there).
+ * Login answers unknown email and wrong password with the same 401 after the same amount of
+ * hashing. Every user's access token carries its role (server/core/access.h). */
 #include "server/handlers/auth.h"
 
 #include <stdlib.h>
@@ -10,8 +11,10 @@
 #include <openssl/crypto.h>
 
 #include "db/db.h"
+#include "db/members.h"
 #include "db/tenants.h"
 #include "db/users.h"
+#include "server/core/access.h"
 #include "server/core/jwt.h"
 #include "server/core/config.h"
 #include "server/handlers/auth_parse.h"
@@ -23,7 +26,7 @@
 /* ------------------------------------------------------------------ shared responses */
 
 /* Answers {"access_token","token_type","expires_in","refresh_token","user":{"id","email",
- * "namespace"}}; refresh may be NULL (then no refresh_token). */
+ * "namespace","role"}}; refresh may be NULL (then no refresh_token). */
 static void respond_with_token(const struct http_req *req, struct http_res *res, int status,
                                const struct jwt_identity *id, const char *refresh)
 {
@@ -35,9 +38,9 @@ static void respond_with_token(const struct http_req *req, struct http_res *res,
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
         return;
     }
-    json_t *doc = json_pack("{s:s, s:s, s:I, s:{s:s, s:s, s:s}}", "access_token", token,
+    json_t *doc = json_pack("{s:s, s:s, s:I, s:{s:s, s:s, s:s, s:s}}", "access_token", token,
                             "token_type", "bearer", "expires_in", (json_int_t)ttl, "user", "id",
-                            id->sub, "email", id->email, "namespace", id->ns);
+                            id->sub, "email", id->email, "namespace", id->ns, "role", id->role);
     free(token);
     if (doc != NULL && refresh != NULL)
         json_object_set_new(doc, "refresh_token", json_string(refresh));
@@ -134,6 +137,7 @@ void auth_register(const struct http_req *req, struct http_res *res)
         goto cleanup;
     }
     snprintf(id.ns, sizeof id.ns, "%s", in.ns);
+    snprintf(id.role, sizeof id.role, "%s", access_role_name(ACCESS_ROLE_ADMIN));
     if (copy_cell(tenant, 0, id.tenant_id, sizeof id.tenant_id) != 0 ||
         copy_cell(user, 0, id.sub, sizeof id.sub) != 0 ||
         copy_cell(user, 1, id.email, sizeof id.email) != 0) {
@@ -160,6 +164,7 @@ struct login_user {
     char ns[64];
     char tenant_id[64]; /* "" when the tenant row is missing */
     char email[AUTH_EMAIL_MAX + 1];
+    char role[8];
     char hash[PASSWORD_HASH_SIZE]; /* "" when the stored one is too long to be ours */
 };
 
@@ -183,6 +188,9 @@ static int load_login_user(struct db_pool *db, const char *email, struct login_u
         u->hash[0] = '\0';
     if (copy_cell(r, DB_USERS_LOGIN_TENANT_ID, u->tenant_id, sizeof u->tenant_id) != 0)
         u->tenant_id[0] = '\0';
+    enum access_role role = access_role_parse(db_result_get(r, 0, DB_USERS_LOGIN_ROLE));
+    snprintf(u->role, sizeof u->role, "%s",
+             access_role_name(role != ACCESS_ROLE_NONE ? role : ACCESS_ROLE_VIEWER));
     u->found = 1;
 cleanup:
     db_result_free(r);
@@ -249,6 +257,7 @@ static void on_login_ok(const struct http_req *req, const struct auth_input *in,
     snprintf(id.ns, sizeof id.ns, "%s", u->ns);
     snprintf(id.tenant_id, sizeof id.tenant_id, "%s", u->tenant_id);
     snprintf(id.email, sizeof id.email, "%s", u->email);
+    snprintf(id.role, sizeof id.role, "%s", u->role);
     /* The session's refresh token; without it the login would succeed but could not be kept
      * alive or ended, so a failure here fails the login (503 while the database is away). */
     if (session_issue(req->db, u->ns, u->id, req->cfg->refresh_ttl_s, refresh, &err) != 0) {
@@ -304,7 +313,9 @@ cleanup:
 /* ------------------------------------------------------------------ me */
 
 /* Identity from the verified token; tenant_id from the tenants table, read in the token's
- * namespace (null when no tenant row exists, as for a service token minted by `aam token`). */
+ * namespace (null when no tenant row exists, as for a service token minted by `aam token`).
+ * role: a user's (null for a client, and for a token minted before roles existed); scopes: a
+ * client's (null for a user). */
 void auth_me(const struct http_req *req, struct http_res *res)
 {
     char tenant_id[64];
@@ -319,13 +330,120 @@ void auth_me(const struct http_req *req, struct http_res *res)
         http_res_db_error(res, &err, "read tenant");
         return;
     }
-    json_t *doc = json_pack("{s:s, s:o, s:s, s:o}", "id", who->sub, "email",
+    json_t *scopes = json_null();
+    if (who->is_client) {
+        char text[ACCESS_SCOPES_TEXT_MAX];
+        access_scopes_format(who->scopes, text, sizeof text);
+        scopes = json_array();
+        for (char *save = NULL, *w = strtok_r(text, " ", &save); w != NULL;
+             w = strtok_r(NULL, " ", &save))
+            json_array_append_new(scopes, json_string(w));
+    }
+    json_t *doc = json_pack("{s:s, s:o, s:s, s:o, s:o, s:o}", "id", who->sub, "email",
                             who->email[0] ? json_string(who->email) : json_null(), "namespace",
                             who->ns, "tenant_id",
-                            tenant_id[0] ? json_string(tenant_id) : json_null());
+                            tenant_id[0] ? json_string(tenant_id) : json_null(), "role",
+                            who->role[0] ? json_string(who->role) : json_null(), "scopes", scopes);
     if (doc == NULL) {
         http_res_error(res, APP_ERR_INTERNAL, "internal error");
         return;
     }
     http_res_json(res, 200, doc);
+}
+
+/* ------------------------------------------------------------------ accept-invite */
+
+#define AUTH_PROBLEM_INVITE_INVALID "urn:aam:problem:invite-invalid"
+#define AUTH_PROBLEM_INVITE_EXPIRED "urn:aam:problem:invite-expired"
+
+/* The 400s of an invite that cannot be used, each with its problem type. */
+static void invite_refused(struct http_res *res, enum db_members_outcome outcome)
+{
+    if (outcome == DB_MEMBERS_INVITE_EXPIRED) {
+        http_res_error(res, APP_ERR_BAD_REQUEST,
+                       "the invite has expired (invites are valid for 7 days); ask an admin of "
+                       "the tenant for a new one");
+        res->type = AUTH_PROBLEM_INVITE_EXPIRED;
+        return;
+    }
+    http_res_error(res, APP_ERR_BAD_REQUEST,
+                   "the invite token is unknown, was already used or was replaced by a newer "
+                   "invite");
+    res->type = AUTH_PROBLEM_INVITE_INVALID;
+}
+
+/* Reads the new user's row into id. Returns 0, or -1 on an unexpected shape. */
+static int accepted_identity(const struct db_result *row, struct jwt_identity *id)
+{
+    memset(id, 0, sizeof *id);
+    if (copy_cell(row, DB_MEMBERS_ACCEPT_ID, id->sub, sizeof id->sub) != 0 ||
+        copy_cell(row, DB_MEMBERS_ACCEPT_EMAIL, id->email, sizeof id->email) != 0 ||
+        copy_cell(row, DB_MEMBERS_ACCEPT_NS, id->ns, sizeof id->ns) != 0 ||
+        copy_cell(row, DB_MEMBERS_ACCEPT_ROLE, id->role, sizeof id->role) != 0)
+        return -1;
+    if (copy_cell(row, DB_MEMBERS_ACCEPT_TENANT_ID, id->tenant_id, sizeof id->tenant_id) != 0)
+        id->tenant_id[0] = '\0';
+    return 0;
+}
+
+/* Creates the invited user with the invite's email, tenant and role, spending the invite in
+ * the same transaction (db_members_accept), and signs it in: 201 with the body login answers.
+ * Counted against the client address like register, before any hashing. */
+void auth_accept_invite(const struct http_req *req, struct http_res *res)
+{
+    struct auth_input in;
+    struct db_result *row = NULL;
+    struct db_error err;
+    enum db_members_outcome outcome = DB_MEMBERS_INVITE_GONE;
+    char hash[PASSWORD_HASH_SIZE], invite_hash[SESSION_HASH_SIZE];
+    char refresh[SESSION_TOKEN_SIZE], refresh_hash[SESSION_HASH_SIZE];
+    struct jwt_identity id;
+
+    hash[0] = refresh[0] = '\0';
+    if (auth_parse_accept_invite(req, &in, res) != 0)
+        goto cleanup;
+    if (register_throttled(req, res))
+        goto cleanup;
+    if (!session_token_shaped(in.invite_token)) {
+        invite_refused(res, DB_MEMBERS_INVITE_GONE); /* no token we issue looks like that */
+        goto cleanup;
+    }
+    session_hash(in.invite_token, SESSION_TOKEN_LEN, invite_hash);
+    if (session_new_secret(refresh) != 0 ||
+        password_hash(in.password, in.password_len, hash, sizeof hash) != 0) {
+        log_error("accept-invite: no random bytes or password hashing failed");
+        http_res_error(res, APP_ERR_INTERNAL, "internal error");
+        goto cleanup;
+    }
+    session_hash(refresh, SESSION_TOKEN_LEN, refresh_hash);
+    const struct db_members_acceptance a = {
+        .invite_hash = invite_hash,
+        .password_hash = hash,
+        .refresh_hash = refresh_hash,
+        .refresh_ttl_s = req->cfg->refresh_ttl_s,
+    };
+    if (db_members_accept(req->db, &a, &outcome, &row, &err) != 0) {
+        report_register_conflict(res, &err);
+        goto cleanup;
+    }
+    if (outcome != DB_MEMBERS_DONE) {
+        log_info("accept-invite refused from %s: %s", req->client_ip ? req->client_ip : "?",
+                 outcome == DB_MEMBERS_INVITE_EXPIRED ? "expired" : "unknown or used");
+        invite_refused(res, outcome);
+        goto cleanup;
+    }
+    if (accepted_identity(row, &id) != 0) {
+        log_error("accept-invite: unexpected result shape");
+        http_res_error(res, APP_ERR_INTERNAL, "internal error");
+        goto cleanup;
+    }
+    log_set_context(req->request_id, id.ns);
+    log_info("invite accepted: user %s joined as %s", id.sub, id.role);
+    snprintf(res->location, sizeof res->location, "/api/v1/auth/me");
+    respond_with_token(req, res, 201, &id, refresh);
+cleanup:
+    OPENSSL_cleanse(hash, sizeof hash);
+    OPENSSL_cleanse(refresh, sizeof refresh);
+    db_result_free(row);
+    auth_input_free(&in);
 }

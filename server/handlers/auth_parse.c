@@ -18,7 +18,10 @@
 
 void auth_input_free(struct auth_input *in)
 {
-    if (in == NULL || in->password == NULL)
+    if (in == NULL)
+        return;
+    OPENSSL_cleanse(in->invite_token, sizeof in->invite_token);
+    if (in->password == NULL)
         return;
     OPENSSL_cleanse(in->password, in->password_len);
     free(in->password);
@@ -211,6 +214,48 @@ int auth_parse_register(const struct http_req *req, struct auth_input *out, stru
     }
     if (get_string(doc, "tenant_name", &tname, &tlen, res) == 0 && tname != NULL)
         check_tenant_name(tname, tlen, out, res);
+    json_decref(doc);
+    return res->err == APP_OK ? 0 : -1;
+}
+
+/* The password rule register applies: present, UTF-8, 8 characters to 1024 bytes. Stores a
+ * copy in out. */
+static void take_new_password(const char *pw, size_t pwlen, struct auth_input *out,
+                              struct http_res *res)
+{
+    if (pw == NULL || pwlen == 0)
+        http_res_field_error(res, "password", "is required");
+    else if (pwlen > PASSWORD_MAX_LEN)
+        http_res_field_error(res, "password", "must be at most 1024 bytes");
+    else if (!utf8_valid(pw, pwlen) || memchr(pw, '\0', pwlen) != NULL)
+        http_res_field_error(res, "password", "must be UTF-8 text");
+    else if (utf8_count(pw, pwlen) < PASSWORD_MIN_LEN)
+        http_res_field_error(res, "password", "must be at least 8 characters");
+    else {
+        out->password = xstrndup(pw, pwlen);
+        out->password_len = pwlen;
+    }
+}
+
+int auth_parse_accept_invite(const struct http_req *req, struct auth_input *out,
+                             struct http_res *res)
+{
+    memset(out, 0, sizeof *out);
+    json_t *doc = http_req_json_object(req, res);
+    if (doc == NULL)
+        return -1;
+    const char *tok, *pw;
+    size_t tlen, pwlen;
+    if (get_string(doc, "invite_token", &tok, &tlen, res) == 0) {
+        if (tok == NULL || tlen == 0)
+            http_res_field_error(res, "invite_token", "is required");
+        else if (tlen >= sizeof out->invite_token || memchr(tok, '\0', tlen) != NULL)
+            http_res_field_error(res, "invite_token", "is not an invite token");
+        else
+            memcpy(out->invite_token, tok, tlen + 1);
+    }
+    if (get_string(doc, "password", &pw, &pwlen, res) == 0)
+        take_new_password(pw, pwlen, out, res);
     json_decref(doc);
     return res->err == APP_OK ? 0 : -1;
 }

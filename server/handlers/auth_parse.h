@@ -18,8 +18,9 @@ struct auth_input {
     char email[AUTH_EMAIL_MAX + 1];                 /* as sent; SQL applies lower() */
     char ns[64];                                    /* register only */
     char tenant_name[AUTH_TENANT_NAME_MAX * 4 + 1]; /* register only; "" = use ns */
-    char *password;      /* malloc'd copy; auth_input_free wipes and frees it */
-    size_t password_len; /* bytes; the password may contain any byte but NUL */
+    char invite_token[64]; /* accept-invite only; a secret: auth_input_free wipes it */
+    char *password;        /* malloc'd copy; auth_input_free wipes and frees it */
+    size_t password_len;   /* bytes; the password may contain any byte but NUL */
 };
 
 /* Reads a login: JSON {"email","password"}, or application/x-www-form-urlencoded with
@@ -35,7 +36,13 @@ int auth_parse_login(const struct http_req *req, struct auth_input *out, struct 
 int auth_parse_register(const struct http_req *req, struct auth_input *out, struct http_res *res)
     __attribute__((warn_unused_result));
 
-/* Wipes and frees the password; NULL-safe, safe to call twice. */
+/* Reads an acceptance: JSON {"invite_token","password"}; the password follows register's
+ * rules. Returns 0, or -1 with res set (400/415/422). On -1, *out still needs
+ * auth_input_free. */
+int auth_parse_accept_invite(const struct http_req *req, struct auth_input *out,
+                             struct http_res *res) __attribute__((warn_unused_result));
+
+/* Wipes the invite token, wipes and frees the password; NULL-safe, safe to call twice. */
 void auth_input_free(struct auth_input *in);
 
 #endif

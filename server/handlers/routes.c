@@ -1,14 +1,29 @@
 /* routes: the route tables (see routes.h). Lanes: inline handlers never block; database work
  * runs on the database lane; register/login hash passwords on their own lane, each with a
  * queue bound (a queue that never drains is a hang with extra steps: past the bound, 503 +
- * Retry-After). is_public: no token. */
+ * Retry-After). is_public: no token.
+ *
+ * right: what a token needs (server/core/access.h), checked by the HTTP core before the handler
+ * runs. Every route that is not public declares one; test_routes fails on one that does not.
+ * The routes still to come take these (fill in the field, and the row in test_routes' matrix):
+ *   GET  /api/v1/aam/connector-types, /connector-types/{type}      ACCESS_CONNECTORS_READ
+ *   POST /api/v1/aam/connectors/{id}/check,
+ *        /api/v1/aam/connector-types/{type}/check                   ACCESS_CONNECTORS_CHECK
+ *   GET  /api/v1/aam/connectors/{id}/history                       ACCESS_CONNECTORS_READ
+ *   GET  /api/v1/aam/events                                        ACCESS_EVENTS_READ
+ *   every /api/v1/aam/webhooks route (GET too: its list is admin's) ACCESS_WEBHOOKS
+ * viewer: CONNECTORS_READ, EVENTS_READ, MEMBERS_READ; editor: + CONNECTORS_WRITE,
+ * CONNECTORS_CHECK; admin: + WEBHOOKS, MEMBERS_ADMIN, CLIENTS_ADMIN. Clients: their scopes
+ * (connectors:write implies connectors:read), never MEMBERS_* or CLIENTS_ADMIN. */
 #include "server/handlers/routes.h"
 
 #include "server/handlers/auth.h"
+#include "server/handlers/clients.h"
 #include "server/handlers/connectors.h"
 #include "server/handlers/docs.h"
 #include "server/handlers/files.h"
 #include "server/handlers/health.h"
+#include "server/handlers/members.h"
 #include "server/handlers/token.h"
 #include "server/handlers/types.h"
 #include "server/handlers/ui.h"
@@ -57,39 +72,105 @@ static const struct router_route routes[] = {
      .lane = ROUTER_LANE_HASH,
      .is_public = 1,
      .queue_max = ROUTES_HASH_QUEUE_LOGINS},
-    {.method = "POST", .pattern = "/api/v1/auth/logout", .handler = token_logout, .lane = DB},
-    {.method = "GET", .pattern = "/api/v1/auth/me", .handler = auth_me, .lane = DB},
-    {.method = "GET", .pattern = "/api/v1/aam/connectors", .handler = connectors_list, .lane = DB},
-    {.method = "POST", .pattern = "/api/v1/aam/connectors", .handler = connectors_create, .lane = DB},
+    /* Creates a user like register (a password to hash), so it queues with registrations and
+     * counts against the same per-address budget. */
+    {.method = "POST",
+     .pattern = "/api/v1/auth/accept-invite",
+     .handler = auth_accept_invite,
+     .lane = ROUTER_LANE_HASH_BULK,
+     .is_public = 1,
+     .queue_max = ROUTES_HASH_QUEUE_REGISTRATIONS},
+    {.method = "POST",
+     .pattern = "/api/v1/auth/logout",
+     .handler = token_logout,
+     .lane = DB,
+     .right = ACCESS_ANY},
+    {.method = "GET",
+     .pattern = "/api/v1/auth/me",
+     .handler = auth_me,
+     .lane = DB,
+     .right = ACCESS_ANY},
+    {.method = "GET",
+     .pattern = "/api/v1/aam/connectors",
+     .handler = connectors_list,
+     .lane = DB,
+     .right = ACCESS_CONNECTORS_READ},
+    {.method = "POST",
+     .pattern = "/api/v1/aam/connectors",
+     .handler = connectors_create,
+     .lane = DB,
+     .right = ACCESS_CONNECTORS_WRITE},
     {.method = "GET",
      .pattern = "/api/v1/aam/connectors/{id}",
      .handler = connectors_get,
-     .lane = DB},
+     .lane = DB,
+     .right = ACCESS_CONNECTORS_READ},
     {.method = "PATCH",
      .pattern = "/api/v1/aam/connectors/{id}",
      .handler = connectors_patch,
-     .lane = DB},
+     .lane = DB,
+     .right = ACCESS_CONNECTORS_WRITE},
     {.method = "DELETE",
      .pattern = "/api/v1/aam/connectors/{id}",
      .handler = connectors_delete,
-     .lane = DB},
+     .lane = DB,
+     .right = ACCESS_CONNECTORS_WRITE},
     /* The type registry is built in: no database, so inline. */
     {.method = "GET",
      .pattern = "/api/v1/aam/connector-types",
      .handler = types_list,
-     .lane = INLINE},
+     .lane = INLINE,
+     .right = ACCESS_CONNECTORS_READ},
     {.method = "GET",
      .pattern = "/api/v1/aam/connector-types/{type}",
      .handler = types_get,
-     .lane = INLINE},
+     .lane = INLINE,
+     .right = ACCESS_CONNECTORS_READ},
     {.method = "GET",
      .pattern = "/api/v1/aam/connectors/{id}/files",
      .handler = files_list,
-     .lane = DB},
+     .lane = DB,
+     .right = ACCESS_CONNECTORS_READ},
     {.method = "GET",
      .pattern = "/api/v1/aam/connectors/{id}/files/{name}/rows",
      .handler = files_rows,
-     .lane = DB},
+     .lane = DB,
+     .right = ACCESS_CONNECTORS_READ},
+    {.method = "GET",
+     .pattern = "/api/v1/aam/members",
+     .handler = members_list,
+     .lane = DB,
+     .right = ACCESS_MEMBERS_READ},
+    {.method = "POST",
+     .pattern = "/api/v1/aam/members",
+     .handler = members_invite,
+     .lane = DB,
+     .right = ACCESS_MEMBERS_ADMIN},
+    {.method = "PATCH",
+     .pattern = "/api/v1/aam/members/{user_id}",
+     .handler = members_patch,
+     .lane = DB,
+     .right = ACCESS_MEMBERS_ADMIN},
+    {.method = "DELETE",
+     .pattern = "/api/v1/aam/members/{user_id}",
+     .handler = members_delete,
+     .lane = DB,
+     .right = ACCESS_MEMBERS_ADMIN},
+    {.method = "GET",
+     .pattern = "/api/v1/aam/clients",
+     .handler = clients_list,
+     .lane = DB,
+     .right = ACCESS_CLIENTS_ADMIN},
+    {.method = "POST",
+     .pattern = "/api/v1/aam/clients",
+     .handler = clients_create,
+     .lane = DB,
+     .right = ACCESS_CLIENTS_ADMIN},
+    {.method = "DELETE",
+     .pattern = "/api/v1/aam/clients/{id}",
+     .handler = clients_delete,
+     .lane = DB,
+     .right = ACCESS_CLIENTS_ADMIN},
 };
 
 static const struct router_body_rule body_rules[] = {

@@ -2,7 +2,10 @@
  * POST /api/v1/auth/token takes a form (the RFC's encoding) or a JSON object of strings:
  * - grant_type=refresh_token: rotation with reuse detection (server/session.c);
  * - grant_type=client_credentials: a service client's id and secret, from HTTP Basic (2.3.1:
- *   form-encoded, then base64) or the body, never both -> an access token of its namespace.
+ *   form-encoded, then base64) or the body, never both -> an access token of its namespace
+ *   whose `scope` claim (and the answer's "scope", 5.1) lists the client's scopes. A `scope`
+ *   parameter is ignored (3.3 lets the server give its default): a client gets all its scopes.
+ * A refreshed user token carries the user's role as it is now, so a role change shows there.
  * Its own errors are RFC 6749 5.2 JSON {"error","error_description"}: 400, or 401 with
  * WWW-Authenticate: Basic for invalid_client. What every route can answer (413, 415, 429, 503)
  * stays problem+json. The endpoint is public and runs on the hashing lane like login: anonymous
@@ -21,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "db/db.h"
+#include "server/core/access.h"
 #include "server/core/jwt.h"
 #include "server/core/config.h"
 #include "server/core/log.h"
@@ -67,7 +71,7 @@ void token_oauth_error(struct http_res *res, int status, const char *error, cons
 }
 
 /* The slot for a known parameter name, or NULL for one the endpoint ignores (RFC 6749 3.2:
- * unrecognised parameters are ignored; scope is one, as no scopes exist here). */
+ * unrecognised parameters are ignored; scope is one: a client always gets all its scopes). */
 static char **slot_for(struct token_input *in, const char *name)
 {
     if (strcmp(name, "grant_type") == 0)
@@ -280,7 +284,8 @@ static void give_back(const struct http_req *req)
         log_warn("token: could not give back a throttle slot: %s", err.message);
 }
 
-/* 200 {"access_token","token_type","expires_in"[,"refresh_token","user"]} (RFC 6749 5.1). */
+/* 200 {"access_token","token_type","expires_in"[,"refresh_token","user"][,"scope"]}
+ * (RFC 6749 5.1). */
 static void respond(const struct http_req *req, struct http_res *res,
                     const struct jwt_identity *who, const char *refresh)
 {
@@ -298,8 +303,13 @@ static void respond(const struct http_req *req, struct http_res *res,
     if (doc != NULL && refresh != NULL) {
         json_object_set_new(doc, "refresh_token", json_string(refresh));
         json_object_set_new(doc, "user",
-                            json_pack("{s:s, s:s, s:s}", "id", who->sub, "email", who->email,
-                                      "namespace", who->ns));
+                            json_pack("{s:s, s:s, s:s, s:s}", "id", who->sub, "email", who->email,
+                                      "namespace", who->ns, "role", who->role));
+    }
+    if (doc != NULL && who->is_client) {
+        char scope[ACCESS_SCOPES_TEXT_MAX];
+        access_scopes_format(who->scopes, scope, sizeof scope);
+        json_object_set_new(doc, "scope", json_string(scope));
     }
     if (doc == NULL) {
         http_res_error(res, APP_ERR_INTERNAL, "internal error");

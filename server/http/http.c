@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "server/core/access.h"
 #include "server/core/config.h"
 #include "server/http/lane.h"
 #include "server/http/lifecycle.h"
@@ -428,6 +429,31 @@ static int framing_ambiguous(struct MHD_Connection *conn)
     return f.ambiguous || (f.has_length && f.has_transfer_encoding);
 }
 
+/* The one place rights are checked: after authentication and routing, before the body is read
+ * or any handler runs, so a refused request writes nothing. A route that is not public needs
+ * the right its table row declares (server/core/access.h); a public one needs none. Returns 1
+ * after answering 403 urn:aam:problem:forbidden, else 0. */
+static int refuse_without_right(struct http_ctx *ctx)
+{
+    const struct router_route *route = ctx->match.route;
+    if (route->is_public || access_allows(ctx->req.who, route->right))
+        return 0;
+    const struct jwt_identity *who = ctx->req.who;
+    const char *what = access_right_describe(route->right);
+    log_info("403: the token may not %s here (role \"%s\", client %d)", what,
+             who != NULL ? who->role : "", who != NULL ? who->is_client : 0);
+    if (who != NULL && who->is_client)
+        http_res_error(&ctx->res, APP_ERR_FORBIDDEN, "this client's scopes do not allow it to %s",
+                       what);
+    else if (who != NULL && who->role[0] != '\0')
+        http_res_error(&ctx->res, APP_ERR_FORBIDDEN, "the role \"%s\" does not allow you to %s",
+                       who->role, what);
+    else
+        http_res_error(&ctx->res, APP_ERR_FORBIDDEN, "this token does not allow you to %s", what);
+    ctx->res.type = HTTP_PROBLEM_FORBIDDEN;
+    return 1;
+}
+
 /* Runs once, on the first call for a request: framing, target, auth, routing. Returns 0 to go on
  * reading the body, or 1 when the response is already decided (sent by the caller). */
 static int admit_request(struct http_ctx *ctx)
@@ -489,7 +515,7 @@ static int admit_request(struct http_ctx *ctx)
         http_res_error(res, APP_ERR_METHOD_NOT_ALLOWED, "%s is not allowed here", ctx->method);
         return 1;
     }
-    return 0;
+    return refuse_without_right(ctx);
 }
 
 static void run_handler(struct http_ctx *ctx)

@@ -16,12 +16,14 @@ struct cfg;
 struct db_pool;
 
 #define HTTP_JSON "application/json; charset=utf-8"
+/* The problem type of a token that lacks the right a route needs (server/core/access.h). */
+#define HTTP_PROBLEM_FORBIDDEN "urn:aam:problem:forbidden"
 
 enum app_err {
     APP_OK = 0,
     APP_ERR_BAD_REQUEST,        /* 400: malformed path, body not JSON */
     APP_ERR_UNAUTHORIZED,       /* 401: adds WWW-Authenticate: Bearer */
-    APP_ERR_FORBIDDEN,          /* 403: a valid token whose namespace has no tenant */
+    APP_ERR_FORBIDDEN,          /* 403: a namespace without a tenant, or a missing right */
     APP_ERR_NOT_FOUND,          /* 404 */
     APP_ERR_METHOD_NOT_ALLOWED, /* 405: set res->allow */
     APP_ERR_CONFLICT,           /* 409 */

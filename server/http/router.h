@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "server/core/access.h"
 #include "server/http/http_model.h"
 
 /* Where a handler runs: on the I/O thread (cheap, never blocks), on the database worker lane,
@@ -29,6 +30,10 @@ struct router_route {
     enum router_lane lane;
     int is_public;    /* 1: no token needed */
     size_t queue_max; /* hashing lanes: jobs that may wait before 503 (0 on other lanes) */
+    /* The right a token needs (server/core/access.h); checked by the HTTP core after
+     * authentication and routing, before the handler: 403 urn:aam:problem:forbidden without
+     * it. Every route that is not public declares one (ACCESS_UNDECLARED is held by nobody). */
+    enum access_right right;
 };
 
 /* A body limit for every path under prefix, matched or not: the limit is decided from the

@@ -308,6 +308,40 @@ expectStatus(last, 409, `create beyond AAM_MAX_CONNECTORS_PER_TENANT=${QUOTA}`);
 report(last.json?.type === 'urn:aam:problem:connector-quota', '…with problem type urn:aam:problem:connector-quota');
 expectStatus(await call('GET', `${C}/q0/files`, { token: U }), 409, 'files of a connector that is not a filesource');
 
+// members, roles and scopes (U: the admin of the tenant registered above)
+const M = '/api/v1/aam/members';
+const invited = await call('POST', M, { token: U, json: { email: `ed-${tag}@example.com`, role: 'editor' } });
+expectStatus(invited, 201, 'invite a member');
+expectStatus(await call('POST', M, { token: U, json: { email, role: 'viewer' } }), 409, 'invite a member again');
+expectStatus(await call('POST', M, { token: U, json: { email: 'nope', role: 'owner' } }), 422, 'invite with invalid fields');
+const accepted = await call('POST', '/api/v1/auth/accept-invite', { json: { invite_token: invited.json?.invite_token, password: 'correct horse battery' } });
+expectStatus(accepted, 201, 'accept the invite');
+report(accepted.json?.user?.role === 'editor', '…signed in with the invite\'s role');
+const reused = await call('POST', '/api/v1/auth/accept-invite', { json: { invite_token: invited.json?.invite_token, password: 'correct horse battery' } });
+expectStatus(reused, 400, 'accept the same invite again');
+report(reused.json?.type === 'urn:aam:problem:invite-invalid', '…with problem type urn:aam:problem:invite-invalid');
+const ED = accepted.json?.access_token, edId = accepted.json?.user?.id;
+const edWrite = await call('POST', M, { token: ED, json: { email: `x-${tag}@example.com`, role: 'viewer' } });
+expectStatus(edWrite, 403, 'an editor invites');
+report(edWrite.json?.type === 'urn:aam:problem:forbidden', '…with problem type urn:aam:problem:forbidden');
+expectStatus(await call('GET', M, { token: ED }), 200, 'an editor lists the members');
+expectStatus(await call('PATCH', `${M}/${edId}`, { token: U, json: { role: 'viewer' } }), 200, 'change a role');
+const lastAdmin = (await call('GET', '/api/v1/auth/me', { token: U, label: 'GET /api/v1/auth/me (the admin)' })).json?.id;
+expectStatus(await call('PATCH', `${M}/${lastAdmin}`, { token: U, json: { role: 'viewer' } }), 409, 'demote the last admin');
+expectStatus(await call('PATCH', `${M}/00000000-0000-0000-0000-000000000000`, { token: U, json: { role: 'viewer' } }), 404, 'change the role of nobody');
+expectStatus(await call('DELETE', `${M}/${edId}`, { token: U }), 204, 'remove a member');
+const CL = '/api/v1/aam/clients';
+const made = await call('POST', CL, { token: U, json: { name: 'OpenAPI reader', scopes: ['connectors:read'] } });
+expectStatus(made, 201, 'create a client');
+expectStatus(await call('POST', CL, { token: U, json: { name: 'x', scopes: ['nope'] } }), 422, 'create a client with an unknown scope');
+expectStatus(await call('GET', CL, { token: U }), 200, 'list the clients');
+const ctok = await call('POST', '/api/v1/auth/token', { form: { grant_type: 'client_credentials', client_id: made.json?.client_id, client_secret: made.json?.client_secret }, label: 'POST /api/v1/auth/token (client_credentials)' });
+report(ctok.json?.scope === 'connectors:read', 'the client\'s token answer names its scope');
+expectStatus(await call('GET', M, { token: ctok.json?.access_token, label: `GET ${M} (a service client)` }), 403, 'a client lists the members');
+expectStatus(await call('GET', '/api/v1/auth/me', { token: ctok.json?.access_token, label: 'GET /api/v1/auth/me (a service client)' }), 200, 'me for a client');
+expectStatus(await call('DELETE', `${CL}/${made.json?.client_id}`, { token: U }), 204, 'delete a client');
+expectStatus(await call('DELETE', `${CL}/${made.json?.client_id}`, { token: U }), 404, 'delete it again');
+
 // ---------------------------------------------------------------- 4. the generated client
 const gen = path.join(OUT_DIR, 'walk');
 fs.mkdirSync(gen, { recursive: true });
@@ -368,7 +402,9 @@ for (const { op } of operations) {
 const needed = { register: ['201', '409', '422'], login: ['200', '401', '429'], me: ['200', '401'], token: ['200', '400'],
   listConnectors: ['200', '401', '403', '422', '503'], getConnector: ['200', '404'], createConnector: ['201', '409', '422'],
   patchConnector: ['200'], deleteConnector: ['204', '404'], listFiles: ['200', '409'], listRows: ['200', '404'],
-  health: ['200'], ready: ['200', '503'] };
+  health: ['200'], ready: ['200', '503'], acceptInvite: ['201', '400'], listMembers: ['200', '403'],
+  inviteMember: ['201', '403', '409', '422'], patchMember: ['200', '404', '409'], deleteMember: ['204'],
+  listClients: ['200'], createClient: ['201', '422'], deleteClient: ['204', '404'] };
 for (const [opId, statuses] of Object.entries(needed))
   for (const s of statuses)
     report(covered.get(opId)?.has(s) === true, `the sample includes ${opId} → ${s}`);

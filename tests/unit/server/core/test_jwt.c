@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/core/access.h"
 #include "server/core/jwt.h"
 #include "server/core/jwt_memo.h"
 
@@ -116,6 +117,15 @@ static const struct claim_case claim_cases[] = {
      "{\"iss\":\"aam\",\"sub\":\"\",\"namespace\":\"acme\"," GOOD_TIMES "}", 0, 0},
     {"sub a number", JWT_ALG_HS256, SECRET,
      "{\"iss\":\"aam\",\"sub\":42,\"namespace\":\"acme\"," GOOD_TIMES "}", 0, 0},
+    {"role viewer", JWT_ALG_HS256, SECRET, "{" ID ",\"role\":\"viewer\"," GOOD_TIMES "}", 1, 0},
+    {"role unknown", JWT_ALG_HS256, SECRET, "{" ID ",\"role\":\"root\"," GOOD_TIMES "}", 0, 0},
+    {"role in capitals", JWT_ALG_HS256, SECRET, "{" ID ",\"role\":\"ADMIN\"," GOOD_TIMES "}", 0, 0},
+    {"a client's scope", JWT_ALG_HS256, SECRET,
+     "{" ID ",\"scope\":\"connectors:read events:read\"," GOOD_TIMES "}", 1, 0},
+    {"a scope word no replica knows yet", JWT_ALG_HS256, SECRET,
+     "{" ID ",\"scope\":\"connectors:read billing:read\"," GOOD_TIMES "}", 1, 0},
+    {"role and scope together", JWT_ALG_HS256, SECRET,
+     "{" ID ",\"role\":\"admin\",\"scope\":\"connectors:read\"," GOOD_TIMES "}", 0, 0},
     {"email longer than any address", JWT_ALG_HS256, SECRET,
      "{" ID ",\"email\":\"" /* 300 bytes */
      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
@@ -413,6 +423,50 @@ START_TEST(test_auth_mint_round_trip)
 }
 END_TEST
 
+/* role and scope survive minting and verification; a client's words it does not know grant
+ * nothing; the claims decide what access_allows answers. */
+START_TEST(test_auth_mint_role_and_scope)
+{
+    struct jwt_identity in, out;
+    const char *why = NULL;
+    char header[4096];
+    memset(&in, 0, sizeof in);
+    snprintf(in.sub, sizeof in.sub, "u1");
+    snprintf(in.ns, sizeof in.ns, "acme");
+    snprintf(in.role, sizeof in.role, "editor");
+    char *tok = jwt_mint(&in, SECRET, strlen(SECRET), 3600, NOW);
+    ck_assert_ptr_nonnull(tok);
+    snprintf(header, sizeof header, "Bearer %s", tok);
+    free(tok);
+    ck_assert_int_eq(verify(header, NOW, &out, &why), 0);
+    ck_assert_str_eq(out.role, "editor");
+    ck_assert_int_eq(out.is_client, 0);
+    ck_assert_int_eq(access_allows(&out, ACCESS_CONNECTORS_WRITE), 1);
+    ck_assert_int_eq(access_allows(&out, ACCESS_MEMBERS_ADMIN), 0);
+
+    memset(&in.role, 0, sizeof in.role);
+    in.is_client = 1;
+    in.scopes = ACCESS_SCOPE_CONNECTORS_READ | ACCESS_SCOPE_WEBHOOKS_WRITE;
+    tok = jwt_mint(&in, SECRET, strlen(SECRET), 3600, NOW + 1);
+    ck_assert_ptr_nonnull(tok);
+    snprintf(header, sizeof header, "Bearer %s", tok);
+    free(tok);
+    ck_assert_int_eq(verify(header, NOW, &out, &why), 0);
+    ck_assert_str_eq(out.role, "");
+    ck_assert_int_eq(out.is_client, 1);
+    ck_assert_uint_eq(out.scopes, ACCESS_SCOPE_CONNECTORS_READ | ACCESS_SCOPE_WEBHOOKS_WRITE);
+    ck_assert_int_eq(access_allows(&out, ACCESS_CONNECTORS_WRITE), 0);
+
+    ck_assert_int_eq(verify(forge(JWT_ALG_HS256, SECRET,
+                                  "{" ID ",\"scope\":\"billing:read\"," GOOD_TIMES "}"),
+                            NOW, &out, &why),
+                     0);
+    ck_assert_int_eq(out.is_client, 1);
+    ck_assert_uint_eq(out.scopes, 0);
+    ck_assert_int_eq(access_allows(&out, ACCESS_CONNECTORS_READ), 0);
+}
+END_TEST
+
 START_TEST(test_auth_mint_omits_unknown_claims)
 {
     struct jwt_identity in = make_id("svc", "deploy-bot", "", "");
@@ -493,6 +547,7 @@ static Suite *auth_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("mint");
     tcase_add_test(tc, test_auth_mint_round_trip);
+    tcase_add_test(tc, test_auth_mint_role_and_scope);
     tcase_add_test(tc, test_auth_mint_omits_unknown_claims);
     tcase_add_test(tc, test_auth_mint_refuses_bad_input);
     suite_add_tcase(s, tc);

@@ -1,13 +1,18 @@
-/* Unit tests for docs/openapi.json against server/router.c: the document lists exactly the
- * routes the router serves (both directions, HEAD/OPTIONS aside), marks exactly the public
- * ones as needing no token, documents the statuses each kind of route can return, and every
- * $ref resolves. Also checks that GET /openapi.json serves this very file. */
+/* Unit tests for server/handlers/routes.c. 1. docs/openapi.json against the route table: the
+ * document lists exactly the routes the router serves (both directions, HEAD/OPTIONS aside),
+ * marks exactly the public ones as needing no token, documents the statuses each kind of route
+ * can return, and every $ref resolves; GET /openapi.json serves this very file.
+ * 2. Rights: every route that is not public declares the right it needs, and the full matrix
+ * route x role (viewer, editor, admin) and route x scope (each of the 32 scope sets of a
+ * client) gives what the contract's "Members, roles and scopes" says, from a table written out
+ * here (a new route needs its row). */
 #include <check.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/core/access.h"
 #include "server/handlers/docs.h"
 #include "server/handlers/routes.h"
 #include "server/http/http_model.h"
@@ -286,6 +291,172 @@ START_TEST(test_openapi_served_document_is_the_file)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ rights */
+
+#define R_ ACCESS_SCOPE_CONNECTORS_READ
+#define W_ ACCESS_SCOPE_CONNECTORS_WRITE
+#define C_ ACCESS_SCOPE_CONNECTORS_CHECK
+#define E_ ACCESS_SCOPE_EVENTS_READ
+#define H_ ACCESS_SCOPE_WEBHOOKS_WRITE
+#define ANY_SCOPE 0x100u /* any client (ACCESS_ANY) */
+
+/* Who may call each route: viewer, editor, admin, and the scopes any one of which lets a client
+ * in. Routes still to come (types, checks, history, events, webhooks) have their rows already:
+ * a row whose route is not served is skipped, a served route without a row fails. */
+static const struct expected_rights {
+    const char *method, *pattern;
+    int is_public;
+    int viewer, editor, admin;
+    unsigned scopes;
+} EXPECTED[] = {
+    {"GET", "/health", 1, 0, 0, 0, 0},
+    {"GET", "/ready", 1, 0, 0, 0, 0},
+    {"GET", "/openapi.json", 1, 0, 0, 0, 0},
+    {"GET", "/", 1, 0, 0, 0, 0},
+    {"GET", "/assets/{file}", 1, 0, 0, 0, 0},
+    {"POST", "/api/v1/auth/register", 1, 0, 0, 0, 0},
+    {"POST", "/api/v1/auth/login", 1, 0, 0, 0, 0},
+    {"POST", "/api/v1/auth/token", 1, 0, 0, 0, 0},
+    {"POST", "/api/v1/auth/accept-invite", 1, 0, 0, 0, 0},
+    {"POST", "/api/v1/auth/logout", 0, 1, 1, 1, ANY_SCOPE},
+    {"GET", "/api/v1/auth/me", 0, 1, 1, 1, ANY_SCOPE},
+    {"GET", "/api/v1/aam/connectors", 0, 1, 1, 1, R_ | W_},
+    {"POST", "/api/v1/aam/connectors", 0, 0, 1, 1, W_},
+    {"GET", "/api/v1/aam/connectors/{id}", 0, 1, 1, 1, R_ | W_},
+    {"PATCH", "/api/v1/aam/connectors/{id}", 0, 0, 1, 1, W_},
+    {"DELETE", "/api/v1/aam/connectors/{id}", 0, 0, 1, 1, W_},
+    {"GET", "/api/v1/aam/connectors/{id}/files", 0, 1, 1, 1, R_ | W_},
+    {"GET", "/api/v1/aam/connectors/{id}/files/{name}/rows", 0, 1, 1, 1, R_ | W_},
+    {"GET", "/api/v1/aam/connector-types", 0, 1, 1, 1, R_ | W_},
+    {"GET", "/api/v1/aam/connector-types/{type}", 0, 1, 1, 1, R_ | W_},
+    {"POST", "/api/v1/aam/connectors/{id}/check", 0, 0, 1, 1, C_},
+    {"POST", "/api/v1/aam/connector-types/{type}/check", 0, 0, 1, 1, C_},
+    {"GET", "/api/v1/aam/connectors/{id}/history", 0, 1, 1, 1, R_ | W_},
+    {"GET", "/api/v1/aam/events", 0, 1, 1, 1, E_},
+    {"GET", "/api/v1/aam/webhooks", 0, 0, 0, 1, H_},
+    {"POST", "/api/v1/aam/webhooks", 0, 0, 0, 1, H_},
+    {"GET", "/api/v1/aam/webhooks/{id}", 0, 0, 0, 1, H_},
+    {"PATCH", "/api/v1/aam/webhooks/{id}", 0, 0, 0, 1, H_},
+    {"DELETE", "/api/v1/aam/webhooks/{id}", 0, 0, 0, 1, H_},
+    {"POST", "/api/v1/aam/webhooks/{id}/rotate-secret", 0, 0, 0, 1, H_},
+    {"GET", "/api/v1/aam/webhooks/{id}/deliveries", 0, 0, 0, 1, H_},
+    {"GET", "/api/v1/aam/members", 0, 1, 1, 1, 0},
+    {"POST", "/api/v1/aam/members", 0, 0, 0, 1, 0},
+    {"PATCH", "/api/v1/aam/members/{user_id}", 0, 0, 0, 1, 0},
+    {"DELETE", "/api/v1/aam/members/{user_id}", 0, 0, 0, 1, 0},
+    {"GET", "/api/v1/aam/clients", 0, 0, 0, 1, 0},
+    {"POST", "/api/v1/aam/clients", 0, 0, 0, 1, 0},
+    {"DELETE", "/api/v1/aam/clients/{id}", 0, 0, 0, 1, 0},
+};
+#define N_EXPECTED (sizeof EXPECTED / sizeof EXPECTED[0])
+
+static const struct expected_rights *expected_for(const struct router_route *r)
+{
+    for (size_t i = 0; i < N_EXPECTED; i++)
+        if (strcmp(EXPECTED[i].method, r->method) == 0 &&
+            strcmp(EXPECTED[i].pattern, r->pattern) == 0)
+            return &EXPECTED[i];
+    return NULL;
+}
+
+static struct jwt_identity as_role(const char *role)
+{
+    struct jwt_identity id;
+    memset(&id, 0, sizeof id);
+    snprintf(id.sub, sizeof id.sub, "u");
+    snprintf(id.ns, sizeof id.ns, "t");
+    snprintf(id.role, sizeof id.role, "%s", role);
+    return id;
+}
+
+/* The table cannot leave a protected route open or unguarded by mistake. */
+START_TEST(test_routes_every_protected_route_declares_a_right)
+{
+    const struct router_table *t = routes_table();
+    for (size_t i = 0; i < t->n; i++) {
+        const struct router_route *r = &t->routes[i];
+        if (r->is_public)
+            ck_assert_msg(r->right == ACCESS_UNDECLARED, "%s %s is public but declares a right",
+                          r->method, r->pattern);
+        else
+            ck_assert_msg(r->right > ACCESS_UNDECLARED && r->right < ACCESS_N_RIGHTS,
+                          "%s %s is not public and declares no right (.right in routes.c)",
+                          r->method, r->pattern);
+    }
+    const struct router_table *admin = routes_admin_table();
+    for (size_t i = 0; i < admin->n; i++)
+        ck_assert_msg(admin->routes[i].is_public, "admin listener: %s", admin->routes[i].pattern);
+}
+END_TEST
+
+/* Every route x viewer, editor, admin: allowed or 403, as the table above says. */
+START_TEST(test_routes_role_matrix)
+{
+    const struct router_table *t = routes_table();
+    struct jwt_identity v = as_role("viewer"), e = as_role("editor"), a = as_role("admin");
+    for (size_t i = 0; i < t->n; i++) {
+        const struct router_route *r = &t->routes[i];
+        const struct expected_rights *x = expected_for(r);
+        ck_assert_msg(x != NULL, "%s %s has no row in test_routes' EXPECTED", r->method, r->pattern);
+        ck_assert_msg(r->is_public == x->is_public, "%s %s: public %d, want %d", r->method,
+                      r->pattern, r->is_public, x->is_public);
+        if (r->is_public)
+            continue;
+        ck_assert_msg(access_allows(&v, r->right) == x->viewer, "%s %s as viewer", r->method,
+                      r->pattern);
+        ck_assert_msg(access_allows(&e, r->right) == x->editor, "%s %s as editor", r->method,
+                      r->pattern);
+        ck_assert_msg(access_allows(&a, r->right) == x->admin, "%s %s as admin", r->method,
+                      r->pattern);
+    }
+}
+END_TEST
+
+/* Every route x each of the 32 scope sets a client may hold. */
+START_TEST(test_routes_scope_matrix)
+{
+    const struct router_table *t = routes_table();
+    for (size_t i = 0; i < t->n; i++) {
+        const struct router_route *r = &t->routes[i];
+        const struct expected_rights *x = expected_for(r);
+        if (x == NULL || r->is_public)
+            continue; /* reported by test_routes_role_matrix */
+        for (unsigned set = 0; set <= ACCESS_SCOPES_ALL; set++) {
+            struct jwt_identity c = as_role("");
+            c.is_client = 1;
+            c.scopes = set;
+            int want = (x->scopes & ANY_SCOPE) != 0 || (x->scopes & set) != 0;
+            ck_assert_msg(access_allows(&c, r->right) == want, "%s %s as a client with 0x%x",
+                          r->method, r->pattern, set);
+        }
+    }
+}
+END_TEST
+
+/* A route that forgot its right is refused for everyone, so the omission cannot open it. */
+START_TEST(test_routes_undeclared_right_refuses_everyone)
+{
+    struct jwt_identity a = as_role("admin"), c = as_role("");
+    c.is_client = 1;
+    c.scopes = ACCESS_SCOPES_ALL;
+    const struct router_route forgot = {.method = "GET", .pattern = "/api/v1/aam/x"};
+    ck_assert_int_eq(access_allows(&a, forgot.right), 0);
+    ck_assert_int_eq(access_allows(&c, forgot.right), 0);
+}
+END_TEST
+
+static Suite *rights_suite(void)
+{
+    Suite *s = suite_create("rights");
+    TCase *tc = tcase_create("route_table");
+    tcase_add_test(tc, test_routes_every_protected_route_declares_a_right);
+    tcase_add_test(tc, test_routes_role_matrix);
+    tcase_add_test(tc, test_routes_scope_matrix);
+    tcase_add_test(tc, test_routes_undeclared_right_refuses_everyone);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
 static Suite *openapi_suite(void)
 {
     Suite *s = suite_create("openapi");
@@ -306,6 +477,7 @@ static Suite *openapi_suite(void)
 int main(void)
 {
     SRunner *sr = srunner_create(openapi_suite());
+    srunner_add_suite(sr, rights_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
