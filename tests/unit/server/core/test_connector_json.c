@@ -115,11 +115,10 @@ START_TEST(test_connector_json_create_valid)
 {
     struct field_errors res = FIELD_ERRORS_INIT;
     struct connector_create in;
-    json_t *body =
-        json_loads("{\"id\":\"c1\",\"name\":\"One\",\"type\":\"rest_api\","
-                   "\"config\":{\"base_url\":\"https://x.example\",\"token\":\"t\"},"
-                   "\"namespace\":\"ignored\",\"created_at\":\"x\"}",
-                   0, NULL);
+    json_t *body = json_loads("{\"id\":\"c1\",\"name\":\"One\",\"type\":\"rest_api\","
+                              "\"config\":{\"base_url\":\"https://x.example\",\"token\":\"t\"},"
+                              "\"namespace\":\"ignored\",\"created_at\":\"x\"}",
+                              0, NULL);
     ck_assert_int_eq(connector_json_parse_create(body, root, &in, &res), 0);
     ck_assert_str_eq(in.id, "c1");
     ck_assert_str_eq(in.status, "PENDING"); /* the documented default */
@@ -153,7 +152,9 @@ static const struct bad_create bad_creates[] = {
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"t\",\"config\":[],\"status\":\"on\"}",
      {"config", "status", "type"},
      3},
-    {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"t\",\"config\":{},\"owner\":\"x\"}", {"owner", "type"}, 2},
+    {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"t\",\"config\":{},\"owner\":\"x\"}",
+     {"owner", "type"},
+     2},
     /* the type's spec: one entry per violation; a secret given as null is not judged */
     {"{\"id\":\"a\",\"name\":\"n\",\"type\":\"postgres\",\"config\":{\"host\":\"h\","
      "\"database\":\"d\",\"user\":\"u\",\"port\":0,\"sslmode\":\"x\",\"password\":null}}",
@@ -261,8 +262,7 @@ START_TEST(test_connector_json_replaced_config)
 {
     struct field_errors res = FIELD_ERRORS_INIT;
     json_t *only_pattern = json_loads("{\"pattern\":\"*.txt\"}", 0, NULL);
-    json_t *full = json_loads("{\"path\":\"root/data\",\"pattern\":\"*.txt\"}",
-                              0, NULL);
+    json_t *full = json_loads("{\"path\":\"root/data\",\"pattern\":\"*.txt\"}", 0, NULL);
     json_t *no_pattern = json_loads("{\"path\":\"root/data/\"}", 0, NULL);
     struct connector_folder folder;
     ck_assert_int_eq(connector_json_check_config("filesource", full, root, &folder, &res), 0);

@@ -12,8 +12,9 @@
 #define NS "acme"
 
 /* id, name, type, status, config, secret_fields, created_at us, updated_at us (CONNECTOR_COLS) */
-static const char *const row_c1[] = {"c1",         "One", "custom", "ACTIVE", "{\"k\": 1}", "[\"token\"]",
-                                     "1700000000000000", "1700000001000000"};
+static const char *const row_c1[] = {
+    "c1",         "One",         "custom",           "ACTIVE",
+    "{\"k\": 1}", "[\"token\"]", "1700000000000000", "1700000001000000"};
 static const struct dbs_table one_row = {1, 8, row_c1, 0};
 static const struct dbs_table no_rows = {0, 8, NULL, 0};
 
@@ -24,9 +25,11 @@ static const struct dbs_table tenant_missing = {0, 1, NULL, 0};
 
 /* A list page (aam_list_connectors): the connector columns, the total, whether the tenant
  * exists. An empty page is one row with NULL connector columns. */
-static const char *const page_cells[] = {
-    "c1", "One", "custom", "ACTIVE",  "{}", "[]", "0", "0", "3", "t",
-    "c2", "Two", "custom", "PENDING", "{}", "[\"password\"]", "0", "0", "3", "t"};
+static const char *const page_cells[] = {"c1",     "One",     "custom", "ACTIVE",
+                                         "{}",     "[]",      "0",      "0",
+                                         "3",      "t",       "c2",     "Two",
+                                         "custom", "PENDING", "{}",     "[\"password\"]",
+                                         "0",      "0",       "3",      "t"};
 static const struct dbs_table page = {2, 10, page_cells, 0};
 static const char *const empty_page_cells[] = {NULL, NULL, NULL, NULL, NULL,
                                                NULL, NULL, NULL, "5",  "t"};
@@ -278,7 +281,7 @@ END_TEST
  * folder owned, room (below the quota, or the id taken), then CONNECTOR_COLS (NULL when
  * nothing was inserted). */
 static const char *const created_cells[] = {
-    "t", "t", "t", "c1", "One", "rest_api", "PENDING", "{\"base_url\": \"https://x.example\"}",
+    "t",  "t", "t", "c1", "One", "rest_api", "PENDING", "{\"base_url\": \"https://x.example\"}",
     "[]", "0", "0"};
 static const char *const taken_cells[] = {"t",  "t",  "t",  NULL, NULL, NULL,
                                           NULL, NULL, NULL, NULL, NULL};
@@ -320,8 +323,8 @@ START_TEST(test_connectors_create_secret_encrypted_before_the_statement)
     connector_request(&t, "POST", NULL,
                       "{\"id\":\"c1\",\"name\":\"One\",\"type\":\"rest_api\",\"config\":{"
                       "\"base_url\":\"https://x.example\",\"token\":\"TOPSECRET-42\"}}");
-    t.cfg.secret_keys =
-        secrets_keyring_parse("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", err, sizeof err);
+    t.cfg.secret_keys = secrets_keyring_parse("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                                              err, sizeof err);
     ck_assert_ptr_nonnull(t.cfg.secret_keys);
     dbs_reply_ok(created, 2);
     ht_run(&t, connectors_create, 201);
@@ -451,8 +454,8 @@ END_TEST
 
 START_TEST(test_connectors_patch_200_and_404)
 {
-    static const char *const updated[] = {"updated", "c1", "New", "custom",
-                                          "ACTIVE",  "{}", "[]",  "0", "0"};
+    static const char *const updated[] = {"updated", "c1", "New", "custom", "ACTIVE",
+                                          "{}",      "[]", "0",   "0"};
     const struct dbs_table up = {1, 9, updated, 0};
     struct ht t;
     connector_request(&t, "PATCH", "c1", "{\"name\":\"New\"}");
