@@ -280,6 +280,9 @@ expectStatus(await call('POST', C, { token: T, json: conn }), 409, 'create a tak
 expectStatus(await call('POST', C, { token: T, json: { ...conn, id: `${id}b`, status: 'NOPE', extra: 1 } }), 422, 'create with invalid fields');
 expectStatus(await call('POST', C, { token: T, raw: '{}', headers: { 'Content-Type': 'text/plain' } }), 415, 'create with text/plain');
 expectStatus(await call('GET', `${C}/${id}`, { token: T }), 200, 'get');
+expectStatus(await call('GET', '/api/v1/aam/connector-types', { token: T }), 200, 'the type registry');
+expectStatus(await call('GET', '/api/v1/aam/connector-types/postgres', { token: T }), 200, 'one type of the registry');
+expectStatus(await call('GET', '/api/v1/aam/connector-types/mysql', { token: T }), 404, 'a type the registry lacks');
 // A connector with a secret: the responses show `secrets`, never the value; PATCH null clears it.
 const pg = { id: `${id}_pg`, name: 'OpenAPI postgres', type: 'postgres', config: { host: 'db.example.com', database: 'dw', user: 'etl', password: `pw-${tag}` } };
 const pgMade = await call('POST', C, { token: T, json: pg });
