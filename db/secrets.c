@@ -27,9 +27,14 @@ int db_secrets_count(struct db_pool *pool, db_secrets_count_fn each, void *arg, 
     return 0;
 }
 
+/* Marks the batch's transaction as a re-encryption (DB_SECRETS_REWRAP_SETTING, see secrets.h). */
+static const char SQL_OPERATOR_REWRAP[] = "SELECT set_config('" DB_OPERATOR_SETTING
+                                          "', 'on', true), "
+                                          "set_config('" DB_SECRETS_REWRAP_SETTING "', 'on', true)";
+
 struct db_tx *db_secrets_begin(struct db_pool *pool, struct db_error *err)
 {
-    const struct db_stmt st = {SQL_OPERATOR, 0, NULL};
+    const struct db_stmt st = {SQL_OPERATOR_REWRAP, 0, NULL};
     struct db_result *r = NULL;
     struct db_tx *tx = db_tx_begin(pool, NULL, err);
     if (tx == NULL)

@@ -21,8 +21,14 @@ typedef void (*db_secrets_count_fn)(void *arg, const char *kind, const char *key
 int db_secrets_count(struct db_pool *pool, db_secrets_count_fn each, void *arg,
                      struct db_error *err) __attribute__((warn_unused_result));
 
-/* An operator transaction for one batch (db_tx_begin + DB_OPERATOR_SETTING). Returns NULL with
- * *err. Commit or roll back with db_tx_commit / db_tx_rollback. */
+/* Set (transaction-local, 'on') in every batch transaction: its writes only re-encrypt values or
+ * move them out of connector_config, so a connector's meaning does not change. A history or
+ * webhook trigger reading it can leave such writes out of a connector's events. */
+#define DB_SECRETS_REWRAP_SETTING "aam.secrets_rewrap"
+
+/* An operator transaction for one batch (db_tx_begin + DB_OPERATOR_SETTING and
+ * DB_SECRETS_REWRAP_SETTING). Returns NULL with *err. Commit or roll back with db_tx_commit /
+ * db_tx_rollback. */
 struct db_tx *db_secrets_begin(struct db_pool *pool, struct db_error *err)
     __attribute__((warn_unused_result));
 

@@ -90,6 +90,7 @@ if mr_start 1 PORT="$PORT_API" AAM_ADMIN_ADDR=off; then
   check "make run keeps AAM_SECRET_KEYS in .run/secret-keys (mode 600) and hands it on in .run/env" \
     sh -c 'test "$(stat -c %a "$1")" = 600 && test "$(cat "$1")" = "$2" &&
       printf "%s" "$2" | grep -Eq "^k1:[A-Za-z0-9+/]{43}=\$"' _ "$MR_DIR/.run/secret-keys" "$keys"
+  # shellcheck source=/dev/null  # written by make run, not in the repository
   owner_url=$(. "$MR_DIR/.run/env" && printf '%s' "$AAM_MIGRATE_DATABASE_URL")
   owner_pw=$(cat "$MR_DIR/.run/owner-password")
   check "AAM_MIGRATE_DATABASE_URL names the owner role aam_owner, the same socket" \
