@@ -9,6 +9,22 @@
 
 static const char SQL_OPERATOR[] = "SELECT set_config('" DB_OPERATOR_SETTING "', 'on', true)";
 
+int db_secrets_column_exists(struct db_pool *pool, int *exists, struct db_error *err)
+{
+    static const char sql[] =
+        "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('connections') "
+        "AND attname = 'secrets' AND NOT attisdropped)";
+    const struct db_stmt st = {sql, 0, NULL};
+    struct db_result *r = NULL;
+    *exists = 0;
+    if (db_run(pool, NULL, &st, 1, &r, DB_READ_ONLY, err) != 0)
+        return -1;
+    const char *v = db_result_get(r, 0, 0);
+    *exists = v != NULL && strcmp(v, "t") == 0;
+    db_result_free(r);
+    return 0;
+}
+
 int db_secrets_count(struct db_pool *pool, db_secrets_count_fn each, void *arg, struct db_error *err)
 {
     static const char sql[] = "SELECT 'connector', split_part(e.value, ':', 2), count(*) "

@@ -11,6 +11,12 @@
 
 #include "db/db.h"
 
+/* Sets *exists to 1 when connections has its secrets column (migration 0009 applied), else 0:
+ * `aam migrate` with a migrations directory that stops earlier has no secrets to move. Returns
+ * 0, or -1 with *err. */
+int db_secrets_column_exists(struct db_pool *pool, int *exists, struct db_error *err)
+    __attribute__((warn_unused_result));
+
 /* Called once per (kind, key id) holding values: kind is "connector" (webhooks later), key_id
  * the id stored in the value ("" for a value not of the v1 form), n how many values. Borrowed
  * for the call only. */

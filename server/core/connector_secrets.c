@@ -332,9 +332,14 @@ int connector_secrets_encrypt_plain(struct db_pool *pool, const struct secrets_k
                                     int batch, struct connector_secrets_report *report,
                                     struct db_error *err)
 {
+    int ready = 0;
+    memset(report, 0, sizeof *report);
+    if (db_secrets_column_exists(pool, &ready, err) != 0)
+        return -1;
+    if (!ready)
+        return 0; /* migrations that stop before 0009: nothing to move yet */
     char *names = secret_names_by_type();
     const struct job job = {"aam migrate", names, 1, on_plain_row};
-    memset(report, 0, sizeof *report);
     int rc = run_pass(&job, pool, kr, clamp_batch(batch), report, err);
     free(names);
     return rc;

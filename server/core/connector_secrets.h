@@ -75,7 +75,8 @@ int connector_secrets_rotate(struct db_pool *pool, const struct secrets_keyring 
 
 /* Moves every secret field that a row of a registry type holds in clear in connector_config into
  * the secrets column, encrypted (a value already in the column wins; the clear one is dropped).
- * Batches as connector_secrets_rotate; idempotent. Returns 0, or -1 with *err. */
+ * Batches as connector_secrets_rotate; idempotent; nothing when the schema has no secrets column
+ * yet. Returns 0, or -1 with *err. */
 int connector_secrets_encrypt_plain(struct db_pool *pool, const struct secrets_keyring *kr,
                                     int batch, struct connector_secrets_report *report,
                                     struct db_error *err) __attribute__((warn_unused_result));
