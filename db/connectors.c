@@ -13,7 +13,8 @@
  * order. Timestamps as integer microseconds are also cheaper for PostgreSQL to produce than
  * to_char text. */
 #define CONNECTOR_COLS(t)                                                                          \
-    t ".id, " t ".name, " t ".source_type, " t ".status, " t ".connector_config, "                 \
+    t ".id, " t ".name, " t ".source_type, " t ".status, " t ".connector_config, " t               \
+      ".secret_fields, "                                                                           \
       "(extract(epoch FROM " t ".created_at) * 1000000)::int8, "                                   \
       "(extract(epoch FROM " t ".updated_at) * 1000000)::int8"
 
@@ -21,8 +22,8 @@
 
 /* $2 and $3, status and type, are NULL when not filtered on; $4 and $5 are limit and offset. */
 static const char SQL_LIST[] =
-    "SELECT id, name, source_type, status, connector_config, created_us, updated_us, total, "
-    "tenant_exists FROM aam_list_connectors($1, $2, $3, $4, $5)";
+    "SELECT id, name, source_type, status, connector_config, secret_fields, created_us, updated_us, "
+    "total, tenant_exists FROM aam_list_connectors($1, $2, $3, $4, $5)";
 
 int db_connectors_list(struct db_pool *pool, const char *ns, const struct db_connector_filter *f,
                        struct db_result **out, struct db_error *err)
@@ -72,8 +73,8 @@ int db_connectors_delete(struct db_pool *pool, const char *ns, const char *id, l
 static const char SQL_CREATE_LOCK[] =
     "SELECT pg_advisory_xact_lock(hashtextextended('aam.connector_quota.' || $1::text, 0))";
 
-/* The config is taken from the request body by PostgreSQL itself ($6::jsonb -> 'config'), so
- * numbers keep their exact digits (a round trip through C doubles would not). The same statement
+/* $6 is the config without its secret fields and $9 the secret fields, encrypted by the caller
+ * (a statement never carries a secret in clear). The same statement
  * checks that the tenant exists and, for a filesource, that it owns the folder its path
  * resolved to ($7, relative to the root; aam_folder_owned, one indexed lookup), and inserts only
  * then, and only while the tenant holds fewer than $8: one round trip, nothing stored on a
@@ -83,8 +84,8 @@ static const char SQL_CREATE[] =
     "  ($7::text IS NULL OR aam_folder_owned($1, $7::text)) AS owned, "
     "  (SELECT count(*) FROM connections WHERE namespace = $1) < $8::int AS room), "
     "ins AS (INSERT INTO connections AS c (namespace, id, name, source_type, status, "
-    "  connector_config, source_folder) "
-    "  SELECT $1, $2, $3, $4, $5, ($6::jsonb) -> 'config', $7::text FROM ok "
+    "  connector_config, secrets, source_folder) "
+    "  SELECT $1, $2, $3, $4, $5, $6::jsonb, $9::jsonb, $7::text FROM ok "
     "  WHERE ok.tenant AND ok.owned AND ok.room "
     "  ON CONFLICT (namespace, id) DO NOTHING RETURNING c.*) "
     "SELECT ok.tenant, ok.owned, "
@@ -97,8 +98,9 @@ int db_connectors_create(struct db_pool *pool, const char *ns, const struct db_c
     struct db_result *rs[2] = {NULL, NULL};
     char quota[16];
     snprintf(quota, sizeof quota, "%d", c->quota);
-    const char *params[] = {ns, c->id, c->name, c->type, c->status, c->body, c->folder, quota};
-    const struct db_stmt st[] = {{SQL_CREATE_LOCK, 1, params}, {SQL_CREATE, 8, params}};
+    const char *params[] = {ns,        c->id,     c->name, c->type,   c->status,
+                            c->config, c->folder, quota,   c->secrets};
+    const struct db_stmt st[] = {{SQL_CREATE_LOCK, 1, params}, {SQL_CREATE, 9, params}};
     *out = NULL;
     if (db_run(pool, ns, st, 2, rs, 0, err) != 0)
         return -1;
@@ -107,38 +109,65 @@ int db_connectors_create(struct db_pool *pool, const char *ns, const struct db_c
     return 0;
 }
 
-/* $1 namespace, $2 id, $3 name, $4 status, $5 request body (for "config"), $6 filesource-valid,
- * $7 the new config's folder relative to the root (NULL when not a valid filesource path).
- * Rows: state ('updated' | 'unchanged' | 'invalid'), then the connector's CONNECTOR_COLS. */
+/* $1 namespace, $2 id, $3 name, $4 status, $5 the new config without secret fields, $6 it is
+ * valid for its type, $7 its folder relative to the root (a valid filesource, else NULL), $8 the
+ * type it was validated for, $9 secrets to set {"field":"v1:..."}, $10 to clear ["field"].
+ * A secret field the new config does not name keeps its stored value.
+ * Rows: state ('updated' | 'unchanged' | 'invalid' | 'stale'), then CONNECTOR_COLS. */
 static const char SQL_PATCH[] =
     "WITH cur AS (SELECT * FROM connections WHERE namespace = $1 AND id = $2 FOR UPDATE), "
     "want AS (SELECT cur.namespace, cur.id, COALESCE($3::text, cur.name) AS name, "
     "  COALESCE($4::text, cur.status) AS status, "
-    "  COALESCE($5::jsonb -> 'config', cur.connector_config) AS connector_config, "
-    "  CASE WHEN $5::jsonb -> 'config' IS NOT NULL "
+    "  COALESCE($5::jsonb, cur.connector_config) AS connector_config, "
+    "  CASE WHEN $5::jsonb IS NULL THEN cur.secrets ELSE (cur.secrets - "
+    "    ARRAY(SELECT jsonb_array_elements_text(coalesce($10::jsonb, '[]')))) "
+    "    || coalesce($9::jsonb, '{}') END AS secrets, "
+    "  CASE WHEN $5::jsonb IS NOT NULL "
     "    AND cur.source_type = '" DB_CONNECTOR_TYPE_FILESOURCE "' THEN $7::text "
     "    ELSE cur.source_folder END AS source_folder, "
-    "  ($5::jsonb -> 'config' IS NULL OR cur.source_type <> '" DB_CONNECTOR_TYPE_FILESOURCE "' "
-    "   OR ($6::boolean AND aam_folder_owned($1, $7::text))) AS valid FROM cur), "
+    "  ($5::jsonb IS NULL OR cur.source_type = $8::text) AS fresh, "
+    "  ($5::jsonb IS NULL OR ($6::boolean AND (cur.source_type <> '" DB_CONNECTOR_TYPE_FILESOURCE
+    "' OR aam_folder_owned($1, $7::text)))) AS valid FROM cur), "
     "upd AS (UPDATE connections c SET name = w.name, status = w.status, "
-    "  connector_config = w.connector_config, source_folder = w.source_folder, updated_at = now() "
-    "  FROM want w WHERE c.namespace = $1 AND c.id = $2 AND w.valid "
-    "  AND (c.name, c.status, c.connector_config, c.source_folder) "
-    "  IS DISTINCT FROM (w.name, w.status, w.connector_config, w.source_folder) RETURNING c.*) "
+    "  connector_config = w.connector_config, secrets = w.secrets, "
+    "  source_folder = w.source_folder, updated_at = now() "
+    "  FROM want w WHERE c.namespace = $1 AND c.id = $2 AND w.valid AND w.fresh "
+    "  AND (c.name, c.status, c.connector_config, c.secrets, c.source_folder) "
+    "  IS DISTINCT FROM (w.name, w.status, w.connector_config, w.secrets, w.source_folder) "
+    "  RETURNING c.*) "
     "SELECT 'updated', " CONNECTOR_COLS(
         "u") " FROM upd u "
-             "UNION ALL SELECT CASE WHEN w.valid THEN 'unchanged' ELSE 'invalid' END, " CONNECTOR_COLS(
+             "UNION ALL SELECT CASE WHEN NOT w.fresh THEN 'stale' WHEN w.valid THEN 'unchanged' "
+             "ELSE 'invalid' END, " CONNECTOR_COLS(
                  "k") " FROM cur k, want w WHERE NOT EXISTS (SELECT 1 FROM upd)";
 
 int db_connectors_patch(struct db_pool *pool, const char *ns, const char *id,
                         const struct db_connector_change *ch, struct db_result **out,
                         struct db_error *err)
 {
-    const char *valid = ch->body == NULL ? NULL : ch->config_valid ? "true" : "false";
-    const char *params[] = {ns, id, ch->name, ch->status, ch->body, valid, ch->folder};
-    const struct db_stmt stmt = {SQL_PATCH, 7, params};
+    const char *valid = ch->config == NULL ? NULL : ch->config_valid ? "true" : "false";
+    const char *params[] = {ns,    id,         ch->name, ch->status,      ch->config,
+                            valid, ch->folder, ch->type, ch->secrets_set, ch->secrets_clear};
+    const struct db_stmt stmt = {SQL_PATCH, 10, params};
     *out = NULL;
     return db_run(pool, ns, &stmt, 1, out, 0, err);
+}
+
+static const char SQL_SECRETS[] = "SELECT secrets FROM connections WHERE namespace = $1 AND id = $2";
+
+int db_connectors_secrets(struct db_pool *pool, const char *ns, const char *id,
+                          struct db_result **out, struct db_error *err)
+{
+    return run_on_id(pool, SQL_SECRETS, ns, id, DB_READ_ONLY, out, err);
+}
+
+int db_connectors_secrets_tx(struct db_tx *tx, const char *ns, const char *id,
+                             struct db_result **out, struct db_error *err)
+{
+    const char *params[] = {ns, id};
+    const struct db_stmt st = {SQL_SECRETS, 2, params};
+    *out = NULL;
+    return db_tx_exec(tx, &st, out, err);
 }
 
 int db_connectors_folder(struct db_pool *pool, const char *ns, const char *id,
@@ -172,27 +201,34 @@ int db_connectors_folder_owned(struct db_pool *pool, const char *ns, const char 
 static const char SQL_UPSERT[] =
     "WITH old AS (SELECT * FROM connections WHERE namespace = $1::text AND id = $2::text), "
     "ins AS (INSERT INTO connections (namespace, id, name, source_type, status, connector_config, "
-    "  source_folder) VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::jsonb, $7::text) "
+    "  secrets, source_folder) VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, "
+    "  $6::jsonb, $8::jsonb, $7::text) "
     "  ON CONFLICT (namespace, id) DO NOTHING RETURNING 1), "
     "upd AS (UPDATE connections c SET name = $3::text, source_type = $4::text, "
-    "  status = $5::text, connector_config = $6::jsonb, source_folder = $7::text, updated_at = now() "
+    "  status = $5::text, connector_config = $6::jsonb, secrets = c.secrets || $8::jsonb, "
+    "  source_folder = $7::text, updated_at = now() "
     "  WHERE c.namespace = $1::text AND c.id = $2::text AND NOT EXISTS (SELECT 1 FROM ins) "
-    "  AND (c.name, c.source_type, c.status, c.connector_config, c.source_folder) IS DISTINCT FROM "
-    "  ($3::text, $4::text, $5::text, $6::jsonb, $7::text) RETURNING 1) "
+    "  AND (c.name, c.source_type, c.status, c.connector_config, c.secrets, c.source_folder) "
+    "  IS DISTINCT FROM ($3::text, $4::text, $5::text, $6::jsonb, c.secrets || $8::jsonb, "
+    "  $7::text) RETURNING 1) "
     "SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 'created' "
     "  WHEN EXISTS (SELECT 1 FROM upd) THEN 'updated' ELSE 'unchanged' END, "
     "  (SELECT concat_ws(', ', CASE WHEN o.name IS DISTINCT FROM $3::text THEN 'name' END, "
     "    CASE WHEN o.source_type IS DISTINCT FROM $4::text THEN 'type' END, "
     "    CASE WHEN o.status IS DISTINCT FROM $5::text THEN 'status' END, "
     "    CASE WHEN o.connector_config IS DISTINCT FROM $6::jsonb THEN 'config' END, "
+    "    CASE WHEN o.secrets IS DISTINCT FROM o.secrets || $8::jsonb THEN 'secrets' END, "
     "    CASE WHEN o.source_folder IS DISTINCT FROM $7::text THEN 'folder' END) FROM old o)";
 
 int db_connectors_upsert_tx(struct db_tx *tx, const struct db_connector_seed *c,
                             enum db_outcome *out, char *changed, size_t changed_size,
                             struct db_error *err)
 {
-    const char *params[] = {c->ns, c->id, c->name, c->type, c->status, c->config_json, c->folder};
-    const struct db_stmt st = {SQL_UPSERT, 7, params};
+    const char *params[] = {c->ns,     c->id,
+                            c->name,   c->type,
+                            c->status, c->config_json,
+                            c->folder, c->secrets_json ? c->secrets_json : "{}"};
+    const struct db_stmt st = {SQL_UPSERT, 8, params};
     struct db_result *r = NULL;
     if (db_tx_exec(tx, &st, &r, err) != 0)
         return -1;

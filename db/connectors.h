@@ -20,7 +20,8 @@ enum db_connector_col {
     DB_CONNECTOR_NAME,
     DB_CONNECTOR_TYPE,
     DB_CONNECTOR_STATUS,
-    DB_CONNECTOR_CONFIG,  /* jsonb text */
+    DB_CONNECTOR_CONFIG,  /* jsonb text; never holds a secret field */
+    DB_CONNECTOR_SECRETS, /* secret_fields: a JSON array of the secret fields holding a value */
     DB_CONNECTOR_CREATED, /* microseconds */
     DB_CONNECTOR_UPDATED,
     DB_CONNECTOR_NCOLS
@@ -59,9 +60,10 @@ int db_connectors_delete(struct db_pool *pool, const char *ns, const char *id, l
 /* A new connector, all borrowed for the call. */
 struct db_connector_new {
     const char *id, *name, *type, *status;
-    const char *body;   /* the request body: PostgreSQL reads its "config" member */
-    const char *folder; /* a filesource's folder relative to the sources root, else NULL */
-    int quota;          /* the most connectors the tenant may hold */
+    const char *config;  /* the config without its secret fields: a JSON object */
+    const char *secrets; /* the encrypted secret fields: {"<field>":"v1:...",...} */
+    const char *folder;  /* a filesource's folder relative to the sources root, else NULL */
+    int quota;           /* the most connectors the tenant may hold */
 };
 
 /* Columns of db_connectors_create's row before the connector's ("t"/"f" each). */
@@ -86,17 +88,22 @@ int db_connectors_create(struct db_pool *pool, const char *ns, const struct db_c
 /* What a patch changes, all borrowed; NULL leaves a field as it is. */
 struct db_connector_change {
     const char *name, *status;
-    const char *body;   /* the request body when it has a "config" member (it replaces the
-                         * stored config), else NULL */
-    int config_valid;   /* with body: the new config passes the filesource rules */
-    const char *folder; /* with a valid one: its folder relative to the root, else NULL */
+    const char *config;        /* a new config without its secret fields (it replaces the stored
+                         * one), else NULL */
+    const char *type;          /* with config: the type it was validated for; a row of another type
+                         * is left alone ("stale") */
+    const char *secrets_set;   /* with config: {"<field>":"v1:..."} to store */
+    const char *secrets_clear; /* with config: ["<field>",...] to remove */
+    int config_valid;          /* with config: it passes its type's rules (a filesource's too) */
+    const char *folder;        /* with a valid filesource one: its folder relative to the root */
 };
 
 /* Applies ch to connector id of ns in one statement: lock the row, compute the wanted values,
  * write only when something differs and the result is valid for the row's type (config_valid
  * and the folder's ownership count only for a filesource, whose type cannot change), and
  * answer with the row as it now is. On 0, *out holds zero rows (no such connector) or one:
- * column 0 is "updated", "unchanged" or "invalid", then the connector's columns from 1. The
+ * column 0 is "updated", "unchanged", "invalid" or "stale" (the row's type is not ch->type:
+ * it was replaced since the caller read it), then the connector's columns from 1. The
  * caller frees it. On -1, *err is set and *out is NULL. */
 int db_connectors_patch(struct db_pool *pool, const char *ns, const char *id,
                         const struct db_connector_change *ch, struct db_result **out,
@@ -119,6 +126,18 @@ int db_connectors_folder(struct db_pool *pool, const char *ns, const char *id,
                          struct db_result **out, struct db_error *err)
     __attribute__((warn_unused_result));
 
+/* The secrets column of connector id of ns (read-only): on 0, *out holds zero rows or one whose
+ * column 0 is the jsonb text {"<field>":"v1:<key id>:...",...} (ciphertexts; decrypt a field
+ * with connector_secrets_decrypt). The caller frees *out. On -1, *err is set, *out is NULL. */
+int db_connectors_secrets(struct db_pool *pool, const char *ns, const char *id,
+                          struct db_result **out, struct db_error *err)
+    __attribute__((warn_unused_result));
+
+/* The same inside tx (scoped to ns): the seed keeps a stored value that still matches. */
+int db_connectors_secrets_tx(struct db_tx *tx, const char *ns, const char *id,
+                             struct db_result **out, struct db_error *err)
+    __attribute__((warn_unused_result));
+
 /* Sets *owned to 1 when ns owns folder (relative to the sources root; aam_folder_owned), else 0
  * (read-only). Returns 0, or -1 with *err (then *owned is 0). */
 int db_connectors_folder_owned(struct db_pool *pool, const char *ns, const char *folder, int *owned,
@@ -133,15 +152,16 @@ struct db_connector_seed {
     const char *name;
     const char *type; /* the source_type column */
     const char *status;
-    const char *config_json; /* a JSON object, compact */
-    const char *folder;      /* the folder its path resolves to, relative to the sources root;
+    const char *config_json;  /* a JSON object, compact, without secret fields */
+    const char *secrets_json; /* {"<field>":"v1:..."}: merged into the stored secrets */
+    const char *folder;       /* the folder its path resolves to, relative to the sources root;
                               * NULL when none (not a filesource, or not there) */
 };
 
 /* Creates the connector, or reconciles the seed-owned fields (name, type, status, config,
  * folder) of the existing row; a row that already matches is not written. *out:
  * DB_OUTCOME_CREATED, DB_OUTCOME_UPDATED or DB_OUTCOME_UNCHANGED. On UPDATED, changed receives
- * the changed fields as "name, type, status, config, folder" (those that differed, in that
+ * the changed fields as "name, type, status, config, secrets, folder" (those that differed, in that
  * order); otherwise "". tx must be scoped to c->ns. Returns 0, or -1 with *err; then tx is
  * failed and the caller rolls it back. */
 int db_connectors_upsert_tx(struct db_tx *tx, const struct db_connector_seed *c,

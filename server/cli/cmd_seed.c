@@ -15,7 +15,16 @@
  * AAM_SOURCES_ROOT, and is stored relative to it; a seed only adds grants, never revokes one.
  * Seed-owned fields: a tenant's name; a connector's name, type, status and config (and the
  * folder its path resolves to, kept for the files routes' ownership check). A user's
- * password and everything not listed (ids, created_at) belong to the running system. */
+ * password and everything not listed (ids, created_at) belong to the running system.
+ *
+ * A connector's type must be one of the registry (server/core/types.h) and its config valid
+ * for it (the folder itself is not checked: a seed may run where the sources are not mounted);
+ * the spec's defaults are stored. A secret field ("writeOnly") is never written in a seed: it is
+ * {"env": "NAME"}, read from the environment of `aam seed` and stored encrypted like one sent to
+ * the API; a literal value, or a NAME that is unset or empty, fails the seed (naming the field
+ * and NAME, never a value). A seeded secret is written only when it differs from the stored one
+ * (compared decrypted), so a second run changes nothing; a secret field the seed does not name
+ * keeps what the API stored. */
 #include <dirent.h>
 #include <limits.h>
 #include <openssl/rand.h>
@@ -34,10 +43,13 @@
 #include "server/cli/commands.h"
 #include "server/core/config.h"
 #include "server/core/connector_json.h"
+#include "server/core/connector_secrets.h"
 #include "server/core/email.h"
 #include "server/core/log.h"
 #include "server/core/password.h"
 #include "server/core/sources.h"
+#include "server/core/types.h"
+#include "util/xalloc.h"
 
 #define MAX_SEED_FILES 64
 
@@ -67,6 +79,51 @@ static int fail(struct seed_ctx *s, const char *fmt, ...)
     return -1;
 }
 
+/* The value of a secret field given as {"env":"NAME"}: the variable's value (borrowed from the
+ * environment), or NULL after recording why (a literal, an unset or empty NAME). */
+static const char *secret_from_env(struct seed_ctx *s, const char *ns, const char *id,
+                                   const char *field, const json_t *v)
+{
+    const char *name = json_string_value(json_object_get(v, "env"));
+    if (!json_is_object(v) || json_object_size(v) != 1 || name == NULL) {
+        fail(s,
+             "connector %s/%s: config.%s is a secret: a seed gives it as {\"env\": \"NAME\"}, "
+             "never in clear",
+             ns, id, field);
+        return NULL;
+    }
+    const char *secret_ = getenv(name);
+    if (secret_ == NULL || secret_[0] == '\0')
+        fail(s, "connector %s/%s: config.%s names the environment variable %s, which is %s", ns, id,
+             field, name, secret_ == NULL ? "not set" : "empty");
+    return secret_ != NULL && secret_[0] != '\0' ? secret_ : NULL;
+}
+
+/* Checks config against the type's spec, its secret fields apart (each must be an {"env"} that
+ * is set; never required by a spec, so leaving them out of the judged copy loses no rule but
+ * maxLength, which the environment's value is not held to). */
+static int check_config(struct seed_ctx *s, const char *ns, const char *id, const struct schema *sc,
+                        const json_t *config)
+{
+    struct field_errors fe = FIELD_ERRORS_INIT;
+    json_t *judged = json_object();
+    const char *key;
+    json_t *v;
+    int ret = 0;
+    json_object_foreach((json_t *)(uintptr_t)config, key, v) {
+        if (!schema_is_secret(sc, key))
+            json_object_set(judged, key, v);
+        else if (secret_from_env(s, ns, id, key, v) == NULL)
+            ret = -1;
+    }
+    if (ret == 0 && schema_validate(sc, judged, &fe) != 0)
+        ret = fail(s, "connector %s/%s: %s %s%s", ns, id, fe.items[0].field, fe.items[0].message,
+                   fe.n > 1 ? " (and more)" : "");
+    field_errors_free(&fe);
+    json_decref(judged);
+    return ret;
+}
+
 static int check_connector(struct seed_ctx *s, const char *ns, const json_t *c)
 {
     const char *id = json_string_value(json_object_get(c, "id"));
@@ -82,14 +139,10 @@ static int check_connector(struct seed_ctx *s, const char *ns, const json_t *c)
                     "connector %s/%s: name, type, status and config (an object) must all be "
                     "valid",
                     ns, id);
-    /* The folder itself is not checked: a seed may run where the sources are not mounted. */
-    const json_t *pattern = json_object_get(config, "pattern");
-    if (strcmp(type, CONNECTOR_TYPE_FILESOURCE) == 0 &&
-        (!json_is_string(json_object_get(config, "path")) ||
-         (pattern != NULL && !sources_pattern_valid(json_string_value(pattern)))))
-        return fail(s, "connector %s/%s: a filesource needs config.path (and a valid pattern)", ns,
-                    id);
-    return 0;
+    const struct types_type *t = types_find(type);
+    if (t == NULL)
+        return fail(s, "connector %s/%s: type \"%s\" %s", ns, id, type, CONNECTOR_TYPE_UNKNOWN);
+    return check_config(s, ns, id, types_schema(t), config);
 }
 
 /* TODO(lead): one email rule. This one (an '@', at most 254 bytes, no upper case A-Z) is not
@@ -310,15 +363,79 @@ static int connector_folder(const struct seed_ctx *s, const json_t *c, char *out
     return 0;
 }
 
+/* The stored form of secret field of connector id: the stored value when it decrypts to
+ * secret_ (a second seed changes nothing), else a new encryption. NULL when encryption failed. */
+static char *seal_secret(const struct seed_ctx *s, const char *ns, const char *id,
+                         const char *stored_json, const char *field, const char *secret_)
+{
+    const struct secrets_keyring *kr = s->cfg->secret_keys;
+    char *old_ = NULL, err[256];
+    size_t len = 0;
+    int same = connector_secrets_decrypt(kr, ns, id, stored_json, field, &old_, &len, err,
+                                         sizeof err) == 0 &&
+               len == strlen(secret_) && memcmp(old_, secret_, len) == 0;
+    secrets_value_free(old_, len);
+    if (same) {
+        json_t *doc = json_loads(stored_json, 0, NULL);
+        char *kept = xstrdup(json_string_value(json_object_get(doc, field)));
+        json_decref(doc);
+        return kept;
+    }
+    return connector_secrets_encrypt(kr, ns, id, field, secret_, strlen(secret_));
+}
+
+/* Splits the seed's config into the stored config (defaults applied) and its secrets, each as
+ * compact JSON text (caller frees both). Returns 0 or -1 (recorded). */
+static int seed_config(struct seed_ctx *s, struct db_tx *tx, const char *ns, const char *id,
+                       const json_t *c, char **config_out, char **secrets_out)
+{
+    const struct schema *sc = types_schema(
+        types_find(json_string_value(json_object_get(c, "type"))));
+    json_t *pub = json_object(), *set = json_object();
+    struct db_result *r = NULL;
+    struct db_error err = {0};
+    const char *key;
+    json_t *v;
+    int ret = 0;
+    if (db_connectors_secrets_tx(tx, ns, id, &r, &err) != 0) {
+        ret = fail(s, "database: %s", err.message);
+        goto cleanup;
+    }
+    const char *stored = db_result_rows(r) > 0 ? db_result_get(r, 0, 0) : "{}";
+    json_object_foreach(json_object_get(c, "config"), key, v) {
+        if (!schema_is_secret(sc, key)) {
+            json_object_set(pub, key, v);
+            continue;
+        }
+        const char *secret_ = secret_from_env(s, ns, id, key, v);
+        char *sealed = secret_ ? seal_secret(s, ns, id, stored, key, secret_) : NULL;
+        if (sealed == NULL) {
+            ret = secret_ ? fail(s, "connector %s/%s: could not encrypt config.%s", ns, id, key)
+                          : -1;
+            goto cleanup;
+        }
+        json_object_set_new(set, key, json_string(sealed));
+        free(sealed);
+    }
+    (void)schema_apply_defaults(sc, pub);
+    *config_out = json_dumps(pub, JSON_COMPACT);
+    *secrets_out = json_dumps(set, JSON_COMPACT);
+cleanup:
+    db_result_free(r);
+    json_decref(pub);
+    json_decref(set);
+    return ret;
+}
+
 static int apply_connector(struct seed_ctx *s, struct db_tx *tx, const char *ns, const json_t *c)
 {
     const char *id = json_string_value(json_object_get(c, "id"));
-    char *config = json_dumps(json_object_get(c, "config"), JSON_COMPACT);
+    char *config = NULL, *secrets = NULL;
     char what[128], folder[PATH_MAX];
     struct db_error err = {0};
     enum db_outcome k;
-    if (config == NULL)
-        return fail(s, "connector %s/%s: out of memory", ns, id);
+    if (seed_config(s, tx, ns, id, c, &config, &secrets) != 0)
+        return -1;
     const struct db_connector_seed row = {
         .ns = ns,
         .id = id,
@@ -326,10 +443,12 @@ static int apply_connector(struct seed_ctx *s, struct db_tx *tx, const char *ns,
         .type = json_string_value(json_object_get(c, "type")),
         .status = json_string_value(json_object_get(c, "status")),
         .config_json = config,
+        .secrets_json = secrets,
         .folder = connector_folder(s, c, folder, sizeof folder) == 0 ? folder : NULL,
     };
     int rc = db_connectors_upsert_tx(tx, &row, &k, what, sizeof what, &err);
     free(config);
+    free(secrets);
     if (rc != 0)
         return fail(s, "database: %s", err.message);
     count_outcome(s->counts.connectors, k);
@@ -430,7 +549,7 @@ int cmd_seed(int argc, char **argv)
     (void)argc, (void)argv;
     struct cfg cfg;
     char err[256];
-    if (cfg_load(&cfg, CFG_NEED_DB, err, sizeof err) != 0) {
+    if (cfg_load(&cfg, CFG_NEED_DB | CFG_NEED_SECRET_KEYS, err, sizeof err) != 0) {
         fprintf(stderr, "aam seed: %s\n", err);
         return 2;
     }

@@ -47,7 +47,7 @@ int cmd_serve(int argc, char **argv)
     char err[256];
     sigset_t stop;
     int sig = 0;
-    if (cfg_load(&cfg, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err) != 0) {
+    if (cfg_load(&cfg, CFG_NEED_DB | CFG_NEED_JWT | CFG_NEED_SECRET_KEYS, err, sizeof err) != 0) {
         fprintf(stderr, "aam serve: %s\n", err);
         return 2;
     }

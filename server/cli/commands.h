@@ -17,6 +17,7 @@ int cmd_tenants(int argc, char **argv); /* server/cmd_tenants.c */
 int cmd_sources(int argc, char **argv); /* server/cmd_sources.c */
 int cmd_clients(int argc, char **argv); /* server/cmd_clients.c */
 int cmd_users(int argc, char **argv);   /* server/cmd_users.c */
+int cmd_keys(int argc, char **argv);    /* server/cmd_keys.c */
 
 /* The command's database pool, built from cfg for `use` (server/cmd_common.c). Returns NULL
  * after printing "aam WHAT: DATABASE_URL is not a usable connection string"; the command then

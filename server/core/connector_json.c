@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "server/core/sources.h"
+#include "server/core/types.h"
 #include "util/utf8.h"
 
 static int is_alnum(char c)
@@ -151,22 +152,59 @@ int connector_json_check_filesource(const json_t *config, const char *sources_ro
     return check_filesource(config, sources_root, folder, fe);
 }
 
+/* A copy of config without the secret members given as null (null clears a stored secret: it
+ * is not a value the spec judges). A new reference. */
+static json_t *without_null_secrets(const struct schema *sc, const json_t *config)
+{
+    json_t *copy = json_copy((json_t *)(uintptr_t)config);
+    const char *key;
+    json_t *value;
+    void *tmp;
+    json_object_foreach_safe(copy, tmp, key, value) {
+        if (json_is_null(value) && schema_is_secret(sc, key))
+            json_object_del(copy, key);
+    }
+    return copy;
+}
+
+/* 1 when fe[from..] names field. */
+static int has_field_error(const struct field_errors *fe, size_t from, const char *field)
+{
+    for (size_t i = from; i < fe->n; i++) {
+        if (strcmp(fe->items[i].field, field) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int connector_json_check_config(const char *type, const json_t *config, const char *sources_root,
                                 struct connector_folder *folder, struct field_errors *fe)
 {
+    size_t before = fe->n;
     if (folder != NULL) {
         folder->set = 0;
         folder->rel[0] = '\0';
     }
+    const struct types_type *t = types_find(type);
+    if (type != NULL && t == NULL)
+        field_errors_add(fe, "type", CONNECTOR_TYPE_UNKNOWN);
     if (!json_is_object(config)) {
         field_errors_add(fe, "config", "required: a JSON object");
         return -1;
     }
-    if (!connector_json_config_size_ok(config, fe))
+    if (!connector_json_config_size_ok(config, fe) || t == NULL)
         return -1;
-    if (type != NULL && strcmp(type, CONNECTOR_TYPE_FILESOURCE) == 0)
-        return connector_json_check_filesource(config, sources_root, folder, fe);
-    return 0;
+    json_t *judged = without_null_secrets(types_schema(t), config);
+    int bad = schema_validate(types_schema(t), judged, fe) != 0; /* the errors are in fe */
+    json_decref(judged);
+    /* The folder rules only for a path and pattern the spec accepted: one entry per field. */
+    if (strcmp(type, CONNECTOR_TYPE_FILESOURCE) == 0 &&
+        !(bad && has_field_error(fe, before, "config.path")) &&
+        !has_field_error(fe, before, "config.pattern"))
+        (void)check_filesource(config, sources_root, folder, fe);
+    if (fe->n != before && folder != NULL)
+        folder->set = 0;
+    return fe->n == before ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ bodies */
@@ -244,9 +282,15 @@ int connector_json_parse_create(const json_t *body, const char *sources_root,
         out->status = CONNECTOR_DEFAULT_STATUS;
     out->config = json_object_get(body, "config");
     int type_ok = out->type != NULL && connector_json_type_valid(out->type);
-    if (connector_json_check_config(type_ok ? out->type : NULL, out->config, sources_root,
-                                    &out->folder, fe) != 0)
+    if (!type_ok) {
+        /* the type's own error is given: only the config's shape is judged */
+        if (!json_is_object(out->config))
+            field_errors_add(fe, "config", "required: a JSON object");
         out->config = NULL;
+    } else if (connector_json_check_config(out->type, out->config, sources_root, &out->folder,
+                                           fe) != 0) {
+        out->config = NULL;
+    }
     return fe->n == before ? 0 : -1;
 }
 

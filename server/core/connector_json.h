@@ -23,6 +23,9 @@
  * root, another tenant's), so a caller learns nothing about the filesystem from it. */
 #define CONNECTOR_PATH_REFUSED                                                                     \
     "must name an existing folder inside the sources root (AAM_SOURCES_ROOT) that this tenant owns"
+/* The "type" message for a type the registry does not hold (server/core/types.h). */
+#define CONNECTOR_TYPE_UNKNOWN                                                                     \
+    "is not a connector type (GET /api/v1/aam/connector-types lists them)"
 /* A filesource config without "pattern" lists CSV files. */
 #define CONNECTOR_DEFAULT_PATTERN "*.csv"
 
@@ -49,16 +52,16 @@ int connector_json_name_valid(const char *name);
  * JSON; else 0 after adding a "config" field error (422). */
 int connector_json_config_size_ok(const json_t *config, struct field_errors *fe);
 
-/* Checks config (must be a JSON object, at most CONNECTOR_CONFIG_MAX) against type's rules,
- * adding field errors ("config", "config.path", "config.pattern") to fe. For "filesource":
- * path is a string that
- * resolves, symlinks followed, to a directory inside sources_root (relative paths against the
- * working directory), refused with CONNECTOR_PATH_REFUSED otherwise; pattern, when given, is a
- * file-name glob without '/' (absent means CONNECTOR_DEFAULT_PATTERN). Other keys are kept as
- * given. Other types accept any object. Ownership is the database's to judge: folder (when
- * non-NULL) receives where a valid filesource path resolves, for the caller to pass to
- * aam_folder_owned() in its statement (migrations/0003_tenant_boundary.sql).
- * Returns 0 when valid, else -1. */
+/* Checks config (must be a JSON object, at most CONNECTOR_CONFIG_MAX) against the spec of type
+ * in the registry (server/core/types.h), adding one field error per violation to fe: "type"
+ * (CONNECTOR_TYPE_UNKNOWN) for a type the registry lacks (type NULL: not judged), "config" for
+ * a config that is not an object, else "config.<property>" (schema_validate). A secret field
+ * given as null is not judged (PATCH: null clears it). For "filesource", a path and pattern the
+ * spec accepted must also resolve, symlinks followed, to a directory inside sources_root
+ * (relative paths against the working directory), refused with CONNECTOR_PATH_REFUSED
+ * otherwise; ownership is the database's to judge: folder (when non-NULL) receives where a
+ * valid filesource path resolves, for the caller to pass to aam_folder_owned() in its
+ * statement (migrations/0003_tenant_boundary.sql). Returns 0 when valid, else -1. */
 int connector_json_check_config(const char *type, const json_t *config, const char *sources_root,
                                 struct connector_folder *folder, struct field_errors *fe)
     __attribute__((warn_unused_result));
@@ -95,7 +98,7 @@ struct connector_patch {
 /* Validates a PATCH body: at least one of name, status, config; every other field (id, type
  * and namespace included: they cannot change) is an error. config must be an object of at most
  * CONNECTOR_CONFIG_MAX; the type-specific rules are checked against the stored type by the
- * caller (connector_json_check_filesource). Returns 0 or -1. */
+ * caller (connector_json_check_config). Returns 0 or -1. */
 int connector_json_parse_patch(const json_t *body, struct connector_patch *out,
                                struct field_errors *fe) __attribute__((warn_unused_result));
 

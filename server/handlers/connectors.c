@@ -2,7 +2,9 @@
  * db/connectors.h scoped to the token's namespace; PostgreSQL returns plain columns and C
  * writes the JSON (cheaper for PostgreSQL, the benchmark's bottleneck: see db/connectors.c).
  * The jsonb config is embedded as the text PostgreSQL sends, unparsed (its numbers keep their
- * digits). */
+ * digits); it never holds a secret field. A config a client sends is split in C: its secret
+ * fields are encrypted before any statement carries them (server/core/connector_secrets.h),
+ * and reads show only their names ("secrets", the secret_fields column), never decrypting. */
 #include "server/handlers/connectors.h"
 
 #include <errno.h>
@@ -16,8 +18,10 @@
 #include "db/db.h"
 #include "server/core/config.h"
 #include "server/core/connector_json.h"
+#include "server/core/connector_secrets.h"
 #include "server/core/jsonbuf.h"
 #include "server/core/log.h"
+#include "server/core/types.h"
 #include "server/handlers/tenant.h"
 
 /* The connector's columns (db/connectors.h), shorter. */
@@ -26,6 +30,7 @@ enum conn_col {
     COL_NAME = DB_CONNECTOR_NAME,
     COL_STATUS = DB_CONNECTOR_STATUS,
     COL_CONFIG = DB_CONNECTOR_CONFIG,
+    COL_SECRETS = DB_CONNECTOR_SECRETS,
     COL_CREATED = DB_CONNECTOR_CREATED,
     COL_UPDATED = DB_CONNECTOR_UPDATED,
     CONN_NCOLS = DB_CONNECTOR_NCOLS
@@ -79,7 +84,8 @@ static int append_connector(struct jsonbuf *b, const struct db_result *r, int ro
     static const char *const keys[] = {"{\"id\":", ",\"name\":", ",\"type\":", ",\"status\":"};
     int64_t created, updated;
     const char *config = db_result_get(r, row, col0 + COL_CONFIG);
-    if (db_result_cols(r) < col0 + CONN_NCOLS || config == NULL ||
+    const char *secrets = db_result_get(r, row, col0 + COL_SECRETS);
+    if (db_result_cols(r) < col0 + CONN_NCOLS || config == NULL || secrets == NULL ||
         cell_int64(r, row, col0 + COL_CREATED, &created) != 0 ||
         cell_int64(r, row, col0 + COL_UPDATED, &updated) != 0)
         return -1;
@@ -94,6 +100,8 @@ static int append_connector(struct jsonbuf *b, const struct db_result *r, int ro
     jsonbuf_append_json_string(b, ns, strlen(ns));
     jsonbuf_append_cstr(b, ",\"config\":");
     jsonbuf_append(b, config, db_result_len(r, row, col0 + COL_CONFIG)); /* jsonb text: JSON */
+    jsonbuf_append_cstr(b, ",\"secrets\":");
+    jsonbuf_append(b, secrets, db_result_len(r, row, col0 + COL_SECRETS)); /* a jsonb array */
     jsonbuf_append_cstr(b, ",\"created_at\":");
     jsonbuf_append_timestamp_us(b, created);
     jsonbuf_append_cstr(b, ",\"updated_at\":");
@@ -273,10 +281,46 @@ static int tenant_fk_refused(const struct db_error *err)
            strcmp(err->constraint, "connections_namespace_fkey") == 0;
 }
 
+/* A validated config as the statements take it: compact JSON text, each caller-freed. */
+struct config_text {
+    char *config; /* without secret fields, defaults applied */
+    char *set;    /* {"<field>":"v1:..."}: the secret fields given, encrypted */
+    char *clear;  /* ["<field>"]: the secret fields given as null */
+};
+
+static void config_text_free(struct config_text *t)
+{
+    free(t->config);
+    free(t->set);
+    free(t->clear);
+    t->config = t->set = t->clear = NULL;
+}
+
+/* Splits config (valid for type) of connector id of ns into *out. Returns 0, or -1 after
+ * answering 500 (encryption failed, or the process holds no keys). */
+static int split_config(const struct http_req *req, struct http_res *res, const char *ns,
+                        const char *id, const char *type, const json_t *config,
+                        struct config_text *out)
+{
+    struct connector_secrets_split sp = {0};
+    const struct types_type *t = types_find(type);
+    if (t == NULL ||
+        connector_secrets_split(req->cfg->secret_keys, types_schema(t), ns, id, config, &sp) != 0) {
+        http_res_error(res, APP_ERR_INTERNAL, "internal error");
+        return -1;
+    }
+    out->config = json_dumps(sp.config, JSON_COMPACT);
+    out->set = json_dumps(sp.set, JSON_COMPACT);
+    out->clear = json_dumps(sp.clear, JSON_COMPACT);
+    connector_secrets_split_free(&sp);
+    return 0;
+}
+
 void connectors_create(const struct http_req *req, struct http_res *res)
 {
     struct connector_create in;
     struct field_errors fe = FIELD_ERRORS_INIT;
+    struct config_text text = {0};
     struct db_result *r = NULL;
     struct db_error err = {0};
     const char *ns = tenant_of(req, res);
@@ -287,12 +331,15 @@ void connectors_create(const struct http_req *req, struct http_res *res)
         http_res_field_errors(res, &fe);
         goto cleanup;
     }
+    if (split_config(req, res, ns, in.id, in.type, in.config, &text) != 0)
+        goto cleanup;
     const struct db_connector_new c = {
         .id = in.id,
         .name = in.name,
         .type = in.type,
         .status = in.status,
-        .body = req->body,
+        .config = text.config,
+        .secrets = text.set,
         .folder = in.folder.set ? in.folder.rel : NULL,
         .quota = req->cfg->max_connectors_per_tenant,
     };
@@ -326,6 +373,7 @@ void connectors_create(const struct http_req *req, struct http_res *res)
         snprintf(res->location, sizeof res->location, "/api/v1/aam/connectors/%s", in.id);
     }
 cleanup:
+    config_text_free(&text);
     field_errors_free(&fe);
     db_result_free(r);
     json_decref(body);
@@ -333,15 +381,48 @@ cleanup:
 
 /* ------------------------------------------------------------------ patch */
 
-/* A config given in the body replaces the stored one. The caller cannot know the row's type
- * before asking, so a new config is checked against the filesource rules up front and the
- * verdict goes with the patch; db_connectors_patch applies it only to a filesource, together
- * with the ownership of the folder the new path resolved to. */
+/* Judges a PATCH's new config against the stored row's type (read first: a connector's type
+ * cannot change, and the patch statement refuses a row replaced meanwhile by one of another
+ * type) and splits it. Returns 0 with *text and *folder set, or -1 after answering (404, 403,
+ * 422 for the type's rules or an unknown type, 503, 500). */
+static int prepare_config(const struct http_req *req, struct http_res *res, const char *ns,
+                          const char *id, const json_t *config, char *type, size_t type_size,
+                          struct connector_folder *folder, struct config_text *text)
+{
+    struct db_result *r = NULL;
+    struct db_error err = {0};
+    struct field_errors fe = FIELD_ERRORS_INIT;
+    int ret = -1;
+    if (db_connectors_get(req->db, ns, id, &r, &err) != 0) {
+        http_res_db_error(res, &err, "patch connector");
+        return -1;
+    }
+    const char *stored = db_result_rows(r) > 0 ? db_result_get(r, 0, DB_CONNECTOR_TYPE) : NULL;
+    if (stored == NULL) {
+        if (!tenant_answer_if_missing(req, res, ns))
+            http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
+    } else if (connector_json_check_config(stored, config, req->cfg->sources_root, folder, &fe) !=
+               0) {
+        http_res_field_errors(res, &fe);
+    } else if (split_config(req, res, ns, id, stored, config, text) == 0) {
+        snprintf(type, type_size, "%s", stored);
+        ret = 0;
+    }
+    field_errors_free(&fe);
+    db_result_free(r);
+    return ret;
+}
+
+/* A config given in the body replaces the stored one's public fields; its secret fields are
+ * set (a string), cleared (null) or kept (absent). The row's type decides the rules, so it is
+ * read first (prepare_config); a body without config is one statement. */
 void connectors_patch(const struct http_req *req, struct http_res *res)
 {
     struct connector_patch in;
     struct field_errors fe = FIELD_ERRORS_INIT;
-    struct field_errors fs = FIELD_ERRORS_INIT; /* the filesource verdict on a new config */
+    struct config_text text = {0};
+    struct connector_folder folder = {0};
+    char type[CONNECTOR_TYPE_MAX + 1] = "";
     struct db_result *r = NULL;
     struct db_error err = {0};
     const char *ns = NULL, *id = NULL;
@@ -352,34 +433,40 @@ void connectors_patch(const struct http_req *req, struct http_res *res)
         http_res_field_errors(res, &fe);
         goto cleanup;
     }
-    struct connector_folder folder = {0};
-    int fs_valid = in.config != NULL &&
-                   connector_json_check_filesource(in.config, req->cfg->sources_root, &folder,
-                                                   &fs) == 0;
+    if (in.config != NULL &&
+        prepare_config(req, res, ns, id, in.config, type, sizeof type, &folder, &text) != 0)
+        goto cleanup;
     const struct db_connector_change ch = {
         .name = in.name,
         .status = in.status,
-        .body = in.config ? req->body : NULL,
-        .config_valid = fs_valid,
-        .folder = fs_valid ? folder.rel : NULL,
+        .config = text.config,
+        .type = in.config ? type : NULL,
+        .secrets_set = text.set,
+        .secrets_clear = text.clear,
+        .config_valid = in.config != NULL,
+        .folder = folder.set ? folder.rel : NULL,
     };
     if (db_connectors_patch(req->db, ns, id, &ch, &r, &err) != 0) {
         http_res_db_error(res, &err, "patch connector");
         goto cleanup;
     }
-    if (db_result_rows(r) == 0) {
+    const char *state = db_result_rows(r) > 0 ? db_result_get(r, 0, 0) : NULL;
+    if (state == NULL) {
         if (!tenant_answer_if_missing(req, res, ns))
             http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
-    } else if (strcmp(db_result_get(r, 0, 0), "invalid") == 0 && fs.n > 0) {
-        http_res_field_errors(res, &fs);
-    } else if (strcmp(db_result_get(r, 0, 0), "invalid") == 0) {
+    } else if (strcmp(state, "invalid") == 0) {
         http_res_field_error(res, "config.path", CONNECTOR_PATH_REFUSED); /* not the tenant's */
+    } else if (strcmp(state, "stale") == 0) {
+        http_res_error(res, APP_ERR_CONFLICT,
+                       "connector \"%s\" was replaced while this change was prepared; read it "
+                       "again and retry",
+                       id);
     } else {
         send_connector(res, 200, r, 1, ns, "patch connector");
     }
 cleanup:
+    config_text_free(&text);
     db_result_free(r);
     field_errors_free(&fe);
-    field_errors_free(&fs);
     json_decref(body);
 }

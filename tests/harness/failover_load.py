@@ -68,8 +68,8 @@ def worker(target, kind, log, log_lock, stop, limit, slot):
             if n is None:
                 return
             ident = "%s-%d-%d" % (target.name, slot, n)
-            body = json.dumps({"id": ident, "name": "Failover " + ident, "type": "custom",
-                               "config": {}})
+            body = json.dumps({"id": ident, "name": "Failover " + ident, "type": "rest_api",
+                               "config": {"base_url": "https://x.example"}})
             method, path = "POST", "/api/v1/aam/connectors"
         elif kind == "r":
             method, path, body = "GET", "/api/v1/aam/connectors?limit=1", None

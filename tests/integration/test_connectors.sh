@@ -54,52 +54,50 @@ expect_status 200 "empty list"
 expect_jq '. | tojson' '{"connectors":[],"total":0}' "an empty tenant lists nothing, total 0"
 
 # --- create
-post "$TA" '{"id":"c1","name":"First","type":"custom","config":{"url":"https://x.example","retries":3}}'
+post "$TA" '{"id":"c1","name":"First","type":"rest_api","config":{"base_url":"https://x.example","auth_header":"X-Key"}}'
 expect_status 201 "create c1"
 check "Location names the new connector" test "$(hdr Location)" = "$C/c1"
-expect_jq '[.id,.name,.type,.status,.namespace] | join(",")' "c1,First,custom,PENDING,tenant-a" \
+expect_jq '[.id,.name,.type,.status,.namespace] | join(",")' "c1,First,rest_api,PENDING,tenant-a" \
   "the connector has id, name, type, default status PENDING and the token's namespace"
-expect_jq '.config == {"url":"https://x.example","retries":3}' true "config is returned as given"
+expect_jq '.config == {"base_url":"https://x.example","auth_header":"X-Key"}' true "config is returned as given"
 expect_jq "(.created_at | test(\"$TS_RE\")) and (.updated_at | test(\"$TS_RE\"))" true \
   "timestamps are RFC 3339 UTC with microseconds"
 expect_jq '.created_at == .updated_at' true "a new connector's updated_at equals created_at"
-expect_jq 'keys | sort | join(",")' "config,created_at,id,name,namespace,status,type,updated_at" \
+expect_jq 'keys | sort | join(",")' "config,created_at,id,name,namespace,secrets,status,type,updated_at" \
   "exactly the contract's fields"
 c1_created=$(jq -r .created_at <<<"$BODY")
 
-post "$TA" '{"id":"c1","name":"Again","type":"custom","config":{}}'
+post "$TA" '{"id":"c1","name":"Again","type":"rest_api","config":{"base_url":"https://x.example"}}'
 expect_status 409 "the same id again"
 check "409 is problem+json" grep -qi '^content-type: application/problem+json' "$HDRS"
 req GET "$C/c1" "${A[@]}"
 expect_jq .name First "the first c1 is untouched by the refused create"
 
-post "$TA" '{"id":"nums","name":"Numbers","type":"custom","config":{"small":0.1,"big":9007199254740993,"deep":{"a":[1,2.50,"x"]}}}'
-expect_status 201 "create with numbers in config"
-check "0.1 stays 0.1 (not 0.10000000000000001)" grep -q '"small": 0.1[,}]' <<<"$BODY"
-check "2.50 keeps its digits" grep -q '2\.50' <<<"$BODY"
-check "2^53+1 keeps every digit" grep -q '9007199254740993' <<<"$BODY"
+post "$TA" '{"id":"nums","name":"Numbers","type":"postgres","config":{"host":"h","database":"d","user":"u","port":65535}}'
+expect_status 201 "create with an integer in config"
+check "65535 is stored and shown as the integer it was" grep -q '"port": 65535[,}]' <<<"$BODY"
 
-post "$TA" '{"id":"ns-in-body","name":"N","type":"custom","config":{},"namespace":"tenant-b"}'
+post "$TA" '{"id":"ns-in-body","name":"N","type":"rest_api","config":{"base_url":"https://x.example"},"namespace":"tenant-b"}'
 expect_status 201 "a namespace in the body is ignored"
 expect_jq .namespace tenant-a "…the connector lands in the token's namespace"
 
 # --- 422 per field, never 500
 long201=$(printf 'x%.0s' $(seq 1 201))
 accented200=$(printf 'é%.0s' $(seq 1 200))
-post "$TA" "{\"id\":\"accented\",\"name\":\"$accented200\",\"type\":\"custom\",\"config\":{}}"
+post "$TA" "{\"id\":\"accented\",\"name\":\"$accented200\",\"type\":\"rest_api\",\"config\":{\"base_url\":\"https://x.example\"}}"
 expect_status 201 "a 200-character name of 2-byte characters is accepted"
 bad_cases=(
-  'id|{"id":"-bad","name":"n","type":"custom","config":{}}'
-  'id|{"id":"a/b","name":"n","type":"custom","config":{}}'
-  'id|{"name":"n","type":"custom","config":{}}'
-  "name|{\"id\":\"x1\",\"name\":\"$long201\",\"type\":\"custom\",\"config\":{}}"
-  'name|{"id":"x1","name":"","type":"custom","config":{}}'
+  'id|{"id":"-bad","name":"n","type":"rest_api","config":{"base_url":"https://x.example"}}'
+  'id|{"id":"a/b","name":"n","type":"rest_api","config":{"base_url":"https://x.example"}}'
+  'id|{"name":"n","type":"rest_api","config":{"base_url":"https://x.example"}}'
+  "name|{\"id\":\"x1\",\"name\":\"$long201\",\"type\":\"rest_api\",\"config\":{\"base_url\":\"https://x.example\"}}"
+  'name|{"id":"x1","name":"","type":"rest_api","config":{"base_url":"https://x.example"}}'
   'type|{"id":"x1","name":"n","type":"Custom","config":{}}'
   'type|{"id":"x1","name":"n","type":"","config":{}}'
-  'status|{"id":"x1","name":"n","type":"custom","status":"RUNNING","config":{}}'
-  'config|{"id":"x1","name":"n","type":"custom","config":"nope"}'
-  'config|{"id":"x1","name":"n","type":"custom"}'
-  'color|{"id":"x1","name":"n","type":"custom","config":{},"color":"red"}'
+  'status|{"id":"x1","name":"n","type":"rest_api","status":"RUNNING","config":{"base_url":"https://x.example"}}'
+  'config|{"id":"x1","name":"n","type":"rest_api","config":"nope"}'
+  'config|{"id":"x1","name":"n","type":"rest_api"}'
+  'color|{"id":"x1","name":"n","type":"rest_api","config":{"base_url":"https://x.example"},"color":"red"}'
 )
 for c in "${bad_cases[@]}"; do
   field=${c%%|*}; body=${c#*|}
@@ -144,13 +142,14 @@ expect_status 404 "get an id that breaks the id rule"
 # --- paging and filters over 25 more connectors
 for i in $(seq -w 1 25); do
   st=ACTIVE; [ $((10#$i % 3)) = 0 ] && st=ERROR; [ $((10#$i % 5)) = 0 ] && st=INACTIVE
-  ty=alpha; [ $((10#$i % 2)) = 0 ] && ty=beta
-  post "$TA" "{\"id\":\"p$i\",\"name\":\"P $i\",\"type\":\"$ty\",\"status\":\"$st\",\"config\":{\"i\":$((10#$i))}}" >/dev/null
+  ty=rest_api cf="{\"base_url\":\"https://api$i.example\"}"
+  [ $((10#$i % 2)) = 0 ] && ty=postgres cf="{\"host\":\"h\",\"database\":\"d$i\",\"user\":\"u\"}"
+  post "$TA" "{\"id\":\"p$i\",\"name\":\"P $i\",\"type\":\"$ty\",\"status\":\"$st\",\"config\":$cf}" >/dev/null
 done
 n_all=$(sql "SELECT count(*) FROM connections WHERE namespace='tenant-a'")
 n_active=$(sql "SELECT count(*) FROM connections WHERE namespace='tenant-a' AND status='ACTIVE'")
-n_beta=$(sql "SELECT count(*) FROM connections WHERE namespace='tenant-a' AND source_type='beta'")
-n_active_beta=$(sql "SELECT count(*) FROM connections WHERE namespace='tenant-a' AND source_type='beta' AND status='ACTIVE'")
+n_beta=$(sql "SELECT count(*) FROM connections WHERE namespace='tenant-a' AND source_type='postgres'")
+n_active_beta=$(sql "SELECT count(*) FROM connections WHERE namespace='tenant-a' AND source_type='postgres' AND status='ACTIVE'")
 ids_sorted=$(sql "SELECT string_agg(id, ',' ORDER BY id) FROM connections WHERE namespace='tenant-a'")
 req GET "$C" "${A[@]}"
 expect_jq .total "$n_all" "total counts every connector of the tenant ($n_all)"
@@ -168,12 +167,12 @@ expect_jq '"\(.connectors | length) \(.total)"' "0 $n_all" "…is an empty page 
 req GET "$C?status=ACTIVE&limit=500" "${A[@]}"
 expect_jq .total "$n_active" "status=ACTIVE total"
 expect_jq '[.connectors[] | select(.status != "ACTIVE")] | length' 0 "…only ACTIVE connectors"
-req GET "$C?type=beta&limit=2" "${A[@]}"
-expect_jq .total "$n_beta" "type=beta total (with limit=2)"
+req GET "$C?type=postgres&limit=2" "${A[@]}"
+expect_jq .total "$n_beta" "type=postgres total (with limit=2)"
 expect_jq '.connectors | length' 2 "…two on the page"
-req GET "$C?type=beta&status=ACTIVE&limit=500" "${A[@]}"
+req GET "$C?type=postgres&status=ACTIVE&limit=500" "${A[@]}"
 expect_jq .total "$n_active_beta" "type and status together"
-expect_jq '[.connectors[] | select(.status != "ACTIVE" or .type != "beta")] | length' 0 "…both filters hold"
+expect_jq '[.connectors[] | select(.status != "ACTIVE" or .type != "postgres")] | length' 0 "…both filters hold"
 req GET "$C?type=nosuchtype" "${A[@]}"
 expect_jq '. | tojson' '{"connectors":[],"total":0}' "an unused type lists nothing"
 req GET "$C?type=Not-A-Type" "${A[@]}"
@@ -195,15 +194,16 @@ expect_jq .created_at "$c1_created" "created_at is kept"
 expect_jq ".updated_at > \"$c1_created\"" true "updated_at moved forward"
 c1_updated=$(jq -r .updated_at <<<"$BODY")
 xmin_before=$(sql "SELECT xmin FROM connections WHERE namespace='tenant-a' AND id='c1'")
-patch "$TA" c1 '{"name":"Renamed","status":"PENDING","config":{"retries":3,"url":"https://x.example"}}'
+patch "$TA" c1 '{"name":"Renamed","status":"PENDING","config":{"auth_header":"X-Key","base_url":"https://x.example"}}'
 expect_status 200 "a patch that changes nothing"
 expect_jq .updated_at "$c1_updated" "…leaves updated_at alone"
 check "…and did not write the row (xmin unchanged)" test "$(sql "SELECT xmin FROM connections WHERE namespace='tenant-a' AND id='c1'")" = "$xmin_before"
 patch "$TA" c1 '{}'
 expect_status 422 "an empty patch (nothing to change)"
-patch "$TA" c1 '{"status":"ACTIVE","config":{"retries":5,"timeout_s":30}}'
+patch "$TA" c1 '{"status":"ACTIVE","config":{"base_url":"https://y.example"}}'
 expect_status 200 "patch status and config"
-expect_jq '[.status, .config] == ["ACTIVE",{"retries":5,"timeout_s":30}]' true "config is replaced as a whole"
+expect_jq '[.status, .config] == ["ACTIVE",{"base_url":"https://y.example","auth_header":"Authorization"}]' true \
+  "config is replaced as a whole (auth_header back to its default)"
 for c in 'id|{"id":"other"}' 'type|{"type":"beta"}' 'namespace|{"namespace":"tenant-b"}' 'created_at|{"created_at":"x"}' \
   'status|{"status":"on"}' 'name|{"name":""}' 'config|{"config":[1]}' 'bogus|{"bogus":1}'; do
   patch "$TA" c1 "${c#*|}"
@@ -226,7 +226,8 @@ expect_status 422 "patch that removes a filesource's path"
 req GET "$C/fs" "${A[@]}"
 expect_jq '.config.path' "$TMP/src/data/" "the refused patches changed nothing"
 patch "$TA" c1 '{"config":{"path":"/etc"}}'
-expect_status 200 "a custom connector's config is not held to filesource rules"
+expect_status 422 "a rest_api config is held to its own spec, not the filesource's"
+check "…config.path is not one of its settings" has_error_for config.path
 
 # --- delete
 req DELETE "$C/nums" "${A[@]}"
@@ -238,7 +239,7 @@ req GET "$C/nums" "${A[@]}"
 expect_status 404 "the deleted connector is gone"
 
 # --- two tenants, same id
-post "$TB" '{"id":"c1","name":"Bob c1","type":"custom","config":{"owner":"bob"}}'
+post "$TB" '{"id":"c1","name":"Bob c1","type":"rest_api","config":{"base_url":"https://bob.example"}}'
 expect_status 201 "tenant-b creates its own c1"
 expect_jq .namespace tenant-b "…in tenant-b"
 req GET "$C/c1" "${A[@]}"

@@ -49,7 +49,7 @@ A=(-H "Authorization: Bearer $TOK")
 C=/api/v1/aam/connectors
 connector() {  # ID NAME(JSON-escaped)
   req POST "$C" "${A[@]}" "${JSON[@]}" --data-binary \
-    "{\"id\":\"$1\",\"name\":\"$2\",\"type\":\"custom\",\"config\":{}}"
+    "{\"id\":\"$1\",\"name\":\"$2\",\"type\":\"rest_api\",\"config\":{\"base_url\":\"https://x.example\"}}"
 }
 for n in 'CRM \u009b31m' 'invoice\u202efdp.exe' 'a\u2067b' 'tab\tname'; do
   connector bad "$n"

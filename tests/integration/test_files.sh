@@ -61,7 +61,8 @@ create fs filesource "$D"
 expect_status 201 "create a filesource over the test folder"
 create mov filesource "$SRC/movable"
 create swp filesource "$SRC/swap"
-create plain custom "$D"
+req POST "$C" "${A[@]}" -H 'Content-Type: application/json' --data-binary \
+  '{"id":"plain","name":"plain","type":"rest_api","config":{"base_url":"https://x.example"}}'
 req POST "$C" "${A[@]}" -H 'Content-Type: application/json' --data-binary \
   "{\"id\":\"nopat\",\"name\":\"nopat\",\"type\":\"filesource\",\"config\":{\"path\":\"$D\"}}"
 expect_status 201 "a filesource without a pattern"

@@ -141,13 +141,13 @@ QT=$(printf '%s' "$BODY" | jq -r .access_token)
 QA=(-H "Authorization: Bearer $QT")
 C=/api/v1/aam/connectors
 for i in 1 2 3 4; do
-  req POST "$C" "${QA[@]}" "${JSON[@]}" --data-binary "{\"id\":\"c$i\",\"name\":\"C$i\",\"type\":\"custom\",\"config\":{}}"
+  req POST "$C" "${QA[@]}" "${JSON[@]}" --data-binary "{\"id\":\"c$i\",\"name\":\"C$i\",\"type\":\"rest_api\",\"config\":{\"base_url\":\"https://x.example\"}}"
   expect_status 201 "create c$i of a quota of 5"
 done
 mkdir -p "$TMP/quota"
 # shellcheck disable=SC2016 # expanded by burst's eval, once per request
 burst 10 'curl -s -o "$TMP/quota-body-$i" -w "%{http_code}" --max-time 60 "${QA[@]}" "${JSON[@]}" \
-  --data-binary "{\"id\":\"r$i\",\"name\":\"R$i\",\"type\":\"custom\",\"config\":{}}" \
+  --data-binary "{\"id\":\"r$i\",\"name\":\"R$i\",\"type\":\"rest_api\",\"config\":{\"base_url\":\"https://x.example\"}}" \
   "$BASE_URL$C" >"$TMP/quota/$i"'
 got=$(statuses "$TMP/quota")
 check "10 parallel creates at quota - 1: exactly one 201, nine 409 (got: $got)" test "$got" = "201x1 409x9 "
@@ -156,16 +156,16 @@ check "…the tenant holds exactly 5 connectors" \
 check "…every refusal names the quota in its problem type" \
   sh -c "cat $TMP/quota-body-* | jq -r 'select(.status == 409) | .type' | sort -u | grep -qx 'urn:aam:problem:connector-quota' &&
          test \$(cat $TMP/quota-body-* | jq -r 'select(.status == 409) | .type' | sort -u | wc -l) = 1"
-req POST "$C" "${QA[@]}" "${JSON[@]}" --data-binary '{"id":"c1","name":"again","type":"custom","config":{}}'
+req POST "$C" "${QA[@]}" "${JSON[@]}" --data-binary '{"id":"c1","name":"again","type":"rest_api","config":{"base_url":"https://x.example"}}'
 expect_status 409 "a taken id at the quota is still the plain 409"
 expect_jq .type about:blank "…without the quota type"
 req DELETE "$C/c1" "${QA[@]}"
 expect_status 204 "delete one"
-req POST "$C" "${QA[@]}" "${JSON[@]}" --data-binary '{"id":"after","name":"After","type":"custom","config":{}}'
+req POST "$C" "${QA[@]}" "${JSON[@]}" --data-binary '{"id":"after","name":"After","type":"rest_api","config":{"base_url":"https://x.example"}}'
 expect_status 201 "below the quota again, a create succeeds"
 
 big=$(head -c 70000 /dev/zero | tr '\0' 'x')
-printf '{"id":"big","name":"Big","type":"custom","config":{"blob":"%s"}}' "$big" >"$TMP/big.json"
+printf '{"id":"big","name":"Big","type":"rest_api","config":{"blob":"%s"}}' "$big" >"$TMP/big.json"
 req DELETE "$C/c2" "${QA[@]}"
 req POST "$C" "${QA[@]}" "${JSON[@]}" --data-binary "@$TMP/big.json"
 expect_status 422 "a config over 64 KiB is refused"
@@ -175,7 +175,8 @@ printf '{"config":{"blob":"%s"}}' "$big" >"$TMP/big-patch.json"
 req PATCH "$C/c3" "${QA[@]}" "${JSON[@]}" --data-binary "@$TMP/big-patch.json"
 expect_status 422 "a PATCH to a config over 64 KiB is refused"
 check "…and the stored config is unchanged" \
-  test "$(sql "SELECT connector_config::text FROM connections WHERE namespace = 'quota' AND id = 'c3'")" = "{}"
+  test "$(sql "SELECT connector_config::text FROM connections WHERE namespace = 'quota' AND id = 'c3'")" = \
+  '{"base_url": "https://x.example", "auth_header": "Authorization"}'
 server_stop; rm -f "$SERVER_LOG"
 
 # ------------------------------------------------------------------ X-Forwarded-For

@@ -87,7 +87,7 @@ check "a grant outside AAM_SOURCES_ROOT: exit 1" test "$rc" = 1
 check "…naming AAM_SOURCES_ROOT" grep -q 'AAM_SOURCES_ROOT' "$TMP/err"
 check "…and tenant t4 was not written" test "$(stack_psql_super -d "$TEST_DB" -Atc "SELECT count(*) FROM tenants WHERE namespace = 't4'")" = 0
 check "…and tenant t2 was not written" test "$(stack_psql_super -d "$TEST_DB" -Atc "SELECT count(*) FROM tenants WHERE namespace = 't2'")" = 0
-echo '{"tenants":[{"namespace":"t3","name":"T3","users":[{"email":"demo@autonomos.local"}],"connectors":[{"id":"c","name":"C","type":"custom","status":"ACTIVE","config":{}}]}]}' >"$TMP/taken/x.json"
+echo '{"tenants":[{"namespace":"t3","name":"T3","users":[{"email":"demo@autonomos.local"}],"connectors":[{"id":"c","name":"C","type":"postgres","status":"ACTIVE","config":{"host":"h","database":"d","user":"u"}}]}]}' >"$TMP/taken/x.json"
 AAM_SEEDS_DIR="$TMP/taken" "$AAM_BIN" seed >/dev/null 2>"$TMP/err"; rc=$?
 check "a user that belongs to another tenant: exit 1" test "$rc" = 1
 check "…saying so" grep -q 'another tenant' "$TMP/err"

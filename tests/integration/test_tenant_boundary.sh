@@ -57,9 +57,11 @@ server_start || give_up "server start"
 C=/api/v1/aam/connectors
 JSON=(-H 'Content-Type: application/json')
 tok() { "$AAM_BIN" token --namespace "$1" --sub "$1-caller"; }
-post() {  # TOKEN ID PATH [TYPE]
+post() {  # TOKEN ID PATH [TYPE]: a filesource over PATH, or a rest_api (TYPE rest_api; PATH unused)
+  local config="{\"path\":\"$3\",\"pattern\":\"*.csv\"}"
+  [ "${4:-filesource}" = rest_api ] && config='{"base_url":"https://x.example"}'
   req POST "$C" -H "Authorization: Bearer $1" "${JSON[@]}" --data-binary \
-    "{\"id\":\"$2\",\"name\":\"$2\",\"type\":\"${4:-filesource}\",\"config\":{\"path\":\"$3\",\"pattern\":\"*.csv\"}}"
+    "{\"id\":\"$2\",\"name\":\"$2\",\"type\":\"${4:-filesource}\",\"config\":$config}"
 }
 files() { req GET "$C/$2/files" -H "Authorization: Bearer $1"; }
 rows() { req GET "$C/$2/files/data.csv/rows" -H "Authorization: Bearer $1"; }
@@ -71,7 +73,7 @@ expect_jq .total 2 "legacy-svc's token still lists its two connectors after the 
 
 # --- the takeover scenario: a token for a namespace without a tenant
 TSVC=$(tok svc-etl)
-post "$TSVC" secrets x custom
+post "$TSVC" secrets x rest_api
 expect_status 403 "create with a token for a namespace without a tenant is refused"
 expect_jq '.detail | test("tenant \"svc-etl\" does not exist")' true "…saying the tenant does not exist"
 check "…as problem+json" grep -qi '^content-type: application/problem+json' "$HDRS"
@@ -138,9 +140,9 @@ for p in /etc "$R/missing" "$R/file.csv" "$TMP/outside" "$R/escape" "$R/t-own" /
   t__report $? "$p: 422 with a body identical to another tenant's folder's"
 done
 check "…and nothing was stored for the intruder" test "$(sql "SELECT count(*) FROM connections WHERE namespace='intruder'")" = 0
-post "$TI" mine custom-path custom
+post "$TI" mine x rest_api
 req PATCH "$C/mine" -H "Authorization: Bearer $TI" "${JSON[@]}" --data-binary "{\"name\":\"n\"}"
-expect_status 200 "a custom connector of the intruder (control)"
+expect_status 200 "a rest_api connector of the intruder (control)"
 post "$TI" fs "$R/t-own"
 expect_status 422 "…cannot use t-own's folder either"
 
@@ -242,7 +244,7 @@ check "…one line per tenant, namespace<TAB>name, by namespace" \
     'svc-etl	svc-etl' 'svc-new	Service Two' 't-a	Tenant t-a' 't-b	Tenant t-b' 't-demo	Tenant t-demo' \
     't-own	Tenant t-own' 't-x	Tenant t-x')"
 TSVCNEW=$(tok svc-new)
-post "$TSVCNEW" after x custom
+post "$TSVCNEW" after x rest_api
 expect_status 201 "a service token works once its tenant exists"
 
 grants() { sql "SELECT count(*) FROM source_grants"; }

@@ -288,6 +288,15 @@ expectStatus(await call('POST', C, { token: T, json: conn }), 409, 'create a tak
 expectStatus(await call('POST', C, { token: T, json: { ...conn, id: `${id}b`, status: 'NOPE', extra: 1 } }), 422, 'create with invalid fields');
 expectStatus(await call('POST', C, { token: T, raw: '{}', headers: { 'Content-Type': 'text/plain' } }), 415, 'create with text/plain');
 expectStatus(await call('GET', `${C}/${id}`, { token: T }), 200, 'get');
+// A connector with a secret: the responses show `secrets`, never the value; PATCH null clears it.
+const pg = { id: `${id}_pg`, name: 'OpenAPI postgres', type: 'postgres', config: { host: 'db.example.com', database: 'dw', user: 'etl', password: `pw-${tag}` } };
+const pgMade = await call('POST', C, { token: T, json: pg });
+expectStatus(pgMade, 201, 'create a postgres connector with a password');
+report(JSON.stringify(pgMade.json?.secrets) === '["password"]' && !JSON.stringify(pgMade.json).includes(`pw-${tag}`), '…its body names the secret and never holds it');
+expectStatus(await call('PATCH', `${C}/${pg.id}`, { token: T, json: { config: { ...pgMade.json?.config, password: null } } }), 200, 'patch a password away (null)');
+expectStatus(await call('POST', C, { token: T, json: { ...pg, id: `${id}_bad`, type: 'mysql' } }), 422, 'create with a type the registry lacks');
+expectStatus(await call('POST', C, { token: T, json: { ...pg, id: `${id}_bad`, config: { host: 'h', database: 'd', user: 'u', port: 0 } } }), 422, 'create with a config its spec refuses');
+expectStatus(await call('DELETE', `${C}/${pg.id}`, { token: T }), 204, 'delete the postgres connector');
 expectStatus(await call('GET', `${C}/nope_${tag}`, { token: T }), 404, 'get an unknown id');
 expectStatus(await call('PATCH', `${C}/${id}`, { token: T, json: { name: 'Renamed', status: 'INACTIVE' } }), 200, 'patch');
 expectStatus(await call('PATCH', `${C}/${id}`, { token: T, json: {} }), 422, 'patch with nothing');
@@ -303,7 +312,7 @@ expectStatus(await call('GET', C, { token: T, base: DOWN_URL, label: `GET ${C} (
 const U = reg.json?.access_token;
 let last;
 for (let i = 0; i <= QUOTA; i++)
-  last = await call('POST', C, { token: U, json: { id: `q${i}`, name: `q${i}`, type: 'custom', config: {} }, label: `POST ${C} (quota ${i + 1}/${QUOTA + 1})` });
+  last = await call('POST', C, { token: U, json: { id: `q${i}`, name: `q${i}`, type: 'rest_api', config: { base_url: 'https://api.example.com' } }, label: `POST ${C} (quota ${i + 1}/${QUOTA + 1})` });
 expectStatus(last, 409, `create beyond AAM_MAX_CONNECTORS_PER_TENANT=${QUOTA}`);
 report(last.json?.type === 'urn:aam:problem:connector-quota', '…with problem type urn:aam:problem:connector-quota');
 expectStatus(await call('GET', `${C}/q0/files`, { token: U }), 409, 'files of a connector that is not a filesource');

@@ -316,7 +316,7 @@ async function main() {
 
   await test('paging shows the API total: "1–50 of 53", Next → "51–53 of 53", kept in the address', async () => {
     for (let i = 0; i < 52; i += 1) {
-      const r = await apiCall('POST', '/aam/connectors', token, { id: `zz_page_${String(i).padStart(3, '0')}`, name: `Paged ${i}`, type: 'custom', status: i % 2 ? 'PENDING' : 'ERROR', config: {} });
+      const r = await apiCall('POST', '/aam/connectors', token, { id: `zz_page_${String(i).padStart(3, '0')}`, name: `Paged ${i}`, type: 'rest_api', status: i % 2 ? 'PENDING' : 'ERROR', config: { base_url: 'https://api.example.com/' } });
       assert(r.status === 201, `seeding connector ${i}: HTTP ${r.status}`);
     }
     await page.getByRole('link', { name: 'Connections' }).first().click();

@@ -12,7 +12,7 @@
 #define DBS_MAX_REPLIES 16
 #define DBS_MAX_CALLS 32
 #define DBS_MAX_STMTS 4
-#define DBS_MAX_PARAMS 8
+#define DBS_MAX_PARAMS 12 /* the patch statement has 10 */
 
 struct db_result {
     const struct dbs_table *t; /* NULL: an empty result */

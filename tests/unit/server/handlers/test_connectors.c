@@ -6,15 +6,17 @@
  * database is unavailable, 500 when it fails otherwise, and the success bodies. Each call is
  * checked to be scoped to the token's namespace. */
 #include "server/handlers/connectors.h"
+#include "server/core/secrets.h"
 #include "tests/unit/server/handlers/handler_test.h"
 
 #define NS "acme"
 
-/* id, name, type, status, config, created_at us, updated_at us (CONNECTOR_COLS) */
+/* id, name, type, status, config, secret_fields, created_at us, updated_at us (CONNECTOR_COLS) */
 static const char *const row_c1[] = {
-    "c1", "One", "custom", "ACTIVE", "{\"k\": 1}", "1700000000000000", "1700000001000000"};
-static const struct dbs_table one_row = {1, 7, row_c1, 0};
-static const struct dbs_table no_rows = {0, 7, NULL, 0};
+    "c1",         "One",         "custom",           "ACTIVE",
+    "{\"k\": 1}", "[\"token\"]", "1700000000000000", "1700000001000000"};
+static const struct dbs_table one_row = {1, 8, row_c1, 0};
+static const struct dbs_table no_rows = {0, 8, NULL, 0};
 
 /* tenant.c's look-up after an empty answer: the tenant exists, or it does not. */
 static const char *const one_cell[] = {"1"};
@@ -23,15 +25,18 @@ static const struct dbs_table tenant_missing = {0, 1, NULL, 0};
 
 /* A list page (aam_list_connectors): the connector columns, the total, whether the tenant
  * exists. An empty page is one row with NULL connector columns. */
-static const char *const page_cells[] = {"c1",      "One", "custom", "ACTIVE", "{}",  "0",
-                                         "0",       "3",   "t",      "c2",     "Two", "custom",
-                                         "PENDING", "{}",  "0",      "0",      "3",   "t"};
-static const struct dbs_table page = {2, 9, page_cells, 0};
-static const char *const empty_page_cells[] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, "5", "t"};
-static const struct dbs_table empty_page = {1, 9, empty_page_cells, 0};
+static const char *const page_cells[] = {"c1",     "One",     "custom", "ACTIVE",
+                                         "{}",     "[]",      "0",      "0",
+                                         "3",      "t",       "c2",     "Two",
+                                         "custom", "PENDING", "{}",     "[\"password\"]",
+                                         "0",      "0",       "3",      "t"};
+static const struct dbs_table page = {2, 10, page_cells, 0};
+static const char *const empty_page_cells[] = {NULL, NULL, NULL, NULL, NULL,
+                                               NULL, NULL, NULL, "5",  "t"};
+static const struct dbs_table empty_page = {1, 10, empty_page_cells, 0};
 static const char *const list_no_tenant_cells[] = {NULL, NULL, NULL, NULL, NULL,
-                                                   NULL, NULL, "0",  "f"};
-static const struct dbs_table list_no_tenant = {1, 9, list_no_tenant_cells, 0};
+                                                   NULL, NULL, NULL, "0",  "f"};
+static const struct dbs_table list_no_tenant = {1, 10, list_no_tenant_cells, 0};
 
 static void assert_scoped_to_tenant(void)
 {
@@ -103,6 +108,9 @@ START_TEST(test_connectors_list_200_page_and_total)
     ck_assert_str_eq(json_string_value(json_object_get(c1, "namespace")), NS);
     ck_assert_str_eq(json_string_value(json_object_get(c1, "created_at")),
                      "1970-01-01T00:00:00.000000Z");
+    ck_assert_uint_eq(json_array_size(json_object_get(c1, "secrets")), 0); /* [] when none */
+    json_t *c2s = json_object_get(json_array_get(list, 1), "secrets");
+    ck_assert_str_eq(json_string_value(json_array_get(c2s, 0)), "password");
     ht_done(&t);
 }
 END_TEST
@@ -265,21 +273,26 @@ END_TEST
 
 /* ------------------------------------------------------------------ create */
 
-#define GOOD_BODY "{\"id\":\"c1\",\"name\":\"One\",\"type\":\"custom\",\"config\":{\"k\":1}}"
+#define GOOD_BODY                                                                                  \
+    "{\"id\":\"c1\",\"name\":\"One\",\"type\":\"rest_api\","                                       \
+    "\"config\":{\"base_url\":\"https://x.example\"}}"
 
 /* The create transaction: the quota lock (no rows), then the statement's row: tenant exists,
  * folder owned, room (below the quota, or the id taken), then CONNECTOR_COLS (NULL when
  * nothing was inserted). */
-static const char *const created_cells[] = {"t",      "t",       "t",          "c1", "One",
-                                            "custom", "PENDING", "{\"k\": 1}", "0",  "0"};
-static const char *const taken_cells[] = {"t", "t", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const char *const no_tenant_cells[] = {"f",  "t",  "t",  NULL, NULL,
+static const char *const created_cells[] = {
+    "t",  "t", "t", "c1", "One", "rest_api", "PENDING", "{\"base_url\": \"https://x.example\"}",
+    "[]", "0", "0"};
+static const char *const taken_cells[] = {"t",  "t",  "t",  NULL, NULL, NULL,
+                                          NULL, NULL, NULL, NULL, NULL};
+static const char *const no_tenant_cells[] = {"f",  "t",  "t",  NULL, NULL, NULL,
                                               NULL, NULL, NULL, NULL, NULL};
-static const char *const not_owned_cells[] = {"t",  "f",  "t",  NULL, NULL,
+static const char *const not_owned_cells[] = {"t",  "f",  "t",  NULL, NULL, NULL,
                                               NULL, NULL, NULL, NULL, NULL};
-static const char *const full_cells[] = {"t", "t", "f", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const struct dbs_table created[] = {{0, 0, NULL, 0}, {1, 10, created_cells, 0}};
-static const struct dbs_table taken[] = {{0, 0, NULL, 0}, {1, 10, taken_cells, 0}};
+static const char *const full_cells[] = {"t",  "t",  "f",  NULL, NULL, NULL,
+                                         NULL, NULL, NULL, NULL, NULL};
+static const struct dbs_table created[] = {{0, 0, NULL, 0}, {1, 11, created_cells, 0}};
+static const struct dbs_table taken[] = {{0, 0, NULL, 0}, {1, 11, taken_cells, 0}};
 
 START_TEST(test_connectors_create_201)
 {
@@ -292,8 +305,37 @@ START_TEST(test_connectors_create_201)
     ck_assert_str_eq(dbs_call_param(0, 1, 1), "c1");
     ck_assert_str_eq(dbs_call_param(0, 1, 4), "PENDING"); /* the default status */
     ck_assert_str_eq(dbs_call_param(0, 1, 7), "1000");    /* AAM_MAX_CONNECTORS_PER_TENANT */
+    ck_assert_str_eq(dbs_call_param(0, 1, 5),             /* the spec's default stored */
+                     "{\"base_url\":\"https://x.example\",\"auth_header\":\"Authorization\"}");
+    ck_assert_str_eq(dbs_call_param(0, 1, 8), "{}"); /* no secret given */
     ck_assert_str_eq(t.res.location, "/api/v1/aam/connectors/c1");
     ck_assert_str_eq(ht_str(&t, "id"), "c1");
+    ht_done(&t);
+}
+END_TEST
+
+/* A secret field leaves the process only encrypted: no statement parameter holds it, the
+ * secrets parameter holds its ciphertext under the first key, the config parameter lacks it. */
+START_TEST(test_connectors_create_secret_encrypted_before_the_statement)
+{
+    char err[128];
+    struct ht t;
+    connector_request(&t, "POST", NULL,
+                      "{\"id\":\"c1\",\"name\":\"One\",\"type\":\"rest_api\",\"config\":{"
+                      "\"base_url\":\"https://x.example\",\"token\":\"TOPSECRET-42\"}}");
+    t.cfg.secret_keys = secrets_keyring_parse("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                                              err, sizeof err);
+    ck_assert_ptr_nonnull(t.cfg.secret_keys);
+    dbs_reply_ok(created, 2);
+    ht_run(&t, connectors_create, 201);
+    for (int k = 0; k < 9; k++) {
+        const char *p = dbs_call_param(0, 1, k);
+        ck_assert_msg(p == NULL || strstr(p, "TOPSECRET") == NULL, "parameter %d holds it", k);
+    }
+    ck_assert_ptr_nonnull(strstr(dbs_call_param(0, 1, 8), "{\"token\":\"v1:k1:"));
+    ck_assert_ptr_null(strstr(dbs_call_param(0, 1, 5), "token"));
+    ck_assert_ptr_null(strstr(t.body, "TOPSECRET"));
+    secrets_keyring_free(t.cfg.secret_keys);
     ht_done(&t);
 }
 END_TEST
@@ -313,7 +355,7 @@ END_TEST
 /* No room below AAM_MAX_CONNECTORS_PER_TENANT: 409 whose problem type names the quota. */
 START_TEST(test_connectors_create_409_quota)
 {
-    const struct dbs_table full[] = {{0, 0, NULL, 0}, {1, 10, full_cells, 0}};
+    const struct dbs_table full[] = {{0, 0, NULL, 0}, {1, 11, full_cells, 0}};
     struct ht t;
     connector_request(&t, "POST", NULL, GOOD_BODY);
     dbs_reply_ok(full, 2);
@@ -328,8 +370,8 @@ END_TEST
  * a folder the tenant does not own (422 on config.path). Nothing is stored either way. */
 START_TEST(test_connectors_create_refused_by_the_statement)
 {
-    const struct dbs_table no_tenant[] = {{0, 0, NULL, 0}, {1, 10, no_tenant_cells, 0}};
-    const struct dbs_table not_owned[] = {{0, 0, NULL, 0}, {1, 10, not_owned_cells, 0}};
+    const struct dbs_table no_tenant[] = {{0, 0, NULL, 0}, {1, 11, no_tenant_cells, 0}};
+    const struct dbs_table not_owned[] = {{0, 0, NULL, 0}, {1, 11, not_owned_cells, 0}};
     struct ht t;
     connector_request(&t, "POST", NULL, GOOD_BODY);
     if (_i == 0)
@@ -412,9 +454,9 @@ END_TEST
 
 START_TEST(test_connectors_patch_200_and_404)
 {
-    static const char *const updated[] = {"updated", "c1", "New", "custom",
-                                          "ACTIVE",  "{}", "0",   "0"};
-    const struct dbs_table up = {1, 8, updated, 0};
+    static const char *const updated[] = {"updated", "c1", "New", "custom", "ACTIVE",
+                                          "{}",      "[]", "0",   "0"};
+    const struct dbs_table up = {1, 9, updated, 0};
     struct ht t;
     connector_request(&t, "PATCH", "c1", "{\"name\":\"New\"}");
     dbs_reply_ok(&up, 1);
@@ -433,19 +475,26 @@ START_TEST(test_connectors_patch_200_and_404)
 }
 END_TEST
 
-/* A filesource connector given a config whose path is not inside the sources root: the
- * statement reports 'invalid', and the handler answers 422 naming config.path. */
+/* A config is judged by the stored row's type, read first: a filesource given a path outside
+ * the sources root, and a row of a type the registry lacks, are 422 before the patch runs. */
 START_TEST(test_connectors_patch_422_invalid_config_for_type)
 {
-    static const char *const invalid[] = {"invalid", "c1", "One", "filesource",
-                                          "ACTIVE",  "{}", "0",   "0"};
-    const struct dbs_table inv = {1, 8, invalid, 0};
+    static const char *const fs[] = {"c1", "One", "filesource", "ACTIVE", "{}", "[]", "0", "0"};
+    static const char *const old[] = {"c1", "One", "custom", "ACTIVE", "{}", "[]", "0", "0"};
+    const struct dbs_table fs_row = {1, 8, fs, 0}, old_row = {1, 8, old, 0};
     struct ht t;
     connector_request(&t, "PATCH", "c1", "{\"config\":{\"path\":\"/etc\"}}");
-    dbs_reply_ok(&inv, 1);
+    dbs_reply_ok(&fs_row, 1);
     ht_run(&t, connectors_patch, 422);
     ck_assert(ht_field_error(&t, "config.path"));
-    ck_assert_str_eq(dbs_call_param(0, 0, 5), "false"); /* the filesource verdict sent along */
+    ck_assert_uint_eq(dbs_calls(), 1); /* the read; nothing written */
+    ht_done(&t);
+
+    connector_request(&t, "PATCH", "c1", "{\"config\":{\"k\":1}}");
+    dbs_reply_ok(&old_row, 1);
+    ht_run(&t, connectors_patch, 422);
+    ck_assert(ht_field_error(&t, "type"));
+    ck_assert_uint_eq(dbs_calls(), 1);
     ht_done(&t);
 }
 END_TEST
@@ -494,6 +543,7 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("create");
     tcase_add_test(tc, test_connectors_create_201);
+    tcase_add_test(tc, test_connectors_create_secret_encrypted_before_the_statement);
     tcase_add_test(tc, test_connectors_create_409_existing_id);
     tcase_add_test(tc, test_connectors_create_409_quota);
     tcase_add_loop_test(tc, test_connectors_create_refused_by_the_statement, 0, 3);
