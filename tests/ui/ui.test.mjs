@@ -84,6 +84,31 @@ async function axe(page, screen) {
   if (bad.length) throw new Error(`axe on ${screen}:\n${text}`);
 }
 
+// The current screen at 375 px in the dark scheme: axe clean and no sideways scrolling; then
+// back to the desktop size in light.
+async function narrowDark(page, screen) {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.setViewportSize({ width: 375, height: 740 });
+  await axe(page, `${screen} (dark, 375 px)`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) {
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .filter((el) => {
+          for (let a = el.parentElement; a; a = a.parentElement) if (getComputedStyle(a).overflowX !== 'visible') return false;
+          return true;
+        })
+        .slice(0, 6)
+        .map((el) => `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''} (right ${Math.round(el.getBoundingClientRect().right)})`),
+    );
+    throw new Error(`${screen} scrolls sideways by ${overflow} px at 375 px: ${wide.join(', ')}`);
+  }
+  await page.screenshot({ path: `${SHOTS}/${screen.replace(/\W+/g, '-')}-dark-375.png` });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 1280, height: 860 });
+}
+
 async function test(name, fn) {
   const started = Date.now();
   try {
@@ -140,8 +165,21 @@ async function probeRoutes(token) {
   } catch {
     claims = {};
   }
+  // Connector writes that know the registry: a postgres password is kept out of config and
+  // listed in secrets, and a port out of range is a 422 on config.port.
+  let secrets = false;
+  if ((await apiCall('GET', '/aam/connector-types', token)).status === 200) {
+    const probe = { id: 'ui_probe_secrets', name: 'probe', type: 'postgres', config: { host: 'db.example.com', database: 'd', user: 'u', password: 'probe-pw' } };
+    const made = await apiCall('POST', '/aam/connectors', token, probe);
+    if (made.status === 201) await apiCall('DELETE', `/aam/connectors/${probe.id}`, token);
+    const bad = await apiCall('POST', '/aam/connectors', token, { ...probe, config: { ...probe.config, port: 70000 } });
+    if (bad.status === 201) await apiCall('DELETE', `/aam/connectors/${probe.id}`, token);
+    secrets = made.status === 201 && Array.isArray(made.body.secrets) && made.body.secrets.includes('password') && !('password' in made.body.config) &&
+      bad.status === 422 && (bad.body.errors || []).some((e) => e.field === 'config.port');
+  }
   return {
     types: await there('GET', '/aam/connector-types'),
+    secrets,
     checks: await there('POST', '/aam/connector-types/filesource/check', { config: { path: 'mock_sources/' } }),
     history: await there('GET', '/aam/connectors/filesource_demo/history'),
     etag: Boolean(list.headers.get('etag')),
@@ -437,7 +475,7 @@ async function main() {
   const visibleValues = (loc) => loc.locator('input').evaluateAll((els) => els.map((e) => e.value));
 
   await test('issue 21: the dialog generated from the type spec (postgres: required marks, number bounds, enum select, password); a 422 on config.port shown at Port; secret set → kept / replaced / cleared; the type filter lists the registry', async () => {
-    const stub = stubbed('issue 21 (types and secrets)', routes.types ? [] : ['GET /api/v1/aam/connector-types']);
+    const stub = stubbed('issue 21 (types and secrets)', [...(routes.types ? [] : ['GET /api/v1/aam/connector-types']), ...(routes.secrets ? [] : ['secret fields and config validation on POST/PATCH /api/v1/aam/connectors'])]);
     const { page: p, g, context } = await demoPage(stub);
     g.allow(422);
     const typeFilter = p.getByRole('search').getByLabel('Type');
@@ -488,6 +526,7 @@ async function main() {
     let d = await openEdit();
     assert(!(await visibleValues(d)).some((v) => v.includes('s3cret')), 'the dialog holds the secret');
     await axe(p, 'the edit dialog with a stored secret');
+    await narrowDark(p, 'edit dialog with a secret');
     await p.screenshot({ path: `${SHOTS}/form-secret-set-light-1280.png` });
     await d.getByLabel(/^Host/).fill('db2.example.com');
     let body = await patchOf(d);
@@ -551,6 +590,7 @@ async function main() {
     await expectText(demoCard.locator('.check-report'), /The connection works\./);
     await expectText(demoCard.locator('.card-check'), /Last check passed/);
     await axe(p, 'a card with a check result');
+    await narrowDark(p, 'card with a check result');
     g.check();
     await context.close();
   });
@@ -595,6 +635,7 @@ async function main() {
     await expectText(hist.getByRole('list', { name: /History of/ }), /Updated by .*demo@autonomos\.local/);
     await expectText(hist, /name/);
     await axe(p, 'the history panel');
+    await narrowDark(p, 'history panel');
     await p.screenshot({ path: `${SHOTS}/history-light-1280.png` });
     await p.keyboard.press('Escape');
     if (!stub) await apiCall('DELETE', '/aam/connectors/ui_hist', token);
@@ -634,6 +675,7 @@ async function main() {
     await row.getByLabel(`Role of ${invitee}`).selectOption('viewer');
     await expectText(p.locator('#toast'), /is now a viewer/);
     await axe(p, 'members');
+    await narrowDark(p, 'members');
     // The invitee opens the link in another browser (context): sets a password, is signed in.
     const v = await newPage();
     v.g.allow(404);
@@ -703,6 +745,7 @@ async function main() {
     assert(/^whsec_/.test(await rotated.getByLabel('Signing secret', { exact: true }).inputValue()), 'the rotated secret is not shown');
     await rotated.getByRole('button', { name: 'Done' }).click();
     await axe(p, 'webhooks');
+    await narrowDark(p, 'webhooks');
     await p.screenshot({ path: `${SHOTS}/webhooks-light-1280.png` });
     await item.getByRole('button', { name: 'Delete (UI receiver)' }).click();
     await p.getByRole('dialog', { name: /Delete the webhook/ }).getByRole('button', { name: 'Delete' }).click();
