@@ -3,7 +3,7 @@
 CC      ?= cc
 BUILD   ?= build
 SANITIZE ?=
-PKGS    := libmicrohttpd libpq libjwt jansson openssl
+PKGS    := libmicrohttpd libpq libjwt jansson openssl libcurl
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Wundef -Wcast-qual -fno-common
 # OPT is the optimisation knob (make OPT="-O0 -g"); CFLAGS itself is built here so that a

@@ -17,6 +17,11 @@
 #define DB_TENANT_SETTING "aam.namespace"
 /* Set only by login, to let the users policy show the one row with that email. */
 #define DB_LOGIN_EMAIL_SETTING "aam.login_email"
+/* Set only by the operator commands (`aam tenants|sources|clients list`): the operator policies
+ * (migrations 0003, 0005) then show every namespace. The server never sets it. */
+#define DB_OPERATOR_SETTING "aam.operator"
+/* Shows the one service client with that id, before its namespace is known. */
+#define DB_CLIENT_ID_SETTING "aam.client_id"
 
 struct db_pool;
 struct db_result;
@@ -131,6 +136,20 @@ size_t db_result_len(const struct db_result *r, int row, int col);
 long db_result_affected(const struct db_result *r);
 /* NULL-safe. */
 void db_result_free(struct db_result *r);
+
+/* What an idempotent write of a per-table function did (db/tenants.h, db/grants.h, ...); each
+ * function says which of these it gives. CREATED, UPDATED, UNCHANGED are 0, 1, 2, so callers
+ * may count by them. */
+enum db_outcome {
+    DB_OUTCOME_CREATED = 0,
+    DB_OUTCOME_UPDATED,
+    DB_OUTCOME_UNCHANGED,
+    DB_OUTCOME_DELETED,
+    DB_OUTCOME_NO_TENANT, /* the namespace has no tenants row: nothing was written */
+};
+/* "created", "updated", "unchanged", "deleted", "no tenant"; "?" for any other value.
+ * A static string, never NULL. */
+const char *db_outcome_name(enum db_outcome o);
 
 /* Round trip "SELECT 1" on a pooled connection. Returns 0 with *latency_ms, or -1 + *err. */
 int db_ping(struct db_pool *pool, double *latency_ms, struct db_error *err)

@@ -91,6 +91,10 @@ void db_error_set(struct db_error *err, enum db_status status, const char *fmt, 
  * client-caused UNIQUE/INVALID. Carries the SQLSTATE; never a URL. */
 void db_error_log(const struct db_error *err, const char *what);
 
+/* The outcome a statement spells as its first cell ('created', 'updated', 'unchanged'):
+ * those three words map to their outcome, anything else (NULL included) to UNCHANGED. */
+enum db_outcome db_outcome_parse(const char *word);
+
 /* Takes ownership of r. */
 struct db_result *db_result_wrap(PGresult *r);
 

@@ -1,6 +1,7 @@
 /* result: struct db_result (a PGresult the caller never sees) and the one place where
  * libpq failures become struct db_error: SQLSTATE classes to enum db_status, plus the log line.
- * The mapping decides what clients get (503 / 409 / 422 / 500), so it is kept table-simple. */
+ * The mapping decides what clients get (503 / 409 / 422 / 500), so it is kept table-simple.
+ * Also the outcome words ('created', 'updated', ...) the per-table upserts answer with. */
 #include <stdio.h>
 #include <string.h>
 
@@ -138,4 +139,24 @@ void db_error_log(const struct db_error *err, const char *what)
         db_log_error("%s: query failed (sqlstate %s): %s", what, state, err->message);
         break;
     }
+}
+
+/* Indexed by enum db_outcome. */
+static const char *const OUTCOME_NAMES[] = {"created", "updated", "unchanged", "deleted",
+                                            "no tenant"};
+
+const char *db_outcome_name(enum db_outcome o)
+{
+    if ((unsigned)o >= sizeof OUTCOME_NAMES / sizeof OUTCOME_NAMES[0])
+        return "?";
+    return OUTCOME_NAMES[o];
+}
+
+enum db_outcome db_outcome_parse(const char *word)
+{
+    if (word != NULL && strcmp(word, "created") == 0)
+        return DB_OUTCOME_CREATED;
+    if (word != NULL && strcmp(word, "updated") == 0)
+        return DB_OUTCOME_UPDATED;
+    return DB_OUTCOME_UNCHANGED;
 }

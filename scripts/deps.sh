@@ -14,7 +14,7 @@
 set -eu
 
 BUILD_PKGS="build-essential pkg-config libmicrohttpd-dev libpq-dev libjwt-dev libjansson-dev
-libssl-dev libcsv-dev check libsubunit-dev"
+libssl-dev libcsv-dev libcurl4-openssl-dev check libsubunit-dev"
 # postgresql-15: initdb/pg_ctl/psql in /usr/lib/postgresql/15/bin; pgbouncer: /usr/sbin/pgbouncer
 # (scripts/pgstack.sh finds both there, whatever PATH says). clang: `make CC=clang`, make fuzz.
 # chromium: the browser tests (tests/ui, run by tests/integration/test_ui.sh).
@@ -24,7 +24,7 @@ libssl-dev libcsv-dev check libsubunit-dev"
 # and shellcheck, clang-format: make lint.
 TEST_PKGS="clang postgresql-15 pgbouncer curl jq python3 python3-yaml procps iproute2 util-linux chromium nginx
 libclang-rt-14-dev cppcheck shellcheck clang-format"
-RUNTIME_PKGS="libmicrohttpd12 libpq5 libjwt0 libjansson4 libssl3 libcsv3 ca-certificates curl"
+RUNTIME_PKGS="libmicrohttpd12 libpq5 libjwt0 libjansson4 libssl3 libcsv3 libcurl4 ca-certificates curl"
 IMAGE_PKGS="podman debootstrap uidmap fuse-overlayfs"
 
 CHECK=0

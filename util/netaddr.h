@@ -1,11 +1,15 @@
-/* netaddr: CIDR lists and the client address behind trusted proxies (AAM_TRUSTED_PROXIES).
- * Pure functions over text, no sockets, so the rules are unit-tested as a table.
- * IPv4-mapped IPv6 addresses (::ffff:a.b.c.d, what a dual-stack socket reports for an IPv4
- * peer) are treated as the IPv4 address they carry, in lists and in lookups. */
+/* netaddr: CIDR lists, the client address behind trusted proxies (AAM_TRUSTED_PROXIES), and
+ * which addresses the process may connect out to (AAM_OUTBOUND_NETS: CIDRs and `public`).
+ * Pure functions over text and socket addresses, no sockets or name lookups, so the rules are
+ * unit-tested as tables. IPv4-mapped IPv6 addresses (::ffff:a.b.c.d, what a dual-stack socket
+ * reports for an IPv4 peer) are treated as the IPv4 address they carry, in lists and lookups. */
 #ifndef AAM_NETADDR_H
 #define AAM_NETADDR_H
 
 #include <stddef.h>
+
+struct sockaddr;
+struct sockaddr_storage;
 
 /* Big enough for any textual address inet_ntop writes (INET6_ADDRSTRLEN). */
 #define NETADDR_TEXT_MAX 46
@@ -36,5 +40,46 @@ int netaddr_in_list(const struct netaddr_cidr *list, size_t n, const char *ip);
  * worst the peer as given. */
 void netaddr_client(const struct netaddr_cidr *list, size_t n, const char *peer, const char *xff,
                     char *out, size_t size);
+
+/* ------------------------------------------------------------ outbound (AAM_OUTBOUND_NETS) */
+
+/* 1 when sa (AF_INET or AF_INET6; anything else is 0) is a global unicast address, the
+ * meaning of `public`. Not public: unspecified, loopback, private (10/8, 172.16/12,
+ * 192.168/16), CGNAT 100.64/10, link-local (169.254/16 with the cloud metadata address,
+ * fe80::/10), ULA fc00::/7, site-local fec0::/10, multicast, and the reserved, documentation
+ * and benchmark ranges (0/8, 192.0.0/24, 192.0.2/24, 192.88.99/24, 198.18/15, 198.51.100/24,
+ * 203.0.113/24, 240/4 with the broadcast address; IPv6 outside 2000::/3, 2001::/23 (Teredo,
+ * ORCHID, benchmarking), 2001:db8::/32, 3fff::/20, 5f00::/16). Addresses that carry an IPv4
+ * address are judged by it: IPv4-mapped ::ffff:0:0/96, NAT64 64:ff9b::/96 and 6to4 2002::/16;
+ * the deprecated IPv4-compatible ::/96 is never public. */
+int netaddr_is_public(const struct sockaddr *sa);
+
+/* Reads host as an IP literal, the way the resolver and libcurl would: IPv6 with or without
+ * brackets (no zone id), and every IPv4 spelling inet_aton accepts ("127.0.0.1", "127.1",
+ * "2130706433", "0x7f.1", "017700000001"), so a name that is such a spelling is judged as the
+ * address it denotes. Returns 0 with the address in *out (port 0), or -1 when host is not a
+ * literal (a name to resolve, or junk such as embedded blanks). */
+int netaddr_parse_host(const char *host, struct sockaddr_storage *out)
+    __attribute__((warn_unused_result));
+
+/* The canonical text of sa (IPv4-mapped written as IPv4; no port) into out[size]; "?" for an
+ * address family other than AF_INET and AF_INET6. */
+void netaddr_format(const struct sockaddr *sa, char *out, size_t size);
+
+/* An allow-list of destinations: CIDRs and the word `public` (see netaddr_is_public). */
+struct netaddr_set;
+
+/* Parses a comma-separated list of CIDRs (as netaddr_parse_list) and the word `public` (any
+ * case). An empty list allows nothing. Returns a set the caller frees with netaddr_set_free,
+ * or NULL with one line naming the bad item in err. */
+struct netaddr_set *netaddr_set_parse(const char *text, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* 1 when sa is in one of the set's CIDRs, or is public and the set holds `public`; else 0
+ * (also for a NULL set and for families other than AF_INET and AF_INET6). */
+int netaddr_set_allows(const struct netaddr_set *set, const struct sockaddr *sa);
+
+/* NULL-safe. */
+void netaddr_set_free(struct netaddr_set *set);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 
+#include "db/clients.h"
 #include "db/db.h"
 #include "server/core/jwt.h"
 #include "server/cli/commands.h"
@@ -49,17 +50,11 @@ static int new_client_id(char *out, size_t size)
     return 0;
 }
 
-/* The tenant check and the insert are one statement: no tenant row, no client (and the foreign
- * key would refuse it anyway). */
-static const char SQL_CREATE[] =
-    "INSERT INTO clients (id, namespace, name, secret_hash) "
-    "SELECT $1, namespace, $3, $4 FROM tenants WHERE namespace = $2 RETURNING id";
-
 static int do_create(struct db_pool *db, const char *ns, const char *name)
 {
     char id[32], secret[SESSION_TOKEN_SIZE], hash[SESSION_HASH_SIZE];
-    struct db_result *r = NULL;
     struct db_error err;
+    enum db_outcome made;
     int rc = 1;
 
     if (new_client_id(id, sizeof id) != 0 || session_new_secret(secret) != 0) {
@@ -67,13 +62,11 @@ static int do_create(struct db_pool *db, const char *ns, const char *name)
         return 1;
     }
     session_hash(secret, SESSION_TOKEN_LEN, hash);
-    const char *params[] = {id, ns, name, hash};
-    const struct db_stmt st = {SQL_CREATE, 4, params};
-    if (db_run(db, ns, &st, 1, &r, 0, &err) != 0) {
+    if (db_clients_create(db, id, ns, name, hash, &made, &err) != 0) {
         fprintf(stderr, "aam clients: could not create the client: %s\n", err.message);
         goto cleanup;
     }
-    if (db_result_rows(r) != 1) {
+    if (made != DB_OUTCOME_CREATED) {
         fprintf(stderr,
                 "aam clients: namespace \"%s\" has no tenant; create it first "
                 "(aam tenants create --namespace %s --name ...)\n",
@@ -88,66 +81,52 @@ static int do_create(struct db_pool *db, const char *ns, const char *name)
     rc = 0;
 cleanup:
     OPENSSL_cleanse(secret, sizeof secret);
-    db_result_free(r);
     return rc;
 }
 
-static const char SQL_OPERATOR[] = "SELECT set_config('aam.operator', 'on', true)";
-static const char SQL_LIST[] =
-    "SELECT id, namespace, name, "
-    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM clients "
-    "WHERE $1 = '' OR namespace = $1 ORDER BY namespace, created_at, id";
+/* The header goes out once, before the first row, and only when the read succeeded: a failed
+ * list prints nothing on stdout. */
+static void show_header(int *shown)
+{
+    if (!*shown)
+        printf("client_id\tnamespace\tname\tcreated_at\n");
+    *shown = 1;
+}
+
+static void on_client(void *arg, const struct db_client_info *c)
+{
+    show_header(arg);
+    printf("%s\t%s\t%s\t%s\n", c->id, c->ns, c->name, c->created_at);
+}
 
 static int do_list(struct db_pool *db, const char *ns)
 {
-    struct db_result *rs[2] = {NULL, NULL};
     struct db_error err;
-    const char *params[] = {ns ? ns : ""};
-    const struct db_stmt st[] = {
-        {SQL_OPERATOR, 0, NULL},
-        {SQL_LIST, 1, params},
-    };
-    if (db_run(db, NULL, st, 2, rs, DB_READ_ONLY, &err) != 0) {
+    int shown = 0;
+    if (db_clients_list(db, ns, on_client, &shown, &err) != 0) {
         fprintf(stderr, "aam clients: could not list the clients: %s\n", err.message);
         return 1;
     }
-    printf("client_id\tnamespace\tname\tcreated_at\n");
-    for (int i = 0; i < db_result_rows(rs[1]); i++)
-        printf("%s\t%s\t%s\t%s\n", db_result_get(rs[1], i, 0), db_result_get(rs[1], i, 1),
-               db_result_get(rs[1], i, 2), db_result_get(rs[1], i, 3));
-    db_result_free(rs[0]);
-    db_result_free(rs[1]);
+    show_header(&shown);
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
-static const char SQL_SET_CLIENT[] = "SELECT set_config('aam.client_id', $1, true)";
-static const char SQL_REVOKE[] = "DELETE FROM clients WHERE id = $1 RETURNING namespace";
-
 static int do_revoke(struct db_pool *db, const char *id)
 {
-    struct db_result *rs[2] = {NULL, NULL};
     struct db_error err;
-    int rc = 1;
-    const char *params[] = {id};
-    const struct db_stmt st[] = {
-        {SQL_SET_CLIENT, 1, params},
-        {SQL_REVOKE, 1, params},
-    };
-    if (db_run(db, NULL, st, 2, rs, 0, &err) != 0) {
+    enum db_outcome done;
+    char ns[64];
+    if (db_clients_revoke(db, id, &done, ns, sizeof ns, &err) != 0) {
         fprintf(stderr, "aam clients: could not revoke the client: %s\n", err.message);
-        goto cleanup;
+        return 1;
     }
-    if (db_result_rows(rs[1]) != 1) {
+    if (done != DB_OUTCOME_DELETED) {
         fprintf(stderr, "aam clients: no client \"%s\"\n", id);
-        goto cleanup;
+        return 1;
     }
     printf("revoked %s (namespace %s); tokens already issued expire within JWT_TTL_SECONDS\n", id,
-           db_result_get(rs[1], 0, 0));
-    rc = fflush(stdout) == 0 ? 0 : 1;
-cleanup:
-    db_result_free(rs[0]);
-    db_result_free(rs[1]);
-    return rc;
+           ns);
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* Parses --namespace/--name after the subcommand. Returns 0, 1 for --help, or -1 (printed). */

@@ -1,6 +1,6 @@
 /* cmd_common: what several commands share: opening the database the way the configuration
  * says, with the one error line every command prints when DATABASE_URL cannot be used; the
- * rule for an operator-given name; the tenant upsert of `tenants create` and `seed`. */
+ * rule for an operator-given name. */
 #include <stdio.h>
 #include <string.h>
 
@@ -31,13 +31,3 @@ int cmd_name_valid(const char *s, size_t max_chars)
     }
     return chars > 0 && chars <= max_chars && !blank;
 }
-
-/* ON CONFLICT makes concurrent creates leave one row; the UPDATE runs only when the row was
- * there before and its name differs, so a repeat changes nothing. */
-const char cmd_tenant_upsert_sql[] =
-    "WITH ins AS (INSERT INTO tenants (namespace, name) VALUES ($1::text, $2::text) "
-    "  ON CONFLICT (namespace) DO NOTHING RETURNING 1), "
-    "upd AS (UPDATE tenants SET name = $2::text WHERE namespace = $1::text "
-    "  AND name IS DISTINCT FROM $2::text AND NOT EXISTS (SELECT 1 FROM ins) RETURNING 1) "
-    "SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 'created' "
-    "  WHEN EXISTS (SELECT 1 FROM upd) THEN 'updated' ELSE 'unchanged' END";

@@ -12,6 +12,7 @@
 #include "server/http/admin.h"
 #include "server/cli/commands.h"
 #include "server/core/config.h"
+#include "server/core/outbound.h"
 #include "server/core/csvcache.h"
 #include "server/handlers/routes.h"
 #include "server/http/http.h"
@@ -50,6 +51,12 @@ int cmd_serve(int argc, char **argv)
         return 2;
     }
     block_stop_signals(&stop);
+    /* libcurl's global state, before any thread starts (checks and webhooks send through it) */
+    if (outbound_global_init() != 0) {
+        fprintf(stderr, "aam serve: cannot initialise outbound HTTP (libcurl)\n");
+        cfg_free(&cfg);
+        return 1;
+    }
     csvcache_set_budget((size_t)cfg.csv_cache_mb * 1024 * 1024);
     struct db_pool *db = cmd_open_db(&cfg, CFG_DB_SERVE, "serve");
     if (db == NULL) {
@@ -83,6 +90,7 @@ int cmd_serve(int argc, char **argv)
     admin_stop(admin); /* it reads srv and db: stopped before they are freed */
     http_free(srv);
     db_pool_free(db);
+    outbound_global_cleanup();
     cfg_free(&cfg);
     log_info("stopped");
     return 0;

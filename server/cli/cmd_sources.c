@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/grants.h"
 #include "server/core/jwt.h"
 #include "server/cli/commands.h"
 #include "server/core/config.h"
@@ -126,76 +127,56 @@ static const char *shown(const char *folder)
     return folder[0] == '\0' ? "." : folder;
 }
 
-/* grant or revoke in one transaction scoped to the namespace: the tenant must exist (a grant
- * references it, and revoke on an unknown namespace is as much a mistake as grant). Row:
- * tenant exists, then whether a row was inserted/deleted. */
+/* grant or revoke, each one statement scoped to the namespace: the tenant must exist (a grant
+ * references it, and revoke on an unknown namespace is as much a mistake as grant). */
 static int change(struct db_pool *db, const struct sources_args *a)
 {
-    static const char grant_sql[] =
-        "WITH t AS (SELECT EXISTS (SELECT 1 FROM tenants WHERE namespace = $1) AS ok), "
-        "ins AS (INSERT INTO source_grants (namespace, folder) SELECT $1, $2 FROM t WHERE t.ok "
-        "  ON CONFLICT DO NOTHING RETURNING 1) "
-        "SELECT t.ok, EXISTS (SELECT 1 FROM ins) FROM t";
-    static const char revoke_sql[] =
-        "WITH t AS (SELECT EXISTS (SELECT 1 FROM tenants WHERE namespace = $1) AS ok), "
-        "del AS (DELETE FROM source_grants g USING t WHERE t.ok AND g.namespace = $1 "
-        "  AND g.folder = $2 RETURNING 1) "
-        "SELECT t.ok, EXISTS (SELECT 1 FROM del) FROM t";
     int grant = strcmp(a->verb, "grant") == 0;
-    const char *params[] = {a->ns, a->folder};
-    struct db_stmt stmt = {grant ? grant_sql : revoke_sql, 2, params};
-    struct db_result *r = NULL;
+    enum db_outcome done;
     struct db_error err = {0};
-    if (db_run(db, a->ns, &stmt, 1, &r, 0, &err) != 0) {
+    int rc = grant ? db_grants_add(db, a->ns, a->folder, &done, &err)
+                   : db_grants_remove(db, a->ns, a->folder, &done, &err);
+    if (rc != 0) {
         fprintf(stderr, "aam sources %s: database: %s\n", a->verb, err.message);
         return 1;
     }
-    const char *ok = db_result_get(r, 0, 0), *did = db_result_get(r, 0, 1);
-    int rc = 0;
-    if (ok == NULL || strcmp(ok, "t") != 0) {
+    if (done == DB_OUTCOME_NO_TENANT) {
         fprintf(stderr, "aam sources %s: no tenant \"%s\" (create it with `aam tenants create`)\n",
                 a->verb, a->ns);
-        rc = 1;
-    } else if (did != NULL && strcmp(did, "t") == 0) {
-        printf("%s %s: %s\n", grant ? "granted" : "revoked", a->ns, shown(a->folder));
-    } else {
+        return 1;
+    }
+    if (done == DB_OUTCOME_UNCHANGED)
         printf("%s %s: %s\n", grant ? "already granted" : "not granted (nothing to revoke)", a->ns,
                shown(a->folder));
-    }
-    db_result_free(r);
-    return rc;
+    else
+        printf("%s %s: %s\n", grant ? "granted" : "revoked", a->ns, shown(a->folder));
+    return 0;
+}
+
+static void on_grant(void *arg, const char *ns, const char *folder)
+{
+    (void)arg;
+    printf("%s\t%s\n", ns, shown(folder));
 }
 
 /* One line per grant, by folder then namespace: "namespace<TAB>folder" (folder relative to the
- * root, "." for the root). Reading every namespace's grants needs aam.operator (operator
- * policies, migration 0003), set only here and in `aam tenants list`. With --namespace, an
- * unknown namespace exits 1. The per-namespace folders (AAM_SOURCES_ROOT/<ns>/) are not rows
- * and are not listed. */
+ * root, "." for the root). Reading every namespace's grants is an operator read
+ * (db_grants_list), done only here and in `aam tenants list`. With --namespace, an unknown
+ * namespace exits 1. The per-namespace folders (AAM_SOURCES_ROOT/<ns>/) are not rows and are
+ * not listed. */
 static int list(struct db_pool *db, const struct sources_args *a)
 {
-    static const char set_sql[] = "SELECT set_config('aam.operator', 'on', true)";
-    static const char sql[] =
-        "SELECT namespace, folder FROM source_grants WHERE $1::text IS NULL OR namespace = $1 "
-        "ORDER BY folder, namespace";
-    static const char tenant_sql[] = "SELECT count(*) FROM tenants WHERE namespace = $1";
-    const char *params[] = {a->ns};
-    struct db_stmt stmts[3] = {{set_sql, 0, NULL}, {sql, 1, params}, {tenant_sql, 1, params}};
-    struct db_result *r[3] = {NULL, NULL, NULL};
     struct db_error err = {0};
-    int rc = 0;
-    if (db_run(db, NULL, stmts, a->ns ? 3 : 2, r, DB_READ_ONLY, &err) != 0) {
+    int known = 0;
+    if (db_grants_list(db, a->ns, on_grant, NULL, &known, &err) != 0) {
         fprintf(stderr, "aam sources list: database: %s\n", err.message);
         return 1;
     }
-    if (a->ns != NULL && strcmp(db_result_get(r[2], 0, 0), "0") == 0) {
+    if (!known) {
         fprintf(stderr, "aam sources list: no tenant \"%s\"\n", a->ns);
-        rc = 1;
+        return 1;
     }
-    for (int i = 0; rc == 0 && i < db_result_rows(r[1]); i++)
-        printf("%s\t%s\n", db_result_get(r[1], i, 0), shown(db_result_get(r[1], i, 1)));
-    for (int i = 0; i < 3; i++)
-        db_result_free(r[i]);
-    return rc;
+    return 0;
 }
 
 int cmd_sources(int argc, char **argv)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "db/tenants.h"
 #include "server/core/jwt.h"
 #include "server/cli/commands.h"
 #include "server/core/config.h"
@@ -76,7 +77,7 @@ static int tenants_create(int argc, char **argv)
     const char *ns = NULL, *name = NULL;
     struct cfg cfg;
     struct db_error err = {0};
-    struct db_result *r = NULL;
+    enum db_outcome state;
     int rc = parse_create(argc, argv, &ns, &name);
     if (rc != 0)
         return rc;
@@ -84,34 +85,31 @@ static int tenants_create(int argc, char **argv)
     struct db_pool *db = open_db(&cfg, "create", &rc);
     if (db == NULL)
         goto cleanup;
-    const char *params[] = {ns, name};
-    struct db_stmt stmt = {cmd_tenant_upsert_sql, 2, params};
-    if (db_run(db, ns, &stmt, 1, &r, 0, &err) != 0) {
+    if (db_tenants_upsert(db, ns, name, &state, &err) != 0) {
         fprintf(stderr, "aam tenants create: database: %s\n", err.message);
         goto cleanup;
     }
-    const char *state = db_result_get(r, 0, 0);
-    printf("tenant %s: %s%s\n", ns, state ? state : "?",
-           state && strcmp(state, "updated") == 0 ? " (name)" : "");
+    printf("tenant %s: %s%s\n", ns, db_outcome_name(state),
+           state == DB_OUTCOME_UPDATED ? " (name)" : "");
     rc = fflush(stdout) == 0 ? 0 : 1;
 cleanup:
-    db_result_free(r);
     db_pool_free(db);
     cfg_free(&cfg);
     return rc;
 }
 
-/* One line per tenant, by namespace: "namespace<TAB>name". Every namespace is read, so this
- * transaction sets aam.operator (the operator policies of migration 0003); the server
- * never does. */
+static void on_tenant(void *arg, const char *ns, const char *name)
+{
+    (void)arg;
+    printf("%s\t%s\n", ns, name);
+}
+
+/* One line per tenant, by namespace: "namespace<TAB>name". Every namespace is read, so this is
+ * an operator read (db_tenants_list_all); the server never reads that way. */
 static int tenants_list(int argc, char **argv)
 {
-    static const char set_sql[] = "SELECT set_config('aam.operator', 'on', true)";
-    static const char sql[] = "SELECT namespace, name FROM tenants ORDER BY namespace";
     struct cfg cfg;
     struct db_error err = {0};
-    struct db_result *r[2] = {NULL, NULL};
-    struct db_stmt stmts[2] = {{set_sql, 0, NULL}, {sql, 0, NULL}};
     int rc = 1;
     (void)argv;
     if (argc > 1) {
@@ -121,16 +119,12 @@ static int tenants_list(int argc, char **argv)
     struct db_pool *db = open_db(&cfg, "list", &rc);
     if (db == NULL)
         goto cleanup;
-    if (db_run(db, NULL, stmts, 2, r, DB_READ_ONLY, &err) != 0) {
+    if (db_tenants_list_all(db, on_tenant, NULL, &err) != 0) {
         fprintf(stderr, "aam tenants list: database: %s\n", err.message);
         goto cleanup;
     }
-    for (int i = 0; i < db_result_rows(r[1]); i++)
-        printf("%s\t%s\n", db_result_get(r[1], i, 0), db_result_get(r[1], i, 1));
     rc = fflush(stdout) == 0 ? 0 : 1;
 cleanup:
-    db_result_free(r[0]);
-    db_result_free(r[1]);
     db_pool_free(db);
     cfg_free(&cfg);
     return rc;

@@ -27,9 +27,4 @@ struct db_pool *cmd_open_db(const struct cfg *cfg, enum cfg_db_use use, const ch
  * blank (tenant and client names: printed one per line by `list`), else 0. */
 int cmd_name_valid(const char *s, size_t max_chars);
 
-/* Creates tenant $1 named $2, or renames it; one row, one cell: 'created', 'updated' or
- * 'unchanged'. Run scoped to $1: the row is visible and writable only in its own namespace
- * (row-level security). */
-extern const char cmd_tenant_upsert_sql[];
-
 #endif

@@ -38,7 +38,8 @@ struct cfg_param {
 };
 
 static cfg_hook hook_database_url, hook_jwt_secret, hook_sources_root, hook_cors_origins,
-    hook_trusted_proxies, hook_default_cores, hook_default_workers, hook_log_level, hook_admin_addr;
+    hook_trusted_proxies, hook_outbound_nets, hook_default_cores, hook_default_workers,
+    hook_log_level, hook_admin_addr;
 
 #define CFG_OFF_INT(f) offsetof(struct cfg, f)
 #define CFG_OFF_STR(f) offsetof(struct cfg, f)
@@ -249,6 +250,26 @@ static int hook_trusted_proxies(struct cfg *c, const struct cfg_param *p, const 
     return 0;
 }
 
+/* Where checks and webhooks may connect (server/core/outbound.c asks the set). Parsed once at
+ * start like AAM_TRUSTED_PROXIES; an empty value is refused rather than read as "nowhere", which
+ * is more likely a broken deployment template than an intent. */
+static int hook_outbound_nets(struct cfg *c, const struct cfg_param *p, const char *raw,
+                              unsigned need, char *err, size_t errlen)
+{
+    (void)need;
+    char why[160];
+    const char *v = raw ? raw : p->def;
+    size_t blank = strspn(v, " \t,");
+    if (v[blank] == '\0')
+        return fail(err, errlen, p->name, " is set but empty (CIDRs and/or public)");
+    c->outbound_nets = netaddr_set_parse(v, why, sizeof why);
+    if (c->outbound_nets == NULL) {
+        snprintf(err, errlen, "%s: %s", p->name, why);
+        return -1;
+    }
+    return 0;
+}
+
 static int hook_cors_origins(struct cfg *c, const struct cfg_param *p, const char *raw,
                              unsigned need, char *err, size_t errlen)
 {
@@ -321,6 +342,8 @@ void cfg_free(struct cfg *c)
     c->n_cors_origins = 0;
     xfree(&c->trusted_proxies);
     c->n_trusted_proxies = 0;
+    netaddr_set_free(c->outbound_nets);
+    c->outbound_nets = NULL;
 }
 
 int cfg_cors_allowed(const struct cfg *c, const char *origin)

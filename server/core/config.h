@@ -8,6 +8,7 @@
 #include "db/db.h"
 
 struct netaddr_cidr;
+struct netaddr_set;
 
 /* Which settings a command needs. DATABASE_URL and JWT_SECRET are read only by the commands
  * that need them; every other setting is validated whenever it is set. */
@@ -91,6 +92,8 @@ enum cfg_need {
       "MiB of request bodies all connections together may hold while they arrive (then 503)")        \
     X(CUSTOM, trusted_proxies, "AAM_TRUSTED_PROXIES", "", 0, 0, 0, hook_trusted_proxies,             \
       "comma-separated CIDRs whose X-Forwarded-For is believed for the client address")              \
+    X(CUSTOM, outbound_nets, "AAM_OUTBOUND_NETS", "public", 0, 0, 0, hook_outbound_nets,             \
+      "where checks and webhooks may connect: comma-separated CIDRs and public (global unicast)")    \
     X(STR, migrations_dir, "AAM_MIGRATIONS_DIR", "./migrations", 0, 0, 0, NULL,                      \
       "where `aam migrate` finds NNNN_name.sql files")                                               \
     X(STR, seeds_dir, "AAM_SEEDS_DIR", "./seeds", 0, 0, 0, NULL,                                     \
@@ -115,8 +118,9 @@ struct cfg {
     size_t n_cors_origins;
     struct netaddr_cidr *trusted_proxies; /* AAM_TRUSTED_PROXIES, parsed; NULL when none */
     size_t n_trusted_proxies;
-    char *admin_addr;    /* AAM_ADMIN_ADDR as given, NULL when "off" */
-    char admin_host[64]; /* its IP literal (IPv6 without brackets) */
+    struct netaddr_set *outbound_nets; /* AAM_OUTBOUND_NETS, parsed; never NULL after cfg_load */
+    char *admin_addr;                  /* AAM_ADMIN_ADDR as given, NULL when "off" */
+    char admin_host[64];               /* its IP literal (IPv6 without brackets) */
     int admin_port;
 };
 

@@ -1,9 +1,14 @@
-/* Unit tests for server/netaddr.c: which AAM_TRUSTED_PROXIES values parse (and which are
- * refused), membership, and a table of (trusted list, peer, X-Forwarded-For) -> client
- * address, including spoofing attempts from untrusted peers and from the left of the header. */
+/* Unit tests for util/netaddr.c: which AAM_TRUSTED_PROXIES values parse (and which are
+ * refused), membership, a table of (trusted list, peer, X-Forwarded-For) -> client address,
+ * including spoofing attempts from untrusted peers and from the left of the header; and the
+ * outbound rule (AAM_OUTBOUND_NETS): which hosts are literals and what they denote, which
+ * addresses are `public`, and which a set of CIDRs and `public` allows. Judging only: nothing
+ * here opens a socket or resolves a name. */
 #include <check.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "util/netaddr.h"
 
@@ -123,6 +128,239 @@ START_TEST(test_netaddr_client_table)
 }
 END_TEST
 
+/* ------------------------------------------------------------ outbound */
+
+struct public_case {
+    const char *host;  /* an IP literal in any spelling netaddr_parse_host reads */
+    const char *canon; /* what it denotes (netaddr_format) */
+    int is_public;
+};
+
+static const struct public_case public_cases[] = {
+    /* loopback, every spelling */
+    {"127.0.0.1", "127.0.0.1", 0},
+    {"127.255.255.254", "127.255.255.254", 0},
+    {"127.1", "127.0.0.1", 0},
+    {"2130706433", "127.0.0.1", 0},
+    {"0x7f.1", "127.0.0.1", 0},
+    {"0x7f000001", "127.0.0.1", 0},
+    {"017700000001", "127.0.0.1", 0},
+    {"0177.0.0.01", "127.0.0.1", 0},
+    {"::1", "::1", 0},
+    {"[::1]", "::1", 0},
+    {"::ffff:127.0.0.1", "127.0.0.1", 0},
+    {"[::ffff:7f00:1]", "127.0.0.1", 0},
+    {"0:0:0:0:0:ffff:127.0.0.1", "127.0.0.1", 0},
+    /* unspecified and "this network" (0.0.0.0 reaches the local host on Linux) */
+    {"0.0.0.0", "0.0.0.0", 0},
+    {"0", "0.0.0.0", 0},
+    {"0.1.2.3", "0.1.2.3", 0},
+    {"::", "::", 0},
+    /* private */
+    {"10.0.0.5", "10.0.0.5", 0},
+    {"10.255.255.255", "10.255.255.255", 0},
+    {"012.0.0.5", "10.0.0.5", 0},
+    {"167772165", "10.0.0.5", 0},
+    {"172.16.0.1", "172.16.0.1", 0},
+    {"172.31.255.255", "172.31.255.255", 0},
+    {"192.168.0.1", "192.168.0.1", 0},
+    {"192.168.255.255", "192.168.255.255", 0},
+    {"::ffff:10.0.0.5", "10.0.0.5", 0},
+    /* link-local and the cloud metadata service */
+    {"169.254.169.254", "169.254.169.254", 0},
+    {"2852039166", "169.254.169.254", 0},
+    {"0xa9fea9fe", "169.254.169.254", 0},
+    {"0251.0376.0251.0376", "169.254.169.254", 0},
+    {"::ffff:169.254.169.254", "169.254.169.254", 0},
+    {"169.254.0.1", "169.254.0.1", 0},
+    {"fe80::1", "fe80::1", 0},
+    {"febf::1", "febf::1", 0},
+    /* CGNAT */
+    {"100.64.0.1", "100.64.0.1", 0},
+    {"100.127.255.255", "100.127.255.255", 0},
+    /* ULA and site-local */
+    {"fc00::1", "fc00::1", 0},
+    {"fd12:3456:789a::1", "fd12:3456:789a::1", 0},
+    {"fec0::1", "fec0::1", 0},
+    /* multicast */
+    {"224.0.0.1", "224.0.0.1", 0},
+    {"239.255.255.250", "239.255.255.250", 0},
+    {"ff02::1", "ff02::1", 0},
+    {"ff0e::1", "ff0e::1", 0},
+    /* reserved, documentation, benchmarking */
+    {"192.0.0.1", "192.0.0.1", 0},
+    {"192.0.2.1", "192.0.2.1", 0},
+    {"192.88.99.1", "192.88.99.1", 0},
+    {"198.18.0.1", "198.18.0.1", 0},
+    {"198.19.255.255", "198.19.255.255", 0},
+    {"198.51.100.7", "198.51.100.7", 0},
+    {"203.0.113.9", "203.0.113.9", 0},
+    {"240.0.0.1", "240.0.0.1", 0},
+    {"255.255.255.255", "255.255.255.255", 0},
+    {"4294967295", "255.255.255.255", 0},
+    {"2001:db8::1", "2001:db8::1", 0},
+    {"2001::1", "2001::1", 0},     /* Teredo */
+    {"2001:2::1", "2001:2::1", 0}, /* benchmarking */
+    {"3fff::1", "3fff::1", 0},
+    {"5f00::1", "5f00::1", 0},
+    {"100::1", "100::1", 0}, /* discard-only */
+    /* IPv4-compatible (deprecated): never public, whatever it carries */
+    {"::127.0.0.1", "::127.0.0.1", 0},
+    {"::93.184.216.34", "::93.184.216.34", 0},
+    /* NAT64 and 6to4: judged by the IPv4 address they carry */
+    {"64:ff9b::7f00:1", "64:ff9b::7f00:1", 0},
+    {"64:ff9b::a9fe:a9fe", "64:ff9b::a9fe:a9fe", 0},
+    {"64:ff9b::5db8:d822", "64:ff9b::5db8:d822", 1},
+    {"64:ff9b:1::5db8:d822", "64:ff9b:1::5db8:d822", 0}, /* local-use NAT64 */
+    {"2002:7f00:1::1", "2002:7f00:1::1", 0},
+    {"2002:a00:5::1", "2002:a00:5::1", 0},
+    {"2002:5db8:d822::1", "2002:5db8:d822::1", 1},
+    /* public, and the neighbours of the ranges above */
+    {"93.184.216.34", "93.184.216.34", 1},
+    {"1572395042", "93.184.216.34", 1},
+    {"::ffff:93.184.216.34", "93.184.216.34", 1},
+    {"1.1.1.1", "1.1.1.1", 1},
+    {"8.8.8.8", "8.8.8.8", 1},
+    {"1.0.0.0", "1.0.0.0", 1},
+    {"9.255.255.255", "9.255.255.255", 1},
+    {"11.0.0.0", "11.0.0.0", 1},
+    {"100.63.255.255", "100.63.255.255", 1},
+    {"100.128.0.0", "100.128.0.0", 1},
+    {"126.255.255.255", "126.255.255.255", 1},
+    {"128.0.0.0", "128.0.0.0", 1},
+    {"169.253.255.255", "169.253.255.255", 1},
+    {"169.255.0.0", "169.255.0.0", 1},
+    {"172.15.255.255", "172.15.255.255", 1},
+    {"172.32.0.0", "172.32.0.0", 1},
+    {"192.167.255.255", "192.167.255.255", 1},
+    {"192.169.0.0", "192.169.0.0", 1},
+    {"198.17.255.255", "198.17.255.255", 1},
+    {"198.20.0.0", "198.20.0.0", 1},
+    {"223.255.255.255", "223.255.255.255", 1},
+    {"2001:4860:4860::8888", "2001:4860:4860::8888", 1},
+    {"[2606:2800:220:1:248:1893:25c8:1946]", "2606:2800:220:1:248:1893:25c8:1946", 1},
+    {"2001:200::1", "2001:200::1", 1}, /* just past 2001::/23 */
+    {"3ffe::1", "3ffe::1", 1},
+};
+
+START_TEST(test_netaddr_public_table)
+{
+    const struct public_case *c = &public_cases[_i];
+    struct sockaddr_storage ss;
+    char text[NETADDR_TEXT_MAX];
+    ck_assert_msg(netaddr_parse_host(c->host, &ss) == 0, "%s is a literal", c->host);
+    netaddr_format((const struct sockaddr *)&ss, text, sizeof text);
+    ck_assert_msg(strcmp(text, c->canon) == 0, "%s denotes %s, got %s", c->host, c->canon, text);
+    ck_assert_msg(netaddr_is_public((const struct sockaddr *)&ss) == c->is_public,
+                  "%s (%s) public: want %d", c->host, text, c->is_public);
+}
+END_TEST
+
+/* Not literals: names to resolve, and junk the resolver would cut short. */
+static const char *const not_literal[] = {
+    "",          "localhost", "example.com", "127.0.0.1 x", "127.0.0.1\t",    " 127.0.0.1",
+    "1.2.3.4.5", "256.0.0.1", "0x",          "127.0.0.1.",  "fe80::1%eth0",   "[127.0.0.1]",
+    "[::1",      "::1]",      "1.2.3.4:80",  "[]",          "0x7f.1.example",
+};
+
+START_TEST(test_netaddr_not_literal)
+{
+    struct sockaddr_storage ss;
+    ck_assert_msg(netaddr_parse_host(not_literal[_i], &ss) == -1, "\"%s\" is not a literal",
+                  not_literal[_i]);
+    ck_assert_int_eq(netaddr_parse_host(NULL, &ss), -1);
+}
+END_TEST
+
+struct allow_case {
+    const char *setting;
+    const char *host;
+    int allowed;
+};
+
+static const struct allow_case allow_cases[] = {
+    /* the default */
+    {"public", "93.184.216.34", 1},
+    {"public", "127.0.0.1", 0},
+    {"public", "::1", 0},
+    {"public", "::ffff:127.0.0.1", 0},
+    {"public", "2130706433", 0},
+    {"public", "10.0.0.5", 0},
+    {"public", "169.254.169.254", 0},
+    {"public", "100.64.0.1", 0},
+    {"public", "fd00::1", 0},
+    {"PUBLIC", "8.8.8.8", 1},
+    /* loopback named: loopback reached, in every spelling, and nothing else */
+    {"127.0.0.0/8", "127.0.0.1", 1},
+    {"127.0.0.0/8", "127.0.0.53", 1},
+    {"127.0.0.0/8", "::ffff:127.0.0.1", 1},
+    {"127.0.0.0/8", "2130706433", 1},
+    {"127.0.0.0/8", "0x7f.1", 1},
+    {"127.0.0.0/8", "::1", 0},
+    {"127.0.0.0/8", "10.0.0.5", 0},
+    {"127.0.0.0/8", "93.184.216.34", 0},
+    {"127.0.0.0/8, ::1", "::1", 1},
+    /* both */
+    {"public, 10.0.0.0/8", "10.1.2.3", 1},
+    {"public, 10.0.0.0/8", "93.184.216.34", 1},
+    {"public, 10.0.0.0/8", "192.168.0.1", 0},
+    {" 192.168.7.0/24 ,public ", "192.168.7.9", 1},
+    {"::ffff:10.0.0.0/104", "10.9.9.9", 1},
+    {"fd00::/8", "fd00::1234", 1},
+    {"fd00::/8", "fc00::1", 0},
+    /* an empty set allows nothing */
+    {"", "93.184.216.34", 0},
+    {"", "127.0.0.1", 0},
+};
+
+START_TEST(test_netaddr_set_table)
+{
+    const struct allow_case *c = &allow_cases[_i];
+    char err[160] = "";
+    struct sockaddr_storage ss;
+    struct netaddr_set *set = netaddr_set_parse(c->setting, err, sizeof err);
+    ck_assert_msg(set != NULL, "\"%s\": %s", c->setting, err);
+    ck_assert_int_eq(netaddr_parse_host(c->host, &ss), 0);
+    ck_assert_msg(netaddr_set_allows(set, (const struct sockaddr *)&ss) == c->allowed,
+                  "\"%s\" allows %s: want %d", c->setting, c->host, c->allowed);
+    netaddr_set_free(set);
+}
+END_TEST
+
+static const char *const bad_sets[] = {
+    "publik", "public,junk", "10.0.0.1/8", "public 10.0.0.0/8", "localhost", "10.0.0.0/33",
+};
+
+START_TEST(test_netaddr_set_refused)
+{
+    char err[160] = "";
+    ck_assert_ptr_null(netaddr_set_parse(bad_sets[_i], err, sizeof err));
+    ck_assert_msg(strstr(err, "public") != NULL, "\"%s\": the refusal offers public: %s",
+                  bad_sets[_i], err);
+}
+END_TEST
+
+START_TEST(test_netaddr_outbound_edges)
+{
+    struct sockaddr_storage ss;
+    char err[160];
+    char text[NETADDR_TEXT_MAX];
+    struct netaddr_set *set = netaddr_set_parse("public", err, sizeof err);
+    memset(&ss, 0, sizeof ss);
+    ss.ss_family = AF_UNIX;
+    ck_assert_int_eq(netaddr_is_public((const struct sockaddr *)&ss), 0);
+    ck_assert_int_eq(netaddr_set_allows(set, (const struct sockaddr *)&ss), 0);
+    ck_assert_int_eq(netaddr_is_public(NULL), 0);
+    netaddr_format((const struct sockaddr *)&ss, text, sizeof text);
+    ck_assert_str_eq(text, "?");
+    ck_assert_int_eq(netaddr_parse_host("8.8.8.8", &ss), 0);
+    ck_assert_int_eq(netaddr_set_allows(NULL, (const struct sockaddr *)&ss), 0);
+    ck_assert_int_eq(netaddr_set_allows(set, (const struct sockaddr *)&ss), 1);
+    netaddr_set_free(set);
+    netaddr_set_free(NULL);
+}
+END_TEST
+
 static Suite *netaddr_suite(void)
 {
     Suite *s = suite_create("netaddr");
@@ -133,6 +371,17 @@ static Suite *netaddr_suite(void)
     tcase_add_loop_test(tc, test_netaddr_client_table, 0,
                         (int)(sizeof client_cases / sizeof client_cases[0]));
     suite_add_tcase(s, tc);
+    TCase *out = tcase_create("outbound");
+    tcase_add_loop_test(out, test_netaddr_public_table, 0,
+                        (int)(sizeof public_cases / sizeof public_cases[0]));
+    tcase_add_loop_test(out, test_netaddr_not_literal, 0,
+                        (int)(sizeof not_literal / sizeof not_literal[0]));
+    tcase_add_loop_test(out, test_netaddr_set_table, 0,
+                        (int)(sizeof allow_cases / sizeof allow_cases[0]));
+    tcase_add_loop_test(out, test_netaddr_set_refused, 0,
+                        (int)(sizeof bad_sets / sizeof bad_sets[0]));
+    tcase_add_test(out, test_netaddr_outbound_edges);
+    suite_add_tcase(s, out);
     return s;
 }
 

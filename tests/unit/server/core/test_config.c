@@ -1,19 +1,21 @@
 /* Unit tests for server/config.c: defaults, bounds, required settings, and that an error
  * line names the setting without echoing a secret. */
 #include <check.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "server/core/config.h"
+#include "util/netaddr.h"
 
 #define SECRET "0123456789abcdef0123456789abcdef"
 
 static const char *const vars[] = {
-    "DATABASE_URL", "AAM_DB_POOL_SIZE", "JWT_SECRET",       "JWT_TTL_SECONDS",
-    "PORT",         "AAM_SOURCES_ROOT", "AAM_CORS_ORIGINS", "AAM_DEMO_PASSWORD",
-    "AAM_THREADS",  "AAM_WORKERS",      "AAM_LOG_LEVEL",    "AAM_ADMIN_ADDR"};
+    "DATABASE_URL",     "AAM_DB_POOL_SIZE", "JWT_SECRET",        "JWT_TTL_SECONDS", "PORT",
+    "AAM_SOURCES_ROOT", "AAM_CORS_ORIGINS", "AAM_DEMO_PASSWORD", "AAM_THREADS",     "AAM_WORKERS",
+    "AAM_LOG_LEVEL",    "AAM_ADMIN_ADDR",   "AAM_OUTBOUND_NETS"};
 
 static void clean_env(void)
 {
@@ -72,6 +74,10 @@ static const struct bad_case bad[] = {
     {"AAM_ADMIN_ADDR", "[::1:9090", "AAM_ADMIN_ADDR"},
     {"AAM_ADMIN_ADDR", "", "AAM_ADMIN_ADDR"},
     {"AAM_ADMIN_ADDR", "OFF", "AAM_ADMIN_ADDR"},
+    {"AAM_OUTBOUND_NETS", "10.0.0.1/8", "AAM_OUTBOUND_NETS: \"10.0.0.1/8\" is not"},
+    {"AAM_OUTBOUND_NETS", "public, intranet", "AAM_OUTBOUND_NETS: \"intranet\" is not"},
+    {"AAM_OUTBOUND_NETS", "", "AAM_OUTBOUND_NETS is set but empty"},
+    {"AAM_OUTBOUND_NETS", " , ", "AAM_OUTBOUND_NETS is set but empty"},
 };
 
 START_TEST(test_config_bad_values_named)
@@ -167,6 +173,29 @@ START_TEST(test_config_admin_addr)
 }
 END_TEST
 
+/* AAM_OUTBOUND_NETS: `public` by default (the world, not this host or its networks); naming
+ * loopback lets the tests' local stubs be reached. */
+START_TEST(test_config_outbound_nets)
+{
+    struct cfg c;
+    char err[256];
+    struct sockaddr_storage lo, world;
+    ck_assert_int_eq(netaddr_parse_host("127.0.0.1", &lo), 0);
+    ck_assert_int_eq(netaddr_parse_host("93.184.216.34", &world), 0);
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(c.outbound_nets);
+    ck_assert_int_eq(netaddr_set_allows(c.outbound_nets, (struct sockaddr *)&world), 1);
+    ck_assert_int_eq(netaddr_set_allows(c.outbound_nets, (struct sockaddr *)&lo), 0);
+    cfg_free(&c);
+    setenv("AAM_OUTBOUND_NETS", "127.0.0.0/8", 1);
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err), 0);
+    ck_assert_int_eq(netaddr_set_allows(c.outbound_nets, (struct sockaddr *)&world), 0);
+    ck_assert_int_eq(netaddr_set_allows(c.outbound_nets, (struct sockaddr *)&lo), 1);
+    cfg_free(&c);
+    cfg_free(&c);
+}
+END_TEST
+
 /* The db_config every command uses comes from one builder: serve gets the configured pool and
  * statement timeout, seed one connection, migrate one connection and no statement timeout;
  * the defaults are db.h's, the numbers the table shows. */
@@ -228,6 +257,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_config_required_only_when_needed);
     tcase_add_test(tc, test_config_pool_zero_and_cors);
     tcase_add_test(tc, test_config_admin_addr);
+    tcase_add_test(tc, test_config_outbound_nets);
     tcase_add_test(tc, test_config_db_config_per_command);
     tcase_add_test(tc, test_config_every_setting_in_readme);
     suite_add_tcase(s, tc);
