@@ -3,11 +3,15 @@
 //   #/connections?status=&type=&q=&offset=     the connector cards
 //   #/connectors/{id}/files                     a FilesSource's files
 //   #/connectors/{id}/files/{name}?offset=      a page of one file's rows
+//   #/members, #/webhooks                       admins: the tenant's members and webhooks
+//   #/accept-invite?token=                      an invited person sets a password (no sign-in)
 import * as api from './api.js';
 import { h, replace } from './dom.js';
 import { errorBox, field, busy } from './ui.js';
 import { showConnections } from './connections.js';
 import { showFiles, showRows } from './files.js';
+import { showMembers } from './members.js';
+import { showWebhooks } from './webhooks.js';
 
 const root = document.getElementById('app');
 
@@ -46,6 +50,8 @@ function parseHash() {
 
 function frame() {
   const user = api.currentUser() || {};
+  const role = api.role();
+  const tab = (href, text) => h('a', { href, class: 'tab', 'data-tab': href }, text);
   const signOut = h('button', { type: 'button', class: 'button subtle' }, 'Sign out');
   signOut.addEventListener('click', () =>
     busy(signOut, async () => {
@@ -62,22 +68,30 @@ function frame() {
       'header',
       { class: 'topbar' },
       h('span', { class: 'brand' }, h('img', { src: '/assets/favicon.svg', alt: '', width: 24, height: 24 }), 'AAM'),
-      h('nav', { 'aria-label': 'Main', class: 'tabs' }, h('a', { href: '#/connections', 'aria-current': 'page', class: 'tab' }, 'Connections')),
+      h('nav', { 'aria-label': 'Main', class: 'tabs' }, tab('#/connections', 'Connections'), api.isAdmin() ? [tab('#/members', 'Members'), tab('#/webhooks', 'Webhooks')] : null),
       h(
         'div',
         { class: 'who' },
         h('span', { class: 'who-text' }, h('span', { class: 'who-email' }, user.email || ''), h('span', { class: 'who-sep' }, ' · '), h('span', { class: 'who-ns' }, user.namespace || '')),
+        role ? h('span', { class: 'role-badge', title: 'Your role in this tenant' }, h('span', { class: 'sr-only' }, 'Role: '), role) : null,
         signOut,
       ),
     ),
     main,
   );
   ctx.main = main;
+  ctx.frameRole = api.role();
   return main;
 }
 
 let routing = 0;
 function route() {
+  const first = parseHash();
+  if (first.parts[0] === 'accept-invite') {
+    ctx.main = null;
+    showAcceptInvite(first.params.get('token') || '');
+    return;
+  }
   if (!api.signedIn()) {
     showSignIn({});
     return;
@@ -86,8 +100,15 @@ function route() {
   const seq = ++routing;
   // A screen started by an older hash must not draw over a newer one.
   ctx.current = () => seq === routing;
-  if (!ctx.main || !ctx.main.isConnected) frame();
-  if (parts[0] === 'connectors' && parts[2] === 'files' && parts.length === 3) showFiles(ctx, parts[1], params);
+  if (!ctx.main || !ctx.main.isConnected || ctx.frameRole !== api.role()) frame();
+  const tabHref = parts[0] === 'members' || parts[0] === 'webhooks' ? `#/${parts[0]}` : '#/connections';
+  for (const a of root.querySelectorAll('[data-tab]')) {
+    if (a.dataset.tab === tabHref) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  if (parts[0] === 'members') showMembers(ctx);
+  else if (parts[0] === 'webhooks') showWebhooks(ctx);
+  else if (parts[0] === 'connectors' && parts[2] === 'files' && parts.length === 3) showFiles(ctx, parts[1], params);
   else if (parts[0] === 'connectors' && parts[2] === 'files' && parts.length === 4) showRows(ctx, parts[1], parts[3], params);
   else showConnections(ctx, params);
 }
@@ -174,8 +195,81 @@ function showSignIn({ notice, error, mode = 'signin' }) {
   email.input.focus();
 }
 
+// ------------------------------------------------------------------ accept an invitation
+
+function showAcceptInvite(token) {
+  const password = field({ label: 'Password', name: 'password', type: 'password', hint: 'At least 8 characters.', attrs: { autocomplete: 'new-password', required: true } });
+  const again = field({ label: 'Password again', name: 'password2', type: 'password', attrs: { autocomplete: 'new-password', required: true } });
+  const tokenField = token ? null : field({ label: 'Invitation token', name: 'invite_token', hint: 'The token from your invitation link.', attrs: { autocomplete: 'off', spellcheck: 'false', required: true } });
+  const status = h('div', { class: 'form-status' });
+  const submit = h('button', { type: 'submit', class: 'button primary wide' }, 'Accept and sign in');
+  const form = h('form', { class: 'auth-form', novalidate: true, 'aria-labelledby': 'auth-title' }, tokenField && tokenField.wrap, password.wrap, again.wrap, submit);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    for (const f of [password, again, tokenField]) if (f) f.setError(null);
+    status.replaceChildren();
+    const invite = token || tokenField.input.value.trim();
+    if (tokenField && !invite) {
+      tokenField.setError('Paste the token from your invitation.');
+      tokenField.input.focus();
+      return;
+    }
+    if (!password.input.value) {
+      password.setError('Choose a password.');
+      password.input.focus();
+      return;
+    }
+    if (password.input.value !== again.input.value) {
+      again.setError('The two passwords differ.');
+      again.input.focus();
+      return;
+    }
+    busy(submit, async () => {
+      try {
+        await api.acceptInvite(invite, password.input.value);
+      } catch (e) {
+        for (const fe of e.errors || []) if (fe.field === 'password') password.setError(fe.message);
+        const bad = form.querySelector('[aria-invalid=true]');
+        if (!bad) {
+          const why = e.status === 400 || e.status === 404 || e.status === 410 || (e.status === 422 && !e.errors.length) || e.status === 401 ? h('p', {}, 'The invitation may have been used already or have expired (they last 7 days). Ask an admin of the tenant for a new one.') : null;
+          status.replaceChildren(errorBox(e, 'invite', why));
+        }
+        (bad || password.input).focus();
+        return;
+      }
+      history.replaceState(null, '', '#/connections');
+      frame();
+      route();
+      ctx.focusHeading();
+    });
+  });
+  const signInLink = h('a', { href: '#/connections' }, 'Sign in');
+  replace(
+    root,
+    h(
+      'main',
+      { id: 'main', class: 'auth' },
+      h(
+        'div',
+        { class: 'auth-card' },
+        h('p', { class: 'brand' }, h('img', { src: '/assets/favicon.svg', alt: '', width: 28, height: 28 }), 'AAM Connections'),
+        h('h1', { id: 'auth-title' }, 'Accept your invitation'),
+        h('p', { class: 'lead' }, 'Choose a password to join the tenant you were invited to.'),
+        status,
+        form,
+        h('p', { class: 'switch' }, 'Already a member? ', signInLink),
+      ),
+    ),
+  );
+  document.title = 'Accept invitation · AAM';
+  (tokenField ? tokenField.input : password.input).focus();
+}
+
 async function start() {
   window.addEventListener('hashchange', route);
+  api.onSessionEnded(() => {
+    if (ctx.main) showSignIn({ notice: 'You signed out in another tab, or your session ended there.' });
+  });
   let resumed = false;
   let error = null;
   try {
@@ -184,7 +278,9 @@ async function start() {
     error = e; // the server is unreachable or busy: say so on the sign-in screen
   }
   root.removeAttribute('aria-busy');
-  if (resumed) {
+  if (parseHash().parts[0] === 'accept-invite') {
+    route();
+  } else if (resumed) {
     frame();
     route();
   } else {

@@ -76,9 +76,8 @@ export function field({ label, name, type = 'text', value = '', hint, options, t
 
 // Opens a modal <dialog>. content(close) returns the nodes inside; focus goes to the element
 // marked data-autofocus (else the first field), Escape or close() closes it, and focus returns
-// to the element that opened it (or to fallback() when that element is gone).
-export function openDialog({ title, content, className = '', fallback }) {
-  const opener = document.activeElement;
+// to the element that opened it (or to fallback() when that element is gone or was replaced).
+export function openDialog({ title, content, className = '', fallback, opener = document.activeElement }) {
   const titleId = uid('dlg-title');
   const dlg = h('dialog', { class: `dialog ${className}`, 'aria-labelledby': titleId });
   const close = () => dlg.close();

@@ -28,6 +28,10 @@ __asm__(".section .rodata\n"
         UI_EMBED(ui_dom_js, "web/dom.js")
         UI_EMBED(ui_files_js, "web/files.js")
         UI_EMBED(ui_ui_js, "web/ui.js")
+        UI_EMBED(ui_form_js, "web/form.js")
+        UI_EMBED(ui_history_js, "web/history.js")
+        UI_EMBED(ui_members_js, "web/members.js")
+        UI_EMBED(ui_webhooks_js, "web/webhooks.js")
         UI_EMBED(ui_style_css, "web/style.css")
         UI_EMBED(ui_favicon_svg, "web/favicon.svg")
         ".previous\n");
@@ -41,6 +45,10 @@ UI_EXTERN(ui_connections_js);
 UI_EXTERN(ui_dom_js);
 UI_EXTERN(ui_files_js);
 UI_EXTERN(ui_ui_js);
+UI_EXTERN(ui_form_js);
+UI_EXTERN(ui_history_js);
+UI_EXTERN(ui_members_js);
+UI_EXTERN(ui_webhooks_js);
 UI_EXTERN(ui_style_css);
 UI_EXTERN(ui_favicon_svg);
 
@@ -65,6 +73,10 @@ static const struct ui_entry entries[] = {
     {"dom.js", UI_JS, ui_dom_js_start, ui_dom_js_end},
     {"files.js", UI_JS, ui_files_js_start, ui_files_js_end},
     {"ui.js", UI_JS, ui_ui_js_start, ui_ui_js_end},
+    {"form.js", UI_JS, ui_form_js_start, ui_form_js_end},
+    {"history.js", UI_JS, ui_history_js_start, ui_history_js_end},
+    {"members.js", UI_JS, ui_members_js_start, ui_members_js_end},
+    {"webhooks.js", UI_JS, ui_webhooks_js_start, ui_webhooks_js_end},
     {"style.css", UI_CSS, ui_style_css_start, ui_style_css_end},
     {"favicon.svg", UI_SVG, ui_favicon_svg_start, ui_favicon_svg_end},
 };

@@ -68,7 +68,7 @@ expect_status 304 "…also when it is one of a list, weak-prefixed"
 req GET / -H 'If-None-Match: "0000000000000000"'
 expect_status 200 "a different ETag gets the file"
 
-for f in app.js api.js connections.js dom.js files.js ui.js; do
+for f in app.js api.js connections.js dom.js files.js form.js history.js members.js ui.js webhooks.js; do
   req GET "/assets/$f"
   check "/assets/$f: 200 text/javascript, the file's bytes" \
     test "$STATUS" = 200 -a "$(hdr Content-Type)" = "text/javascript; charset=utf-8" -a "$(cmp -s "$BODY_FILE" "$REPO_ROOT/web/$f"; echo $?)" = 0
