@@ -29,7 +29,7 @@ export function copyable(label, value) {
 }
 
 function memberId(m) {
-  return m.user_id || m.id;
+  return m.id;
 }
 
 export function showMembers(ctx) {
@@ -57,7 +57,8 @@ export function showMembers(ctx) {
     }
     if (!ctx.current()) return;
     listBox.removeAttribute('aria-busy');
-    const members = Array.isArray(data) ? data : data.members || [];
+    const members = data.members || [];
+    const invites = data.invites || [];
     replace(
       listBox,
       h(
@@ -70,6 +71,22 @@ export function showMembers(ctx) {
           h('tbody', {}, members.map(row)),
         ),
       ),
+      invites.length
+        ? [
+            h('h2', { class: 'section-title' }, 'Pending invitations'),
+            h(
+              'div',
+              { class: 'table-wrap', role: 'region', 'aria-label': 'Pending invitations', tabindex: '0' },
+              h(
+                'table',
+                {},
+                h('thead', {}, h('tr', {}, ['Email', 'Role', 'Invited', 'Expires'].map((t) => h('th', { scope: 'col' }, t)))),
+                h('tbody', {}, invites.map((i) => h('tr', {}, h('th', { scope: 'row' }, i.email), h('td', {}, i.role), h('td', {}, timeAgo(i.created_at)), h('td', {}, i.expires_at ? timeAgo(i.expires_at) : '—')))),
+              ),
+            ),
+            admin ? h('p', { class: 'meta' }, 'An invitation becomes a member when its link is used. Inviting the same address again replaces the link.') : null,
+          ]
+        : null,
     );
     if (focusId) {
       const el = listBox.querySelector(`[data-member="${CSS.escape(String(focusId))}"]`);

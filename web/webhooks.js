@@ -1,25 +1,13 @@
 // webhooks: the tenant's webhook endpoints (admins; /aam/webhooks). Create (the signing secret
 // is shown once, copyable), the events as checkboxes, the list with an active switch, delete,
-// rotate the secret (the new one shown once) and the recent deliveries (time, status code or
-// error, duration). "Send test event" appears when the server documents such a route.
+// rotate the secret (the new one shown once), send a test event and the recent deliveries
+// (result, response code or error, attempts, duration).
 import * as api from './api.js';
 import { h, replace, timeAgo, uid } from './dom.js';
 import { busy, errorBox, field, openDialog, toast } from './ui.js';
 import { copyable } from './members.js';
 
 export const EVENTS = ['connector.created', 'connector.updated', 'connector.deleted', 'connector.status_changed', 'connector.check_failed'];
-
-// Does the served OpenAPI document have a test-delivery route? Read once.
-let testRoute = null;
-function hasTestRoute() {
-  if (!testRoute) {
-    testRoute = fetch('/openapi.json', { credentials: 'omit', cache: 'no-store' })
-      .then((r) => (r.ok ? r.json() : {}))
-      .then((doc) => Object.keys(doc.paths || {}).some((p) => /\/webhooks\/\{[^}]+\}\/test$/.test(p)))
-      .catch(() => false);
-  }
-  return testRoute;
-}
 
 function eventBoxes(selected, legend = 'Events') {
   const boxes = EVENTS.map((ev) => {
@@ -53,50 +41,63 @@ function secretDialog(title, text, secret, opener, fallback) {
   done.addEventListener('click', close);
 }
 
+const RESULT = { succeeded: ['delivered', 'status-active'], pending: ['retrying', 'status-pending'], failed: ['failed', 'status-error'] };
+
+// A delivery (GET /webhooks/{id}/deliveries): one event sent to the endpoint, its status
+// (pending while retries are due, succeeded, failed), the last answer or error and its attempts.
+function deliveryRow(d) {
+  const attempts = Array.isArray(d.attempts) ? d.attempts : [];
+  const last = attempts.length ? attempts[attempts.length - 1] : null;
+  const [text, cls] = RESULT[d.status] || [d.status || 'unknown', 'status-inactive'];
+  const code = d.last_status_code ?? (last ? last.status_code : null);
+  const error = d.last_error || (last && last.error) || '';
+  return h(
+    'tr',
+    {},
+    h('td', {}, timeAgo(d.delivered_at || (last && last.at) || d.created_at)),
+    h('td', {}, h('code', {}, d.type || '')),
+    h('td', {}, h('span', { class: `pill ${cls}` }, text), d.status === 'pending' && d.next_attempt_at ? h('span', { class: 'muted' }, ' next ', timeAgo(d.next_attempt_at)) : null),
+    h('td', { class: 'num' }, code === null || code === undefined ? '—' : String(code)),
+    h('td', {}, error),
+    h('td', { class: 'num' }, String(attempts.length)),
+    h('td', { class: 'num' }, last && Number.isFinite(last.duration_ms) ? `${last.duration_ms} ms` : '—'),
+  );
+}
+
 function deliveriesDialog(ctx, w, opener) {
   const body = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Loading deliveries…'));
+  const refresh = h('button', { type: 'button', class: 'button' }, 'Refresh');
   const closeBtn = h('button', { type: 'button', class: 'button', 'data-autofocus': true }, 'Close');
-  const { close } = openDialog({ title: `Deliveries to ${w.url}`, className: 'wide', opener, fallback: () => ctx.main.querySelector('h1'), content: () => h('div', {}, body, h('div', { class: 'dialog-actions' }, closeBtn)) });
+  const { close } = openDialog({ title: `Deliveries to ${w.url}`, className: 'wide', opener, fallback: () => ctx.main.querySelector('h1'), content: () => h('div', {}, body, h('div', { class: 'dialog-actions' }, refresh, closeBtn)) });
   closeBtn.addEventListener('click', close);
-  api.webhooks
-    .deliveries(w.id)
-    .then((data) => {
-      const list = Array.isArray(data) ? data : data.deliveries || [];
-      if (!list.length) {
-        replace(body, h('p', {}, 'Nothing delivered yet.'));
-        return;
-      }
-      const rows = list.map((d) => {
-        const code = d.status_code ?? d.response_code ?? d.response_status ?? null;
-        const ok = d.ok ?? d.success ?? (code !== null && code >= 200 && code < 300);
-        const when = d.attempted_at || d.at || d.created_at || d.timestamp;
-        return h(
-          'tr',
-          {},
-          h('td', {}, when ? timeAgo(when) : '—'),
-          h('td', {}, h('code', {}, d.event_type || d.type || d.event || '')),
-          h('td', {}, h('span', { class: `pill ${ok ? 'status-active' : 'status-error'}` }, ok ? 'delivered' : d.status || 'failed')),
-          h('td', { class: 'num' }, code === null ? '—' : String(code)),
-          h('td', {}, d.error || ''),
-          h('td', { class: 'num' }, Number.isFinite(d.duration_ms) ? `${d.duration_ms} ms` : '—'),
-        );
-      });
-      replace(
-        body,
-        h(
-          'div',
-          { class: 'table-wrap', role: 'region', 'aria-label': 'Deliveries', tabindex: '0' },
-          h('table', {}, h('thead', {}, h('tr', {}, ['When', 'Event', 'Result', 'Response code', 'Error', 'Duration'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows)),
-        ),
-      );
-    })
-    .catch((e) => {
+  async function load() {
+    let data;
+    try {
+      data = await api.webhooks.deliveries(w.id);
+    } catch (e) {
       if (e instanceof api.SessionEnded) {
         close();
         return ctx.sessionEnded();
       }
       replace(body, errorBox(e, 'deliveries'));
-    });
+      return;
+    }
+    const list = data.deliveries || [];
+    if (!list.length) {
+      replace(body, h('p', {}, 'Nothing delivered yet.'));
+      return;
+    }
+    replace(
+      body,
+      h(
+        'div',
+        { class: 'table-wrap', role: 'region', 'aria-label': 'Deliveries', tabindex: '0' },
+        h('table', {}, h('thead', {}, h('tr', {}, ['When', 'Event', 'Result', 'Response code', 'Error', 'Attempts', 'Duration'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, list.map(deliveryRow))),
+      ),
+    );
+  }
+  refresh.addEventListener('click', () => busy(refresh, load));
+  load();
 }
 
 export function showWebhooks(ctx) {
@@ -116,12 +117,11 @@ export function showWebhooks(ctx) {
     listBox,
   );
   document.title = 'Webhooks · AAM';
-  let offersTest = false;
 
   async function load() {
     let data;
     try {
-      [data, offersTest] = await Promise.all([api.webhooks.list(), hasTestRoute()]);
+      data = await api.webhooks.list();
     } catch (e) {
       if (!ctx.current()) return;
       if (e instanceof api.SessionEnded) return ctx.sessionEnded();
@@ -131,7 +131,7 @@ export function showWebhooks(ctx) {
     }
     if (!ctx.current()) return;
     listBox.removeAttribute('aria-busy');
-    const list = Array.isArray(data) ? data : data.webhooks || [];
+    const list = data.webhooks || [];
     replace(listBox, list.length ? h('ul', { class: 'cards webhooks', 'aria-label': 'Webhooks' }, list.map(item)) : h('p', { class: 'empty' }, 'No webhook yet.'));
   }
 
@@ -161,19 +161,17 @@ export function showWebhooks(ctx) {
       }
     });
     const result = h('div', { class: 'card-result', role: 'status' });
-    const test = offersTest
-      ? btn('Send test event', '', (b) =>
-          busy(b, async () => {
-            try {
-              await api.webhooks.test(w.id);
-              replace(result, h('p', {}, 'Test event queued: see the deliveries.'));
-            } catch (e) {
-              if (e instanceof api.SessionEnded) return ctx.sessionEnded();
-              replace(result, errorBox(e, 'webhooks'));
-            }
-          }),
-        )
-      : null;
+    const test = btn('Send test event', '', (b) =>
+      busy(b, async () => {
+        try {
+          await api.webhooks.test(w.id);
+          replace(result, h('p', {}, 'Test event queued: see the deliveries.'));
+        } catch (e) {
+          if (e instanceof api.SessionEnded) return ctx.sessionEnded();
+          replace(result, errorBox(e, 'webhooks'));
+        }
+      }),
+    );
     return h(
       'li',
       { class: 'card', 'aria-labelledby': titleId },
@@ -181,7 +179,9 @@ export function showWebhooks(ctx) {
       w.description ? h('p', { class: 'card-id' }, h('code', {}, w.url)) : null,
       h('p', { class: 'card-tags' }, (w.events || []).map((ev) => h('span', { class: 'badge' }, ev))),
       h('div', { class: 'check-line' }, active, h('label', { for: activeId }, 'Active')),
-      w.created_at ? h('p', { class: 'card-updated' }, 'Added ', timeAgo(w.created_at)) : null,
+      h('p', { class: 'card-updated' }, 'Added ', timeAgo(w.created_at), w.last_success_at ? [' · last delivered ', timeAgo(w.last_success_at)] : null),
+      w.disabled_at ? h('p', { class: 'notice' }, 'Paused by AAM ', timeAgo(w.disabled_at), ' after 24 hours without a successful delivery. Switch it on again once the receiver answers.') : null,
+      w.previous_secret_expires_at ? h('p', { class: 'meta' }, 'The previous secret also signs until ', timeAgo(w.previous_secret_expires_at), '.') : null,
       result,
       h(
         'div',

@@ -3,8 +3,10 @@
 # and the other security headers, ETag + 304, HEAD, 404 problem+json for an unknown file),
 # then tests/ui/ui.test.mjs drives Debian's chromium through playwright-core against this
 # test's own migrated and seeded database: the seed's scenario, create/edit/delete, files and
-# rows, paging, sign-out, wrong password, 429 and 503 messages, keyboard-only sign-in, axe-core
-# on each screen, and screenshots under build/ui/.
+# rows, paging, sign-out, wrong password, 429 and 503 messages, keyboard-only sign-in, the
+# generated type forms and write-only secrets, checks, ETags and history, members and roles
+# (invites accepted through the real routes), webhooks delivered to a receiver the browser test
+# starts on 127.0.0.1, axe-core on each screen, and screenshots under build/ui/.
 set -u
 . "$REPO_ROOT/tests/harness/assert.sh"
 . "$REPO_ROOT/tests/harness/server.sh"
@@ -34,6 +36,11 @@ cd "$WORK" || exit 1
 # does not reach it, so the operator grants it to demo (test_tenant_boundary.sh has the rules).
 need "sources grant" env AAM_SOURCES_ROOT="$WORK/mock_sources" "$AAM_BIN" sources grant --namespace demo \
   mock_sources/ui_vanishing
+
+# Checks and webhooks may reach this host (the failing check's closed port, the test's webhook
+# receiver); no background re-check changes a status under the test's feet. Exported: the browser
+# test restarts the server with the same environment.
+export AAM_OUTBOUND_NETS=127.0.0.0/8 AAM_CHECK_INTERVAL_S=0
 
 # A second server whose database cannot be reached: what a person sees on a 503.
 server_start DATABASE_URL='postgresql://aam_app:x@127.0.0.1:1/none?connect_timeout=2' ||

@@ -5,11 +5,14 @@
 // Environment: BASE_URL (seeded server), DOWN_URL (a server without its database), CHROMIUM,
 // SHOTS (screenshot folder), VANISHING_DIR (a folder this test deletes), DEMO_PASSWORD,
 // SERVER_PID + AAM_BIN (the last scenario restarts the server with another JWT secret).
+// Every scenario talks to that real server; what one needs (members, connectors, a webhook
+// receiver on 127.0.0.1) it sets up through the API or starts itself.
 import { spawn } from 'node:child_process';
 import { openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { createStub } from './contract-stub.mjs';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -61,14 +64,11 @@ function guard(page, origin) {
 }
 
 let browser;
-let routes = { types: true };
 async function newPage({ origin = BASE_URL, colorScheme = 'light', width = 1280, height = 860 } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, colorScheme, reducedMotion: 'reduce' });
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
   const g = guard(page, origin);
-  // A server without the type registry answers the page's GET /connector-types with 404.
-  if (!routes.types) g.allow(404);
   return { page, g, context };
 }
 
@@ -155,41 +155,6 @@ async function apiCall(method, path, token, body) {
   return { status: resp.status, body: text ? JSON.parse(text) : null };
 }
 
-// Which of the later issues' routes the server under test has (404/405 = not there yet).
-async function probeRoutes(token) {
-  const there = async (method, path, body) => ![404, 405].includes((await apiCall(method, path, token, body)).status);
-  const list = await fetch(`${BASE_URL}/api/v1/aam/connectors`, { headers: { Authorization: `Bearer ${token}` } });
-  let claims = {};
-  try {
-    claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
-  } catch {
-    claims = {};
-  }
-  // Connector writes that know the registry: a postgres password is kept out of config and
-  // listed in secrets, and a port out of range is a 422 on config.port.
-  let secrets = false;
-  if ((await apiCall('GET', '/aam/connector-types', token)).status === 200) {
-    const probe = { id: 'ui_probe_secrets', name: 'probe', type: 'postgres', config: { host: 'db.example.com', database: 'd', user: 'u', password: 'probe-pw' } };
-    const made = await apiCall('POST', '/aam/connectors', token, probe);
-    if (made.status === 201) await apiCall('DELETE', `/aam/connectors/${probe.id}`, token);
-    const bad = await apiCall('POST', '/aam/connectors', token, { ...probe, config: { ...probe.config, port: 70000 } });
-    if (bad.status === 201) await apiCall('DELETE', `/aam/connectors/${probe.id}`, token);
-    secrets = made.status === 201 && Array.isArray(made.body.secrets) && made.body.secrets.includes('password') && !('password' in made.body.config) &&
-      bad.status === 422 && (bad.body.errors || []).some((e) => e.field === 'config.port');
-  }
-  return {
-    types: await there('GET', '/aam/connector-types'),
-    secrets,
-    checks: await there('POST', '/aam/connector-types/filesource/check', { config: { path: 'mock_sources/' } }),
-    history: await there('GET', '/aam/connectors/filesource_demo/history'),
-    etag: Boolean(list.headers.get('etag')),
-    members: await there('GET', '/aam/members'),
-    acceptInvite: ![401, 404, 405].includes((await apiCall('POST', '/auth/accept-invite', null, {})).status), // a public route answers a bad body 400/422
-    roleClaim: typeof claims.role === 'string',
-    webhooks: await there('GET', '/aam/webhooks'),
-  };
-}
-
 // ------------------------------------------------------------------ the scenarios
 
 async function main() {
@@ -204,8 +169,6 @@ async function main() {
   assert(login.status === 200, `the demo user cannot sign in (HTTP ${login.status})`);
   const token = login.body.access_token;
   const refreshTokens = typeof login.body.refresh_token === 'string';
-  routes = await probeRoutes(token);
-  console.log(`# routes on this server: ${Object.entries(routes).map(([k, v]) => `${k} ${v ? 'yes' : 'no'}`).join(', ')}`);
   const countOf = (p) => p.getByRole('status').filter({ hasText: /connectors?\b/ });
 
   await test('wrong password: a clear message with the request id, still on sign-in', async () => {
@@ -455,31 +418,41 @@ async function main() {
 
   // ---------------------------------------------------------------- issues 20–25
 
-  // Each scenario below needs routes that other branches add. When the server under test lacks
-  // one, the scenario runs against the contract stub (tests/ui/contract-stub.mjs) and a "#" line
-  // says so; it checks the UI's side only until the backend is merged (then it runs for real).
-  const stubbed = (name, missing) => {
-    if (!missing.length) return null;
-    console.log(`# ${name}: NOT run against the server, which lacks ${missing.join(', ')}; run against the contract stub instead (waits on that backend)`);
-    return createStub({ role: 'admin', email: DEMO.email });
-  };
-  // A page signed in as the demo user, with the stub installed first when there is one.
-  async function demoPage(stub, opts = {}) {
+  // ---------------------------------------------------------------- issues 21–25
+
+  // Everything below runs against this server's real routes; what a scenario needs (members,
+  // connectors, a webhook receiver) it sets up through the API or starts itself.
+  async function demoPage(opts = {}) {
     const p = await newPage(opts);
-    p.g.allow(404); // GET /connector-types and friends on a server that lacks them
-    if (stub) await stub.install(p.context, BASE_URL);
-    await signIn(p.page, opts.who || DEMO);
+    await signIn(p.page, DEMO);
     await card(p.page, 'FilesSource Demo').waitFor();
     return p;
   }
   const visibleValues = (loc) => loc.locator('input').evaluateAll((els) => els.map((e) => e.value));
+  // A member of the demo tenant with this role: invited by the demo admin, accepted through the
+  // public route. Resolves { email, password, token }.
+  async function invited(role) {
+    const email = `${role}${Date.now().toString(36)}@example.com`;
+    const password = 'a long enough password';
+    const inv = await apiCall('POST', '/aam/members', token, { email, role });
+    assert(inv.status === 201 && inv.body.invite_token, `invite ${role}: HTTP ${inv.status} ${JSON.stringify(inv.body)}`);
+    const acc = await apiCall('POST', '/auth/accept-invite', null, { invite_token: inv.body.invite_token, password });
+    assert(acc.status === 201 && acc.body.access_token, `accept the ${role} invite: HTTP ${acc.status} ${JSON.stringify(acc.body)}`);
+    return { email, password, token: acc.body.access_token };
+  }
+  async function removeMember(email) {
+    const list = await apiCall('GET', '/aam/members', token);
+    const m = (list.body.members || []).find((x) => x.email === email);
+    if (m) await apiCall('DELETE', `/aam/members/${m.id}`, token);
+  }
 
   await test('issue 21: the dialog generated from the type spec (postgres: required marks, number bounds, enum select, password); a 422 on config.port shown at Port; secret set → kept / replaced / cleared; the type filter lists the registry', async () => {
-    const stub = stubbed('issue 21 (types and secrets)', [...(routes.types ? [] : ['GET /api/v1/aam/connector-types']), ...(routes.secrets ? [] : ['secret fields and config validation on POST/PATCH /api/v1/aam/connectors'])]);
-    const { page: p, g, context } = await demoPage(stub);
+    const { page: p, g, context } = await demoPage();
     g.allow(422);
     const typeFilter = p.getByRole('search').getByLabel('Type');
     await p.waitForFunction(() => [...document.querySelectorAll('form[role=search] select[name=type] option')].some((o) => o.value === 'postgres'));
+    const offered = await typeFilter.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean).sort().join(','));
+    assert(offered === 'filesource,postgres,rest_api,s3', `the type filter offers ${offered}`);
     await p.getByRole('button', { name: 'New connector' }).click();
     const dialog = p.getByRole('dialog', { name: 'New connector' });
     await dialog.getByLabel('Type').selectOption('postgres');
@@ -509,6 +482,8 @@ async function main() {
     await dialog.waitFor({ state: 'detached' });
     const mine = card(p, 'UI Postgres');
     await mine.waitFor();
+    const stored = await apiCall('GET', '/aam/connectors/ui_pg', token);
+    assert(JSON.stringify(stored.body.secrets) === '["password"]' && !JSON.stringify(stored.body).includes('s3cret'), `the server holds no password, or shows it: ${JSON.stringify(stored.body)}`);
 
     const openEdit = async () => {
       await mine.getByRole('button', { name: 'Edit UI Postgres' }).click();
@@ -517,11 +492,12 @@ async function main() {
       return d;
     };
     const patchOf = async (d) => {
-      const req = p.waitForRequest((r) => r.method() === 'PATCH' && r.url().includes('/aam/connectors/ui_pg'));
+      const resp = p.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/aam/connectors/ui_pg'));
       await d.getByRole('button', { name: 'Save' }).click();
-      const body = (await req).postDataJSON();
+      const r = await resp;
+      assert(r.status() === 200, `PATCH answered ${r.status()}`);
       await d.waitFor({ state: 'detached' });
-      return body;
+      return { sent: r.request().postDataJSON(), got: await r.json() };
     };
     let d = await openEdit();
     assert(!(await visibleValues(d)).some((v) => v.includes('s3cret')), 'the dialog holds the secret');
@@ -529,18 +505,21 @@ async function main() {
     await narrowDark(p, 'edit dialog with a secret');
     await p.screenshot({ path: `${SHOTS}/form-secret-set-light-1280.png` });
     await d.getByLabel(/^Host/).fill('db2.example.com');
-    let body = await patchOf(d);
-    assert(body.config && body.config.host === 'db2.example.com' && !('password' in body.config), `untouched secret not left out: ${JSON.stringify(body)}`);
+    let { sent, got } = await patchOf(d);
+    assert(sent.config && sent.config.host === 'db2.example.com' && !('password' in sent.config), `untouched secret not left out: ${JSON.stringify(sent)}`);
+    assert(got.config.host === 'db2.example.com' && got.secrets.includes('password'), `the server did not keep the password: ${JSON.stringify(got)}`);
     d = await openEdit();
     await d.getByRole('button', { name: 'Replace Password' }).click();
     await d.getByRole('textbox', { name: 'Password', exact: true }).fill('n3w-pw');
-    body = await patchOf(d);
-    assert(body.config && body.config.password === 'n3w-pw', `replace did not send the new value: ${JSON.stringify(body)}`);
+    ({ sent, got } = await patchOf(d));
+    assert(sent.config && sent.config.password === 'n3w-pw', `replace did not send the new value: ${JSON.stringify(sent)}`);
+    assert(got.secrets.includes('password') && !JSON.stringify(got).includes('n3w-pw'), `after replace: ${JSON.stringify(got)}`);
     d = await openEdit();
     await d.getByRole('button', { name: 'Clear Password' }).click();
     await expectText(d.locator('.secret-state'), /cleared when you save/);
-    body = await patchOf(d);
-    assert(body.config && body.config.password === null, `clear did not send null: ${JSON.stringify(body)}`);
+    ({ sent, got } = await patchOf(d));
+    assert(sent.config && sent.config.password === null, `clear did not send null: ${JSON.stringify(sent)}`);
+    assert(Array.isArray(got.secrets) && got.secrets.length === 0, `the server still holds the password: ${JSON.stringify(got)}`);
     await mine.getByRole('button', { name: 'Edit UI Postgres' }).click();
     d = p.getByRole('dialog', { name: 'Edit UI Postgres' });
     await d.getByRole('textbox', { name: 'Password', exact: true }).waitFor();
@@ -549,27 +528,14 @@ async function main() {
     await typeFilter.selectOption('postgres');
     await expectText(countOf(p), /^1–1 of 1 connector$/);
     assert((await card(p, 'FilesSource Demo').count()) === 0, 'the type filter did not filter');
-    if (stub) {
-      // A row whose type the registry does not know (written before it existed) stays readable.
-      stub.connectors.set('legacy', { id: 'legacy', name: 'Legacy Row', type: 'custom', status: 'ACTIVE', namespace: 'demo', config: { url: 'x' }, secret: {}, rev: 1, created_at: new Date().toISOString(), updated_at: new Date().toISOString() });
-      stub.tenantRev += 1;
-      await typeFilter.selectOption('');
-      await card(p, 'Legacy Row').getByRole('button', { name: 'Edit Legacy Row' }).click();
-      const ld = p.getByRole('dialog', { name: 'Edit Legacy Row' });
-      await expectText(ld, /not in the server’s registry/);
-      await ld.getByLabel('Config (read-only JSON)').waitFor();
-      await p.keyboard.press('Escape');
-    } else {
-      const del = await apiCall('DELETE', '/aam/connectors/ui_pg', token);
-      assert(del.status === 204, `cleanup: HTTP ${del.status}`);
-    }
+    const del = await apiCall('DELETE', '/aam/connectors/ui_pg', token);
+    assert(del.status === 204, `cleanup: HTTP ${del.status}`);
     g.check();
     await context.close();
   });
 
-  await test('issue 22: "Test connection" in the dialog (pre-create: steps shown; s3 → "cannot be checked") and on the card (steps, then the card shows the last check)', async () => {
-    const stub = stubbed('issue 22 (checks)', routes.checks ? [] : ['POST /api/v1/aam/connector-types/{type}/check', 'POST /api/v1/aam/connectors/{id}/check']);
-    const { page: p, g, context } = await demoPage(stub);
+  await test('issue 22: "Test connection" in the dialog (pre-create: a passing FilesSource, a failing REST API with its steps, s3 → "cannot be checked") and on the card (steps, then the card shows the last check)', async () => {
+    const { page: p, g, context } = await demoPage();
     g.allow(422);
     await p.getByRole('button', { name: 'New connector' }).click();
     const dialog = p.getByRole('dialog', { name: 'New connector' });
@@ -579,6 +545,14 @@ async function main() {
     assert((await dialog.getByRole('list', { name: 'Check steps' }).getByRole('listitem').count()) >= 1, 'no step shown');
     await axe(p, 'the dialog with a check result');
     await p.screenshot({ path: `${SHOTS}/check-dialog-light-1280.png` });
+    // Nothing listens on port 1 of this host (AAM_OUTBOUND_NETS lets checks reach it).
+    await dialog.getByLabel('Type').selectOption('rest_api');
+    await dialog.getByLabel(/^Base URL/).fill('http://127.0.0.1:1/');
+    await dialog.getByRole('button', { name: 'Test connection' }).click();
+    await expectText(dialog.locator('.check-report'), /The connection failed\./);
+    const steps = dialog.getByRole('list', { name: 'Check steps' });
+    assert((await steps.getByRole('listitem').count()) >= 1, 'no step shown for the failed check');
+    await axe(p, 'the dialog with a failed check');
     await dialog.getByLabel('Type').selectOption('s3');
     await dialog.getByLabel(/^Bucket/).fill('my-bucket');
     await dialog.getByLabel(/^Region/).fill('eu-central-1');
@@ -589,6 +563,8 @@ async function main() {
     await demoCard.getByRole('button', { name: 'Test connection FilesSource Demo' }).click();
     await expectText(demoCard.locator('.check-report'), /The connection works\./);
     await expectText(demoCard.locator('.card-check'), /Last check passed/);
+    const after = await apiCall('GET', '/aam/connectors/filesource_demo', token);
+    assert(after.body.last_check && after.body.last_check.ok === true && after.body.status === 'ACTIVE', `the server kept no passing check: ${JSON.stringify(after.body)}`);
     await axe(p, 'a card with a check result');
     await narrowDark(p, 'card with a check result');
     g.check();
@@ -596,31 +572,24 @@ async function main() {
   });
 
   await test('issue 23: the list is polled with If-None-Match (a 304 changes nothing, a change appears unasked); an edit sent with If-Match after someone else changed it shows "changed by someone else … reload"; the history panel', async () => {
-    const stub = stubbed('issue 23 (history and ETags)', [...(routes.etag ? [] : ['ETag/If-None-Match on GET /api/v1/aam/connectors']), ...(routes.history ? [] : ['GET /api/v1/aam/connectors/{id}/history'])]);
-    const { page: p, g, context } = await demoPage(stub);
+    const { page: p, g, context } = await demoPage();
     g.allow(412);
-    const not304 = p.waitForResponse((r) => r.url().includes('/api/v1/aam/connectors?') && r.status() === 304 && r.request().headers()['if-none-match'] !== undefined, { timeout: 12000 });
-    await not304;
-    // Someone else (the stub's state, or the API from here) adds a connector: it appears.
-    const other = async (method, path, body) => {
-      if (!stub) return apiCall(method, path, token, body);
-      const id = path.split('/')[3];
-      if (method === 'POST') stub.connectors.set(body.id, { ...body, status: 'ACTIVE', namespace: 'demo', secret: {}, rev: 1, created_at: new Date().toISOString(), updated_at: new Date().toISOString() });
-      else Object.assign(stub.connectors.get(id), body, { rev: stub.connectors.get(id).rev + 1 });
-      stub.tenantRev += 1;
-      return { status: 200 };
-    };
-    await other('POST', '/aam/connectors', { id: 'ui_hist', name: 'UI History', type: 'filesource', config: { path: 'mock_sources/' } });
+    await p.waitForResponse((r) => r.url().includes('/api/v1/aam/connectors?') && r.status() === 304 && r.request().headers()['if-none-match'] !== undefined, { timeout: 12000 });
+    // Someone else (the API, from here) adds a connector: it appears.
+    const made = await apiCall('POST', '/aam/connectors', token, { id: 'ui_hist', name: 'UI History', type: 'filesource', config: { path: 'mock_sources/' } });
+    assert(made.status === 201, `create ui_hist: HTTP ${made.status}`);
     const mine = card(p, 'UI History');
     await mine.waitFor({ timeout: 12000 });
     await mine.getByRole('button', { name: 'Edit UI History' }).click();
     const d = p.getByRole('dialog', { name: 'Edit UI History' });
     await d.getByLabel('Name').fill('UI History (mine)');
-    await other('PATCH', '/aam/connectors/ui_hist', { name: 'UI History (theirs)' });
+    const theirs = await apiCall('PATCH', '/aam/connectors/ui_hist', token, { name: 'UI History (theirs)' });
+    assert(theirs.status === 200, `the other edit: HTTP ${theirs.status}`);
     const sent = p.waitForRequest((r) => r.method() === 'PATCH');
     await d.getByRole('button', { name: 'Save' }).click();
     assert((await sent).headers()['if-match'], 'the PATCH carries no If-Match');
     await expectText(d.getByRole('alert'), /changed by someone else since you opened it — reload/);
+    assert((await apiCall('GET', '/aam/connectors/ui_hist', token)).body.name === 'UI History (theirs)', 'the stale edit was written');
     await axe(p, 'the 412 in the edit dialog');
     await p.screenshot({ path: `${SHOTS}/edit-412-light-1280.png` });
     await d.getByRole('button', { name: 'Reload' }).click();
@@ -632,28 +601,21 @@ async function main() {
     const renamed = card(p, 'UI History 2');
     await renamed.getByRole('button', { name: 'History UI History 2' }).click();
     const hist = p.getByRole('dialog', { name: 'History of UI History 2' });
-    await expectText(hist.getByRole('list', { name: /History of/ }), /Updated by .*demo@autonomos\.local/);
-    await expectText(hist, /name/);
+    const events = hist.getByRole('list', { name: /History of/ });
+    await expectText(events, /Updated by .*demo@autonomos\.local/);
+    await expectText(events, /UI History \(theirs\).*UI History 2/);
+    await expectText(events, /Created by/);
     await axe(p, 'the history panel');
     await narrowDark(p, 'history panel');
     await p.screenshot({ path: `${SHOTS}/history-light-1280.png` });
     await p.keyboard.press('Escape');
-    if (!stub) await apiCall('DELETE', '/aam/connectors/ui_hist', token);
+    await apiCall('DELETE', '/aam/connectors/ui_hist', token);
     g.check();
     await context.close();
   });
 
-  await test('issue 24: the role in the header; an admin invites (link shown once, copyable), changes a role, removes with confirmation; the invited viewer accepts from the link and sees a read-only view', async () => {
-    const missing = [...(routes.members ? [] : ['GET/POST/PATCH/DELETE /api/v1/aam/members']), ...(routes.acceptInvite ? [] : ['POST /api/v1/auth/accept-invite']), ...(routes.roleClaim ? [] : ['the role claim in access tokens'])];
-    const stub = stubbed('issue 24 (members and roles)', missing);
-    if (stub) {
-      // The stub answers accept-invite like login: with a real session of a fresh account.
-      const ns = `uiv${Date.now().toString(36)}`;
-      const reg = await apiCall('POST', '/auth/register', null, { email: `${ns}@example.com`, password: 'a long enough password', namespace: ns });
-      assert(reg.status === 201, `register for the stub's invitee: HTTP ${reg.status}`);
-      stub.acceptAnswer = (await apiCall('POST', '/auth/login', null, { email: `${ns}@example.com`, password: 'a long enough password' })).body;
-    }
-    const { page: p, g, context } = await demoPage(stub);
+  await test('issue 24: the role in the header; an admin invites (link shown once, copyable, pending until used), the invited viewer accepts from the link and sees a read-only view; the admin changes the role, cannot demote the last admin, removes with confirmation', async () => {
+    const { page: p, g, context } = await demoPage();
     g.allow(409);
     await expectText(p.locator('.role-badge'), /admin/);
     await p.getByRole('link', { name: 'Members' }).click();
@@ -669,20 +631,11 @@ async function main() {
     await axe(p, 'the invitation shown once');
     await p.screenshot({ path: `${SHOTS}/members-invite-light-1280.png` });
     await shown.getByRole('button', { name: 'Done' }).click();
-    const row = p.getByRole('row').filter({ hasText: invitee });
-    await row.getByLabel(`Role of ${invitee}`).selectOption('editor');
-    await expectText(p.locator('#toast'), /is now an? editor/);
-    await row.getByLabel(`Role of ${invitee}`).selectOption('viewer');
-    await expectText(p.locator('#toast'), /is now a viewer/);
-    await axe(p, 'members');
+    await p.getByRole('region', { name: 'Pending invitations' }).getByRole('row').filter({ hasText: invitee }).waitFor();
+    await axe(p, 'members with a pending invitation');
     await narrowDark(p, 'members');
     // The invitee opens the link in another browser (context): sets a password, is signed in.
     const v = await newPage();
-    v.g.allow(404);
-    if (stub) {
-      stub.role = 'viewer';
-      await stub.install(v.context, BASE_URL);
-    }
     await v.page.goto(link);
     await v.page.getByRole('heading', { name: 'Accept your invitation' }).waitFor();
     await axe(v.page, 'accept invitation');
@@ -690,68 +643,167 @@ async function main() {
     await v.page.getByLabel('Password again').fill('a long enough password');
     await v.page.getByRole('button', { name: 'Accept and sign in' }).click();
     await v.page.getByRole('heading', { name: 'Connections' }).waitFor();
+    await card(v.page, 'FilesSource Demo').waitFor();
     await expectText(v.page.locator('.role-badge'), /viewer/);
     await expectText(v.page.locator('.notice'), /viewer/);
     assert((await v.page.getByRole('button', { name: /New connector|^Edit|^Delete|^Test connection/ }).count()) === 0, 'a viewer sees buttons that change connectors');
     assert((await v.page.getByRole('link', { name: 'Members' }).count()) === 0, 'a viewer sees the Members tab');
+    await card(v.page, 'FilesSource Demo').getByRole('button', { name: 'History FilesSource Demo' }).click();
+    await v.page.getByRole('dialog', { name: 'History of FilesSource Demo' }).getByRole('list', { name: /History of/ }).waitFor();
+    await v.page.keyboard.press('Escape');
     await axe(v.page, 'the viewer’s read-only view');
     await v.page.screenshot({ path: `${SHOTS}/viewer-light-1280.png` });
     v.g.check();
     await v.context.close();
-    if (stub) stub.role = 'admin';
-    // Remove: a confirmation first; Cancel keeps the member.
+    // Now a member: the admin changes its role and back.
     await p.reload();
     await p.getByRole('heading', { name: 'Members', level: 1 }).waitFor();
+    const row = p.getByRole('region', { name: 'Members' }).getByRole('row').filter({ hasText: invitee });
+    await row.getByLabel(`Role of ${invitee}`).selectOption('editor');
+    await expectText(p.locator('#toast'), /is now an? editor/);
+    await row.getByLabel(`Role of ${invitee}`).selectOption('viewer');
+    await expectText(p.locator('#toast'), /is now a viewer/);
+    // The last admin cannot demote itself: the server's 409 is shown, the select stays admin.
+    const mySelect = p.getByLabel(`Role of ${DEMO.email}`);
+    await mySelect.selectOption('viewer');
+    await expectText(p.getByRole('alert'), /last admin/);
+    await p.waitForFunction((email) => document.querySelector(`select[aria-label="Role of ${email}"]`).value === 'admin', DEMO.email);
+    await axe(p, 'members with a refused demotion');
+    // Remove: a confirmation first; the removed member's password no longer signs in.
     await p.getByRole('button', { name: `Remove ${invitee}` }).click();
     const confirm = p.getByRole('dialog', { name: `Remove ${invitee}?` });
     await axe(p, 'remove confirmation');
     await confirm.getByRole('button', { name: 'Remove' }).click();
     await confirm.waitFor({ state: 'detached' });
-    await p.getByRole('row').filter({ hasText: invitee }).waitFor({ state: 'detached' });
+    await row.waitFor({ state: 'detached' });
+    const gone = await apiCall('POST', '/auth/login', null, { email: invitee, password: 'a long enough password' });
+    assert(gone.status === 401, `the removed member still signs in (HTTP ${gone.status})`);
     g.check();
     await context.close();
   });
 
-  await test('issue 25: webhooks (admin): add with events as checkboxes, the secret shown once and copyable, pause, deliveries, rotate, delete', async () => {
-    const stub = stubbed('issue 25 (webhooks)', routes.webhooks ? [] : ['/api/v1/aam/webhooks routes']);
-    const { page: p, g, context } = await demoPage(stub);
-    if (!stub && !routes.roleClaim) console.log('# issue 25: the server has webhooks but no roles: the Webhooks tab needs role admin');
-    await p.getByRole('link', { name: 'Webhooks' }).click();
-    await p.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
-    await p.getByLabel('URL').fill('https://93.184.215.14/aam-hook');
-    await p.getByLabel('Description').fill('UI receiver');
-    await p.getByLabel('connector.deleted').uncheck();
-    const created = p.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/aam/webhooks'));
-    await p.getByRole('button', { name: 'Add webhook' }).click();
-    const sentEvents = (await created).postDataJSON().events;
-    assert(!sentEvents.includes('connector.deleted') && sentEvents.includes('connector.created'), `events sent: ${sentEvents}`);
-    const shown = p.getByRole('dialog', { name: /Webhook added/ });
-    assert(/^whsec_/.test(await shown.getByLabel('Signing secret', { exact: true }).inputValue()), 'the secret is not shown');
-    await shown.getByRole('button', { name: 'Copy Signing secret' }).waitFor();
-    await axe(p, 'the webhook secret shown once');
-    await shown.getByRole('button', { name: 'Done' }).click();
-    const item = p.getByRole('listitem').filter({ has: p.getByRole('heading', { name: 'UI receiver' }) });
-    const patched = p.waitForRequest((r) => r.method() === 'PATCH');
-    await item.getByRole('switch', { name: 'Active' }).uncheck();
-    assert((await patched).postDataJSON().active === false, 'pausing did not send active:false');
-    await item.getByRole('button', { name: 'Deliveries (UI receiver)' }).click();
-    const dl = p.getByRole('dialog', { name: /Deliveries to/ });
-    await dl.getByText(/Nothing delivered yet|Response code/).first().waitFor();
-    await axe(p, 'deliveries');
-    await p.keyboard.press('Escape');
-    await item.getByRole('button', { name: 'Rotate secret (UI receiver)' }).click();
-    await p.getByRole('dialog', { name: 'Rotate the signing secret?' }).getByRole('button', { name: 'Rotate' }).click();
-    const rotated = p.getByRole('dialog', { name: 'The new signing secret' });
-    assert(/^whsec_/.test(await rotated.getByLabel('Signing secret', { exact: true }).inputValue()), 'the rotated secret is not shown');
-    await rotated.getByRole('button', { name: 'Done' }).click();
-    await axe(p, 'webhooks');
-    await narrowDark(p, 'webhooks');
-    await p.screenshot({ path: `${SHOTS}/webhooks-light-1280.png` });
-    await item.getByRole('button', { name: 'Delete (UI receiver)' }).click();
-    await p.getByRole('dialog', { name: /Delete the webhook/ }).getByRole('button', { name: 'Delete' }).click();
-    await item.waitFor({ state: 'detached' });
+  await test('issue 24: an editor (invited through the API) creates, edits and tests connectors but sees neither Members nor Webhooks; the API refuses it an admin route with 403', async () => {
+    const ed = await invited('editor');
+    const { page: p, g, context } = await newPage();
+    await signIn(p, ed);
+    const demoCard = card(p, 'FilesSource Demo');
+    await demoCard.waitFor();
+    await expectText(p.locator('.role-badge'), /editor/);
+    await p.getByRole('button', { name: 'New connector' }).waitFor();
+    await demoCard.getByRole('button', { name: 'Edit FilesSource Demo' }).waitFor();
+    await demoCard.getByRole('button', { name: 'Test connection FilesSource Demo' }).waitFor();
+    assert((await p.getByRole('link', { name: /^(Members|Webhooks)$/ }).count()) === 0, 'an editor sees the Members or Webhooks tab');
+    assert((await p.locator('.notice').count()) === 0, 'an editor is told it is read-only');
+    await axe(p, 'the editor’s view');
+    const refused = await apiCall('POST', '/aam/members', ed.token, { email: 'x@example.com', role: 'admin' });
+    assert(refused.status === 403 && refused.body.type === 'urn:aam:problem:forbidden', `an editor invites: HTTP ${refused.status}`);
     g.check();
     await context.close();
+    await removeMember(ed.email);
+  });
+
+  await test('issue 25: webhooks (admin): add one pointing at a receiver on this host (events as checkboxes, the secret shown once verifies the signatures), send a test event, a connector change delivered, deliveries, pause, rotate, delete', async () => {
+    const got = [];
+    let wake = null;
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => {
+        got.push({ headers: req.headers, body });
+        res.writeHead(204);
+        res.end();
+        if (wake) wake();
+      });
+    });
+    await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+    // Resolves the first delivery that satisfies pred (15 s at most).
+    const delivery = (pred) =>
+      new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no such delivery within 15 s (got ${got.map((x) => x.body.slice(0, 60)).join(' | ')})`)), 15000);
+        const look = () => {
+          const hit = got.find(pred);
+          if (!hit) return;
+          clearTimeout(t);
+          wake = null;
+          resolve(hit);
+        };
+        wake = look;
+        look();
+      });
+    const signedWith = (secret, hit) => {
+      const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+      const want = Buffer.from(`v1,${createHmac('sha256', key).update(`${hit.headers['webhook-id']}.${hit.headers['webhook-timestamp']}.${hit.body}`).digest('base64')}`);
+      return String(hit.headers['webhook-signature'] || '').split(' ').some((s) => s.length === want.length && timingSafeEqual(Buffer.from(s), want));
+    };
+    const hookUrl = `http://127.0.0.1:${receiver.address().port}/aam-hook`;
+    try {
+      const { page: p, g, context } = await demoPage();
+      await p.getByRole('link', { name: 'Webhooks' }).click();
+      await p.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+      await p.getByLabel('URL').fill(hookUrl);
+      await p.getByLabel('Description').fill('UI receiver');
+      await p.getByLabel('connector.deleted').uncheck();
+      const created = p.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/aam/webhooks'));
+      await p.getByRole('button', { name: 'Add webhook' }).click();
+      const sentEvents = (await created).postDataJSON().events;
+      assert(!sentEvents.includes('connector.deleted') && sentEvents.includes('connector.created'), `events sent: ${sentEvents}`);
+      const shown = p.getByRole('dialog', { name: /Webhook added/ });
+      const secret = await shown.getByLabel('Signing secret', { exact: true }).inputValue();
+      assert(/^whsec_/.test(secret), 'the secret is not shown');
+      await shown.getByRole('button', { name: 'Copy Signing secret' }).waitFor();
+      await axe(p, 'the webhook secret shown once');
+      await shown.getByRole('button', { name: 'Done' }).click();
+      const item = p.getByRole('listitem').filter({ has: p.getByRole('heading', { name: 'UI receiver' }) });
+      await expectText(item, /connector\.created/);
+      assert(!/connector\.deleted/.test(await item.textContent()), 'the unchecked event is listed');
+      // A test event, then a real change: both arrive, signed with the secret shown once.
+      const queued = p.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/test'));
+      await item.getByRole('button', { name: 'Send test event (UI receiver)' }).click();
+      const testId = (await (await queued).json()).webhook_id;
+      await expectText(item.locator('.card-result'), /Test event queued/);
+      const t = await delivery((x) => x.headers['webhook-id'] === testId);
+      assert(signedWith(secret, t), `the test event's signature does not verify: ${t.headers['webhook-signature']}`);
+      const made = await apiCall('POST', '/aam/connectors', token, { id: 'ui_hook', name: 'UI Hook', type: 'filesource', config: { path: 'mock_sources/' } });
+      assert(made.status === 201, `create ui_hook: HTTP ${made.status}`);
+      const c = await delivery((x) => /"connector\.created"/.test(x.body) && /"ui_hook"/.test(x.body));
+      assert(signedWith(secret, c), 'the connector.created delivery does not verify');
+      await apiCall('DELETE', '/aam/connectors/ui_hook', token);
+      await item.getByRole('button', { name: 'Deliveries (UI receiver)' }).click();
+      const dl = p.getByRole('dialog', { name: /Deliveries to/ });
+      const deadline = Date.now() + TIMEOUT;
+      // A delivery is recorded once the receiver has answered: refresh until both show.
+      while ((await dl.getByRole('row').filter({ hasText: /delivered/ }).count()) < 2) {
+        assert(Date.now() < deadline, `the deliveries do not show: ${await dl.textContent()}`);
+        const answered = p.waitForResponse((r) => r.url().includes('/deliveries'));
+        await dl.getByRole('button', { name: 'Refresh' }).click();
+        await answered;
+      }
+      await expectText(dl.getByRole('row').filter({ hasText: 'connector.created' }), /delivered.*204/);
+      await axe(p, 'deliveries');
+      await p.screenshot({ path: `${SHOTS}/webhook-deliveries-light-1280.png` });
+      await p.keyboard.press('Escape');
+      const patched = p.waitForRequest((r) => r.method() === 'PATCH');
+      await item.getByRole('switch', { name: 'Active' }).uncheck();
+      assert((await patched).postDataJSON().active === false, 'pausing did not send active:false');
+      await expectText(p.locator('#toast'), /paused/);
+      await item.getByRole('button', { name: 'Rotate secret (UI receiver)' }).click();
+      await p.getByRole('dialog', { name: 'Rotate the signing secret?' }).getByRole('button', { name: 'Rotate' }).click();
+      const rotated = p.getByRole('dialog', { name: 'The new signing secret' });
+      const fresh = await rotated.getByLabel('Signing secret', { exact: true }).inputValue();
+      assert(/^whsec_/.test(fresh) && fresh !== secret, 'the rotated secret is not shown, or is the old one');
+      await rotated.getByRole('button', { name: 'Done' }).click();
+      await axe(p, 'webhooks');
+      await narrowDark(p, 'webhooks');
+      await p.screenshot({ path: `${SHOTS}/webhooks-light-1280.png` });
+      await item.getByRole('button', { name: 'Delete (UI receiver)' }).click();
+      await p.getByRole('dialog', { name: /Delete the webhook/ }).getByRole('button', { name: 'Delete' }).click();
+      await item.waitFor({ state: 'detached' });
+      assert(((await apiCall('GET', '/aam/webhooks', token)).body.webhooks || []).length === 0, 'the webhook is still there');
+      g.check();
+      await context.close();
+    } finally {
+      receiver.close();
+    }
   });
 
   await test('issue 20: two tabs share one session and renew it one at a time (no refresh token presented twice, the family survives); signing out in one signs out the other', async () => {
