@@ -37,6 +37,15 @@ cd "$WORK" || exit 1
 need "sources grant" env AAM_SOURCES_ROOT="$WORK/mock_sources" "$AAM_BIN" sources grant --namespace demo \
   mock_sources/ui_vanishing
 
+# A tenant of its own whose one connector was written before the type registry existed (type
+# kafka, which no registered type names): the UI shows its config read-only. Its admin comes
+# from `aam users add`; the browser test redeems the invite.
+need "tenants create uilegacy" "$AAM_BIN" tenants create --namespace uilegacy --name 'Legacy Tenant'
+LEGACY_INVITE=$("$AAM_BIN" users add --namespace uilegacy --email legacy@example.com --role admin 2>/dev/null) ||
+  give_up "aam users add for the legacy tenant"
+need "a connector row of an unregistered type" stack_psql_super -d "$TEST_DB" -Atc \
+  "INSERT INTO connections (namespace, id, name, source_type, status, connector_config) VALUES ('uilegacy', 'legacy', 'Legacy Row', 'kafka', 'ACTIVE', '{\"brokers\":\"b:9092\"}')"
+
 # Checks and webhooks may reach this host (the failing check's closed port, the test's webhook
 # receiver); no background re-check changes a status under the test's feet. Exported: the browser
 # test restarts the server with the same environment.
@@ -126,7 +135,7 @@ else
   mkdir -p "$SHOTS"
   BASE_URL=$BASE_URL DOWN_URL=$DOWN_URL CHROMIUM=$CHROMIUM SHOTS=$SHOTS \
     VANISHING_DIR="$WORK/mock_sources/ui_vanishing" DEMO_PASSWORD=$AAM_DEMO_PASSWORD \
-    SERVER_PID=$SERVER_PID RESTART_LOG="$SERVER_LOG" \
+    SERVER_PID=$SERVER_PID RESTART_LOG="$SERVER_LOG" LEGACY_INVITE=$LEGACY_INVITE \
     timeout -k 5 260 node "$UI_DIR/ui.test.mjs"
   rc=$?
   check "the browser tests ran to their end (exit $rc)" test "$rc" = 0

@@ -4,7 +4,8 @@
 // axe-core checks each screen. Prints TAP lines and "# N passed, M failed".
 // Environment: BASE_URL (seeded server), DOWN_URL (a server without its database), CHROMIUM,
 // SHOTS (screenshot folder), VANISHING_DIR (a folder this test deletes), DEMO_PASSWORD,
-// SERVER_PID + AAM_BIN (the last scenario restarts the server with another JWT secret).
+// SERVER_PID + AAM_BIN (the last scenario restarts the server with another JWT secret),
+// LEGACY_INVITE (an invite into a tenant holding a connector of an unregistered type).
 // Every scenario talks to that real server; what one needs (members, connectors, a webhook
 // receiver on 127.0.0.1) it sets up through the API or starts itself.
 import { spawn } from 'node:child_process';
@@ -16,7 +17,7 @@ import { createServer } from 'node:http';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const { BASE_URL, DOWN_URL, SHOTS, VANISHING_DIR, AAM_BIN, SERVER_PID, RESTART_LOG } = process.env;
+const { BASE_URL, DOWN_URL, SHOTS, VANISHING_DIR, AAM_BIN, SERVER_PID, RESTART_LOG, LEGACY_INVITE } = process.env;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const DEMO = { email: 'demo@autonomos.local', password: process.env.DEMO_PASSWORD };
 const TIMEOUT = 10000;
@@ -530,6 +531,25 @@ async function main() {
     assert((await card(p, 'FilesSource Demo').count()) === 0, 'the type filter did not filter');
     const del = await apiCall('DELETE', '/aam/connectors/ui_pg', token);
     assert(del.status === 204, `cleanup: HTTP ${del.status}`);
+    g.check();
+    await context.close();
+  });
+
+  await test('issue 21: a connector written before the registry (type kafka) stays readable: its card, and an edit dialog that shows its config read-only', async () => {
+    const password = 'a long enough password';
+    const acc = await apiCall('POST', '/auth/accept-invite', null, { invite_token: LEGACY_INVITE, password });
+    assert(acc.status === 201, `the legacy tenant's invite: HTTP ${acc.status} ${JSON.stringify(acc.body)}`);
+    const { page: p, g, context } = await newPage();
+    await signIn(p, { email: 'legacy@example.com', password });
+    const c = card(p, 'Legacy Row');
+    await expectText(c, /Type: kafka/);
+    await c.getByRole('button', { name: 'Edit Legacy Row' }).click();
+    const d = p.getByRole('dialog', { name: 'Edit Legacy Row' });
+    await expectText(d, /not in the server’s registry/);
+    await expectText(d.getByLabel('Config (read-only JSON)'), /b:9092/);
+    await axe(p, 'a connector of an unregistered type');
+    await p.keyboard.press('Escape');
+    await d.waitFor({ state: 'detached' });
     g.check();
     await context.close();
   });
