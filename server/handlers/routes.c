@@ -7,6 +7,7 @@
 #include "server/handlers/auth.h"
 #include "server/handlers/connectors.h"
 #include "server/handlers/docs.h"
+#include "server/handlers/events.h"
 #include "server/handlers/files.h"
 #include "server/handlers/health.h"
 #include "server/handlers/token.h"
@@ -72,6 +73,11 @@ static const struct router_route routes[] = {
      .pattern = "/api/v1/aam/connectors/{id}",
      .handler = connectors_delete,
      .lane = DB},
+    {.method = "GET",
+     .pattern = "/api/v1/aam/connectors/{id}/history",
+     .handler = events_history,
+     .lane = DB},
+    {.method = "GET", .pattern = "/api/v1/aam/events", .handler = events_feed, .lane = DB},
     {.method = "GET",
      .pattern = "/api/v1/aam/connectors/{id}/files",
      .handler = files_list,
