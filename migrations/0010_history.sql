@@ -80,8 +80,10 @@ ALTER TABLE connector_events FORCE ROW LEVEL SECURITY;
 CREATE POLICY connector_events_isolation ON connector_events
     USING (namespace = (SELECT nullif(current_setting('aam.namespace', true), '')))
     WITH CHECK (namespace = (SELECT nullif(current_setting('aam.namespace', true), '')));
--- Pruning reads every tenant's old events: only as the owner (aam_operator), i.e. through
--- aam_prune_events.
+-- Pruning reads and deletes every tenant's old events: only as the owner (aam_operator), i.e.
+-- through aam_prune_events (a DELETE's WHERE needs the SELECT policies too).
+CREATE POLICY connector_events_prune_read ON connector_events FOR SELECT
+    USING ((SELECT aam_operator('connector_events'::regclass)));
 CREATE POLICY connector_events_prune ON connector_events FOR DELETE
     USING ((SELECT aam_operator('connector_events'::regclass)));
 
@@ -191,18 +193,23 @@ CREATE TRIGGER connections_history AFTER INSERT OR UPDATE OR DELETE ON connectio
 -- connector_events_prune policy show every tenant's rows; the application role itself has no
 -- DELETE. At most p_batch rows per call (short transactions; the caller loops while it gets a
 -- full batch). Returns how many it deleted.
+-- aam.operator is set for the DELETE only and put back as it was (a function's SET clause may
+-- not name a placeholder setting in PostgreSQL 15 without superuser).
 CREATE FUNCTION aam_prune_events(p_days int, p_batch int) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET aam.operator = 'on' AS $$
+LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
     n bigint;
+    was text := coalesce(current_setting('aam.operator', true), '');
 BEGIN
     IF p_days IS NULL OR p_days < 1 OR p_batch IS NULL OR p_batch < 1 THEN
         RAISE EXCEPTION 'aam_prune_events: days and batch must be at least 1';
     END IF;
+    PERFORM set_config('aam.operator', 'on', true);
     DELETE FROM connector_events WHERE id IN (
         SELECT e.id FROM connector_events e
         WHERE e.at < now() - make_interval(days => p_days) LIMIT p_batch);
     GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM set_config('aam.operator', was, true);
     RETURN n;
 END $$;
 DO $$
