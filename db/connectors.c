@@ -22,7 +22,7 @@
 /* $2 and $3, status and type, are NULL when not filtered on; $4 and $5 are limit and offset;
  * $6 the revision the caller's copy shows (the conditional list). */
 #define LIST_COLS                                                                                  \
-    "SELECT id, name, source_type, status, connector_config, created_us, updated_us, version, "   \
+    "SELECT id, name, source_type, status, connector_config, created_us, updated_us, version, "    \
     "total, tenant_exists, revision FROM "
 static const char SQL_LIST[] = LIST_COLS "aam_list_connectors($1, $2, $3, $4, $5)";
 static const char SQL_LIST_IF[] = LIST_COLS "aam_list_connectors_if($1, $2, $3, $4, $5, $6)";
@@ -178,8 +178,9 @@ int db_connectors_patch(struct db_pool *pool, const char *ns, const char *id,
 {
     char versions[DB_IF_MATCH_MAX * 24 + 4];
     const char *valid = ch->body == NULL ? NULL : ch->config_valid ? "true" : "false";
-    const char *params[] = {ns,        id,         ch->name,
-                            ch->status, ch->body,  valid,
+    const char *params[] = {ns,         id,
+                            ch->name,   ch->status,
+                            ch->body,   valid,
                             ch->folder, if_match_param(if_match, versions, sizeof versions)};
     const struct db_stmt stmt = {SQL_PATCH, 8, params};
     *out = NULL;

@@ -109,8 +109,7 @@ enum {
  * and the insert is SQLSTATE 23503 on connections_namespace_fkey. */
 int db_connectors_create(struct db_pool *pool, const char *ns, const struct db_actor *actor,
                          const struct db_connector_new *c, struct db_result **out,
-                         struct db_error *err)
-    __attribute__((warn_unused_result));
+                         struct db_error *err) __attribute__((warn_unused_result));
 
 /* What a patch changes, all borrowed; NULL leaves a field as it is. */
 struct db_connector_change {

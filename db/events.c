@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define EVENT_COLS                                                                                 \
-    "e.id, (extract(epoch FROM e.at) * 1000000)::int8, e.actor_type, e.actor_id, e.actor_email, " \
+    "e.id, (extract(epoch FROM e.at) * 1000000)::int8, e.actor_type, e.actor_id, e.actor_email, "  \
     "e.actor_role, e.action, e.connector_id, e.changes, e.request_id"
 
 /* $3 NULL: from the newest. connector_events_history_idx serves it backwards. */
@@ -37,8 +37,9 @@ int db_events_history(struct db_pool *pool, const char *ns, const char *id, long
     return 0;
 }
 
-static const char SQL_FEED[] = "SELECT " EVENT_COLS " FROM connector_events e "
-                               "WHERE e.namespace = $1 AND e.id > $2::int8 ORDER BY e.id LIMIT $3::int8";
+static const char SQL_FEED[] =
+    "SELECT " EVENT_COLS " FROM connector_events e "
+    "WHERE e.namespace = $1 AND e.id > $2::int8 ORDER BY e.id LIMIT $3::int8";
 
 int db_events_feed(struct db_pool *pool, const char *ns, long long after, long limit,
                    struct db_result **out, struct db_error *err)

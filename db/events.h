@@ -18,7 +18,7 @@ enum db_event_col {
     DB_EVENT_ACTOR_ROLE,  /* NULL when none */
     DB_EVENT_ACTION,
     DB_EVENT_CONNECTOR_ID,
-    DB_EVENT_CHANGES, /* jsonb text */
+    DB_EVENT_CHANGES,    /* jsonb text */
     DB_EVENT_REQUEST_ID, /* NULL when none */
     DB_EVENT_NCOLS
 };

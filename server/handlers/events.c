@@ -133,8 +133,7 @@ static int events_cursor(const struct http_req *req, struct http_res *res, const
     *id = -1;
     if (v == NULL)
         return 0;
-    if (cursor_decode(req->cfg->jwt_secret, req->cfg->jwt_secret_len, kind, ns, scope, v, id) !=
-        0) {
+    if (cursor_decode(req->cfg->jwt_secret, req->cfg->jwt_secret_len, kind, ns, scope, v, id) != 0) {
         http_res_error(res, APP_ERR_BAD_REQUEST, "%s: " BAD_CURSOR, name);
         return -1;
     }
@@ -145,8 +144,7 @@ static int events_cursor(const struct http_req *req, struct http_res *res, const
 static int make_cursor(const struct http_req *req, struct http_res *res, enum cursor_kind kind,
                        const char *ns, const char *scope, long long id, char *out)
 {
-    if (cursor_encode(req->cfg->jwt_secret, req->cfg->jwt_secret_len, kind, ns, scope, id, out) ==
-        0)
+    if (cursor_encode(req->cfg->jwt_secret, req->cfg->jwt_secret_len, kind, ns, scope, id, out) == 0)
         return 0;
     log_error("could not make a page cursor");
     http_res_error(res, APP_ERR_INTERNAL, "internal error");

@@ -41,7 +41,7 @@ START_TEST(test_cursor_bound_to_kind_tenant_scope_secret)
     long long got = -1;
     make(CURSOR_HISTORY, "acme", "c1", 42, c);
     ck_assert_int_eq(decode(CURSOR_HISTORY, "acme", "c1", c, &got), 0);
-    ck_assert_int_eq(decode(CURSOR_FEED, "acme", "c1", c, &got), -1);    /* another list */
+    ck_assert_int_eq(decode(CURSOR_FEED, "acme", "c1", c, &got), -1);     /* another list */
     ck_assert_int_eq(decode(CURSOR_HISTORY, "other", "c1", c, &got), -1); /* another tenant */
     ck_assert_int_eq(decode(CURSOR_HISTORY, "acme", "c2", c, &got), -1);  /* another connector */
     ck_assert_int_eq(decode(CURSOR_HISTORY, "acm", "ec1", c, &got), -1);  /* no run-on */

@@ -11,8 +11,8 @@
 #define NS "acme"
 
 /* id, name, type, status, config, created_at us, updated_at us, version (CONNECTOR_COLS) */
-static const char *const row_c1[] = {"c1",        "One", "custom", "ACTIVE", "{\"k\": 1}",
-                                     "1700000000000000", "1700000001000000", "7"};
+static const char *const row_c1[] = {
+    "c1", "One", "custom", "ACTIVE", "{\"k\": 1}", "1700000000000000", "1700000001000000", "7"};
 static const struct dbs_table one_row = {1, 8, row_c1, 0};
 static const struct dbs_table no_rows = {0, 8, NULL, 0};
 
@@ -24,9 +24,10 @@ static const struct dbs_table tenant_missing = {0, 1, NULL, 0};
 /* A list page (aam_list_connectors): the connector columns, the total, whether the tenant
  * exists, the tenant's revision. An empty page is one row with NULL connector columns; the
  * not-modified row (aam_list_connectors_if) has a NULL total too. */
-static const char *const page_cells[] = {
-    "c1", "One", "custom", "ACTIVE",  "{}", "0", "0", "11", "3", "t", "42",
-    "c2", "Two", "custom", "PENDING", "{}", "0", "0", "12", "3", "t", "42"};
+static const char *const page_cells[] = {"c1",  "One",    "custom",  "ACTIVE", "{}", "0",
+                                         "0",   "11",     "3",       "t",      "42", "c2",
+                                         "Two", "custom", "PENDING", "{}",     "0",  "0",
+                                         "12",  "3",      "t",       "42"};
 static const struct dbs_table page = {2, 11, page_cells, 0};
 static const char *const empty_page_cells[] = {NULL, NULL, NULL, NULL, NULL, NULL,
                                                NULL, NULL, "5",  "t",  "42"};
@@ -276,8 +277,8 @@ END_TEST
 /* The create transaction: the quota lock (no rows), then the statement's row: tenant exists,
  * folder owned, room (below the quota, or the id taken), then CONNECTOR_COLS (NULL when
  * nothing was inserted). */
-static const char *const created_cells[] = {"t",          "t", "t", "c1", "One", "custom", "PENDING",
-                                            "{\"k\": 1}", "0", "0", "5"};
+static const char *const created_cells[] = {"t",       "t",          "t", "c1", "One", "custom",
+                                            "PENDING", "{\"k\": 1}", "0", "0",  "5"};
 static const char *const taken_cells[] = {"t",  "t",  "t",  NULL, NULL, NULL,
                                           NULL, NULL, NULL, NULL, NULL};
 static const char *const no_tenant_cells[] = {"f",  "t",  "t",  NULL, NULL, NULL,
@@ -545,8 +546,11 @@ START_TEST(test_connectors_patch_if_match)
     static const char *const stale[] = {"stale", "c1", "One", "custom", "ACTIVE",
                                         "{}",    "0",  "0",   "8"};
     const struct dbs_table st = {1, 9, stale, 0};
-    static const char *const headers[][2] = {
-        {"\"v7\"", "{7}"}, {"\"v7\", \"v9\"", "{7,9}"}, {"W/\"v7\"", "{}"}, {"\"x\"", "{}"}, {"*", NULL}};
+    static const char *const headers[][2] = {{"\"v7\"", "{7}"},
+                                             {"\"v7\", \"v9\"", "{7,9}"},
+                                             {"W/\"v7\"", "{}"},
+                                             {"\"x\"", "{}"},
+                                             {"*", NULL}};
     struct ht t;
     connector_request(&t, "PATCH", "c1", "{\"name\":\"New\"}");
     t.req.if_match = headers[_i][0];

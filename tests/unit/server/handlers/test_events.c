@@ -12,10 +12,36 @@
 #define NS "acme"
 
 /* id, at us, actor type, actor id, email, role, action, connector, changes, request id */
-static const char *const ev_cells[] = {
-    "9", "0", "user", "u1", "a@example.com", NULL, "updated", "c1", "{\"name\": {\"from\": \"a\", \"to\": \"b\"}}", "r9",
-    "7", "0", "client", "cl_1", NULL, NULL, "created", "c1", "{}", NULL,
-    "5", "0", "system", "aam seed", NULL, NULL, "created", "c1", "{}", NULL};
+static const char *const ev_cells[] = {"9",
+                                       "0",
+                                       "user",
+                                       "u1",
+                                       "a@example.com",
+                                       NULL,
+                                       "updated",
+                                       "c1",
+                                       "{\"name\": {\"from\": \"a\", \"to\": \"b\"}}",
+                                       "r9",
+                                       "7",
+                                       "0",
+                                       "client",
+                                       "cl_1",
+                                       NULL,
+                                       NULL,
+                                       "created",
+                                       "c1",
+                                       "{}",
+                                       NULL,
+                                       "5",
+                                       "0",
+                                       "system",
+                                       "aam seed",
+                                       NULL,
+                                       NULL,
+                                       "created",
+                                       "c1",
+                                       "{}",
+                                       NULL};
 static const struct dbs_table three = {3, 10, ev_cells, 0};
 static const struct dbs_table two = {2, 10, ev_cells, 0};
 static const struct dbs_table none = {0, 10, NULL, 0};
@@ -89,7 +115,10 @@ START_TEST(test_events_history_pages)
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(e0, "actor"), "email")),
                      "a@example.com");
     ck_assert_ptr_null(json_object_get(json_object_get(e0, "actor"), "role"));
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(e0, "changes"), "name"), "to")), "b");
+    ck_assert_str_eq(json_string_value(
+                         json_object_get(json_object_get(json_object_get(e0, "changes"), "name"),
+                                         "to")),
+                     "b");
     json_t *e1 = json_array_get(evs, 1);
     ck_assert_ptr_null(json_object_get(json_object_get(e1, "actor"), "email"));
     ck_assert(json_is_null(json_object_get(e1, "request_id")));
