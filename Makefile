@@ -29,6 +29,10 @@ UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
 ITEST_SRC := $(wildcard tests/integration/test_*.c)
 ITEST_BIN := $(ITEST_SRC:%.c=$(BUILD)/%)
 HANDLER_BIN := $(filter $(BUILD)/tests/unit/server/handlers/%,$(UNIT_BIN))
+# Seam tests: every handler test, and the unit tests of other modules whose only database
+# access is db/'s per-table functions (listed here by their path under tests/unit/).
+SEAM_TESTS := server/core/test_session
+SEAM_BIN := $(HANDLER_BIN) $(SEAM_TESTS:%=$(BUILD)/tests/unit/%)
 # db/'s plumbing (pool, pipeline, results, transactions, URLs, migrations, log): what the
 # handlers' scripted seam replaces. The per-table files (db/connectors.c, db/sessions.c, ...)
 # are not in it: handler tests link them, so they script the very statements the server runs.
@@ -53,15 +57,15 @@ $(BUILD)/%.o: %.c
 	@echo "  CC   $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(filter-out $(HANDLER_BIN),$(UNIT_BIN) $(ITEST_BIN)): $(BUILD)/tests/%: tests/%.c $(LIB_OBJ)
+$(filter-out $(SEAM_BIN),$(UNIT_BIN) $(ITEST_BIN)): $(BUILD)/tests/%: tests/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  TEST $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)
 
-# Handler tests drive every handler without a server or a database: they link the scripted
-# database seam (tests/unit/server/handlers/db_script.c: db_run, db_ping and the result readers)
-# in place of db/'s plumbing, and leave out the commands, which open a real pool.
-$(HANDLER_BIN): $(BUILD)/tests/%: tests/%.c $(SEAM_OBJ)
+# Seam tests drive every handler (and session.c) without a server or a database: they link the
+# scripted database seam (tests/unit/server/handlers/db_script.c: db_run, db_ping and the result
+# readers) in place of db/'s plumbing, and leave out the commands, which open a real pool.
+$(SEAM_BIN): $(BUILD)/tests/%: tests/%.c $(SEAM_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  TEST $@"
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(SEAM_OBJ) $(LDFLAGS) $(CHECK_LIBS) $(LDLIBS)

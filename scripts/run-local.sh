@@ -70,6 +70,12 @@ kept_secret() {  # FILE GENERATOR-ARGS...
   tr -d '\n' <"$file"
 }
 
+# The keys connector secrets are encrypted under: one, "k1:" and the base64 of 32 random bytes.
+# Kept in .run/secret-keys: the data in .run/ stays readable only with it. To rotate, put a new
+# key first in that file (k2:...,k1:...), restart and run `aam keys rotate`.
+# shellcheck disable=SC2317  # called through kept_secret
+secret_keys_new() { printf 'k1:%s' "$(head -c 32 /dev/urandom | base64 | tr -d '\n')"; }
+
 # shellcheck disable=SC2317  # called through kept_secret
 demo_password_new() { printf '%s' "$(head -c 24 /dev/urandom | base64 | tr -d '+/=\n' | cut -c1-20)"; }
 
@@ -186,7 +192,7 @@ banner() {
   acceptance check: BASE_URL=$url AAM_DEMO_PASSWORD='$pw' tests/smoke.sh
   PostgreSQL and PgBouncer (transaction mode) on Unix sockets in $SOCK_DIR, no TCP port;
   data in .run/; the aam commands' settings (DATABASE_URL as aam_app, AAM_MIGRATE_DATABASE_URL as
-  aam_owner, JWT_SECRET): . .run/env
+  aam_owner, JWT_SECRET, AAM_SECRET_KEYS): . .run/env
   the API listens on $LISTEN only (AAM_LISTEN_ADDR; AAM_LISTEN_ADDR=0.0.0.0 make run serves the network)
   Ctrl-C stops the server, PgBouncer and PostgreSQL.
 
@@ -245,7 +251,8 @@ main() {
     demo_pw=$(kept_secret "$RUN_DIR/demo-password" demo_password_new)
   fi
   JWT_SECRET=${JWT_SECRET:-$(kept_secret "$RUN_DIR/jwt-secret" random_hex 32)}
-  if [ -z "$app_pw" ] || [ -z "$owner_pw" ] || [ -z "$demo_pw" ] || [ -z "$JWT_SECRET" ]; then
+  AAM_SECRET_KEYS=${AAM_SECRET_KEYS:-$(kept_secret "$RUN_DIR/secret-keys" secret_keys_new)}
+  if [ -z "$app_pw" ] || [ -z "$owner_pw" ] || [ -z "$demo_pw" ] || [ -z "$JWT_SECRET" ] || [ -z "$AAM_SECRET_KEYS" ]; then
     die "cannot keep secrets in $RUN_DIR"
   fi
 
@@ -259,10 +266,10 @@ main() {
   [[ $host =~ ^[A-Za-z0-9/._-]+$ ]] || host=$(jq -rn --arg s "$SOCK_DIR" '$s|@uri')
   export DATABASE_URL="postgresql://$APP_ROLE:$app_pw@/$APP_DB?host=$host&port=$PGB_PORT"
   export AAM_MIGRATE_DATABASE_URL="postgresql://$OWNER_ROLE:$owner_pw@/$APP_DB?host=$host&port=$PGB_PORT"
-  export AAM_APP_ROLE=$APP_ROLE JWT_SECRET
-  # For `aam token`, `aam sources`, psql or a second `aam serve` by hand: `. .run/env`.
-  (umask 077 && printf 'export DATABASE_URL=%q\nexport AAM_MIGRATE_DATABASE_URL=%q\nexport AAM_APP_ROLE=%q\nexport JWT_SECRET=%q\n' \
-    "$DATABASE_URL" "$AAM_MIGRATE_DATABASE_URL" "$APP_ROLE" "$JWT_SECRET" >"$RUN_DIR/env") ||
+  export AAM_APP_ROLE=$APP_ROLE JWT_SECRET AAM_SECRET_KEYS
+  # For `aam token`, `aam keys`, `aam sources`, psql or a second `aam serve` by hand: `. .run/env`.
+  (umask 077 && printf 'export DATABASE_URL=%q\nexport AAM_MIGRATE_DATABASE_URL=%q\nexport AAM_APP_ROLE=%q\nexport JWT_SECRET=%q\nexport AAM_SECRET_KEYS=%q\n' \
+    "$DATABASE_URL" "$AAM_MIGRATE_DATABASE_URL" "$APP_ROLE" "$JWT_SECRET" "$AAM_SECRET_KEYS" >"$RUN_DIR/env") ||
     die "cannot write $RUN_DIR/env"
   "$BIN" migrate 9>&- || die "aam migrate failed"
   AAM_DEMO_PASSWORD=$demo_pw "$BIN" seed 9>&- || die "aam seed failed"

@@ -9,6 +9,10 @@ BUILD=${1:-build}
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO_ROOT" || exit 2
 export REPO_ROOT AAM_BIN="$REPO_ROOT/$BUILD/aam"
+# serve, seed and migrate need the keys that encrypt connector secrets: one test key for every
+# test (a test that wants none unsets it), new for each run.
+AAM_SECRET_KEYS=${AAM_SECRET_KEYS:-test:$(head -c 32 /dev/urandom | base64 | tr -d '\n')}
+export AAM_SECRET_KEYS
 ONLY=${AAM_TEST_ONLY:-all}
 FILTER=${AAM_TEST_FILTER:-}
 PASSED=0 FAILED=0 BROKEN=()

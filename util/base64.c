@@ -1,49 +1,77 @@
-/* base64: OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock behind a strict front: EVP_DecodeBlock
- * skips leading and trailing blanks and counts padding as zero bytes, so the alphabet and the
- * padding are checked here and the padding is subtracted. */
+/* base64: RFC 4648 section 4 encoding and a strict decoder (see base64.h). Written out
+ * rather than OpenSSL's EVP_DecodeBlock, which skips white space, does not report how much
+ * padding it read and accepts non-canonical text. */
 #include "util/base64.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <string.h>
+#include <stdint.h>
 
-size_t base64_encode(const unsigned char *in, size_t n, char *out)
+static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t base64_encode(const void *data, size_t len, char *out)
 {
-    return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+    const unsigned char *p = data;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        if (i + 1 < len)
+            v |= (uint32_t)p[i + 1] << 8;
+        if (i + 2 < len)
+            v |= p[i + 2];
+        out[o++] = ALPHABET[(v >> 18) & 63];
+        out[o++] = ALPHABET[(v >> 12) & 63];
+        out[o++] = i + 1 < len ? ALPHABET[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < len ? ALPHABET[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return o;
 }
 
-static int is_b64_char(char c)
+static int sextet(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/';
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
 }
 
-/* Decodes in chunks of 4 characters (3 bytes) through a small buffer, so no length limit
- * needs a large stack array; the buffer is wiped, as the bytes may be a key. */
-int base64_decode(const char *s, size_t len, unsigned char *out, size_t max)
+int base64_decode(const char *s, size_t len, unsigned char *out, size_t cap, size_t *out_len)
 {
-    unsigned char buf[3];
-    size_t pad = 0, n = 0;
-    int ret = -1;
-    if (s == NULL || len == 0 || len % 4 != 0 || len > (size_t)1 << 30)
-        return -1;
-    while (pad < 2 && s[len - 1 - pad] == '=')
+    size_t pad = 0;
+    while (pad < 2 && len > pad && s[len - 1 - pad] == '=')
         pad++;
-    for (size_t i = 0; i < len - pad; i++) {
-        if (!is_b64_char(s[i]))
+    if (pad > 0 && len % 4 != 0)
+        return -1; /* padding only ever completes a group of four */
+    len -= pad;
+    if (len % 4 == 1)
+        return -1; /* one character carries 6 bits: less than a byte */
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = sextet(s[i]);
+        if (v < 0)
             return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n >= cap)
+                return -1;
+            out[n++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
     }
-    if (len / 4 * 3 - pad > max)
+    if (acc != 0)
+        return -1; /* non-canonical: leftover bits must be zero */
+    if (pad > 0 && (len % 4) + pad != 4)
         return -1;
-    for (size_t i = 0; i < len; i += 4) {
-        if (EVP_DecodeBlock(buf, (const unsigned char *)s + i, 4) != 3)
-            goto cleanup;
-        size_t take = i + 4 == len ? 3 - pad : 3;
-        memcpy(out + n, buf, take);
-        n += take;
-    }
-    ret = (int)n;
-cleanup:
-    OPENSSL_cleanse(buf, sizeof buf);
-    return ret;
+    *out_len = n;
+    return 0;
 }

@@ -1,23 +1,24 @@
-/* base64: standard base64 (RFC 4648 section 4, alphabet A-Z a-z 0-9 + /, '=' padding), strict
- * on input: no blanks, no line breaks, no missing or misplaced padding. For values that travel
- * in headers and secrets (webhook secrets and signatures); JWTs and session tokens use
- * base64url and have their own checks. */
+/* base64: RFC 4648 section 4 (standard alphabet) both ways, for binary values that travel as
+ * text: encryption keys in AAM_SECRET_KEYS and the stored form of encrypted secrets. */
 #ifndef AAM_BASE64_H
 #define AAM_BASE64_H
 
 #include <stddef.h>
 
-/* Length of the encoding of n bytes, without the terminating NUL. */
-#define BASE64_ENCODED_LEN(n) ((((n) + 2) / 3) * 4)
+/* Characters base64_encode writes for len bytes, without the NUL. */
+#define BASE64_ENCODED_LEN(len) ((((len) + 2) / 3) * 4)
 
-/* Encodes in[0..n) into out, which must hold BASE64_ENCODED_LEN(n) + 1 bytes; NUL-terminates.
- * Returns the encoded length. */
-size_t base64_encode(const unsigned char *in, size_t n, char *out);
+/* Writes the padded encoding of data[0..len) and a NUL into out, which holds at least
+ * BASE64_ENCODED_LEN(len) + 1 bytes. Returns the characters written. */
+size_t base64_encode(const void *data, size_t len, char *out);
 
-/* Decodes s[0..len) into out (at most max bytes). Returns the decoded length, or -1 when s is
- * not strict padded base64 or decodes to more than max bytes (out is then unspecified: a
- * caller decoding a secret wipes it either way). Holds no copy of the bytes after return. */
-int base64_decode(const char *s, size_t len, unsigned char *out, size_t max)
+/* Decodes s[0..len), standard alphabet, padding optional (but correct when present), and
+ * canonical only (the unused low bits of the last character are zero), so one value has
+ * exactly one spelling (two padded, one without). Writes at most cap bytes to out.
+ * Returns 0 with *out_len set, or -1 for any other byte (white space included), a length no
+ * encoding has, or a result over cap; out may then hold a partial result, which a caller
+ * decoding key material must wipe. */
+int base64_decode(const char *s, size_t len, unsigned char *out, size_t cap, size_t *out_len)
     __attribute__((warn_unused_result));
 
 #endif

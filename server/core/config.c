@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "server/core/log.h"
+#include "server/core/secrets.h"
 #include "util/netaddr.h"
 #include "util/xalloc.h"
 
@@ -37,9 +38,9 @@ struct cfg_param {
     const char *help;
 };
 
-static cfg_hook hook_database_url, hook_app_role, hook_jwt_secret, hook_sources_root,
-    hook_cors_origins, hook_trusted_proxies, hook_outbound_nets, hook_default_cores,
-    hook_default_workers, hook_log_level, hook_admin_addr, hook_listen_addr;
+static cfg_hook hook_database_url, hook_app_role, hook_jwt_secret, hook_secret_keys,
+    hook_sources_root, hook_cors_origins, hook_trusted_proxies, hook_outbound_nets,
+    hook_default_cores, hook_default_workers, hook_log_level, hook_admin_addr, hook_listen_addr;
 
 #define CFG_OFF_INT(f) offsetof(struct cfg, f)
 #define CFG_OFF_STR(f) offsetof(struct cfg, f)
@@ -190,6 +191,18 @@ static int hook_jwt_secret(struct cfg *c, const struct cfg_param *p, const char 
     (void)p, (void)raw, (void)need, (void)err, (void)errlen;
     c->jwt_secret_len = c->jwt_secret ? strlen(c->jwt_secret) : 0;
     return 0;
+}
+
+/* The value is secret: the keyring parser's error line names the setting and a position, never
+ * the text. */
+static int hook_secret_keys(struct cfg *c, const struct cfg_param *p, const char *raw,
+                            unsigned need, char *err, size_t errlen)
+{
+    (void)p, (void)need;
+    if (raw == NULL)
+        return 0;
+    c->secret_keys = secrets_keyring_parse(raw, err, errlen);
+    return c->secret_keys != NULL ? 0 : -1;
 }
 
 static int hook_default_cores(struct cfg *c, const struct cfg_param *p, const char *raw,
@@ -347,6 +360,8 @@ void cfg_free(struct cfg *c)
             xfree(str_field(c, &params[i]));
     }
     c->jwt_secret_len = 0;
+    secrets_keyring_free(c->secret_keys);
+    c->secret_keys = NULL;
     xfree(&c->sources_root);
     xfree(&c->admin_addr);
     for (size_t i = 0; c->cors_origins != NULL && i < c->n_cors_origins; i++)

@@ -9,13 +9,15 @@
 
 struct netaddr_cidr;
 struct netaddr_set;
+struct secrets_keyring;
 
-/* Which settings a command needs. DATABASE_URL and JWT_SECRET are read only by the commands
- * that need them; every other setting is validated whenever it is set. */
+/* Which settings a command needs. DATABASE_URL, JWT_SECRET and AAM_SECRET_KEYS are read only by
+ * the commands that need them; every other setting is validated whenever it is set. */
 enum cfg_need {
-    CFG_NEED_DB = 1 << 0,      /* DATABASE_URL */
-    CFG_NEED_JWT = 1 << 1,     /* JWT_SECRET */
-    CFG_NEED_SOURCES = 1 << 2, /* AAM_SOURCES_ROOT must be an existing directory */
+    CFG_NEED_DB = 1 << 0,          /* DATABASE_URL */
+    CFG_NEED_JWT = 1 << 1,         /* JWT_SECRET */
+    CFG_NEED_SOURCES = 1 << 2,     /* AAM_SOURCES_ROOT must be an existing directory */
+    CFG_NEED_SECRET_KEYS = 1 << 3, /* AAM_SECRET_KEYS (serve, seed, migrate: connector secrets) */
 };
 
 #define CFG_STR_(x) #x
@@ -64,6 +66,9 @@ enum cfg_need {
       NULL, "a database host that failed is not tried for this long (doubling to 1 s)")              \
     X(SECRET, jwt_secret, "JWT_SECRET", NULL, 32, 0, CFG_NEED_JWT, hook_jwt_secret,                  \
       "HS256 key, at least 32 bytes")                                                                \
+    X(CUSTOM, secret_keys, "AAM_SECRET_KEYS", NULL, 0, 0, CFG_NEED_SECRET_KEYS, hook_secret_keys,    \
+      "keys that encrypt connector secrets: comma-separated id:base64(32 bytes); the first "         \
+      "encrypts, all decrypt")                                                                       \
     X(INT, jwt_ttl_s, "JWT_TTL_SECONDS", "3600", 60, 2592000, 0, NULL, "token lifetime")             \
     X(INT, refresh_ttl_s, "AAM_REFRESH_TTL_SECONDS", "2592000", 60, 31536000, 0, NULL,               \
       "refresh token lifetime (30 days); each refresh issues a new one with a fresh lifetime")       \
@@ -123,8 +128,11 @@ struct cfg {
     CFG_SETTINGS(CFG_FIELD)
     /* Filled by the hooks of the rows above: */
     size_t jwt_secret_len; /* JWT_SECRET's length (the key may hold any byte but NUL) */
-    char *sources_root;    /* AAM_SOURCES_ROOT, resolved with realpath when it exists */
-    char **cors_origins;   /* AAM_CORS_ORIGINS split on ',', trimmed; NULL-terminated */
+    /* AAM_SECRET_KEYS, parsed (server/core/secrets.h); NULL when the command did not ask for it.
+     * Only the keyring holds the keys: no copy of the raw value is kept. */
+    struct secrets_keyring *secret_keys;
+    char *sources_root;  /* AAM_SOURCES_ROOT, resolved with realpath when it exists */
+    char **cors_origins; /* AAM_CORS_ORIGINS split on ',', trimmed; NULL-terminated */
     size_t n_cors_origins;
     struct netaddr_cidr *trusted_proxies; /* AAM_TRUSTED_PROXIES, parsed; NULL when none */
     size_t n_trusted_proxies;

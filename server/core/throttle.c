@@ -34,8 +34,7 @@ void throttle_addr_key(const char *addr, char *out, size_t size)
 }
 
 int throttle_reserve(struct db_pool *db, const char *kind, const char *subject, const char *addr,
-                     int max_subject, int max_addr, int window_s, int *retry_after,
-                     struct db_error *err)
+                     const struct throttle_limits *limits, int *retry_after, struct db_error *err)
 {
     char key[THROTTLE_ADDR_KEY_SIZE];
     throttle_addr_key(addr, key, sizeof key);
@@ -43,9 +42,9 @@ int throttle_reserve(struct db_pool *db, const char *kind, const char *subject, 
         .kind = kind,
         .subject = subject,
         .addr = key,
-        .max_subject = max_subject,
-        .max_addr = max_addr,
-        .window_s = window_s,
+        .max_subject = limits->max_subject,
+        .max_addr = limits->max_addr,
+        .window_s = limits->window_s,
     };
     return db_throttles_reserve(db, &slot, retry_after, err);
 }

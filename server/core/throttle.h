@@ -37,14 +37,21 @@ struct db_error;
  * else (not an address) as given. Never fails. */
 void throttle_addr_key(const char *addr, char *out, size_t size);
 
+/* How many failures a subject and an address may have in one window. */
+struct throttle_limits {
+    int max_subject;
+    int max_addr;
+    int window_s;
+};
+
 /* Takes one failure slot for kind:lower(subject) (kind is a static word such as "email") and
- * for the address (NULL = "unknown"; counted by throttle_addr_key). When either key has max failures in its open window,
- * nothing is taken and *retry_after is the seconds until both may try again; otherwise
- * *retry_after is 0 and the slots are taken. Also prunes a few expired rows.
+ * for the address (NULL = "unknown"; counted by throttle_addr_key). When either key has its
+ * limit of failures (limits) in its open window, nothing is taken and *retry_after is the
+ * seconds until both may try again; otherwise *retry_after is 0 and the slots are taken. Also prunes a few expired rows.
  * Returns 0, or -1 with *err set (then nothing is taken). */
 int throttle_reserve(struct db_pool *db, const char *kind, const char *subject, const char *addr,
-                     int max_subject, int max_addr, int window_s, int *retry_after,
-                     struct db_error *err) __attribute__((warn_unused_result));
+                     const struct throttle_limits *limits, int *retry_after, struct db_error *err)
+    __attribute__((warn_unused_result));
 
 /* After a success: gives back the slots throttle_reserve took (the address keeps its real
  * failures: one good login must not buy fresh guesses at other accounts) and, with

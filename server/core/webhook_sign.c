@@ -68,9 +68,11 @@ int webhook_sign(const char *secret, const char *msg_id, long long timestamp, co
     if (secret == NULL || msg_id == NULL || (body == NULL && body_len > 0) ||
         size < WEBHOOK_SIGN_SIG_LEN + 1 || strncmp(secret, WEBHOOK_SIGN_PREFIX, plen) != 0)
         goto cleanup;
-    key_len = base64_decode(secret + plen, strlen(secret + plen), key_, sizeof key_);
-    if (key_len <= 0)
+    size_t got = 0;
+    if (base64_decode(secret + plen, strlen(secret + plen), key_, sizeof key_, &got) != 0 ||
+        got == 0)
         goto cleanup;
+    key_len = (int)got;
     snprintf(ts, sizeof ts, "%lld", timestamp);
     /* The signed content: "<msg id>.<timestamp>.<body>" */
     const void *const parts[] = {msg_id, ".", ts, ".", body};

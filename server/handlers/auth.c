@@ -272,9 +272,11 @@ void auth_login(const struct http_req *req, struct http_res *res)
     memset(&u, 0, sizeof u);
     if (auth_parse_login(req, &in, res) != 0)
         goto cleanup;
-    if (throttle_reserve(req->db, "email", in.email, req->client_ip, cfg->login_max_failures,
-                         cfg->login_max_failures_per_address, cfg->login_window_s, &retry_after,
-                         &err) != 0) {
+    const struct throttle_limits limits = {.max_subject = cfg->login_max_failures,
+                                           .max_addr = cfg->login_max_failures_per_address,
+                                           .window_s = cfg->login_window_s};
+    if (throttle_reserve(req->db, "email", in.email, req->client_ip, &limits, &retry_after, &err) !=
+        0) {
         http_res_db_error(res, &err, "login throttle");
         goto cleanup;
     }

@@ -11,6 +11,7 @@
 #include "server/handlers/files.h"
 #include "server/handlers/health.h"
 #include "server/handlers/token.h"
+#include "server/handlers/types.h"
 #include "server/handlers/ui.h"
 
 /* Jobs that may wait on the hashing lane: 64 logins (urgent) ahead of 32 registrations (bulk). */
@@ -73,6 +74,15 @@ static const struct router_route routes[] = {
      .pattern = "/api/v1/aam/connectors/{id}",
      .handler = connectors_delete,
      .lane = DB},
+    /* The type registry is built in: no database, so inline. */
+    {.method = "GET",
+     .pattern = "/api/v1/aam/connector-types",
+     .handler = types_list,
+     .lane = INLINE},
+    {.method = "GET",
+     .pattern = "/api/v1/aam/connector-types/{type}",
+     .handler = types_get,
+     .lane = INLINE},
     {.method = "GET",
      .pattern = "/api/v1/aam/connectors/{id}/history",
      .handler = events_history,

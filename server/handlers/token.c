@@ -27,6 +27,7 @@
 #include "server/http/path.h"
 #include "server/core/session.h"
 #include "server/core/throttle.h"
+#include "util/base64.h"
 #include "util/xalloc.h"
 
 #define TOKEN_BASIC_CHALLENGE "Basic realm=\"aam\", charset=\"UTF-8\""
@@ -161,37 +162,6 @@ cleanup:
     return ret;
 }
 
-/* Standard base64 (RFC 4648 4), padding optional. Returns the decoded length, or -1. */
-static long base64_decode(const char *s, size_t len, unsigned char *out, size_t cap)
-{
-    unsigned long acc = 0;
-    int bits = 0;
-    size_t n = 0;
-    while (len > 0 && s[len - 1] == '=')
-        len--;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-                : c >= 'a' && c <= 'z' ? c - 'a' + 26
-                : c >= '0' && c <= '9' ? c - '0' + 52
-                : c == '+'             ? 62
-                : c == '/'             ? 63
-                                       : -1;
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned long)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (n >= cap)
-                return -1;
-            out[n++] = (unsigned char)(acc >> bits);
-            acc &= (1UL << bits) - 1;
-        }
-    }
-    return len % 4 == 1 ? -1 : (long)n;
-}
-
 /* Client credentials from "Authorization: Basic ...". Returns 0 (also when the header is
  * absent or another scheme), or -1 with res set to invalid_client. */
 static int parse_basic(const struct http_req *req, struct token_input *in, struct http_res *res)
@@ -204,9 +174,10 @@ static int parse_basic(const struct http_req *req, struct token_input *in, struc
     h += 6;
     while (*h == ' ' || *h == '\t')
         h++;
-    long n = base64_decode(h, strlen(h), raw, sizeof raw - 1);
-    const unsigned char *colon = n > 0 ? memchr(raw, ':', (size_t)n) : NULL;
-    if (colon == NULL || memchr(raw, '\0', (size_t)n) != NULL) {
+    size_t n = 0;
+    int bad = base64_decode(h, strlen(h), raw, sizeof raw - 1, &n) != 0;
+    const unsigned char *colon = bad ? NULL : memchr(raw, ':', n);
+    if (colon == NULL || memchr(raw, '\0', n) != NULL) {
         token_oauth_error(res, 401, "invalid_client", "the Basic credentials are malformed");
         goto cleanup;
     }
@@ -281,9 +252,11 @@ static int throttled(const struct http_req *req, struct http_res *res)
     char key[THROTTLE_ADDR_KEY_SIZE];
     int retry_after = 0;
     throttle_addr_key(req->client_ip, key, sizeof key);
-    if (throttle_reserve(req->db, "token", key, req->client_ip, cfg->login_max_failures_per_address,
-                         cfg->login_max_failures_per_address, cfg->login_window_s, &retry_after,
-                         &err) != 0) {
+    /* the key is already per address: both limits are the per-address one */
+    const struct throttle_limits limits = {.max_subject = cfg->login_max_failures_per_address,
+                                           .max_addr = cfg->login_max_failures_per_address,
+                                           .window_s = cfg->login_window_s};
+    if (throttle_reserve(req->db, "token", key, req->client_ip, &limits, &retry_after, &err) != 0) {
         http_res_db_error(res, &err, "token throttle");
         return 1;
     }

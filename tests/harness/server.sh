@@ -5,6 +5,9 @@
 . "$(dirname "${BASH_SOURCE[0]}")/port.sh"
 
 export JWT_SECRET=${JWT_SECRET:-test-secret-0123456789abcdef0123456789abcdef}
+# The keys connector secrets are encrypted under (required by serve, seed and migrate); run.sh
+# sets one for every test, this is for a test run by hand.
+export AAM_SECRET_KEYS=${AAM_SECRET_KEYS:-test:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=}
 
 # Every server gets its own admin port (AAM_ADMIN_ADDR, else 9090 for all): tests run side by
 # side and a test may start two servers. ADMIN_URL follows an AAM_ADMIN_ADDR the caller passes

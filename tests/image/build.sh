@@ -100,18 +100,20 @@ stack_start >/dev/null || die "the test stack did not start"
 echo "# harness: PgBouncer on 127.0.0.1:$PGB_PORT (transaction mode)"
 DEMO_PW=image-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 JWT=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+KEYS=image:$(head -c 32 /dev/urandom | base64 | tr -d '\n')
 
-out=$(in_image DATABASE_URL="$DATABASE_URL" -- aam migrate 2>&1); rc=$?
+out=$(in_image DATABASE_URL="$DATABASE_URL" AAM_SECRET_KEYS="$KEYS" -- aam migrate 2>&1); rc=$?
 printf '%s\n' "$out" | tail -2 | sed 's/^/#   /'
 check "aam migrate from the image, through PgBouncer (exit 0)" test "$rc" = 0
-out=$(in_image DATABASE_URL="$DATABASE_URL" AAM_DEMO_PASSWORD="$DEMO_PW" -- aam seed 2>&1); rc=$?
+out=$(in_image DATABASE_URL="$DATABASE_URL" AAM_SECRET_KEYS="$KEYS" AAM_DEMO_PASSWORD="$DEMO_PW" -- aam seed 2>&1); rc=$?
 printf '%s\n' "$out" | tail -1 | sed 's/^/#   /'
 check "aam seed from the image (exit 0)" test "$rc" = 0
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 ADMIN_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # its own admin port: the default 9090 may be held by another server on this machine
-in_image DATABASE_URL="$DATABASE_URL" JWT_SECRET="$JWT" PORT="$PORT" AAM_ADMIN_ADDR="127.0.0.1:$ADMIN_PORT" \
+in_image DATABASE_URL="$DATABASE_URL" JWT_SECRET="$JWT" AAM_SECRET_KEYS="$KEYS" PORT="$PORT" \
+  AAM_ADMIN_ADDR="127.0.0.1:$ADMIN_PORT" \
   -- aam serve >"$WORK/serve.log" 2>&1 &
 SERVE_PID=$!
 up=0

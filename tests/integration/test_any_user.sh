@@ -35,7 +35,7 @@ out=$(mr_as bash -c '. tests/harness/stack.sh || exit 9
   stack_start || exit 8
   echo "pgbouncer-owner=$(ps -o user= -p "$(stack_pgb_pid)")"
   echo "postgres-owner=$(ps -o user= -p "$(head -1 "$STACK_DIR/pgdata/postmaster.pid")")"
-  "$1" migrate' _ "$MR_DIR/$MR_BUILD/aam" 2>&1)
+  AAM_SECRET_KEYS=$2 "$1" migrate' _ "$MR_DIR/$MR_BUILD/aam" "$AAM_SECRET_KEYS" 2>&1)
 rc=$?
 [ "$rc" = 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
 check "the test harness starts as $WHO with a normal PATH, and aam migrate runs through its PgBouncer" test "$rc" = 0

@@ -54,9 +54,9 @@ echo "# formation up in $(secs "$T_START" "$(now)") s"
 
 URL_DIRECT=$(formation_url direct aam)
 URL_BOUNCER=$(formation_url pgbouncer aam)
-need "aam migrate over the multi-host URL" env DATABASE_URL="$URL_DIRECT" "$AAM_BIN" migrate
+need "aam migrate over the multi-host URL" env -u AAM_MIGRATE_DATABASE_URL DATABASE_URL="$URL_DIRECT" "$AAM_BIN" migrate
 for ns in fo-direct fo-bouncer; do
-  need "tenant $ns" env DATABASE_URL="$URL_DIRECT" "$AAM_BIN" tenants create --namespace "$ns" --name "$ns"
+  need "tenant $ns" env -u AAM_MIGRATE_DATABASE_URL DATABASE_URL="$URL_DIRECT" "$AAM_BIN" tenants create --namespace "$ns" --name "$ns"
 done
 
 # Tuned as README "Running on more than one database machine" advises.

@@ -27,16 +27,21 @@ listening() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }
 python3 -c '
 import socket, sys, time
 held = []
+# 55432 and 56432 lie in the ephemeral range: a client socket of another program (or one in
+# TIME_WAIT) may hold one for a moment. SO_REUSEADDR binds over TIME_WAIT; retry a few seconds.
 for p in map(int, sys.argv[1:]):
-    s = socket.socket()
-    try:
-        s.bind(("0.0.0.0", p)); s.listen(); held.append(s)
-    except OSError:
-        pass
+    for _ in range(50):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("0.0.0.0", p)); s.listen(); held.append(s); break
+        except OSError:
+            s.close()
+            time.sleep(0.1)
 print("holding", flush=True)
 time.sleep(3600)' 55432 56432 5432 6432 >"$RL.holder" 2>&1 &
 HOLDER_PID=$!
-for _ in $(seq 50); do grep -q holding "$RL.holder" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q holding "$RL.holder" 2>/dev/null && break; sleep 0.1; done
 rm -f "$RL.holder"
 all_held() { listening 55432 && listening 56432 && listening 5432 && listening 6432; }
 check "precondition: TCP 55432, 56432, 5432 and 6432 are all held by other processes" all_held
@@ -81,18 +86,23 @@ if mr_start 1 PORT="$PORT_API" AAM_ADMIN_ADDR=off; then
   check "DATABASE_URL names the socket folder as host= (${url/$app_pw/***})" \
     grep -q "^postgresql://aam_app:$app_pw@/aam?host=$RUN/sock&port=6432\$" <<<"$url"
   # shellcheck source=/dev/null  # written by make run
+  keys=$(. "$MR_DIR/.run/env" && printf '%s' "$AAM_SECRET_KEYS")
+  check "make run keeps AAM_SECRET_KEYS in .run/secret-keys (mode 600) and hands it on in .run/env" \
+    sh -c 'test "$(stat -c %a "$1")" = 600 && test "$(cat "$1")" = "$2" &&
+      printf "%s" "$2" | grep -Eq "^k1:[A-Za-z0-9+/]{43}=\$"' _ "$MR_DIR/.run/secret-keys" "$keys"
+  # shellcheck source=/dev/null  # written by make run
   owner_url=$(. "$MR_DIR/.run/env" && printf '%s' "$AAM_MIGRATE_DATABASE_URL")
   owner_pw=$(cat "$MR_DIR/.run/owner-password")
   check "AAM_MIGRATE_DATABASE_URL names the owner role aam_owner, the same socket" \
     grep -q "^postgresql://aam_owner:$owner_pw@/aam?host=$RUN/sock&port=6432\$" <<<"$owner_url"
   mig=$(cd "$MR_DIR" && env -i PATH="$MR_PATH" DATABASE_URL="$url" AAM_MIGRATE_DATABASE_URL="$owner_url" \
-    "$AAM_BIN" migrate 2>&1); rc=$?
+    AAM_SECRET_KEYS="$keys" "$AAM_BIN" migrate 2>&1); rc=$?
   check "aam migrate accepts them and reaches the database through PgBouncer's socket (exit 0)" test "$rc" = 0
   redacted() {
     grep -qF "$RUN/sock:6432/aam user=aam_owner (password ***)" <<<"$mig" &&
-      ! grep -qF "$app_pw" <<<"$mig" && ! grep -qF "$owner_pw" <<<"$mig"
+      ! grep -qF "$app_pw" <<<"$mig" && ! grep -qF "$owner_pw" <<<"$mig" && ! grep -qF "${keys#k1:}" <<<"$mig"
   }
-  check "…its log shows the socket folder and the password redacted (***), never a password" redacted
+  check "…its log shows the socket folder and the password redacted (***), never a password or key" redacted
   su=$(pgs_psql_super "$RUN/sock" 5432 -d postgres -Atc \
     "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = 'aam_app'" 2>&1)
   check "the app role is neither superuser nor BYPASSRLS (RLS binds it)" test "$su" = f

@@ -253,6 +253,14 @@ const RT = (await call('POST', '/api/v1/auth/login', { json: { email, password: 
 expectStatus(await call('POST', '/api/v1/auth/logout', { token: RT?.access_token, json: { refresh_token: RT?.refresh_token } }), 204, 'logout');
 expectStatus(await call('POST', '/api/v1/auth/logout', { token: RT?.access_token, json: { all: 'yes' } }), 422, 'logout with all not a boolean');
 
+// connector types (the registry; no database)
+const types = await call('GET', '/api/v1/aam/connector-types', { token: T });
+expectStatus(types, 200, 'connector types');
+report(['filesource', 'postgres', 's3', 'rest_api'].every((t) => types.json?.types?.some((x) => x.type === t)), '…lists the four built-in types');
+expectStatus(await call('GET', '/api/v1/aam/connector-types/postgres', { token: T }), 200, 'one connector type');
+expectStatus(await call('GET', '/api/v1/aam/connector-types/nope', { token: T }), 404, 'an unknown connector type');
+expectStatus(await call('GET', '/api/v1/aam/connector-types'), 401, 'connector types without a token');
+
 // connectors
 expectStatus(await call('GET', C), 401, 'list without a token');
 expectStatus(await call('GET', C, { token: 'not.a.jwt' }), 401, 'list with a bad token');

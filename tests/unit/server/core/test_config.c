@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "server/core/config.h"
+#include "server/core/secrets.h"
 #include "util/netaddr.h"
 
 #define SECRET "0123456789abcdef0123456789abcdef"
@@ -27,7 +28,8 @@ static const char *const vars[] = {"DATABASE_URL",
                                    "AAM_OUTBOUND_NETS",
                                    "AAM_LISTEN_ADDR",
                                    "AAM_MIGRATE_DATABASE_URL",
-                                   "AAM_APP_ROLE"};
+                                   "AAM_APP_ROLE",
+                                   "AAM_SECRET_KEYS"};
 
 static void clean_env(void)
 {
@@ -245,6 +247,48 @@ START_TEST(test_config_listen_addr)
 }
 END_TEST
 
+/* AAM_SECRET_KEYS: required (and read) only when a command asks for it; parsed into a keyring;
+ * a bad value is one line naming the setting that never quotes the value. */
+#define KEY_A "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define KEY_B "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+START_TEST(test_config_secret_keys)
+{
+    struct cfg c;
+    char err[256] = "";
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_SECRET_KEYS, err, sizeof err), -1);
+    ck_assert_str_eq(err, "AAM_SECRET_KEYS is required");
+    setenv("AAM_SECRET_KEYS", "new:" KEY_B ", old:" KEY_A, 1);
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_SECRET_KEYS, err, sizeof err), 0);
+    ck_assert_ptr_nonnull(c.secret_keys);
+    ck_assert_uint_eq(secrets_keyring_count(c.secret_keys), 2);
+    ck_assert_str_eq(secrets_keyring_id(c.secret_keys, 0), "new");
+    cfg_free(&c);
+    ck_assert_ptr_null(c.secret_keys);
+    cfg_free(&c);
+    /* a command that does not ask neither needs nor reads it, a broken one included */
+    setenv("AAM_SECRET_KEYS", "garbage", 1);
+    ck_assert_int_eq(cfg_load(&c, CFG_NEED_JWT, err, sizeof err), 0);
+    ck_assert_ptr_null(c.secret_keys);
+    cfg_free(&c);
+    static const char *const broken[] = {
+        "garbage" KEY_A,               /* no id */
+        "k1:" KEY_A ",k1:" KEY_B,      /* a repeated id */
+        "k1:" KEY_A "QUFB",            /* 35 bytes */
+        "k1:" KEY_A ", k2:" KEY_B "x", /* the second broken */
+        "",
+    };
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+        setenv("AAM_SECRET_KEYS", broken[i], 1);
+        err[0] = '\0';
+        ck_assert_int_eq(cfg_load(&c, CFG_NEED_DB | CFG_NEED_SECRET_KEYS, err, sizeof err), -1);
+        ck_assert_msg(strncmp(err, "AAM_SECRET_KEYS", 15) == 0, "%s", err);
+        ck_assert_msg(strstr(err, "AAECAwQF") == NULL && strstr(err, "ICEiIyQl") == NULL &&
+                          strstr(err, "garbage") == NULL,
+                      "the value was echoed: %s", err);
+    }
+}
+END_TEST
+
 /* The db_config every command uses comes from one builder: serve gets the configured pool and
  * statement timeout, seed one connection, migrate one connection and no statement timeout;
  * the defaults are db.h's, the numbers the table shows. */
@@ -337,6 +381,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_config_listen_addr);
     tcase_add_test(tc, test_config_db_config_per_command);
     tcase_add_test(tc, test_config_db_config_owner_url);
+    tcase_add_test(tc, test_config_secret_keys);
     tcase_add_test(tc, test_config_every_setting_in_readme);
     suite_add_tcase(s, tc);
     return s;

@@ -70,7 +70,9 @@ START_TEST(test_webhook_sign_new_secret)
     ck_assert_int_eq(webhook_sign_new_secret(b, sizeof b), 0);
     ck_assert_uint_eq(strlen(a), WEBHOOK_SIGN_SECRET_LEN);
     ck_assert(strncmp(a, "whsec_", 6) == 0);
-    ck_assert_int_eq(base64_decode(a + 6, strlen(a + 6), key, sizeof key), 32);
+    size_t key_len = 0;
+    ck_assert_int_eq(base64_decode(a + 6, strlen(a + 6), key, sizeof key, &key_len), 0);
+    ck_assert_uint_eq(key_len, 32);
     ck_assert_str_ne(a, b);
     /* a new secret signs */
     char sig[WEBHOOK_SIGN_SIG_LEN + 1];
@@ -83,7 +85,6 @@ END_TEST
 static const char *const bad_secrets[] = {
     "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",        /* no prefix */
     "whsec_",                                              /* no key */
-    "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",   /* padding missing */
     "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= ", /* a blank */
     "whsec_AAECAwQF-gcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",  /* base64url */
     "WHSEC_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",  /* prefix case */
