@@ -294,3 +294,52 @@ BEGIN
     END IF;
     RETURN QUERY SELECT * FROM aam_list_connectors(p_ns, p_status, p_type, p_limit, p_offset);
 END $$;
+
+-- aam_grant_app (0008) again, its refusal reworded so that the reason comes before the list of
+-- what the role owns: with this migration's tables the list grew past what an error line
+-- keeps, and cut the reason off.
+CREATE OR REPLACE FUNCTION aam_grant_app(app text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    nsp oid := (SELECT oid FROM pg_namespace WHERE nspname = current_schema());
+    owned text;
+BEGIN
+    SELECT rolsuper, rolbypassrls INTO r FROM pg_roles WHERE rolname = app;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'the application role "%" (AAM_APP_ROLE) does not exist', app;
+    END IF;
+    IF r.rolsuper OR r.rolbypassrls THEN
+        RAISE EXCEPTION 'the application role "%" is a superuser or has BYPASSRLS: row-level '
+            'security cannot bind it', app;
+    END IF;
+    SELECT string_agg(c.relname, ', ' ORDER BY c.relname) INTO owned FROM pg_class c
+    WHERE c.relnamespace = nsp AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+      AND pg_has_role(app, c.relowner, 'USAGE');
+    IF owned IS NOT NULL
+       OR pg_has_role(app, (SELECT nspowner FROM pg_namespace WHERE oid = nsp), 'USAGE')
+       OR has_schema_privilege(app, nsp, 'CREATE') THEN
+        RAISE EXCEPTION 'the application role "%" could ALTER tables or drop their policies: it '
+            'owns % (or may create objects in schema %)', app,
+            coalesce(owned, 'the schema'), current_schema()
+            USING HINT = 'as a superuser: ALTER DATABASE ... OWNER TO <owner>; REASSIGN OWNED BY '
+                || quote_ident(app) || ' TO <owner>; then aam migrate with '
+                || 'AAM_MIGRATE_DATABASE_URL naming <owner>';
+    END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', current_schema(), app);
+    FOR r IN
+        SELECT c.relname, coalesce(p.privileges, 'SELECT, INSERT, UPDATE, DELETE') AS privileges
+        FROM pg_class c LEFT JOIN aam_app_privileges p ON p.relname = c.relname
+        WHERE c.relnamespace = nsp AND c.relkind IN ('r', 'p', 'v', 'm')
+    LOOP
+        EXECUTE format('REVOKE ALL ON TABLE %I FROM %I', r.relname, app);
+        IF r.privileges <> '' THEN
+            EXECUTE format('GRANT %s ON TABLE %I TO %I', r.privileges, r.relname, app);
+        END IF;
+    END LOOP;
+    FOR r IN SELECT c.relname FROM pg_class c WHERE c.relnamespace = nsp AND c.relkind = 'S'
+    LOOP
+        EXECUTE format('REVOKE ALL ON SEQUENCE %I FROM %I', r.relname, app);
+        EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE %I TO %I', r.relname, app);
+    END LOOP;
+END $$;
