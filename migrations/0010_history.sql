@@ -29,6 +29,9 @@
 --                    changed status, a second event 'status_changed' with changes
 --                    {"status": {"from", "to"}}. Without aam.action a status change is part of
 --                    an ordinary 'updated' event.
+--                    'rekeyed': the UPDATE only re-encrypts secrets under another key (issue 21's
+--                    `aam keys rotate`): no event (nothing a user set changed); the version and
+--                    the revision still move.
 -- db/ sets them: db_run_as (the API's writes: a prelude statement in the same pipeline), and
 -- db_tx_set_actor (`aam seed`: system, 'aam seed'). With none set, the actor is system.
 -- Actions: INSERT 'created', DELETE 'deleted', UPDATE 'updated' (or as aam.action says).
@@ -180,6 +183,8 @@ BEGIN
             PERFORM aam_append_event(ns, 'status_changed', cid,
                                      jsonb_build_object('status', ch -> 'status'));
         END IF;
+    ELSIF act = 'rekeyed' THEN
+        NULL;
     ELSIF ch <> '{}'::jsonb THEN
         PERFORM aam_append_event(ns, 'updated', cid, ch);
     END IF;

@@ -168,6 +168,11 @@ owner_tx hist-a "UPDATE connections SET secrets = '{\"password\": \"CIPHERTEXT-1
 newest seeded
 expect_json '.events[0].changes' '{"config.password":{"changed":true}}' "a secret field only as {\"changed\":true}"
 check "no ciphertext in any event" test "$(sql "SELECT count(*) FROM connector_events WHERE changes::text LIKE '%CIPHERTEXT%'")" = 0
+n_before=$(sql "SELECT count(*) FROM connector_events")
+owner_tx hist-a "SELECT set_config('aam.action', 'rekeyed', true);
+  UPDATE connections SET secrets = '{\"password\": \"CIPHERTEXT-2\"}' WHERE id = 'seeded'" >/dev/null
+check "a re-encryption under another key (aam.action = rekeyed) appends no event" \
+  test "$(sql "SELECT count(*) FROM connector_events")" = "$n_before"
 
 # --- deleted; the history survives; 404 only for an id that never existed
 req GET "$C/c1" "${A[@]}"
