@@ -18,9 +18,11 @@ struct jwt_identity {
     char email[255];
     /* What the token may do (server/core/access.h): a user's token carries `role`, a service
      * client's `scope`. A token with neither was minted before roles existed. */
-    char role[8];    /* "admin", "editor", "viewer"; "" for a client or an older token */
-    unsigned scopes; /* a client's ACCESS_SCOPE_* bits (0 for a user) */
-    int is_client;   /* 1 when the token carries `scope`: a service client */
+    char role[8];       /* "admin", "editor", "viewer"; "" for a client or an older token */
+    unsigned scopes;    /* a client's ACCESS_SCOPE_* bits (0 for a user) */
+    int is_client;      /* 1 when the token carries `scope`: a service client */
+    char client_id[65]; /* a service client's token (client_credentials, RFC 9068's claim):
+                         * its client id, the same as sub; "" for users and operators */
 };
 
 /* A verified token's time claims (exp is required; nbf and iat are optional). */

@@ -21,6 +21,7 @@
 #include "server/handlers/clients.h"
 #include "server/handlers/connectors.h"
 #include "server/handlers/docs.h"
+#include "server/handlers/events.h"
 #include "server/handlers/files.h"
 #include "server/handlers/health.h"
 #include "server/handlers/members.h"
@@ -126,6 +127,11 @@ static const struct router_route routes[] = {
      .handler = types_get,
      .lane = INLINE,
      .right = ACCESS_CONNECTORS_READ},
+    {.method = "GET",
+     .pattern = "/api/v1/aam/connectors/{id}/history",
+     .handler = events_history,
+     .lane = DB},
+    {.method = "GET", .pattern = "/api/v1/aam/events", .handler = events_feed, .lane = DB},
     {.method = "GET",
      .pattern = "/api/v1/aam/connectors/{id}/files",
      .handler = files_list,

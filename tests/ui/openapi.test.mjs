@@ -307,6 +307,32 @@ expectStatus(await call('DELETE', `${C}/${id}`, { token: T }), 204, 'delete');
 expectStatus(await call('DELETE', `${C}/${id}`, { token: T }), 404, 'delete again');
 expectStatus(await call('GET', C, { token: T, base: DOWN_URL, label: `GET ${C} (database unreachable)` }), 503, 'list without a database');
 
+// history and conditional requests (ETag, If-Match, If-None-Match)
+{
+  const hid = `oah_${tag}`;
+  const made = await call('POST', C, { token: T, json: { id: hid, name: 'History sample', type: 'custom', config: { k: 1 } }, label: `POST ${C} (history sample)` });
+  expectStatus(made, 201, 'create (history sample)');
+  const etag = made.headers.get('ETag');
+  expectStatus(await call('GET', `${C}/${hid}`, { token: T, headers: { 'If-None-Match': etag }, label: `GET ${C}/{id} (If-None-Match)` }), 304, 'get with the current ETag');
+  expectStatus(await call('PATCH', `${C}/${hid}`, { token: T, json: { name: 'Lost' }, headers: { 'If-Match': '"v0"' }, label: `PATCH ${C}/{id} (stale If-Match)` }), 412, 'patch with a stale If-Match');
+  const patched = await call('PATCH', `${C}/${hid}`, { token: T, json: { name: 'Renamed' }, headers: { 'If-Match': etag }, label: `PATCH ${C}/{id} (If-Match)` });
+  expectStatus(patched, 200, 'patch with the current If-Match');
+  expectStatus(await call('DELETE', `${C}/${hid}`, { token: T, headers: { 'If-Match': etag }, label: `DELETE ${C}/{id} (stale If-Match)` }), 412, 'delete with a stale If-Match');
+  const all = await call('GET', C, { token: T, label: `GET ${C} (for its ETag)` });
+  expectStatus(await call('GET', C, { token: T, headers: { 'If-None-Match': all.headers.get('ETag') }, label: `GET ${C} (If-None-Match)` }), 304, 'list with the current ETag');
+  const hist = await call('GET', `${C}/${hid}/history?limit=1`, { token: T });
+  expectStatus(hist, 200, 'history');
+  report(hist.json?.events?.[0]?.action === 'updated' && typeof hist.json?.next_cursor === 'string', '…newest first, with a cursor to the older page');
+  expectStatus(await call('GET', `${C}/${hid}/history?cursor=${hist.json?.next_cursor}`, { token: T, label: `GET ${C}/{id}/history (next page)` }), 200, 'history, next page');
+  expectStatus(await call('GET', `${C}/${hid}/history?cursor=forged`, { token: T, label: `GET ${C}/{id}/history (forged cursor)` }), 400, 'history with a forged cursor');
+  expectStatus(await call('GET', `${C}/never_${tag}/history`, { token: T }), 404, 'history of an id that never existed');
+  const feed = await call('GET', '/api/v1/aam/events?limit=2', { token: T });
+  expectStatus(feed, 200, 'events');
+  expectStatus(await call('GET', `/api/v1/aam/events?after=${feed.json?.next_cursor}`, { token: T, label: 'GET /api/v1/aam/events (after)' }), 200, 'events after a cursor');
+  expectStatus(await call('GET', '/api/v1/aam/events?limit=0', { token: T }), 422, 'events with limit=0');
+  expectStatus(await call('DELETE', `${C}/${hid}`, { token: T, headers: { 'If-Match': patched.headers.get('ETag') }, label: `DELETE ${C}/{id} (If-Match)` }), 204, 'delete with the current If-Match');
+}
+
 // The quota (the registered tenant starts empty): QUOTA creates of a type without a folder, then
 // one more is 409 with the problem type naming the quota.
 const U = reg.json?.access_token;
@@ -409,8 +435,9 @@ for (const { op } of operations) {
   report(want.some((s) => got.has(s)), `a real ${want.join('/')} of ${op.operationId} was checked (add one to openapi.test.mjs for a new route)`);
 }
 const needed = { register: ['201', '409', '422'], login: ['200', '401', '429'], me: ['200', '401'], token: ['200', '400'],
-  listConnectors: ['200', '401', '403', '422', '503'], getConnector: ['200', '404'], createConnector: ['201', '409', '422'],
-  patchConnector: ['200'], deleteConnector: ['204', '404'], listFiles: ['200', '409'], listRows: ['200', '404'],
+  listConnectors: ['200', '304', '401', '403', '422', '503'], getConnector: ['200', '304', '404'], createConnector: ['201', '409', '422'],
+  patchConnector: ['200', '412'], deleteConnector: ['204', '404', '412'],
+  getConnectorHistory: ['200', '400', '404'], listEvents: ['200', '422'], listFiles: ['200', '409'], listRows: ['200', '404'],
   health: ['200'], ready: ['200', '503'], acceptInvite: ['201', '400'], listMembers: ['200', '403'],
   inviteMember: ['201', '403', '409', '422'], patchMember: ['200', '404', '409'], deleteMember: ['204'],
   listClients: ['200'], createClient: ['201', '422'], deleteClient: ['204', '404'] };
