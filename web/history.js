@@ -28,7 +28,8 @@ function secretNames(connector, reg) {
   return new Set(Object.keys(props).filter((k) => props[k] && props[k].writeOnly));
 }
 
-function changesList(changes, secrets) {
+// What changed: `from → to`; a creation shows only the new values, a deletion only the old.
+function changesList(changes, secrets, action) {
   const entries = Object.entries(changes || {});
   if (!entries.length) return null;
   return h(
@@ -39,10 +40,16 @@ function changesList(changes, secrets) {
       const secret = (ch && ch.changed === true) || secrets.has(prop);
       return [
         h('dt', {}, name),
-        h('dd', {}, secret ? h('span', { class: 'pill secret-pill' }, 'changed') : [show(ch && ch.from), h('span', { 'aria-label': 'to' }, ' → '), show(ch && ch.to)]),
+        h('dd', {}, secret ? h('span', { class: 'pill secret-pill' }, action === 'created' ? 'set' : 'changed') : one(ch, action)),
       ];
     }),
   );
+}
+
+function one(ch, action) {
+  if (action === 'created' && ch && (ch.from === null || ch.from === undefined)) return show(ch.to);
+  if (action === 'deleted' && ch && (ch.to === null || ch.to === undefined)) return show(ch.from);
+  return [show(ch && ch.from), h('span', { 'aria-label': 'to' }, ' → '), show(ch && ch.to)];
 }
 
 function eventItem(ev, secrets) {
@@ -50,7 +57,7 @@ function eventItem(ev, secrets) {
     'li',
     { class: 'event' },
     h('p', { class: 'event-head' }, h('strong', {}, ACTIONS[ev.action] || ev.action), ' by ', h('span', { class: 'event-who' }, who(ev.actor)), ' · ', timeAgo(ev.at)),
-    changesList(ev.changes, secrets),
+    changesList(ev.changes, secrets, ev.action),
   );
 }
 

@@ -624,7 +624,7 @@ async function main() {
     const events = hist.getByRole('list', { name: /History of/ });
     await expectText(events, /Updated by .*demo@autonomos\.local/);
     await expectText(events, /UI History \(theirs\).*UI History 2/);
-    await expectText(events, /Created by/);
+    await expectText(events, /Created by .*config\.path\s*mock_sources\//);
     await axe(p, 'the history panel');
     await narrowDark(p, 'history panel');
     await p.screenshot({ path: `${SHOTS}/history-light-1280.png` });
