@@ -94,6 +94,18 @@ INSERT INTO aam_app_privileges (relname, privileges, why) VALUES
     ('connector_events', 'SELECT, INSERT', 'append-only history: events are never changed, and '
      'only the owner''s aam_prune_events removes them');
 
+-- The secret fields of the built-in types (server/core/types.c, writeOnly). A config should
+-- never hold one (the service stores secrets encrypted in their own column), but a row written
+-- before 0009, or by hand, may: its history records such a key only as {"changed": true}.
+-- test_webhooks compares this list with GET /connector-types.
+CREATE FUNCTION aam_connector_secret_fields(p_type text) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE p_type WHEN 'postgres' THEN ARRAY['password']
+                       WHEN 's3' THEN ARRAY['secret_access_key']
+                       WHEN 'rest_api' THEN ARRAY['token']
+                       ELSE ARRAY[]::text[] END
+$$;
+
 -- changes (see above) between two rows as to_jsonb gives them; o or n NULL for an insert or a
 -- delete.
 CREATE FUNCTION aam_connector_changes(o jsonb, n jsonb) RETURNS jsonb
@@ -119,7 +131,11 @@ LANGUAGE sql IMMUTABLE AS $$
         FROM cfg WHERE (cfg.oc IS NULL OR cfg.nc IS NULL)
             AND (o -> 'connector_config') IS DISTINCT FROM (n -> 'connector_config')
         UNION ALL
-        SELECT 'config.' || k.key, jsonb_build_object('from', cfg.oc -> k.key, 'to', cfg.nc -> k.key)
+        SELECT 'config.' || k.key,
+               CASE WHEN k.key = ANY (aam_connector_secret_fields(
+                             coalesce(n ->> 'source_type', o ->> 'source_type')))
+                    THEN '{"changed": true}'::jsonb
+                    ELSE jsonb_build_object('from', cfg.oc -> k.key, 'to', cfg.nc -> k.key) END
         FROM cfg, LATERAL (SELECT jsonb_object_keys(cfg.oc) UNION SELECT jsonb_object_keys(cfg.nc))
             AS k (key)
         WHERE cfg.oc IS NOT NULL AND cfg.nc IS NOT NULL AND (cfg.oc -> k.key) IS DISTINCT FROM (cfg.nc -> k.key)
@@ -193,6 +209,17 @@ END $$;
 
 CREATE TRIGGER connections_history AFTER INSERT OR UPDATE OR DELETE ON connections
     FOR EACH ROW EXECUTE FUNCTION aam_connections_history();
+
+-- The operator commands that write connections across tenants (`aam keys rotate`, `aam
+-- migrate`'s encryption step, 0009's connections_operator) bump each row's tenant revision
+-- through this trigger: the owner, in operator mode, may update tenants' revisions (as
+-- connections_operator lets it write connections). aam_operator() honours it only for the
+-- tables' owner, never for the application role.
+CREATE POLICY tenants_operator_revision ON tenants FOR UPDATE
+    USING ((SELECT coalesce(current_setting('aam.operator', true), '') = 'on'
+                   AND aam_operator('tenants'::regclass)))
+    WITH CHECK ((SELECT coalesce(current_setting('aam.operator', true), '') = 'on'
+                        AND aam_operator('tenants'::regclass)));
 
 -- Retention. SECURITY DEFINER: runs as the owner, whose aam_operator() lets the
 -- connector_events_prune policy show every tenant's rows; the application role itself has no

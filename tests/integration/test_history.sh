@@ -51,7 +51,7 @@ expect_json() {  # filter expected desc: the filter's output as compact JSON wit
 
 # --- created, by a user, with its request id and every field as changes
 req POST "$C" "${A[@]}" "${JSON[@]}" -H 'X-Request-Id: req-create-1' \
-  --data-binary '{"id":"c1","name":"First","type":"custom","config":{"url":"https://x.example","n":1}}'
+  --data-binary '{"id":"c1","name":"First","type":"rest_api","config":{"base_url":"https://x.example","auth_header":"X-Key"}}'
 expect_status 201 "create c1"
 E1=$(hdr ETag)
 check "201 carries a strong ETag \"v<version>\"" grep -Eq '^"v[0-9]+"$' <<<"$E1"
@@ -59,7 +59,7 @@ newest c1
 expect_status 200 "history of c1"
 expect_jq '.events[0] | [.action, .actor.type, .actor.id, .actor.email, .request_id, .connector_id] | join(",")' \
   "created,user,alice,alice@example.com,req-create-1,c1" "the created event names the user, the request and the connector"
-expect_jq '.events[0].changes | keys | join(",")' "config.n,config.url,name,status,type" "created: name, type, status and each config key"
+expect_jq '.events[0].changes | keys | join(",")' "config.auth_header,config.base_url,name,status,type" "created: name, type, status and each config key"
 expect_json '.events[0].changes.name' '{"from":null,"to":"First"}' "created: name from null"
 expect_jq '.events[0].at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")' true "at is RFC 3339 UTC"
 
@@ -118,7 +118,7 @@ check "control: the application role reads its events" test "$(app_sql "SELECT c
 TOKC=$(curl -s -X POST "$BASE_URL/api/v1/auth/token" -d grant_type=client_credentials \
   -d "client_id=$CID" -d "client_secret=$CSECRET" | jq -r .access_token)
 req POST "$C" -H "Authorization: Bearer $TOKC" "${JSON[@]}" \
-  --data-binary '{"id":"c2","name":"By client","type":"custom","config":{}}'
+  --data-binary '{"id":"c2","name":"By client","type":"rest_api","config":{"base_url":"https://y.example"}}'
 expect_status 201 "a service client creates c2"
 newest c2
 expect_jq '.events[0] | [.action, .actor.type, .actor.id, (.actor | has("email"))] | join(",")' \
@@ -128,7 +128,7 @@ expect_jq '.events[0] | [.action, .actor.type, .actor.id, (.actor | has("email")
 mkdir -p "$TMP/seeds"
 cat >"$TMP/seeds/h.json" <<'EOF'
 {"tenants":[{"namespace":"hist-a","name":"hist-a","connectors":[
-  {"id":"seeded","name":"Seeded","type":"custom","status":"ACTIVE","config":{"k":"v"}}]}]}
+  {"id":"seeded","name":"Seeded","type":"rest_api","status":"ACTIVE","config":{"base_url":"https://s.example"}}]}]}
 EOF
 need "aam seed" env AAM_SEEDS_DIR="$TMP/seeds" "$AAM_BIN" seed
 newest seeded
@@ -197,7 +197,7 @@ req GET "$C" "${A[@]}" -H "If-None-Match: $LA"
 expect_status 304 "an unchanged list with its ETag"
 req GET "$C?limit=1" "${A[@]}" -H "If-None-Match: $LA"
 expect_status 200 "another query does not take this query's ETag"
-req POST "$C" "${A[@]}" "${JSON[@]}" --data-binary '{"id":"c3","name":"Three","type":"custom","config":{}}'
+req POST "$C" "${A[@]}" "${JSON[@]}" --data-binary '{"id":"c3","name":"Three","type":"rest_api","config":{"base_url":"https://z.example"}}'
 req GET "$C" "${B[@]}" -H "If-None-Match: $LB"
 expect_status 304 "tenant A's change leaves tenant B's list ETag as it was"
 req GET "$C" "${A[@]}" -H "If-None-Match: $LA"
@@ -212,11 +212,11 @@ req GET "$C" "${A[@]}"; ETAG=$(hdr ETag); LIST=$BODY
 for step in $(seq 1 40); do
   id=${ids[RANDOM % 3]}
   case $((RANDOM % 6)) in
-    0) req POST "$C" "${A[@]}" "${JSON[@]}" --data-binary "{\"id\":\"$id\",\"name\":\"n$step\",\"type\":\"custom\",\"config\":{}}" ;;
+    0) req POST "$C" "${A[@]}" "${JSON[@]}" --data-binary "{\"id\":\"$id\",\"name\":\"n$step\",\"type\":\"rest_api\",\"config\":{\"base_url\":\"https://z.example\"}}" ;;
     1) req PATCH "$C/$id" "${A[@]}" "${JSON[@]}" --data-binary "{\"name\":\"n$step\",\"config\":{\"s\":$step}}" ;;
     2) req DELETE "$C/$id" "${A[@]}" ;;
     3) owner_tx hist-a "UPDATE connections SET status = CASE status WHEN 'ACTIVE' THEN 'ERROR' ELSE 'ACTIVE' END WHERE id = '$id'" >/dev/null ;;
-    4) printf '{"tenants":[{"namespace":"hist-a","name":"hist-a","connectors":[{"id":"%s","name":"s%s","type":"custom","status":"ACTIVE","config":{}}]}]}' \
+    4) printf '{"tenants":[{"namespace":"hist-a","name":"hist-a","connectors":[{"id":"%s","name":"s%s","type":"rest_api","status":"ACTIVE","config":{"base_url":"https://z.example"}}]}]}' \
          "$id" "$step" >"$TMP/seeds/h.json"
        env AAM_SEEDS_DIR="$TMP/seeds" "$AAM_BIN" seed >/dev/null 2>&1 ;;
     5) : ;;  # no write
@@ -242,7 +242,7 @@ expect_jq '(.events | length), (.next_cursor | type)' "0
 string" "…has no events and still a cursor to resume from"
 (for i in $(seq 1 30); do
    curl -s -o /dev/null -X POST "${A[@]}" "${JSON[@]}" \
-     --data-binary "{\"id\":\"w$i\",\"name\":\"W$i\",\"type\":\"custom\",\"config\":{}}" "$BASE_URL$C"
+     --data-binary "{\"id\":\"w$i\",\"name\":\"W$i\",\"type\":\"rest_api\",\"config\":{\"base_url\":\"https://z.example\"}}" "$BASE_URL$C"
    curl -s -o /dev/null -X PATCH "${A[@]}" "${JSON[@]}" --data-binary '{"status":"ACTIVE"}' "$BASE_URL$C/w$i" &
    curl -s -o /dev/null -X PATCH "${A[@]}" "${JSON[@]}" --data-binary '{"name":"renamed"}' "$BASE_URL$C/w$((i - 1))" &
    wait

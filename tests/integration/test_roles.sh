@@ -34,7 +34,7 @@ invite() {  # TOKEN EMAIL ROLE -> INV (the invite token)
   as_json "$1" POST /api/v1/aam/members "{\"email\":\"$2\",\"role\":\"$3\"}"
   INV=$(jq -r .invite_token <<<"$BODY"); remember "$INV"; }
 accept() { post_json /api/v1/auth/accept-invite "{\"invite_token\":\"$1\",\"password\":\"$2\"}"; }
-CONN='{"id":"c1","name":"One","type":"custom","config":{}}'
+CONN='{"id":"c1","name":"One","type":"rest_api","config":{"base_url":"https://x.example"}}'
 
 server_start || give_up "server start"
 
@@ -227,7 +227,7 @@ check "…and no role" test "$(claim "$READER" role)" = null
 as "$READER" GET /api/v1/aam/connectors
 expect_status 200 "a connectors:read client lists connectors"
 before=$(connectors_in team-a)
-as_json "$READER" POST /api/v1/aam/connectors '{"id":"c2","name":"Two","type":"custom","config":{}}'
+as_json "$READER" POST /api/v1/aam/connectors '{"id":"c2","name":"Two","type":"rest_api","config":{"base_url":"https://x.example"}}'
 check "a connectors:read client gets 403 on POST /connectors" is_forbidden
 check "…and nothing is written" test "$(connectors_in team-a)" = "$before"
 as "$READER" GET /api/v1/aam/members
