@@ -310,7 +310,7 @@ expectStatus(await call('GET', C, { token: T, base: DOWN_URL, label: `GET ${C} (
 // history and conditional requests (ETag, If-Match, If-None-Match)
 {
   const hid = `oah_${tag}`;
-  const made = await call('POST', C, { token: T, json: { id: hid, name: 'History sample', type: 'custom', config: { k: 1 } }, label: `POST ${C} (history sample)` });
+  const made = await call('POST', C, { token: T, json: { id: hid, name: 'History sample', type: 'rest_api', config: { base_url: 'https://x.example' } }, label: `POST ${C} (history sample)` });
   expectStatus(made, 201, 'create (history sample)');
   const etag = made.headers.get('ETag');
   expectStatus(await call('GET', `${C}/${hid}`, { token: T, headers: { 'If-None-Match': etag }, label: `GET ${C}/{id} (If-None-Match)` }), 304, 'get with the current ETag');
