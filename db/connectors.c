@@ -15,14 +15,16 @@
 #define CONNECTOR_COLS(t)                                                                          \
     t ".id, " t ".name, " t ".source_type, " t ".status, " t ".connector_config, "                 \
       "(extract(epoch FROM " t ".created_at) * 1000000)::int8, "                                   \
-      "(extract(epoch FROM " t ".updated_at) * 1000000)::int8"
+      "(extract(epoch FROM " t ".updated_at) * 1000000)::int8, " t ".last_check_ok, "              \
+      "(extract(epoch FROM " t ".last_check_at) * 1000000)::int8, " t ".last_check_message"
 
 /* ------------------------------------------------------------------ request handlers */
 
 /* $2 and $3, status and type, are NULL when not filtered on; $4 and $5 are limit and offset. */
 static const char SQL_LIST[] =
-    "SELECT id, name, source_type, status, connector_config, created_us, updated_us, total, "
-    "tenant_exists FROM aam_list_connectors($1, $2, $3, $4, $5)";
+    "SELECT id, name, source_type, status, connector_config, created_us, updated_us, "
+    "last_check_ok, last_check_us, last_check_message, total, tenant_exists "
+    "FROM aam_list_connectors($1, $2, $3, $4, $5)";
 
 int db_connectors_list(struct db_pool *pool, const char *ns, const struct db_connector_filter *f,
                        struct db_result **out, struct db_error *err)

@@ -23,6 +23,9 @@ enum db_connector_col {
     DB_CONNECTOR_CONFIG,  /* jsonb text */
     DB_CONNECTOR_CREATED, /* microseconds */
     DB_CONNECTOR_UPDATED,
+    DB_CONNECTOR_CHECK_OK,      /* the last check's result ("t"/"f"); NULL before the first */
+    DB_CONNECTOR_CHECK_AT,      /* when it began, microseconds; NULL before the first */
+    DB_CONNECTOR_CHECK_MESSAGE, /* its summary */
     DB_CONNECTOR_NCOLS
 };
 
