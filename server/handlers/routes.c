@@ -5,6 +5,7 @@
 #include "server/handlers/routes.h"
 
 #include "server/handlers/auth.h"
+#include "server/handlers/checks.h"
 #include "server/handlers/connectors.h"
 #include "server/handlers/docs.h"
 #include "server/handlers/files.h"
@@ -82,6 +83,16 @@ static const struct router_route routes[] = {
      .pattern = "/api/v1/aam/connector-types/{type}",
      .handler = types_get,
      .lane = INLINE},
+    /* Checks reach out to other servers (up to 5 s): their own lane and queue bound, so they
+     * never hold a request worker (AAM_CHECK_WORKERS, AAM_CHECK_QUEUE). */
+    {.method = "POST",
+     .pattern = "/api/v1/aam/connectors/{id}/check",
+     .handler = checks_connector,
+     .lane = ROUTER_LANE_CHECK},
+    {.method = "POST",
+     .pattern = "/api/v1/aam/connector-types/{type}/check",
+     .handler = checks_config,
+     .lane = ROUTER_LANE_CHECK},
     {.method = "GET",
      .pattern = "/api/v1/aam/connectors/{id}/files",
      .handler = files_list,
