@@ -180,17 +180,20 @@ static int fs_folder(const struct check_env *env, const char *ns, const json_t *
         return -1;
     }
     const char *rel = st == SOURCES_OK ? sources_relative(env->cfg->sources_root, real) : NULL;
-    if (rel != NULL && db_connectors_folder_owned(env->db, ns, rel, &owned, &err) != 0) {
-        step_add(r, "folder", 0,
-                 "the database could not say whether the folder is this "
-                 "tenant's; try again");
-        close(fd);
-        return -1;
-    }
-    if (!owned) {
+    if (rel == NULL) {
         step_add(r, "folder", 0, "%s", FOLDER_REFUSED);
         if (fd >= 0)
             close(fd);
+        return -1;
+    }
+    if (db_connectors_folder_owned(env->db, ns, rel, &owned, &err) != 0 || !owned) {
+        if (err.status != DB_OK)
+            step_add(r, "folder", 0,
+                     "the database could not say whether the folder is this "
+                     "tenant's; try again");
+        else
+            step_add(r, "folder", 0, "%s", FOLDER_REFUSED);
+        close(fd);
         return -1;
     }
     if (sources_list(fd, pattern, files, n) != 0) {
@@ -206,7 +209,8 @@ static int fs_folder(const struct check_env *env, const char *ns, const json_t *
 static void fs_headers(int dirfd, const char *pattern, const struct sources_file *files, size_t n,
                        struct check_report *r)
 {
-    size_t upto = n < CHECK_FILES_MAX ? n : CHECK_FILES_MAX;
+    int more = n > CHECK_FILES_MAX; /* only the first ones are read */
+    size_t upto = more ? CHECK_FILES_MAX : n;
     for (size_t i = 0; i < upto; i++) {
         struct csvfile_page page = {0};
         int fd = sources_open_file(dirfd, pattern, files[i].name);
@@ -224,7 +228,7 @@ static void fs_headers(int dirfd, const char *pattern, const struct sources_file
         }
         csvfile_page_free(&page);
     }
-    if (upto < n)
+    if (more)
         step_add(r, "headers", 1, "the headers of the first %zu of %zu files parse", upto, n);
     else
         step_add(r, "headers", 1, "the header of %s parses", n == 1 ? "the file" : "every file");

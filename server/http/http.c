@@ -571,12 +571,12 @@ static enum MHD_Result hand_to_lane(struct http_ctx *ctx, const struct router_ro
     if (rc != 0) {
         MHD_resume_connection(ctx->conn);
         lifecycle_suspend_end(ctx->srv->lc);
-        http_res_error(&ctx->res, APP_ERR_UNAVAILABLE,
-                       rc == -2 && route->lane == ROUTER_LANE_CHECK
-                           ? "too many checks are waiting for a check worker; retry shortly"
-                       : rc == -2
-                           ? "too many requests are waiting for password hashing; retry shortly"
-                           : "the server is shutting down");
+        const char *why = "the server is shutting down";
+        if (rc == -2)
+            why = route->lane == ROUTER_LANE_CHECK
+                      ? "too many checks are waiting for a check worker; retry shortly"
+                      : "too many requests are waiting for password hashing; retry shortly";
+        http_res_error(&ctx->res, APP_ERR_UNAVAILABLE, "%s", why);
         ctx->res.retry_after = rc == -2 ? 2 : 5;
         ctx->state = CTX_READY;
     }

@@ -10,11 +10,20 @@
 
 #define NS "acme"
 
-/* id, name, type, status, config, created_at us, updated_at us (CONNECTOR_COLS) */
-static const char *const row_c1[] = {
-    "c1", "One", "custom", "ACTIVE", "{\"k\": 1}", "1700000000000000", "1700000001000000"};
-static const struct dbs_table one_row = {1, 7, row_c1, 0};
-static const struct dbs_table no_rows = {0, 7, NULL, 0};
+/* id, name, type, status, config, created_at us, updated_at us, then the last check: ok,
+ * at us, message (CONNECTOR_COLS) */
+static const char *const row_c1[] = {"c1",
+                                     "One",
+                                     "custom",
+                                     "ACTIVE",
+                                     "{\"k\": 1}",
+                                     "1700000000000000",
+                                     "1700000001000000",
+                                     "f",
+                                     "1700000002000000",
+                                     "files: no file in the folder matches \"*.csv\""};
+static const struct dbs_table one_row = {1, 10, row_c1, 0};
+static const struct dbs_table no_rows = {0, 10, NULL, 0};
 
 /* tenant.c's look-up after an empty answer: the tenant exists, or it does not. */
 static const char *const one_cell[] = {"1"};
@@ -23,15 +32,17 @@ static const struct dbs_table tenant_missing = {0, 1, NULL, 0};
 
 /* A list page (aam_list_connectors): the connector columns, the total, whether the tenant
  * exists. An empty page is one row with NULL connector columns. */
-static const char *const page_cells[] = {"c1",      "One", "custom", "ACTIVE", "{}",  "0",
-                                         "0",       "3",   "t",      "c2",     "Two", "custom",
-                                         "PENDING", "{}",  "0",      "0",      "3",   "t"};
-static const struct dbs_table page = {2, 9, page_cells, 0};
-static const char *const empty_page_cells[] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, "5", "t"};
-static const struct dbs_table empty_page = {1, 9, empty_page_cells, 0};
-static const char *const list_no_tenant_cells[] = {NULL, NULL, NULL, NULL, NULL,
-                                                   NULL, NULL, "0",  "f"};
-static const struct dbs_table list_no_tenant = {1, 9, list_no_tenant_cells, 0};
+static const char *const page_cells[] = {"c1", "One", "custom", "ACTIVE",  "{}", "0",
+                                         "0",  "t",   "0",      "ok",      "3",  "t",
+                                         "c2", "Two", "custom", "PENDING", "{}", "0",
+                                         "0",  NULL,  NULL,     NULL,      "3",  "t"};
+static const struct dbs_table page = {2, 12, page_cells, 0};
+static const char *const empty_page_cells[] = {NULL, NULL, NULL, NULL, NULL, NULL,
+                                               NULL, NULL, NULL, NULL, "5",  "t"};
+static const struct dbs_table empty_page = {1, 12, empty_page_cells, 0};
+static const char *const list_no_tenant_cells[] = {NULL, NULL, NULL, NULL, NULL, NULL,
+                                                   NULL, NULL, NULL, NULL, "0",  "f"};
+static const struct dbs_table list_no_tenant = {1, 12, list_no_tenant_cells, 0};
 
 static void assert_scoped_to_tenant(void)
 {
@@ -215,6 +226,12 @@ START_TEST(test_connectors_get_200)
     ck_assert_str_eq(ht_str(&t, "type"), "custom");
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(t.doc, "config"), "k")), 1);
     ck_assert_str_eq(ht_str(&t, "updated_at"), "2023-11-14T22:13:21.000000Z");
+    json_t *lc = json_object_get(t.doc, "last_check");
+    ck_assert(json_is_false(json_object_get(lc, "ok")));
+    ck_assert_str_eq(json_string_value(json_object_get(lc, "checked_at")),
+                     "2023-11-14T22:13:22.000000Z");
+    ck_assert_str_eq(json_string_value(json_object_get(lc, "message")),
+                     "files: no file in the folder matches \"*.csv\"");
     ht_done(&t);
 }
 END_TEST
@@ -270,16 +287,16 @@ END_TEST
 /* The create transaction: the quota lock (no rows), then the statement's row: tenant exists,
  * folder owned, room (below the quota, or the id taken), then CONNECTOR_COLS (NULL when
  * nothing was inserted). */
+#define NO_CONNECTOR NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 static const char *const created_cells[] = {"t",      "t",       "t",          "c1", "One",
-                                            "custom", "PENDING", "{\"k\": 1}", "0",  "0"};
-static const char *const taken_cells[] = {"t", "t", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const char *const no_tenant_cells[] = {"f",  "t",  "t",  NULL, NULL,
-                                              NULL, NULL, NULL, NULL, NULL};
-static const char *const not_owned_cells[] = {"t",  "f",  "t",  NULL, NULL,
-                                              NULL, NULL, NULL, NULL, NULL};
-static const char *const full_cells[] = {"t", "t", "f", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const struct dbs_table created[] = {{0, 0, NULL, 0}, {1, 10, created_cells, 0}};
-static const struct dbs_table taken[] = {{0, 0, NULL, 0}, {1, 10, taken_cells, 0}};
+                                            "custom", "PENDING", "{\"k\": 1}", "0",  "0",
+                                            NULL,     NULL,      NULL};
+static const char *const taken_cells[] = {"t", "t", "t", NO_CONNECTOR};
+static const char *const no_tenant_cells[] = {"f", "t", "t", NO_CONNECTOR};
+static const char *const not_owned_cells[] = {"t", "f", "t", NO_CONNECTOR};
+static const char *const full_cells[] = {"t", "t", "f", NO_CONNECTOR};
+static const struct dbs_table created[] = {{0, 0, NULL, 0}, {1, 13, created_cells, 0}};
+static const struct dbs_table taken[] = {{0, 0, NULL, 0}, {1, 13, taken_cells, 0}};
 
 START_TEST(test_connectors_create_201)
 {
@@ -313,7 +330,7 @@ END_TEST
 /* No room below AAM_MAX_CONNECTORS_PER_TENANT: 409 whose problem type names the quota. */
 START_TEST(test_connectors_create_409_quota)
 {
-    const struct dbs_table full[] = {{0, 0, NULL, 0}, {1, 10, full_cells, 0}};
+    const struct dbs_table full[] = {{0, 0, NULL, 0}, {1, 13, full_cells, 0}};
     struct ht t;
     connector_request(&t, "POST", NULL, GOOD_BODY);
     dbs_reply_ok(full, 2);
@@ -328,8 +345,8 @@ END_TEST
  * a folder the tenant does not own (422 on config.path). Nothing is stored either way. */
 START_TEST(test_connectors_create_refused_by_the_statement)
 {
-    const struct dbs_table no_tenant[] = {{0, 0, NULL, 0}, {1, 10, no_tenant_cells, 0}};
-    const struct dbs_table not_owned[] = {{0, 0, NULL, 0}, {1, 10, not_owned_cells, 0}};
+    const struct dbs_table no_tenant[] = {{0, 0, NULL, 0}, {1, 13, no_tenant_cells, 0}};
+    const struct dbs_table not_owned[] = {{0, 0, NULL, 0}, {1, 13, not_owned_cells, 0}};
     struct ht t;
     connector_request(&t, "POST", NULL, GOOD_BODY);
     if (_i == 0)
@@ -412,9 +429,9 @@ END_TEST
 
 START_TEST(test_connectors_patch_200_and_404)
 {
-    static const char *const updated[] = {"updated", "c1", "New", "custom",
-                                          "ACTIVE",  "{}", "0",   "0"};
-    const struct dbs_table up = {1, 8, updated, 0};
+    static const char *const updated[] = {"updated", "c1", "New", "custom", "ACTIVE", "{}",
+                                          "0",       "0",  NULL,  NULL,     NULL};
+    const struct dbs_table up = {1, 11, updated, 0};
     struct ht t;
     connector_request(&t, "PATCH", "c1", "{\"name\":\"New\"}");
     dbs_reply_ok(&up, 1);
@@ -437,9 +454,9 @@ END_TEST
  * statement reports 'invalid', and the handler answers 422 naming config.path. */
 START_TEST(test_connectors_patch_422_invalid_config_for_type)
 {
-    static const char *const invalid[] = {"invalid", "c1", "One", "filesource",
-                                          "ACTIVE",  "{}", "0",   "0"};
-    const struct dbs_table inv = {1, 8, invalid, 0};
+    static const char *const invalid[] = {"invalid", "c1", "One", "filesource", "ACTIVE", "{}",
+                                          "0",       "0",  NULL,  NULL,         NULL};
+    const struct dbs_table inv = {1, 11, invalid, 0};
     struct ht t;
     connector_request(&t, "PATCH", "c1", "{\"config\":{\"path\":\"/etc\"}}");
     dbs_reply_ok(&inv, 1);
