@@ -16,7 +16,9 @@
     t ".id, " t ".name, " t ".source_type, " t ".status, " t ".connector_config, " t               \
       ".secret_fields, "                                                                           \
       "(extract(epoch FROM " t ".created_at) * 1000000)::int8, "                                   \
-      "(extract(epoch FROM " t ".updated_at) * 1000000)::int8, " t ".version"
+      "(extract(epoch FROM " t ".updated_at) * 1000000)::int8, " t ".version, " t                  \
+      ".last_check_ok, (extract(epoch FROM " t ".last_check_at) * 1000000)::int8, " t              \
+      ".last_check_message"
 
 /* ------------------------------------------------------------------ request handlers */
 
@@ -24,7 +26,8 @@
  * $6 the revision the caller's copy shows (the conditional list). */
 #define LIST_COLS                                                                                  \
     "SELECT id, name, source_type, status, connector_config, secret_fields, created_us, "          \
-    "updated_us, version, total, tenant_exists, revision FROM "
+    "updated_us, version, last_check_ok, last_check_us, last_check_message, total, "               \
+    "tenant_exists, revision FROM "
 static const char SQL_LIST[] = LIST_COLS "aam_list_connectors($1, $2, $3, $4, $5)";
 static const char SQL_LIST_IF[] = LIST_COLS "aam_list_connectors_if($1, $2, $3, $4, $5, $6)";
 

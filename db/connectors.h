@@ -24,7 +24,10 @@ enum db_connector_col {
     DB_CONNECTOR_SECRETS, /* secret_fields: a JSON array of the secret fields holding a value */
     DB_CONNECTOR_CREATED, /* microseconds */
     DB_CONNECTOR_UPDATED,
-    DB_CONNECTOR_VERSION, /* the row version (migration 0010): a connector's ETag */
+    DB_CONNECTOR_VERSION,       /* the row version (migration 0010): a connector's ETag */
+    DB_CONNECTOR_CHECK_OK,      /* the last check's result ("t"/"f"); NULL before the first */
+    DB_CONNECTOR_CHECK_AT,      /* when it began, microseconds; NULL before the first */
+    DB_CONNECTOR_CHECK_MESSAGE, /* its summary */
     DB_CONNECTOR_NCOLS
 };
 

@@ -84,9 +84,10 @@ struct db_error {
     enum db_status status;
     char sqlstate[6];    /* "" when not from the server */
     char constraint[64]; /* the violated constraint's name, when the server says */
-    char message[256];   /* primary message; logged. Sent to a client only for DB_ERR_INVALID
-                           * (the 422 detail names the refused value's constraint), never for
-                           * UNAVAILABLE or QUERY, whose messages may describe the server */
+    char message[1024];  /* primary message; logged (long enough for a message that lists every
+                          * table). Sent to a client only for DB_ERR_INVALID (the 422 detail
+                          * names the refused value's constraint), never for UNAVAILABLE or
+                          * QUERY, whose messages may describe the server */
 };
 
 /* One statement: unnamed, text parameters ($1..$n; NULL = SQL NULL), text results. */

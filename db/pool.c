@@ -270,7 +270,7 @@ static int connect_reserved(struct db_pool *p, struct db_conn **out, struct db_e
         p->open--;
         p->in_use--;
         if (attempts > 0)
-            snprintf(p->down_msg, sizeof p->down_msg, "%s", err->message);
+            snprintf(p->down_msg, sizeof p->down_msg, "%.250s", err->message);
         pthread_cond_signal(&p->cv); /* the slot is free again: a waiter may try */
     }
     pthread_mutex_unlock(&p->mu);

@@ -22,10 +22,10 @@
 --   aam.actor_role   the actor's role (issue 24), else absent
 --   aam.request_id   the request's X-Request-Id, else absent
 --   aam.action       absent for ordinary writes. 'checked': the UPDATE records a check's result
---                    (issue 22: a `last_check jsonb` column holding {"ok","checked_at",
---                    "message"}): the trigger appends one 'checked' event whose changes hold
---                    "ok": {"from": <the previous last_check's ok, or null>, "to": <the new
---                    one>} (and any other changed field but status), and, when the same UPDATE
+--                    (issue 22, migration 0012: the last_check_ok, last_check_at and
+--                    last_check_message columns): the trigger appends one 'checked' event whose
+--                    changes hold "ok": {"from": <the previous last_check_ok, or null>, "to":
+--                    <the new one>} (and any other changed field but status), and, when the same UPDATE
 --                    changed status, a second event 'status_changed' with changes
 --                    {"status": {"from", "to"}}. Without aam.action a status change is part of
 --                    an ordinary 'updated' event.
@@ -194,7 +194,7 @@ BEGIN
         PERFORM aam_append_event(ns, 'deleted', cid, ch);
     ELSIF act = 'checked' THEN
         PERFORM aam_append_event(ns, 'checked', cid, (ch - 'status') || jsonb_build_object('ok',
-            jsonb_build_object('from', o -> 'last_check' -> 'ok', 'to', n -> 'last_check' -> 'ok')));
+            jsonb_build_object('from', o -> 'last_check_ok', 'to', n -> 'last_check_ok')));
         IF ch ? 'status' THEN
             PERFORM aam_append_event(ns, 'status_changed', cid,
                                      jsonb_build_object('status', ch -> 'status'));

@@ -13,6 +13,7 @@
 #include "server/cli/commands.h"
 #include "server/core/config.h"
 #include "server/core/outbound.h"
+#include "server/core/check_sched.h"
 #include "server/core/csvcache.h"
 #include "server/core/retention.h"
 #include "server/handlers/routes.h"
@@ -81,8 +82,10 @@ int cmd_serve(int argc, char **argv)
     log_info("listening on http://0.0.0.0:%d; admin listener (/metrics) %s%s", cfg.port,
              cfg.admin_addr ? "on " : "off", cfg.admin_addr ? cfg.admin_addr : "");
     struct retention *retention = retention_start(db, cfg.history_days);
+    struct check_sched *sched = check_sched_start(&cfg, db); /* NULL: AAM_CHECK_INTERVAL_S=0 */
     sigwait(&stop, &sig);
     retention_stop(retention); /* before the pool goes; a batch in flight is short */
+    check_sched_signal(sched); /* no new background check; the running ones end during the drain */
     log_info("received %s: draining in-flight requests (up to %d s)",
              sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.shutdown_grace_s);
     if (http_drain(srv) != 0) {
@@ -91,6 +94,7 @@ int cmd_serve(int argc, char **argv)
         log_info("stopped (without waiting for the rest)");
         _exit(0);
     }
+    check_sched_stop(sched);
     admin_stop(admin); /* it reads srv and db: stopped before they are freed */
     http_free(srv);
     db_pool_free(db);

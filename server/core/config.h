@@ -107,6 +107,12 @@ enum cfg_need {
       "comma-separated CIDRs whose X-Forwarded-For is believed for the client address")              \
     X(CUSTOM, outbound_nets, "AAM_OUTBOUND_NETS", "public", 0, 0, 0, hook_outbound_nets,             \
       "where checks and webhooks may connect: comma-separated CIDRs and public (global unicast)")    \
+    X(INT, check_interval_s, "AAM_CHECK_INTERVAL_S", "300", 0, 86400, 0, NULL,                       \
+      "how often every checkable connector is checked again in the background; 0 = never")           \
+    X(INT, check_workers, "AAM_CHECK_WORKERS", "4", 1, 64, 0, NULL,                                  \
+      "threads running API checks (and as many for background checks), apart from the rest")         \
+    X(INT, check_queue, "AAM_CHECK_QUEUE", "64", 1, 100000, 0, NULL,                                 \
+      "API checks that may wait for a check worker before 503")                                      \
     X(STR, migrations_dir, "AAM_MIGRATIONS_DIR", "./migrations", 0, 0, 0, NULL,                      \
       "where `aam migrate` finds NNNN_name.sql files")                                               \
     X(STR, seeds_dir, "AAM_SEEDS_DIR", "./seeds", 0, 0, 0, NULL,                                     \

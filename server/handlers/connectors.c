@@ -35,6 +35,9 @@ enum conn_col {
     COL_CREATED = DB_CONNECTOR_CREATED,
     COL_UPDATED = DB_CONNECTOR_UPDATED,
     COL_VERSION = DB_CONNECTOR_VERSION,
+    COL_CHECK_OK = DB_CONNECTOR_CHECK_OK,
+    COL_CHECK_AT = DB_CONNECTOR_CHECK_AT,
+    COL_CHECK_MESSAGE = DB_CONNECTOR_CHECK_MESSAGE,
     CONN_NCOLS = DB_CONNECTOR_NCOLS
 };
 
@@ -77,6 +80,28 @@ static int cell_int64(const struct db_result *r, int row, int col, int64_t *out)
     return 0;
 }
 
+/* Appends ,"last_check":{"ok","checked_at","message"}, or null before the first check. */
+static void append_last_check(struct jsonbuf *b, const struct db_result *r, int row, int col0)
+{
+    const char *ok = db_result_get(r, row, col0 + COL_CHECK_OK);
+    const char *msg = db_result_get(r, row, col0 + COL_CHECK_MESSAGE);
+    int64_t at;
+    if (ok == NULL || cell_int64(r, row, col0 + COL_CHECK_AT, &at) != 0) {
+        jsonbuf_append_cstr(b, ",\"last_check\":null");
+        return;
+    }
+    jsonbuf_append_cstr(b, strcmp(ok, "t") == 0 ? ",\"last_check\":{\"ok\":true"
+                                                : ",\"last_check\":{\"ok\":false");
+    jsonbuf_append_cstr(b, ",\"checked_at\":");
+    jsonbuf_append_timestamp_us(b, at);
+    jsonbuf_append_cstr(b, ",\"message\":");
+    if (msg != NULL)
+        jsonbuf_append_json_string(b, msg, db_result_len(r, row, col0 + COL_CHECK_MESSAGE));
+    else
+        jsonbuf_append_cstr(b, "null");
+    jsonbuf_append_cstr(b, "}");
+}
+
 /* Appends the connector in row row of r, its columns starting at column col0, as a JSON
  * object with the contract's keys in the contract's order. ns is the token's namespace (the
  * row's, by the WHERE). Returns -1 when a cell is missing, which the NOT NULL columns rule out. */
@@ -108,6 +133,7 @@ static int append_connector(struct jsonbuf *b, const struct db_result *r, int ro
     jsonbuf_append_timestamp_us(b, created);
     jsonbuf_append_cstr(b, ",\"updated_at\":");
     jsonbuf_append_timestamp_us(b, updated);
+    append_last_check(b, r, row, col0);
     jsonbuf_append_cstr(b, "}");
     return 0;
 }

@@ -19,6 +19,7 @@
 
 #include "server/handlers/auth.h"
 #include "server/handlers/clients.h"
+#include "server/handlers/checks.h"
 #include "server/handlers/connectors.h"
 #include "server/handlers/docs.h"
 #include "server/handlers/events.h"
@@ -137,6 +138,18 @@ static const struct router_route routes[] = {
      .handler = events_feed,
      .lane = DB,
      .right = ACCESS_EVENTS_READ},
+    /* Checks reach out to other servers (up to 5 s): their own lane and queue bound, so they
+     * never hold a request worker (AAM_CHECK_WORKERS, AAM_CHECK_QUEUE). */
+    {.method = "POST",
+     .pattern = "/api/v1/aam/connectors/{id}/check",
+     .handler = checks_connector,
+     .lane = ROUTER_LANE_CHECK,
+     .right = ACCESS_CONNECTORS_CHECK},
+    {.method = "POST",
+     .pattern = "/api/v1/aam/connector-types/{type}/check",
+     .handler = checks_config,
+     .lane = ROUTER_LANE_CHECK,
+     .right = ACCESS_CONNECTORS_CHECK},
     {.method = "GET",
      .pattern = "/api/v1/aam/connectors/{id}/files",
      .handler = files_list,

@@ -65,6 +65,7 @@ struct http_server {
     const struct router_table *routes;
     struct lane *db_lane;
     struct lane *hash_lane;
+    struct lane *check_lane;  /* connector checks: slow network work, never on db_lane */
     atomic_size_t body_bytes; /* buffered request body capacity, all connections */
     struct reaper *reaper;    /* answers 408 to requests still arriving at the deadline */
     struct lifecycle *lc;
@@ -552,6 +553,9 @@ static int submit_to_lane(struct http_ctx *ctx, const struct router_route *route
         return lane_submit_to(srv->hash_lane, LANE_URGENT, route->queue_max, on_lane_job, ctx);
     if (route->lane == ROUTER_LANE_HASH_BULK)
         return lane_submit_to(srv->hash_lane, LANE_BULK, route->queue_max, on_lane_job, ctx);
+    if (route->lane == ROUTER_LANE_CHECK)
+        return lane_submit_to(srv->check_lane, LANE_URGENT, (size_t)srv->cfg->check_queue,
+                              on_lane_job, ctx);
     return lane_submit(srv->db_lane, on_lane_job, ctx);
 }
 
@@ -597,10 +601,12 @@ static enum MHD_Result hand_to_lane(struct http_ctx *ctx, const struct router_ro
     if (rc != 0) {
         MHD_resume_connection(ctx->conn);
         lifecycle_suspend_end(ctx->srv->lc);
-        http_res_error(&ctx->res, APP_ERR_UNAVAILABLE,
-                       rc == -2
-                           ? "too many requests are waiting for password hashing; retry shortly"
-                           : "the server is shutting down");
+        const char *why = "the server is shutting down";
+        if (rc == -2)
+            why = route->lane == ROUTER_LANE_CHECK
+                      ? "too many checks are waiting for a check worker; retry shortly"
+                      : "too many requests are waiting for password hashing; retry shortly";
+        http_res_error(&ctx->res, APP_ERR_UNAVAILABLE, "%s", why);
         ctx->res.retry_after = rc == -2 ? 2 : 5;
         ctx->state = CTX_READY;
     }
@@ -854,12 +860,14 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db,
     free(templates);
     srv->db_lane = lane_new("db", cfg->workers);
     srv->hash_lane = lane_new("hash", cfg->hash_workers);
+    srv->check_lane = lane_new("check", cfg->check_workers);
     srv->reaper = reaper_start(HTTP_REQUEST_DEADLINE_S);
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
                          MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_TURBO;
     struct sockaddr_storage ss;
     const struct sockaddr *at = listen_sockaddr(cfg, &ss, &flags);
-    int ready = srv->db_lane != NULL && srv->hash_lane != NULL && srv->reaper != NULL;
+    int ready = srv->db_lane != NULL && srv->hash_lane != NULL && srv->check_lane != NULL &&
+                srv->reaper != NULL;
     if (ready && at != NULL) {
         srv->daemon = start_daemon(srv, flags, at);
     } else if (ready) {
@@ -874,6 +882,7 @@ struct http_server *http_start(const struct cfg *cfg, struct db_pool *db,
                   strerror(errno));
         lane_free(srv->db_lane);
         lane_free(srv->hash_lane);
+        lane_free(srv->check_lane);
         lifecycle_free(srv->lc);
         metrics_free(srv->metrics);
         reaper_stop(srv->reaper);
@@ -954,6 +963,7 @@ void http_free(struct http_server *srv)
         close(srv->listen_fd);
     lane_free(srv->db_lane);
     lane_free(srv->hash_lane);
+    lane_free(srv->check_lane);
     reaper_stop(srv->reaper);
     lifecycle_free(srv->lc);
     metrics_free(srv->metrics);
@@ -992,5 +1002,7 @@ char *http_metrics_text(struct http_server *srv, const char *version, size_t *le
     g.lane_db_queued = ls.queued, g.lane_db_busy = ls.busy, g.lane_db_workers = ls.workers;
     lane_stats(srv->hash_lane, &ls);
     g.lane_hash_queued = ls.queued, g.lane_hash_busy = ls.busy, g.lane_hash_workers = ls.workers;
+    lane_stats(srv->check_lane, &ls);
+    g.lane_check_queued = ls.queued, g.lane_check_busy = ls.busy, g.lane_check_workers = ls.workers;
     return metrics_render(srv->metrics, &g, version, len);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/core/check.h"
 #include "util/xalloc.h"
 
 #define N_METHODS 8
@@ -230,15 +231,48 @@ static void render_histogram(FILE *f, const struct metrics *m)
 static void render_lanes(FILE *f, const struct metrics_gauges *g)
 {
     put_family(f, "aam_lane_queue_depth", "gauge",
-               "requests waiting for a worker, by lane (db: database work, hash: register/login)");
-    fprintf(f, "aam_lane_queue_depth{lane=\"db\"} %d\naam_lane_queue_depth{lane=\"hash\"} %d\n",
-            g->lane_db_queued, g->lane_hash_queued);
+               "requests waiting for a worker, by lane (db: database work, hash: register/login, "
+               "check: connector checks)");
+    fprintf(f,
+            "aam_lane_queue_depth{lane=\"db\"} %d\naam_lane_queue_depth{lane=\"hash\"} %d\n"
+            "aam_lane_queue_depth{lane=\"check\"} %d\n",
+            g->lane_db_queued, g->lane_hash_queued, g->lane_check_queued);
     put_family(f, "aam_lane_busy_workers", "gauge", "workers running a request, by lane");
-    fprintf(f, "aam_lane_busy_workers{lane=\"db\"} %d\naam_lane_busy_workers{lane=\"hash\"} %d\n",
-            g->lane_db_busy, g->lane_hash_busy);
+    fprintf(f,
+            "aam_lane_busy_workers{lane=\"db\"} %d\naam_lane_busy_workers{lane=\"hash\"} %d\n"
+            "aam_lane_busy_workers{lane=\"check\"} %d\n",
+            g->lane_db_busy, g->lane_hash_busy, g->lane_check_busy);
     put_family(f, "aam_lane_workers", "gauge", "worker threads, by lane");
-    fprintf(f, "aam_lane_workers{lane=\"db\"} %d\naam_lane_workers{lane=\"hash\"} %d\n",
-            g->lane_db_workers, g->lane_hash_workers);
+    fprintf(f,
+            "aam_lane_workers{lane=\"db\"} %d\naam_lane_workers{lane=\"hash\"} %d\n"
+            "aam_lane_workers{lane=\"check\"} %d\n",
+            g->lane_db_workers, g->lane_hash_workers, g->lane_check_workers);
+}
+
+/* Checks by type and result, and their duration histogram by type (server/core/check.c keeps
+ * the counters; API and background checks alike). */
+static void render_checks(FILE *f)
+{
+    struct check_stats cs;
+    check_stats_get(&cs);
+    put_family(f, "aam_checks_total", "counter", "connector checks run, by type and result");
+    for (int i = 0; i < CHECK_TYPES; i++)
+        fprintf(f,
+                "aam_checks_total{type=\"%s\",result=\"ok\"} %lu\n"
+                "aam_checks_total{type=\"%s\",result=\"failed\"} %lu\n",
+                cs.type[i], cs.passed[i], cs.type[i], cs.failed[i]);
+    put_family(f, "aam_check_duration_seconds", "histogram",
+               "time one connector check took, by type");
+    for (int i = 0; i < CHECK_TYPES; i++) {
+        for (int b = 0; b < CHECK_BUCKETS; b++)
+            fprintf(f, "aam_check_duration_seconds_bucket{type=\"%s\",le=\"%g\"} %lu\n", cs.type[i],
+                    check_bucket_le[b], cs.bucket[i][b]);
+        fprintf(f,
+                "aam_check_duration_seconds_bucket{type=\"%s\",le=\"+Inf\"} %lu\n"
+                "aam_check_duration_seconds_sum{type=\"%s\"} %.6f\n"
+                "aam_check_duration_seconds_count{type=\"%s\"} %lu\n",
+                cs.type[i], cs.count[i], cs.type[i], cs.sum_s[i], cs.type[i], cs.count[i]);
+    }
 }
 
 static void render_db(FILE *f, const struct metrics_gauges *g)
@@ -286,6 +320,7 @@ char *metrics_render(const struct metrics *m, const struct metrics_gauges *g, co
               "client connections open, idle keep-alive ones included", g->connections_open);
     put_gauge(f, "aam_draining", "1 while the server drains after SIGTERM/SIGINT", g->draining);
     render_lanes(f, g);
+    render_checks(f);
     render_db(f, g);
     if (fclose(f) != 0) {
         free(text);

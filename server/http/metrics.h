@@ -23,6 +23,7 @@ struct metrics_gauges {
     unsigned long db_errors[4]; /* by class: unavailable, unique, invalid, query */
     int lane_db_queued, lane_db_busy, lane_db_workers;
     int lane_hash_queued, lane_hash_busy, lane_hash_workers;
+    int lane_check_queued, lane_check_busy, lane_check_workers;
 };
 
 /* A registry for these route templates (copied; duplicates kept once), plus

@@ -18,6 +18,8 @@ enum router_lane {
     ROUTER_LANE_DB = 1,
     ROUTER_LANE_HASH = 2,      /* hashing lane, urgent: logins */
     ROUTER_LANE_HASH_BULK = 3, /* hashing lane, behind every queued urgent job: registrations */
+    ROUTER_LANE_CHECK = 4,     /* connector checks: their own lane, AAM_CHECK_WORKERS threads and
+                                * AAM_CHECK_QUEUE waiting (then 503) */
 };
 
 /* The body limit of a path no prefix rule names: the contract's 1 MiB. */

@@ -63,7 +63,7 @@ expect_jq '.config == {"base_url":"https://x.example","auth_header":"X-Key"}' tr
 expect_jq "(.created_at | test(\"$TS_RE\")) and (.updated_at | test(\"$TS_RE\"))" true \
   "timestamps are RFC 3339 UTC with microseconds"
 expect_jq '.created_at == .updated_at' true "a new connector's updated_at equals created_at"
-expect_jq 'keys | sort | join(",")' "config,created_at,id,name,namespace,secrets,status,type,updated_at" \
+expect_jq 'keys | sort | join(",")' "config,created_at,id,last_check,name,namespace,secrets,status,type,updated_at" \
   "exactly the contract's fields"
 c1_created=$(jq -r .created_at <<<"$BODY")
 

@@ -105,7 +105,7 @@ static void *worker_main(void *arg)
             if (strstr(err.message, "prepared statement") != NULL)
                 w->prepared_errors++;
             if (w->first_error[0] == '\0')
-                snprintf(w->first_error, sizeof w->first_error, "%s", err.message);
+                snprintf(w->first_error, sizeof w->first_error, "%.250s", err.message);
             continue;
         }
         const char *seen = db_result_get(r[0], 0, 0);

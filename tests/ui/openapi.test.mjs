@@ -266,6 +266,12 @@ expectStatus(await call('GET', C), 401, 'list without a token');
 expectStatus(await call('GET', C, { token: 'not.a.jwt' }), 401, 'list with a bad token');
 const list = await call('GET', `${C}?limit=10&status=ACTIVE`, { token: T });
 expectStatus(list, 200, 'list');
+
+// checks (the demo's FilesSource passes; s3 has no check)
+expectStatus(await call('POST', '/api/v1/aam/connector-types/filesource/check', { token: T, json: { config: { path: 'mock_sources/' } } }), 200, 'check a config before saving it');
+expectStatus(await call('POST', '/api/v1/aam/connector-types/s3/check', { token: T, json: { config: { bucket: 'abc', region: 'eu-1' } } }), 422, 'check a type that has no check');
+expectStatus(await call('POST', `${C}/filesource_demo/check`, { token: T }), 200, 'check the demo connector');
+expectStatus(await call('POST', `${C}/nope-${tag}/check`, { token: T }), 404, 'check a connector that does not exist');
 report(list.json?.connectors?.some((c) => c.id === 'filesource_demo'), '…shows filesource_demo');
 {
   // The check can fail: the real filesource_demo passes the test's Connector schema, and copies
@@ -436,7 +442,7 @@ for (const { op } of operations) {
 }
 const needed = { register: ['201', '409', '422'], login: ['200', '401', '429'], me: ['200', '401'], token: ['200', '400'],
   listConnectors: ['200', '304', '401', '403', '422', '503'], getConnector: ['200', '304', '404'], createConnector: ['201', '409', '422'],
-  patchConnector: ['200', '412'], deleteConnector: ['204', '404', '412'],
+  patchConnector: ['200', '412'], deleteConnector: ['204', '404', '412'], checkConnector: ['200', '404'], checkConfig: ['200', '422'],
   getConnectorHistory: ['200', '400', '404'], listEvents: ['200', '422'], listFiles: ['200', '409'], listRows: ['200', '404'],
   health: ['200'], ready: ['200', '503'], acceptInvite: ['201', '400'], listMembers: ['200', '403'],
   inviteMember: ['201', '403', '409', '422'], patchMember: ['200', '404', '409'], deleteMember: ['204'],

@@ -11,14 +11,22 @@
 
 #define NS "acme"
 
-/* id, name, type, status, config, secret_fields, created_at us, updated_at us, version
- * (CONNECTOR_COLS) */
-static const char *const row_c1[] = {
-    "c1",         "One",         "custom",           "ACTIVE",
-    "{\"k\": 1}", "[\"token\"]", "1700000000000000", "1700000001000000",
-    "7"};
-static const struct dbs_table one_row = {1, 9, row_c1, 0};
-static const struct dbs_table no_rows = {0, 9, NULL, 0};
+/* id, name, type, status, config, secret_fields, created_at us, updated_at us, version, then the
+ * last check: ok, at us, message (CONNECTOR_COLS) */
+static const char *const row_c1[] = {"c1",
+                                     "One",
+                                     "custom",
+                                     "ACTIVE",
+                                     "{\"k\": 1}",
+                                     "[\"token\"]",
+                                     "1700000000000000",
+                                     "1700000001000000",
+                                     "7",
+                                     "f",
+                                     "1700000002000000",
+                                     "files: no file in the folder matches \"*.csv\""};
+static const struct dbs_table one_row = {1, 12, row_c1, 0};
+static const struct dbs_table no_rows = {0, 12, NULL, 0};
 
 /* tenant.c's look-up after an empty answer: the tenant exists, or it does not. */
 static const char *const one_cell[] = {"1"};
@@ -28,20 +36,20 @@ static const struct dbs_table tenant_missing = {0, 1, NULL, 0};
 /* A list page (aam_list_connectors): the connector columns, the total, whether the tenant
  * exists, the tenant's revision. An empty page is one row with NULL connector columns; the
  * not-modified row (aam_list_connectors_if) has a NULL total too. */
-static const char *const page_cells[] = {"c1", "One", "custom", "ACTIVE",  "{}", "[]",
-                                         "0",  "0",   "11",     "3",       "t",  "42",
-                                         "c2", "Two", "custom", "PENDING", "{}", "[\"password\"]",
-                                         "0",  "0",   "12",     "3",       "t",  "42"};
-static const struct dbs_table page = {2, 12, page_cells, 0};
-static const char *const empty_page_cells[] = {NULL, NULL, NULL, NULL, NULL, NULL,
-                                               NULL, NULL, NULL, "5",  "t",  "42"};
-static const struct dbs_table empty_page = {1, 12, empty_page_cells, 0};
-static const char *const list_no_tenant_cells[] = {NULL, NULL, NULL, NULL, NULL, NULL,
-                                                   NULL, NULL, NULL, "0",  "f",  NULL};
-static const struct dbs_table list_no_tenant = {1, 12, list_no_tenant_cells, 0};
-static const char *const not_modified_cells[] = {NULL, NULL, NULL, NULL, NULL, NULL,
-                                                 NULL, NULL, NULL, NULL, "t",  "42"};
-static const struct dbs_table not_modified = {1, 12, not_modified_cells, 0};
+#define NO_CONNECTOR NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+static const char *const page_cells[] = {
+    "c1", "One", "custom", "ACTIVE", "{}",      "[]", "0",
+    "0",  "11",  "t",      "0",      "ok",      "3",  "t",
+    "42", "c2",  "Two",    "custom", "PENDING", "{}", "[\"password\"]",
+    "0",  "0",   "12",     NULL,     NULL,      NULL, "3",
+    "t",  "42"};
+static const struct dbs_table page = {2, 15, page_cells, 0};
+static const char *const empty_page_cells[] = {NO_CONNECTOR, "5", "t", "42"};
+static const struct dbs_table empty_page = {1, 15, empty_page_cells, 0};
+static const char *const list_no_tenant_cells[] = {NO_CONNECTOR, "0", "f", NULL};
+static const struct dbs_table list_no_tenant = {1, 15, list_no_tenant_cells, 0};
+static const char *const not_modified_cells[] = {NO_CONNECTOR, NULL, "t", "42"};
+static const struct dbs_table not_modified = {1, 15, not_modified_cells, 0};
 
 static void assert_scoped_to_tenant(void)
 {
@@ -228,6 +236,12 @@ START_TEST(test_connectors_get_200)
     ck_assert_str_eq(ht_str(&t, "type"), "custom");
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(t.doc, "config"), "k")), 1);
     ck_assert_str_eq(ht_str(&t, "updated_at"), "2023-11-14T22:13:21.000000Z");
+    json_t *lc = json_object_get(t.doc, "last_check");
+    ck_assert(json_is_false(json_object_get(lc, "ok")));
+    ck_assert_str_eq(json_string_value(json_object_get(lc, "checked_at")),
+                     "2023-11-14T22:13:22.000000Z");
+    ck_assert_str_eq(json_string_value(json_object_get(lc, "message")),
+                     "files: no file in the folder matches \"*.csv\"");
     ht_done(&t);
 }
 END_TEST
@@ -288,17 +302,13 @@ END_TEST
  * nothing was inserted). */
 static const char *const created_cells[] = {
     "t",  "t", "t", "c1", "One", "rest_api", "PENDING", "{\"base_url\": \"https://x.example\"}",
-    "[]", "0", "0", "5"};
-static const char *const taken_cells[] = {"t",  "t",  "t",  NULL, NULL, NULL, NULL, NULL,
-                                          NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const char *const no_tenant_cells[] = {"f",  "t",  "t",  NULL, NULL, NULL, NULL, NULL,
-                                              NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const char *const not_owned_cells[] = {"t",  "f",  "t",  NULL, NULL, NULL, NULL, NULL,
-                                              NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const char *const full_cells[] = {"t",  "t",  "f",  NULL, NULL, NULL, NULL, NULL,
-                                         NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const struct dbs_table created[] = {{0, 0, NULL, 0}, {1, 12, created_cells, 0}};
-static const struct dbs_table taken[] = {{0, 0, NULL, 0}, {1, 12, taken_cells, 0}};
+    "[]", "0", "0", "5",  NULL,  NULL,       NULL};
+static const char *const taken_cells[] = {"t", "t", "t", NO_CONNECTOR};
+static const char *const no_tenant_cells[] = {"f", "t", "t", NO_CONNECTOR};
+static const char *const not_owned_cells[] = {"t", "f", "t", NO_CONNECTOR};
+static const char *const full_cells[] = {"t", "t", "f", NO_CONNECTOR};
+static const struct dbs_table created[] = {{0, 0, NULL, 0}, {1, 15, created_cells, 0}};
+static const struct dbs_table taken[] = {{0, 0, NULL, 0}, {1, 15, taken_cells, 0}};
 
 START_TEST(test_connectors_create_201)
 {
@@ -361,7 +371,7 @@ END_TEST
 /* No room below AAM_MAX_CONNECTORS_PER_TENANT: 409 whose problem type names the quota. */
 START_TEST(test_connectors_create_409_quota)
 {
-    const struct dbs_table full[] = {{0, 0, NULL, 0}, {1, 12, full_cells, 0}};
+    const struct dbs_table full[] = {{0, 0, NULL, 0}, {1, 15, full_cells, 0}};
     struct ht t;
     connector_request(&t, "POST", NULL, GOOD_BODY);
     dbs_reply_ok(full, 2);
@@ -376,8 +386,8 @@ END_TEST
  * a folder the tenant does not own (422 on config.path). Nothing is stored either way. */
 START_TEST(test_connectors_create_refused_by_the_statement)
 {
-    const struct dbs_table no_tenant[] = {{0, 0, NULL, 0}, {1, 12, no_tenant_cells, 0}};
-    const struct dbs_table not_owned[] = {{0, 0, NULL, 0}, {1, 12, not_owned_cells, 0}};
+    const struct dbs_table no_tenant[] = {{0, 0, NULL, 0}, {1, 15, no_tenant_cells, 0}};
+    const struct dbs_table not_owned[] = {{0, 0, NULL, 0}, {1, 15, not_owned_cells, 0}};
     struct ht t;
     connector_request(&t, "POST", NULL, GOOD_BODY);
     if (_i == 0)
@@ -460,9 +470,9 @@ END_TEST
 
 START_TEST(test_connectors_patch_200_and_404)
 {
-    static const char *const updated[] = {"updated", "c1", "New", "custom", "ACTIVE",
-                                          "{}",      "[]", "0",   "0",      "9"};
-    const struct dbs_table up = {1, 10, updated, 0};
+    static const char *const updated[] = {"updated", "c1", "New", "custom", "ACTIVE", "{}", "[]",
+                                          "0",       "0",  "9",   NULL,     NULL,     NULL};
+    const struct dbs_table up = {1, 13, updated, 0};
     struct ht t;
     connector_request(&t, "PATCH", "c1", "{\"name\":\"New\"}");
     dbs_reply_ok(&up, 1);
@@ -485,10 +495,11 @@ END_TEST
  * the sources root, and a row of a type the registry lacks, are 422 before the patch runs. */
 START_TEST(test_connectors_patch_422_invalid_config_for_type)
 {
-    static const char *const fs[] = {"c1", "One", "filesource", "ACTIVE", "{}",
-                                     "[]", "0",   "0",          "1"};
-    static const char *const old[] = {"c1", "One", "custom", "ACTIVE", "{}", "[]", "0", "0", "1"};
-    const struct dbs_table fs_row = {1, 9, fs, 0}, old_row = {1, 9, old, 0};
+    static const char *const fs[] = {"c1", "One", "filesource", "ACTIVE", "{}", "[]",
+                                     "0",  "0",   "1",          NULL,     NULL, NULL};
+    static const char *const old[] = {"c1", "One", "custom", "ACTIVE", "{}", "[]",
+                                      "0",  "0",   "1",      NULL,     NULL, NULL};
+    const struct dbs_table fs_row = {1, 12, fs, 0}, old_row = {1, 12, old, 0};
     struct ht t;
     connector_request(&t, "PATCH", "c1", "{\"config\":{\"path\":\"/etc\"}}");
     dbs_reply_ok(&fs_row, 1);
@@ -590,9 +601,9 @@ END_TEST
  * not ours: none, so only 412 or 404 can follow); a stale row is 412 problem+json. */
 START_TEST(test_connectors_patch_if_match)
 {
-    static const char *const stale[] = {"stale", "c1", "One", "custom", "ACTIVE",
-                                        "{}",    "[]", "0",   "0",      "8"};
-    const struct dbs_table st = {1, 10, stale, 0};
+    static const char *const stale[] = {"stale", "c1", "One", "custom", "ACTIVE", "{}", "[]",
+                                        "0",     "0",  "8",   NULL,     NULL,     NULL};
+    const struct dbs_table st = {1, 13, stale, 0};
     static const char *const headers[][2] = {{"\"v7\"", "{7}"},
                                              {"\"v7\", \"v9\"", "{7,9}"},
                                              {"W/\"v7\"", "{}"},
