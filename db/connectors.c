@@ -15,25 +15,44 @@
 #define CONNECTOR_COLS(t)                                                                          \
     t ".id, " t ".name, " t ".source_type, " t ".status, " t ".connector_config, "                 \
       "(extract(epoch FROM " t ".created_at) * 1000000)::int8, "                                   \
-      "(extract(epoch FROM " t ".updated_at) * 1000000)::int8"
+      "(extract(epoch FROM " t ".updated_at) * 1000000)::int8, " t ".version"
 
 /* ------------------------------------------------------------------ request handlers */
 
-/* $2 and $3, status and type, are NULL when not filtered on; $4 and $5 are limit and offset. */
-static const char SQL_LIST[] =
-    "SELECT id, name, source_type, status, connector_config, created_us, updated_us, total, "
-    "tenant_exists FROM aam_list_connectors($1, $2, $3, $4, $5)";
+/* $2 and $3, status and type, are NULL when not filtered on; $4 and $5 are limit and offset;
+ * $6 the revision the caller's copy shows (the conditional list). */
+#define LIST_COLS                                                                                  \
+    "SELECT id, name, source_type, status, connector_config, created_us, updated_us, version, "   \
+    "total, tenant_exists, revision FROM "
+static const char SQL_LIST[] = LIST_COLS "aam_list_connectors($1, $2, $3, $4, $5)";
+static const char SQL_LIST_IF[] = LIST_COLS "aam_list_connectors_if($1, $2, $3, $4, $5, $6)";
 
 int db_connectors_list(struct db_pool *pool, const char *ns, const struct db_connector_filter *f,
                        struct db_result **out, struct db_error *err)
 {
-    char limit[24], offset[24];
+    char limit[24], offset[24], known[24];
     snprintf(limit, sizeof limit, "%ld", f->limit);
     snprintf(offset, sizeof offset, "%ld", f->offset);
-    const char *params[] = {ns, f->status, f->type, limit, offset};
-    const struct db_stmt stmt = {SQL_LIST, 5, params};
+    snprintf(known, sizeof known, "%lld", f->known_revision);
+    const char *params[] = {ns, f->status, f->type, limit, offset, known};
+    const struct db_stmt stmt = {f->known_revision >= 0 ? SQL_LIST_IF : SQL_LIST,
+                                 f->known_revision >= 0 ? 6 : 5, params};
     *out = NULL;
     return db_run(pool, ns, &stmt, 1, out, DB_READ_ONLY, err);
+}
+
+/* Writes if_match as a PostgreSQL int8[] literal into buf; NULL (no condition) for NULL. */
+static const char *if_match_param(const struct db_if_match *m, char *buf, size_t size)
+{
+    size_t len = 0;
+    if (m == NULL)
+        return NULL;
+    len += (size_t)snprintf(buf, size, "{");
+    for (int i = 0; i < m->n && i < DB_IF_MATCH_MAX && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%lld", i ? "," : "", m->versions[i]);
+    if (len < size)
+        snprintf(buf + len, size - len, "}");
+    return buf;
 }
 
 /* Runs sql with $1 ns and $2 id as one statement in ns. */
@@ -54,15 +73,32 @@ int db_connectors_get(struct db_pool *pool, const char *ns, const char *id, stru
     return run_on_id(pool, sql, ns, id, DB_READ_ONLY, out, err);
 }
 
-int db_connectors_delete(struct db_pool *pool, const char *ns, const char *id, long *deleted,
-                         struct db_error *err)
+/* $3: the versions If-Match accepts (NULL: any), checked by the DELETE itself, so a
+ * concurrent change between a read and this statement cannot slip through (READ COMMITTED
+ * re-checks the WHERE on the row version it waited for). */
+static const char SQL_DELETE[] =
+    "WITH d AS (DELETE FROM connections WHERE namespace = $1 AND id = $2 "
+    "  AND ($3::int8[] IS NULL OR version = ANY ($3::int8[])) RETURNING 1) "
+    "SELECT CASE WHEN EXISTS (SELECT 1 FROM d) THEN 'deleted' "
+    "  WHEN EXISTS (SELECT 1 FROM connections WHERE namespace = $1 AND id = $2) THEN 'stale' "
+    "  ELSE 'absent' END";
+
+int db_connectors_delete(struct db_pool *pool, const char *ns, const char *id,
+                         const struct db_actor *actor, const struct db_if_match *if_match,
+                         enum db_connector_state *state, struct db_error *err)
 {
-    static const char sql[] = "DELETE FROM connections WHERE namespace = $1 AND id = $2";
+    char versions[DB_IF_MATCH_MAX * 24 + 4];
+    const char *params[] = {ns, id, if_match_param(if_match, versions, sizeof versions)};
+    const struct db_stmt stmt = {SQL_DELETE, 3, params};
     struct db_result *r = NULL;
-    *deleted = 0;
-    if (run_on_id(pool, sql, ns, id, 0, &r, err) != 0)
+    *state = DB_CONNECTOR_ABSENT;
+    if (db_run_as(pool, ns, actor, &stmt, 1, &r, 0, err) != 0)
         return -1;
-    *deleted = db_result_affected(r);
+    const char *v = db_result_get(r, 0, 0);
+    if (v != NULL && strcmp(v, "deleted") == 0)
+        *state = DB_CONNECTOR_DONE;
+    else if (v != NULL && strcmp(v, "stale") == 0)
+        *state = DB_CONNECTOR_STALE;
     db_result_free(r);
     return 0;
 }
@@ -91,8 +127,9 @@ static const char SQL_CREATE[] =
     "  ok.room OR EXISTS (SELECT 1 FROM connections WHERE namespace = $1 AND id = $2), " CONNECTOR_COLS(
         "i") " FROM ok LEFT JOIN ins i ON true";
 
-int db_connectors_create(struct db_pool *pool, const char *ns, const struct db_connector_new *c,
-                         struct db_result **out, struct db_error *err)
+int db_connectors_create(struct db_pool *pool, const char *ns, const struct db_actor *actor,
+                         const struct db_connector_new *c, struct db_result **out,
+                         struct db_error *err)
 {
     struct db_result *rs[2] = {NULL, NULL};
     char quota[16];
@@ -100,7 +137,7 @@ int db_connectors_create(struct db_pool *pool, const char *ns, const struct db_c
     const char *params[] = {ns, c->id, c->name, c->type, c->status, c->body, c->folder, quota};
     const struct db_stmt st[] = {{SQL_CREATE_LOCK, 1, params}, {SQL_CREATE, 8, params}};
     *out = NULL;
-    if (db_run(pool, ns, st, 2, rs, 0, err) != 0)
+    if (db_run_as(pool, ns, actor, st, 2, rs, 0, err) != 0)
         return -1;
     db_result_free(rs[0]);
     *out = rs[1];
@@ -108,8 +145,10 @@ int db_connectors_create(struct db_pool *pool, const char *ns, const struct db_c
 }
 
 /* $1 namespace, $2 id, $3 name, $4 status, $5 request body (for "config"), $6 filesource-valid,
- * $7 the new config's folder relative to the root (NULL when not a valid filesource path).
- * Rows: state ('updated' | 'unchanged' | 'invalid'), then the connector's CONNECTOR_COLS. */
+ * $7 the new config's folder relative to the root (NULL when not a valid filesource path),
+ * $8 the versions If-Match accepts (NULL: any), compared with the locked row's.
+ * Rows: state ('updated' | 'unchanged' | 'invalid' | 'stale'), then the connector's
+ * CONNECTOR_COLS. */
 static const char SQL_PATCH[] =
     "WITH cur AS (SELECT * FROM connections WHERE namespace = $1 AND id = $2 FOR UPDATE), "
     "want AS (SELECT cur.namespace, cur.id, COALESCE($3::text, cur.name) AS name, "
@@ -119,26 +158,32 @@ static const char SQL_PATCH[] =
     "    AND cur.source_type = '" DB_CONNECTOR_TYPE_FILESOURCE "' THEN $7::text "
     "    ELSE cur.source_folder END AS source_folder, "
     "  ($5::jsonb -> 'config' IS NULL OR cur.source_type <> '" DB_CONNECTOR_TYPE_FILESOURCE "' "
-    "   OR ($6::boolean AND aam_folder_owned($1, $7::text))) AS valid FROM cur), "
+    "   OR ($6::boolean AND aam_folder_owned($1, $7::text))) AS valid, "
+    "  ($8::int8[] IS NULL OR cur.version = ANY ($8::int8[])) AS fresh FROM cur), "
     "upd AS (UPDATE connections c SET name = w.name, status = w.status, "
     "  connector_config = w.connector_config, source_folder = w.source_folder, updated_at = now() "
-    "  FROM want w WHERE c.namespace = $1 AND c.id = $2 AND w.valid "
+    "  FROM want w WHERE c.namespace = $1 AND c.id = $2 AND w.valid AND w.fresh "
     "  AND (c.name, c.status, c.connector_config, c.source_folder) "
     "  IS DISTINCT FROM (w.name, w.status, w.connector_config, w.source_folder) RETURNING c.*) "
     "SELECT 'updated', " CONNECTOR_COLS(
         "u") " FROM upd u "
-             "UNION ALL SELECT CASE WHEN w.valid THEN 'unchanged' ELSE 'invalid' END, " CONNECTOR_COLS(
+             "UNION ALL SELECT CASE WHEN NOT w.fresh THEN 'stale' WHEN w.valid THEN 'unchanged' "
+             "ELSE 'invalid' END, " CONNECTOR_COLS(
                  "k") " FROM cur k, want w WHERE NOT EXISTS (SELECT 1 FROM upd)";
 
 int db_connectors_patch(struct db_pool *pool, const char *ns, const char *id,
+                        const struct db_actor *actor, const struct db_if_match *if_match,
                         const struct db_connector_change *ch, struct db_result **out,
                         struct db_error *err)
 {
+    char versions[DB_IF_MATCH_MAX * 24 + 4];
     const char *valid = ch->body == NULL ? NULL : ch->config_valid ? "true" : "false";
-    const char *params[] = {ns, id, ch->name, ch->status, ch->body, valid, ch->folder};
-    const struct db_stmt stmt = {SQL_PATCH, 7, params};
+    const char *params[] = {ns,        id,         ch->name,
+                            ch->status, ch->body,  valid,
+                            ch->folder, if_match_param(if_match, versions, sizeof versions)};
+    const struct db_stmt stmt = {SQL_PATCH, 8, params};
     *out = NULL;
-    return db_run(pool, ns, &stmt, 1, out, 0, err);
+    return db_run_as(pool, ns, actor, &stmt, 1, out, 0, err);
 }
 
 int db_connectors_folder(struct db_pool *pool, const char *ns, const char *id,

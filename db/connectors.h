@@ -23,6 +23,7 @@ enum db_connector_col {
     DB_CONNECTOR_CONFIG,  /* jsonb text */
     DB_CONNECTOR_CREATED, /* microseconds */
     DB_CONNECTOR_UPDATED,
+    DB_CONNECTOR_VERSION, /* the row version (migration 0010): a connector's ETag */
     DB_CONNECTOR_NCOLS
 };
 
@@ -32,16 +33,32 @@ struct db_connector_filter {
     const char *status; /* NULL: any */
     const char *type;   /* NULL: any; otherwise an exact match */
     long limit, offset;
+    long long known_revision; /* -1: none; else the tenant revision the caller's copy shows */
 };
 
 /* Extra columns of db_connectors_list's rows, after the connector's. */
-enum { DB_CONNECTORS_LIST_TOTAL = DB_CONNECTOR_NCOLS, DB_CONNECTORS_LIST_TENANT_EXISTS };
+enum {
+    DB_CONNECTORS_LIST_TOTAL = DB_CONNECTOR_NCOLS, /* NULL only in the not-modified row */
+    DB_CONNECTORS_LIST_TENANT_EXISTS,
+    DB_CONNECTORS_LIST_REVISION, /* the tenant's revision, read with the page */
+};
+
+/* The strong ETags a conditional write accepts (If-Match), at most DB_IF_MATCH_MAX; n == 0
+ * matches nothing. A NULL struct pointer in a call means no condition. */
+#define DB_IF_MATCH_MAX 8
+struct db_if_match {
+    int n;
+    long long versions[DB_IF_MATCH_MAX];
+};
 
 /* One page of ns's connectors matching f and the total, in one statement (aam_list_connectors,
- * migrations/0006, whose plans PostgreSQL keeps per connection; named prepared statements do
- * not survive PgBouncer in transaction mode). Read-only. On 0, *out holds the page's rows
- * (connector columns, then DB_CONNECTORS_LIST_TOTAL and DB_CONNECTORS_LIST_TENANT_EXISTS,
- * "t"/"f"); an empty page is one row with a NULL id carrying only those two. The caller frees
+ * migrations/0006 and 0010, whose plans PostgreSQL keeps per connection; named prepared
+ * statements do not survive PgBouncer in transaction mode). Read-only. On 0, *out holds the
+ * page's rows (connector columns, then DB_CONNECTORS_LIST_TOTAL,
+ * DB_CONNECTORS_LIST_TENANT_EXISTS "t"/"f", DB_CONNECTORS_LIST_REVISION); an empty page is one
+ * row with a NULL id carrying only those three. With f->known_revision >= 0 and the tenant still
+ * at that revision: one row with a NULL id and a NULL total (not modified), decided by one
+ * primary-key lookup, no page query and no count (aam_list_connectors_if). The caller frees
  * *out. On -1, *err is set and *out is NULL. */
 int db_connectors_list(struct db_pool *pool, const char *ns, const struct db_connector_filter *f,
                        struct db_result **out, struct db_error *err)
@@ -52,9 +69,20 @@ int db_connectors_list(struct db_pool *pool, const char *ns, const struct db_con
 int db_connectors_get(struct db_pool *pool, const char *ns, const char *id, struct db_result **out,
                       struct db_error *err) __attribute__((warn_unused_result));
 
-/* Deletes connector id of ns; *deleted receives 0 or 1. Returns 0, or -1 with *err. */
-int db_connectors_delete(struct db_pool *pool, const char *ns, const char *id, long *deleted,
-                         struct db_error *err) __attribute__((warn_unused_result));
+/* What a conditional write found. */
+enum db_connector_state {
+    DB_CONNECTOR_DONE = 0, /* written (or, for a patch, see its state column) */
+    DB_CONNECTOR_ABSENT,   /* no such connector */
+    DB_CONNECTOR_STALE,    /* it exists, and if_match names none of its versions: nothing written */
+};
+
+/* Deletes connector id of ns as actor (the history records it), only when if_match (NULL: no
+ * condition) names its version, checked in the DELETE itself. *state: DONE, ABSENT or STALE.
+ * Returns 0, or -1 with *err. */
+int db_connectors_delete(struct db_pool *pool, const char *ns, const char *id,
+                         const struct db_actor *actor, const struct db_if_match *if_match,
+                         enum db_connector_state *state, struct db_error *err)
+    __attribute__((warn_unused_result));
 
 /* A new connector, all borrowed for the call. */
 struct db_connector_new {
@@ -73,14 +101,15 @@ enum {
                                   * id was taken or a check failed */
 };
 
-/* Inserts c into ns when ns has a tenant, owns c->folder and holds fewer than c->quota
+/* Inserts c into ns, as actor, when ns has a tenant, owns c->folder and holds fewer than c->quota
  * connectors, all checked in the inserting statement after a transaction-scoped advisory lock
  * on ns's quota (two creates of one tenant cannot both count quota - 1; other tenants never
  * wait). Nothing is stored on a refusal. On 0, *out holds one row (see the enum above); the
  * caller frees it. On -1, *err is set and *out is NULL; a tenant removed between the check
  * and the insert is SQLSTATE 23503 on connections_namespace_fkey. */
-int db_connectors_create(struct db_pool *pool, const char *ns, const struct db_connector_new *c,
-                         struct db_result **out, struct db_error *err)
+int db_connectors_create(struct db_pool *pool, const char *ns, const struct db_actor *actor,
+                         const struct db_connector_new *c, struct db_result **out,
+                         struct db_error *err)
     __attribute__((warn_unused_result));
 
 /* What a patch changes, all borrowed; NULL leaves a field as it is. */
@@ -95,10 +124,13 @@ struct db_connector_change {
 /* Applies ch to connector id of ns in one statement: lock the row, compute the wanted values,
  * write only when something differs and the result is valid for the row's type (config_valid
  * and the folder's ownership count only for a filesource, whose type cannot change), and
- * answer with the row as it now is. On 0, *out holds zero rows (no such connector) or one:
- * column 0 is "updated", "unchanged" or "invalid", then the connector's columns from 1. The
- * caller frees it. On -1, *err is set and *out is NULL. */
+ * answer with the row as it now is. With if_match (NULL: no condition), only when it names the
+ * locked row's version. On 0, *out holds zero rows (no such connector) or one: column 0 is
+ * "updated", "unchanged", "invalid" or "stale" (if_match failed), then the connector's columns
+ * from 1. The write is attributed to actor. The caller frees it. On -1, *err is set and *out is
+ * NULL. */
 int db_connectors_patch(struct db_pool *pool, const char *ns, const char *id,
+                        const struct db_actor *actor, const struct db_if_match *if_match,
                         const struct db_connector_change *ch, struct db_result **out,
                         struct db_error *err) __attribute__((warn_unused_result));
 

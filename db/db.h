@@ -7,7 +7,7 @@
  * SQL lives in db/ only: one file per table family (connectors.h, sessions.h, tenants.h,
  * throttles.h, users.h, ...) behind typed functions built on db_run and db_tx.
  * The handlers' seam: the per-table functions the request handlers call use only db_run,
- * db_ping, db_pool_get_stats and the db_result_* readers. The handler unit tests link a
+ * db_run_as, db_ping, db_pool_get_stats and the db_result_* readers. The handler unit tests link a
  * scripted implementation of exactly these (tests/unit/server/handlers/db_script.c) instead of
  * db/'s plumbing, so a handler path that needs another call here makes those tests fail to
  * link: add it there. */
@@ -25,6 +25,18 @@
 #define DB_OPERATOR_SETTING "aam.operator"
 /* Shows the one service client with that id, before its namespace is known. */
 #define DB_CLIENT_ID_SETTING "aam.client_id"
+
+/* Who makes a change, for the history a trigger appends in the writing transaction (migration
+ * 0010 says what each setting means). Every string is borrowed for the call; NULL or "" =
+ * absent (then the database records actor type and id as "system"). */
+struct db_actor {
+    const char *type;       /* "user", "client" or "system" */
+    const char *id;         /* user id, client id, or the system part ("aam seed", "check") */
+    const char *email;      /* a user's email */
+    const char *role;       /* the actor's role in its tenant */
+    const char *request_id; /* X-Request-Id */
+    const char *action;     /* NULL for ordinary writes; "checked" for a check's result */
+};
 
 struct db_pool;
 struct db_result;
@@ -122,6 +134,16 @@ int db_run(struct db_pool *pool, const char *ns, const struct db_stmt *stmts, in
            struct db_result **results, int flags, struct db_error *err)
     __attribute__((warn_unused_result));
 
+/* db_run, with the transaction's writes attributed to actor (NULL: as db_run, the system): a
+ * second prelude statement, in the same round trip, sets aam.actor_type, aam.actor_id,
+ * aam.actor_email, aam.actor_role, aam.request_id and aam.action transaction-locally, and
+ * locks ns's tenants row (FOR NO KEY UPDATE) before any statement runs, so every writer takes
+ * the tenant's lock before a connector's (migration 0010: no deadlock against a multi-row
+ * writer, and event ids in commit order). Otherwise exactly db_run. */
+int db_run_as(struct db_pool *pool, const char *ns, const struct db_actor *actor,
+              const struct db_stmt *stmts, int n, struct db_result **results, int flags,
+              struct db_error *err) __attribute__((warn_unused_result));
+
 /* Interactive transaction, for work whose later statements depend on earlier results
  * (seed reconciliation, migrations). One round trip per statement. ns as in db_run.
  * Returns NULL with *err set when no connection could be had or BEGIN failed. */
@@ -137,6 +159,11 @@ int db_tx_exec(struct db_tx *tx, const struct db_stmt *stmt, struct db_result **
  * parameters. On -1 the transaction is failed: roll it back. */
 int db_tx_exec_script(struct db_tx *tx, const char *sql, struct db_error *err)
     __attribute__((warn_unused_result));
+
+/* Attributes tx's later writes to actor and locks its tenant's row, as db_run_as's prelude
+ * does. Returns 0, or -1 with *err (then tx is failed: roll it back). */
+int db_tx_set_actor(struct db_tx *tx, const char *ns, const struct db_actor *actor,
+                    struct db_error *err) __attribute__((warn_unused_result));
 
 /* Commits and returns the connection to the pool; tx is freed either way. */
 int db_tx_commit(struct db_tx *tx, struct db_error *err) __attribute__((warn_unused_result));

@@ -77,12 +77,19 @@ int db_pool_statement_timeout_ms(const struct db_pool *pool);
  * connect timeout (ping: the connect timeout alone). */
 long long db_pool_deadline(const struct db_pool *pool, int ping);
 
-/* Sends [BEGIN if begin], the tenant/timeout prelude, stmts[0..n) and one Sync, then reads
+/* Sends [BEGIN if begin], the tenant/timeout prelude, [the actor prelude when actor is set], stmts[0..n) and one Sync, then reads
  * every result up to the Sync. results (optional) receives stmt i's rows on success only.
  * Returns 0, or -1 with *err and *fate. Leaves c out of pipeline mode, or marks it broken. */
-int db_conn_pipeline(struct db_pool *pool, struct db_conn *c, const char *ns, int begin,
-                     const struct db_stmt *stmts, int n, struct db_result **results,
-                     struct db_error *err, enum db_fate *fate) __attribute__((warn_unused_result));
+int db_conn_pipeline(struct db_pool *pool, struct db_conn *c, const char *ns,
+                     const struct db_actor *actor, int begin, const struct db_stmt *stmts, int n,
+                     struct db_result **results, struct db_error *err, enum db_fate *fate)
+    __attribute__((warn_unused_result));
+
+/* The actor prelude of db_run_as and db_tx_set_actor: $1 the namespace, $2..$7 the actor's
+ * fields as db_actor_params orders them ("" for absent). */
+#define DB_ACTOR_NPARAMS 7
+extern const char DB_ACTOR_PRELUDE[];
+void db_actor_params(const char *ns, const struct db_actor *a, const char *out[DB_ACTOR_NPARAMS]);
 
 /* Waits for input until PQgetResult will not block. Returns 0 when it will not (a broken
  * connection included: PQgetResult reports it), -1 when deadline (0 = none) passed first. */

@@ -19,6 +19,26 @@ static const char PRELUDE[] = "SELECT set_config('" DB_TENANT_SETTING "', $1, tr
 static const char PRELUDE_TIMEOUT[] = "SELECT set_config('" DB_TENANT_SETTING "', $1, true), "
                                       "set_config('statement_timeout', $2, true)";
 
+/* The actor prelude (db_run_as): who writes, for migration 0010's history trigger, all
+ * transaction-local, and the tenant's row lock taken before any statement touches a connector.
+ * Without a tenants row nothing is set, and nothing can be written either (the foreign keys). */
+const char DB_ACTOR_PRELUDE[] =
+    "SELECT set_config('aam.actor_type', $2, true), set_config('aam.actor_id', $3, true), "
+    "set_config('aam.actor_email', $4, true), set_config('aam.actor_role', $5, true), "
+    "set_config('aam.request_id', $6, true), set_config('aam.action', $7, true) "
+    "FROM tenants WHERE namespace = $1 FOR NO KEY UPDATE";
+
+void db_actor_params(const char *ns, const struct db_actor *a, const char *out[DB_ACTOR_NPARAMS])
+{
+    out[0] = ns ? ns : "";
+    out[1] = a->type ? a->type : "";
+    out[2] = a->id ? a->id : "";
+    out[3] = a->email ? a->email : "";
+    out[4] = a->role ? a->role : "";
+    out[5] = a->request_id ? a->request_id : "";
+    out[6] = a->action ? a->action : "";
+}
+
 /* Unnamed statement (""), text parameters, text results. */
 static int send_stmt(PGconn *pg, const char *sql, int nparams, const char *const *params)
 {
@@ -137,13 +157,14 @@ static int read_results(struct db_conn *c, int npre, int n, struct db_result **r
                   : after_loss(c, failed, err, fate);
 }
 
-int db_conn_pipeline(struct db_pool *pool, struct db_conn *c, const char *ns, int begin,
-                     const struct db_stmt *stmts, int n, struct db_result **results,
-                     struct db_error *err, enum db_fate *fate)
+int db_conn_pipeline(struct db_pool *pool, struct db_conn *c, const char *ns,
+                     const struct db_actor *actor, int begin, const struct db_stmt *stmts, int n,
+                     struct db_result **results, struct db_error *err, enum db_fate *fate)
 {
     PGconn *pg = c->pg;
     char timeout[16];
     const char *pre_params[2] = {ns ? ns : "", timeout};
+    const char *actor_params[DB_ACTOR_NPARAMS];
     int tmo = db_pool_statement_timeout_ms(pool);
     snprintf(timeout, sizeof timeout, "%d", tmo);
     if (!PQenterPipelineMode(pg))
@@ -152,12 +173,18 @@ int db_conn_pipeline(struct db_pool *pool, struct db_conn *c, const char *ns, in
         return send_failed(c, err, fate);
     if (!send_stmt(pg, tmo > 0 ? PRELUDE_TIMEOUT : PRELUDE, tmo > 0 ? 2 : 1, pre_params))
         return send_failed(c, err, fate);
+    if (actor != NULL) {
+        db_actor_params(ns, actor, actor_params);
+        if (!send_stmt(pg, DB_ACTOR_PRELUDE, DB_ACTOR_NPARAMS, actor_params))
+            return send_failed(c, err, fate);
+    }
     for (int i = 0; i < n; i++)
         if (!send_stmt(pg, stmts[i].sql, stmts[i].nparams, stmts[i].params))
             return send_failed(c, err, fate);
     if (!PQpipelineSync(pg)) /* also flushes: the whole request leaves in one write */
         return send_failed(c, err, fate);
-    int rc = read_results(c, begin + 1, n, results, db_pool_deadline(pool, 0), err, fate);
+    int rc = read_results(c, begin + 1 + (actor != NULL), n, results, db_pool_deadline(pool, 0),
+                          err, fate);
     if (rc != 0)
         free_results(results, n);
     return rc;
@@ -204,6 +231,13 @@ static const char *retry_reason(enum db_fate fate)
 int db_run(struct db_pool *pool, const char *ns, const struct db_stmt *stmts, int n,
            struct db_result **results, int flags, struct db_error *err)
 {
+    return db_run_as(pool, ns, NULL, stmts, n, results, flags, err);
+}
+
+int db_run_as(struct db_pool *pool, const char *ns, const struct db_actor *actor,
+              const struct db_stmt *stmts, int n, struct db_result **results, int flags,
+              struct db_error *err)
+{
     struct db_error scratch;
     if (err == NULL)
         err = &scratch;
@@ -221,7 +255,7 @@ int db_run(struct db_pool *pool, const char *ns, const struct db_stmt *stmts, in
         enum db_fate fate = DB_FATE_FAILED;
         if (db_pool_acquire(pool, &c, err) != 0)
             break;
-        int rc = db_conn_pipeline(pool, c, ns, 0, stmts, n, results, err, &fate);
+        int rc = db_conn_pipeline(pool, c, ns, actor, 0, stmts, n, results, err, &fate);
         db_pool_release(pool, c);
         if (rc == 0)
             return 0;

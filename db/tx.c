@@ -30,7 +30,7 @@ struct db_tx *db_tx_begin(struct db_pool *pool, const char *ns, struct db_error 
         enum db_fate fate = DB_FATE_FAILED;
         if (db_pool_acquire(pool, &c, err) != 0)
             break;
-        if (db_conn_pipeline(pool, c, ns, 1, NULL, 0, NULL, err, &fate) == 0) {
+        if (db_conn_pipeline(pool, c, ns, NULL, 1, NULL, 0, NULL, err, &fate) == 0) {
             struct db_tx *tx = xmalloc(sizeof *tx);
             tx->pool = pool;
             tx->conn = c;
@@ -43,6 +43,15 @@ struct db_tx *db_tx_begin(struct db_pool *pool, const char *ns, struct db_error 
     }
     db_error_log(err, "db_tx_begin");
     return NULL;
+}
+
+int db_tx_set_actor(struct db_tx *tx, const char *ns, const struct db_actor *actor,
+                    struct db_error *err)
+{
+    const char *params[DB_ACTOR_NPARAMS];
+    db_actor_params(ns, actor, params);
+    const struct db_stmt st = {DB_ACTOR_PRELUDE, DB_ACTOR_NPARAMS, params};
+    return db_tx_exec(tx, &st, NULL, err);
 }
 
 /* Records a failed statement (*err already says why); only ROLLBACK makes sense now. */

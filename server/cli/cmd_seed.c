@@ -376,6 +376,13 @@ static int apply_tenant(struct seed_ctx *s, const json_t *t)
         return fail(s, "database: %s", err.message);
     if (apply_tenant_row(s, tx, ns, json_string_value(json_object_get(t, "name"))) != 0)
         goto rollback;
+    /* The history names the seed as the actor of its connector changes (migration 0010); once
+     * the tenants row exists, so that its lock comes before any connector's. */
+    static const struct db_actor seed_actor = {.type = "system", .id = "aam seed"};
+    if (db_tx_set_actor(tx, ns, &seed_actor, &err) != 0) {
+        fail(s, "database: %s", err.message);
+        goto rollback;
+    }
     json_array_foreach(json_object_get(t, "users"), i, v) {
         if (apply_user(s, tx, ns, v) != 0)
             goto rollback;

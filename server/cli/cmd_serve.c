@@ -14,6 +14,7 @@
 #include "server/core/config.h"
 #include "server/core/outbound.h"
 #include "server/core/csvcache.h"
+#include "server/core/retention.h"
 #include "server/handlers/routes.h"
 #include "server/http/http.h"
 #include "server/core/log.h"
@@ -79,7 +80,9 @@ int cmd_serve(int argc, char **argv)
     }
     log_info("listening on http://0.0.0.0:%d; admin listener (/metrics) %s%s", cfg.port,
              cfg.admin_addr ? "on " : "off", cfg.admin_addr ? cfg.admin_addr : "");
+    struct retention *retention = retention_start(db, cfg.history_days);
     sigwait(&stop, &sig);
+    retention_stop(retention); /* before the pool goes; a batch in flight is short */
     log_info("received %s: draining in-flight requests (up to %d s)",
              sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.shutdown_grace_s);
     if (http_drain(srv) != 0) {

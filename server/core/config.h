@@ -114,7 +114,9 @@ enum cfg_need {
     X(CUSTOM, log_level, "AAM_LOG_LEVEL", "info", 0, 0, 0, hook_log_level,                           \
       "debug, info, warn or error")                                                                  \
     X(CUSTOM, admin_addr, "AAM_ADMIN_ADDR", "127.0.0.1:9090", 0, 0, 0, hook_admin_addr,              \
-      "IP:PORT ([v6]:PORT) of the admin listener (/metrics, /health, /ready), or off")
+      "IP:PORT ([v6]:PORT) of the admin listener (/metrics, /health, /ready), or off")               \
+    X(INT, history_days, "AAM_HISTORY_DAYS", "90", 1, 36500, 0, NULL,                                \
+      "days connector history is kept; `aam serve` prunes older events at start and every 6 h")
 
 #define CFG_FIELD_INT(f) int f;
 #define CFG_FIELD_STR(f) char *f;

@@ -203,8 +203,9 @@ static int check_claims(jwt_t *jwt, time_t now, struct jwt_identity *out, struct
     }
     memcpy(out->ns, ns, strlen(ns) + 1); /* valid => at most 63 bytes */
     if (copy_claim(jwt, "tenant_id", out->tenant_id, sizeof out->tenant_id) != 0 ||
-        copy_claim(jwt, "email", out->email, sizeof out->email) != 0) {
-        *why = "tenant_id or email too long";
+        copy_claim(jwt, "email", out->email, sizeof out->email) != 0 ||
+        copy_claim(jwt, "client_id", out->client_id, sizeof out->client_id) != 0) {
+        *why = "tenant_id, email or client_id too long";
         return -1;
     }
     return 0;
@@ -280,6 +281,8 @@ static int add_claims(jwt_t *jwt, const struct jwt_identity *id, long ttl_s, tim
         rc |= jwt_add_grant(jwt, "tenant_id", id->tenant_id);
     if (id->email[0] != '\0')
         rc |= jwt_add_grant(jwt, "email", id->email);
+    if (id->client_id[0] != '\0')
+        rc |= jwt_add_grant(jwt, "client_id", id->client_id);
     rc |= jwt_add_grant_int(jwt, "iat", (long)now);
     rc |= jwt_add_grant_int(jwt, "nbf", (long)now);
     rc |= jwt_add_grant_int(jwt, "exp", (long)now + ttl_s);

@@ -16,6 +16,8 @@ struct jwt_identity {
     char ns[64];        /* tenant namespace: ^[a-z0-9][a-z0-9_-]{0,62}$ */
     char tenant_id[64]; /* informational; the database is authoritative */
     char email[255];
+    char client_id[65]; /* a service client's token (client_credentials, RFC 9068's claim):
+                         * its client id, the same as sub; "" for users and operators */
 };
 
 /* A verified token's time claims (exp is required; nbf and iat are optional). */

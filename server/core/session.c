@@ -213,6 +213,7 @@ int session_client_check(struct db_pool *db, const char *client_id, const char *
     if (strlen(stored) != 64 || CRYPTO_memcmp(hash, stored, 64) != 0)
         goto cleanup;
     snprintf(who->sub, sizeof who->sub, "%s", client_id);
+    snprintf(who->client_id, sizeof who->client_id, "%s", client_id);
     copy_cell(r, DB_SESSIONS_CLIENT_NS, who->ns, sizeof who->ns);
     copy_cell(r, DB_SESSIONS_CLIENT_TENANT_ID, who->tenant_id, sizeof who->tenant_id);
     *ok = who->ns[0] != '\0';

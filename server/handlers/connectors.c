@@ -19,6 +19,7 @@
 #include "server/core/jsonbuf.h"
 #include "server/core/log.h"
 #include "server/handlers/tenant.h"
+#include "util/hash.h"
 
 /* The connector's columns (db/connectors.h), shorter. */
 enum conn_col {
@@ -28,6 +29,7 @@ enum conn_col {
     COL_CONFIG = DB_CONNECTOR_CONFIG,
     COL_CREATED = DB_CONNECTOR_CREATED,
     COL_UPDATED = DB_CONNECTOR_UPDATED,
+    COL_VERSION = DB_CONNECTOR_VERSION,
     CONN_NCOLS = DB_CONNECTOR_NCOLS
 };
 
@@ -117,10 +119,25 @@ static void send_built(struct http_res *res, int status, struct jsonbuf *b, int 
     http_res_raw_json(res, status, text, len);
 }
 
-/* Sends the connector in row 0 of r (columns from col0) as the whole body. */
+/* The connector's strong ETag, "v<version>" quoted (a version is never reused, migration 0010),
+ * into out (CONNECTOR_ETAG_SIZE bytes). Returns -1 when the version cell is missing. */
+#define CONNECTOR_ETAG_SIZE 32
+static int connector_etag(const struct db_result *r, int row, int col0, char *out)
+{
+    int64_t version;
+    if (cell_int64(r, row, col0 + COL_VERSION, &version) != 0)
+        return -1;
+    snprintf(out, CONNECTOR_ETAG_SIZE, "\"v%lld\"", (long long)version);
+    return 0;
+}
+
+/* Sends the connector in row 0 of r (columns from col0) as the whole body, with its ETag. */
 static void send_connector(struct http_res *res, int status, const struct db_result *r, int col0,
                            const char *ns, const char *what)
 {
+    char etag[CONNECTOR_ETAG_SIZE];
+    if (connector_etag(r, 0, col0, etag) == 0)
+        http_res_etag(res, etag);
     struct jsonbuf b;
     jsonbuf_init(&b, 512 + db_result_len(r, 0, col0 + COL_CONFIG));
     int ok = append_connector(&b, r, 0, col0, ns) == 0;
@@ -186,6 +203,51 @@ static int list_query(const struct http_req *req, struct http_res *res, long *li
     return bad ? -1 : 0;
 }
 
+/* The list's ETag: the tenant's revision (bumped in the transaction of every change, migration
+ * 0010) and a hash of the namespace and the query, so two filters or pages, or two tenants at
+ * the same revision, never share one: "r<revision>-<16 hex>". */
+#define LIST_ETAG_SIZE 48
+static uint64_t list_etag_hash(const char *ns, const struct db_connector_filter *f)
+{
+    char num[48];
+    uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, ns, strlen(ns) + 1);
+    h = hash_fnv1a(h, f->status ? f->status : "", f->status ? strlen(f->status) + 1 : 0);
+    h = hash_fnv1a(h, "|", 1);
+    h = hash_fnv1a(h, f->type ? f->type : "", f->type ? strlen(f->type) + 1 : 0);
+    int n = snprintf(num, sizeof num, "|%ld|%ld", f->limit, f->offset);
+    return hash_fnv1a(h, num, (size_t)n);
+}
+
+static void list_etag(long long revision, uint64_t hash, char *out)
+{
+    snprintf(out, LIST_ETAG_SIZE, "\"r%lld-%016llx\"", revision, (unsigned long long)hash);
+}
+
+/* The revision an If-None-Match value names for this very query (the tag's hash must be ours),
+ * or -1. Weak comparison (RFC 9110 13.1.2): a W/ prefix is ignored. */
+static long long list_known_revision(const char *inm, uint64_t hash)
+{
+    char suffix[24];
+    snprintf(suffix, sizeof suffix, "-%016llx\"", (unsigned long long)hash);
+    for (const char *p = inm; p != NULL && *p != '\0';) {
+        p += strspn(p, " \t,");
+        if (p[0] == 'W' && p[1] == '/')
+            p += 2;
+        size_t len = strcspn(p, ", \t");
+        if (len > 3 && p[0] == '"' && p[1] == 'r') {
+            char *end = NULL;
+            errno = 0;
+            long long rev = strtoll(p + 2, &end, 10);
+            size_t slen = strlen(suffix);
+            if (errno == 0 && rev >= 0 && end > p + 2 && (size_t)(end - p) + slen == len &&
+                memcmp(end, suffix, slen) == 0)
+                return rev;
+        }
+        p += len;
+    }
+    return -1;
+}
+
 void connectors_list(const struct http_req *req, struct http_res *res)
 {
     const char *ns = tenant_of(req, res);
@@ -193,8 +255,12 @@ void connectors_list(const struct http_req *req, struct http_res *res)
     struct db_result *r = NULL;
     struct db_error err = {0};
     struct jsonbuf b = JSONBUF_INIT;
+    char etag[LIST_ETAG_SIZE];
+    int64_t revision = -1;
     if (ns == NULL || list_query(req, res, &f.limit, &f.offset, &f.status, &f.type) != 0)
         return;
+    uint64_t hash = list_etag_hash(ns, &f);
+    f.known_revision = list_known_revision(req->if_none_match, hash);
     if (db_connectors_list(req->db, ns, &f, &r, &err) != 0) {
         http_res_db_error(res, &err, "list connectors");
         return;
@@ -202,6 +268,15 @@ void connectors_list(const struct http_req *req, struct http_res *res)
     /* An empty page may mean the token's namespace has no tenant: then say so, not "[]". */
     if (list_tenant_missing(r)) {
         tenant_res_missing(res, ns);
+        db_result_free(r);
+        return;
+    }
+    if (cell_int64(r, 0, DB_CONNECTORS_LIST_REVISION, &revision) == 0) {
+        list_etag(revision, hash, etag);
+        http_res_etag(res, etag);
+    }
+    if (db_result_get(r, 0, COL_ID) == NULL && db_result_get(r, 0, LIST_TOTAL) == NULL) {
+        res->status = 304; /* the revision the caller named is still current */
         db_result_free(r);
         return;
     }
@@ -238,24 +313,64 @@ void connectors_get(const struct http_req *req, struct http_res *res)
             http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
     } else {
         send_connector(res, 200, r, 0, ns, "get connector");
+        if (http_etag_listed(req->if_none_match, res->etag_buf, 1)) {
+            free(res->body);
+            res->body = NULL;
+            res->body_len = 0;
+            res->status = 304;
+        }
     }
     db_result_free(r);
 }
+
+/* Reads If-Match into *m: NULL when there is no condition (absent, or "*", which any existing
+ * connector matches), else m with the versions of its strong "v<version>" tags (none when it
+ * names no tag of ours: then nothing matches, and an existing connector answers 412). */
+static const struct db_if_match *if_match_of(const struct http_req *req, struct db_if_match *m)
+{
+    const char *p = req->if_match;
+    m->n = 0;
+    if (p == NULL)
+        return NULL;
+    while (*p != '\0') {
+        p += strspn(p, " \t,");
+        size_t len = strcspn(p, ",");
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len == 1 && p[0] == '*')
+            return NULL;
+        char *end = NULL;
+        errno = 0;
+        long long v = len > 3 && p[0] == '"' && p[1] == 'v' ? strtoll(p + 2, &end, 10) : -1;
+        if (errno == 0 && v >= 0 && end == p + len - 1 && *end == '"' && m->n < DB_IF_MATCH_MAX)
+            m->versions[m->n++] = v;
+        p += strcspn(p, ",");
+    }
+    return m;
+}
+
+#define STALE_DETAIL                                                                               \
+    "the connector changed since the version named in If-Match; fetch it again and retry"
 
 void connectors_delete(const struct http_req *req, struct http_res *res)
 {
     const char *ns = NULL, *id = NULL;
     struct db_error err = {0};
-    long deleted = 0;
+    struct db_actor actor;
+    struct db_if_match m;
+    enum db_connector_state state = DB_CONNECTOR_ABSENT;
     if (route_target(req, res, &ns, &id) != 0)
         return;
-    if (db_connectors_delete(req->db, ns, id, &deleted, &err) != 0) {
+    tenant_actor(req, &actor);
+    if (db_connectors_delete(req->db, ns, id, &actor, if_match_of(req, &m), &state, &err) != 0) {
         http_res_db_error(res, &err, "delete connector");
         return;
     }
-    if (deleted == 0) {
+    if (state == DB_CONNECTOR_ABSENT) {
         if (!tenant_answer_if_missing(req, res, ns))
             http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
+    } else if (state == DB_CONNECTOR_STALE) {
+        http_res_error(res, APP_ERR_PRECONDITION, STALE_DETAIL);
     } else {
         res->status = 204;
     }
@@ -296,7 +411,9 @@ void connectors_create(const struct http_req *req, struct http_res *res)
         .folder = in.folder.set ? in.folder.rel : NULL,
         .quota = req->cfg->max_connectors_per_tenant,
     };
-    if (db_connectors_create(req->db, ns, &c, &r, &err) != 0) {
+    struct db_actor actor;
+    tenant_actor(req, &actor);
+    if (db_connectors_create(req->db, ns, &actor, &c, &r, &err) != 0) {
         if (tenant_fk_refused(&err))
             tenant_res_missing(res, ns);
         else
@@ -363,13 +480,18 @@ void connectors_patch(const struct http_req *req, struct http_res *res)
         .config_valid = fs_valid,
         .folder = fs_valid ? folder.rel : NULL,
     };
-    if (db_connectors_patch(req->db, ns, id, &ch, &r, &err) != 0) {
+    struct db_actor actor;
+    struct db_if_match m;
+    tenant_actor(req, &actor);
+    if (db_connectors_patch(req->db, ns, id, &actor, if_match_of(req, &m), &ch, &r, &err) != 0) {
         http_res_db_error(res, &err, "patch connector");
         goto cleanup;
     }
     if (db_result_rows(r) == 0) {
         if (!tenant_answer_if_missing(req, res, ns))
             http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
+    } else if (strcmp(db_result_get(r, 0, 0), "stale") == 0) {
+        http_res_error(res, APP_ERR_PRECONDITION, STALE_DETAIL);
     } else if (strcmp(db_result_get(r, 0, 0), "invalid") == 0 && fs.n > 0) {
         http_res_field_errors(res, &fs);
     } else if (strcmp(db_result_get(r, 0, 0), "invalid") == 0) {

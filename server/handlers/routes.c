@@ -7,6 +7,7 @@
 #include "server/handlers/auth.h"
 #include "server/handlers/connectors.h"
 #include "server/handlers/docs.h"
+#include "server/handlers/events.h"
 #include "server/handlers/files.h"
 #include "server/handlers/health.h"
 #include "server/handlers/token.h"
@@ -82,6 +83,11 @@ static const struct router_route routes[] = {
      .pattern = "/api/v1/aam/connector-types/{type}",
      .handler = types_get,
      .lane = INLINE},
+    {.method = "GET",
+     .pattern = "/api/v1/aam/connectors/{id}/history",
+     .handler = events_history,
+     .lane = DB},
+    {.method = "GET", .pattern = "/api/v1/aam/events", .handler = events_feed, .lane = DB},
     {.method = "GET",
      .pattern = "/api/v1/aam/connectors/{id}/files",
      .handler = files_list,

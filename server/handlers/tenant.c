@@ -4,6 +4,8 @@
 #include "db/db.h"
 #include "db/tenants.h"
 
+#include <string.h>
+
 void tenant_res_missing(struct http_res *res, const char *ns)
 {
     http_res_error(res, APP_ERR_FORBIDDEN,
@@ -23,4 +25,16 @@ int tenant_answer_if_missing(const struct http_req *req, struct http_res *res, c
     if (!exists)
         tenant_res_missing(res, ns);
     return !exists;
+}
+
+void tenant_actor(const struct http_req *req, struct db_actor *a)
+{
+    const struct jwt_identity *who = req->who;
+    memset(a, 0, sizeof *a);
+    a->request_id = req->request_id;
+    if (who == NULL)
+        return;
+    a->type = who->client_id[0] != '\0' ? "client" : "user";
+    a->id = who->sub;
+    a->email = who->email[0] != '\0' ? who->email : NULL;
 }

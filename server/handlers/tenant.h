@@ -18,4 +18,11 @@ void tenant_res_missing(struct http_res *res, const char *ns);
 int tenant_answer_if_missing(const struct http_req *req, struct http_res *res, const char *ns)
     __attribute__((warn_unused_result));
 
+struct db_actor;
+
+/* Fills *a with who a write of req is made by, for the history (db_run_as): a service client
+ * (a token carrying client_id) is "client", any other token "user"; id, email and the request
+ * id are borrowed from req. */
+void tenant_actor(const struct http_req *req, struct db_actor *a);
+
 #endif

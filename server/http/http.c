@@ -85,7 +85,7 @@ struct http_ctx {
     struct http_kv *query;
     size_t n_query;
     char request_id[129];
-    char *content_type, *authorization, *origin, *if_none_match;
+    char *content_type, *authorization, *origin, *if_none_match, *if_match;
     char client_ip[INET6_ADDRSTRLEN];
     char *body;
     size_t body_len, body_cap;
@@ -115,6 +115,7 @@ static void ctx_free(struct http_ctx *ctx)
     free(ctx->authorization);
     free(ctx->origin);
     free(ctx->if_none_match);
+    free(ctx->if_match);
     free(ctx->body);
     if (ctx->srv != NULL)
         atomic_fetch_sub(&ctx->srv->body_bytes, ctx->body_cap);
@@ -218,6 +219,7 @@ static void capture_request(struct http_ctx *ctx, const char *method)
     ctx->authorization = dup_header(ctx->conn, MHD_HTTP_HEADER_AUTHORIZATION);
     ctx->origin = dup_header(ctx->conn, "Origin");
     ctx->if_none_match = dup_header(ctx->conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    ctx->if_match = dup_header(ctx->conn, MHD_HTTP_HEADER_IF_MATCH);
     const char *rid = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, "X-Request-Id");
     if (rid != NULL && request_id_sane(rid))
         snprintf(ctx->request_id, sizeof ctx->request_id, "%s", rid);
@@ -236,6 +238,7 @@ static void fill_req(struct http_ctx *ctx)
     r->authorization = ctx->authorization;
     r->origin = ctx->origin;
     r->if_none_match = ctx->if_none_match;
+    r->if_match = ctx->if_match;
     r->client_ip = ctx->client_ip;
     r->body = ctx->body ? ctx->body : "";
     r->body_len = ctx->body_len;
@@ -256,12 +259,13 @@ static void add_cors_headers(struct http_ctx *ctx, struct MHD_Response *resp)
         return;
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", ctx->origin);
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-                            "X-Request-Id, Retry-After, Location");
+                            "X-Request-Id, Retry-After, Location, ETag");
     if (strcmp(ctx->method, "OPTIONS") == 0) {
         MHD_add_response_header(resp, "Access-Control-Allow-Methods",
                                 "GET, HEAD, POST, PATCH, DELETE, OPTIONS");
         MHD_add_response_header(resp, "Access-Control-Allow-Headers",
-                                "Authorization, Content-Type, X-Request-Id");
+                                "Authorization, Content-Type, X-Request-Id, If-Match, "
+                                "If-None-Match");
         MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
     }
 }
@@ -289,8 +293,8 @@ static void add_headers(struct http_ctx *ctx, struct MHD_Response *resp, int sta
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, res->allow);
     if (res->location[0] != '\0')
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, res->location);
-    if (res->etag != NULL)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, res->etag);
+    if (res->etag != NULL || res->etag_buf[0] != '\0')
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, res->etag ? res->etag : res->etag_buf);
     if (res->cache_control != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, res->cache_control);
     else if (ctx->path != NULL && strncmp(ctx->path, "/api/", 5) == 0)

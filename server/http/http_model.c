@@ -133,6 +133,35 @@ void http_res_db_error(struct http_res *res, const struct db_error *err, const c
              err->constraint[0] ? ", constraint " : "", err->constraint, http_err_status(res->err));
 }
 
+void http_res_etag(struct http_res *res, const char *etag)
+{
+    snprintf(res->etag_buf, sizeof res->etag_buf, "%s", etag);
+}
+
+int http_etag_listed(const char *header, const char *etag, int weak)
+{
+    size_t elen = strlen(etag);
+    const char *p = header;
+    if (p == NULL)
+        return 0;
+    for (;;) {
+        p += strspn(p, " \t,");
+        if (*p == '\0')
+            return 0;
+        int is_weak = p[0] == 'W' && p[1] == '/';
+        if (is_weak)
+            p += 2;
+        size_t len = strcspn(p, ",");
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len == 1 && *p == '*' && !is_weak)
+            return 1;
+        if ((weak || !is_weak) && len == elen && memcmp(p, etag, elen) == 0)
+            return 1;
+        p += strcspn(p, ",");
+    }
+}
+
 int http_content_type_is(const char *ct, const char *type)
 {
     size_t n = strlen(type);
@@ -195,6 +224,7 @@ static const struct err_map err_table[] = {
     [APP_ERR_UNAVAILABLE] = {503, "Service Unavailable"},
     [APP_ERR_TIMEOUT] = {408, "Request Timeout"},
     [APP_ERR_URI_TOO_LONG] = {414, "URI Too Long"},
+    [APP_ERR_PRECONDITION] = {412, "Precondition Failed"},
 };
 
 int http_err_status(enum app_err err)

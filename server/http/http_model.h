@@ -33,6 +33,7 @@ enum app_err {
     APP_ERR_UNAVAILABLE,        /* 503: database unreachable; Retry-After set */
     APP_ERR_TIMEOUT,            /* 408: the request took too long to arrive */
     APP_ERR_URI_TOO_LONG,       /* 414: target over 8 KiB or with too many query parameters */
+    APP_ERR_PRECONDITION,       /* 412: If-Match named none of the resource's current ETags */
 };
 
 struct http_kv {
@@ -51,6 +52,7 @@ struct http_req {
     const char *authorization; /* NULL when absent; never log it */
     const char *origin;        /* NULL when absent */
     const char *if_none_match; /* NULL when absent (static files answer 304 on a match) */
+    const char *if_match;      /* NULL when absent (conditional connector writes) */
     const char *client_ip;     /* textual peer address */
     const char *body;          /* NUL-terminated copy of the body ("" when none) */
     size_t body_len;
@@ -78,6 +80,8 @@ struct http_res {
     int invalid_token;            /* 401: say error="invalid_token" in WWW-Authenticate */
     const char *type;             /* problem "type" URI (static string); NULL = "about:blank" */
     const char *etag;             /* static string: an ETag header, NULL for none */
+    char etag_buf[80];            /* an ETag built per response (http_res_etag); used when
+                                   * etag is NULL, "" for none */
     const char *cache_control;    /* static string; NULL: no-store under /api/, none elsewhere */
     const char *www_authenticate; /* static; replaces the Bearer challenge on a 401 (the token
                                    * endpoint's invalid_client asks for Basic, RFC 6749 5.2) */
@@ -138,6 +142,15 @@ int http_content_type_is(const char *ct, const char *type);
  * NULL after setting res: 415 when Content-Type is present and not application/json,
  * 400 when the body is empty or not JSON, 422 when it is JSON but not an object. */
 json_t *http_req_json_object(const struct http_req *req, struct http_res *res);
+
+/* Sets the response's ETag (a quoted entity tag, copied; cut at 79 bytes). */
+void http_res_etag(struct http_res *res, const char *etag);
+
+/* 1 when header, an If-None-Match or If-Match value (a comma-separated list of entity tags, or
+ * "*"), names etag (quoted, as sent); 0 otherwise or when header is NULL. weak: compare as
+ * If-None-Match does (RFC 9110 13.1.2: a W/ prefix is ignored); otherwise strong, as If-Match
+ * does (a W/ tag never matches). */
+int http_etag_listed(const char *header, const char *etag, int weak);
 
 /* Releases body and errors; safe to call twice. */
 void http_res_free(struct http_res *res);

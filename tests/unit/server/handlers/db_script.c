@@ -28,6 +28,7 @@ struct reply {
 
 struct call {
     char *ns;
+    char *actor_type, *actor_id, *actor_email, *request_id; /* db_run_as only */
     int nstmts;
     char *sql[DBS_MAX_STMTS];
     char *params[DBS_MAX_STMTS][DBS_MAX_PARAMS];
@@ -48,6 +49,10 @@ void dbs_reset(void)
 {
     for (size_t i = 0; i < n_calls; i++) {
         free(calls[i].ns);
+        free(calls[i].actor_type);
+        free(calls[i].actor_id);
+        free(calls[i].actor_email);
+        free(calls[i].request_id);
         for (int j = 0; j < DBS_MAX_STMTS; j++) {
             free(calls[i].sql[j]);
             for (int k = 0; k < DBS_MAX_PARAMS; k++)
@@ -109,6 +114,17 @@ int dbs_call_nstmts(size_t i)
     return i < n_calls ? calls[i].nstmts : 0;
 }
 
+const char *dbs_call_actor(size_t i, const char *field)
+{
+    if (i >= n_calls)
+        return NULL;
+    const struct call *c = &calls[i];
+    return strcmp(field, "type") == 0    ? c->actor_type
+           : strcmp(field, "id") == 0    ? c->actor_id
+           : strcmp(field, "email") == 0 ? c->actor_email
+                                         : c->request_id;
+}
+
 const char *dbs_call_sql(size_t i, int j)
 {
     return i < n_calls && j >= 0 && j < DBS_MAX_STMTS ? calls[i].sql[j] : NULL;
@@ -155,8 +171,22 @@ static void set_error(struct db_error *err, enum db_status status, const char *c
 int db_run(struct db_pool *pool, const char *ns, const struct db_stmt *stmts, int n,
            struct db_result **results, int flags, struct db_error *err)
 {
+    return db_run_as(pool, ns, NULL, stmts, n, results, flags, err);
+}
+
+int db_run_as(struct db_pool *pool, const char *ns, const struct db_actor *actor,
+              const struct db_stmt *stmts, int n, struct db_result **results, int flags,
+              struct db_error *err)
+{
     (void)pool, (void)flags;
     record(ns, stmts, n);
+    if (actor != NULL && n_calls > 0 && calls[n_calls - 1].actor_type == NULL) {
+        struct call *c = &calls[n_calls - 1];
+        c->actor_type = xstrdup(actor->type ? actor->type : "");
+        c->actor_id = dup_or_null(actor->id);
+        c->actor_email = dup_or_null(actor->email);
+        c->request_id = dup_or_null(actor->request_id);
+    }
     if (next_reply == n_replies) {
         n_unscripted++;
         set_error(err, DB_ERR_QUERY, "", "db_script: no reply queued");

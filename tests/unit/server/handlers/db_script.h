@@ -3,7 +3,7 @@
  * db/sessions.c, ...) on top of it: so each test says what the database answers to each db_run
  * (rows, an error such as DB_ERR_UNAVAILABLE, DB_ERR_UNIQUE) and then checks the status the
  * handler gives, and which tenant, statements and parameters the db/ function sent. Provided:
- * db_run, db_ping, db_pool_get_stats, the db_result_* readers, and db_tx_* stand-ins that fail
+ * db_run, db_run_as, db_ping, db_pool_get_stats, the db_result_* readers, and db_tx_* stand-ins that fail
  * (handlers never open an interactive transaction). No socket, no PostgreSQL. */
 #ifndef AAM_TEST_DB_SCRIPT_H
 #define AAM_TEST_DB_SCRIPT_H
@@ -43,6 +43,10 @@ const char *dbs_call_ns(size_t i);
 int dbs_call_nstmts(size_t i);
 const char *dbs_call_sql(size_t i, int j);
 const char *dbs_call_param(size_t i, int j, int k);
+
+/* For a db_run_as call i, the actor it wrote as: field "type", "id", "email" or "request_id";
+ * NULL for a plain db_run (no actor) or an absent field. */
+const char *dbs_call_actor(size_t i, const char *field);
 
 /* db_run calls that found no reply queued (each failed with DB_ERR_QUERY). */
 size_t dbs_unscripted(void);

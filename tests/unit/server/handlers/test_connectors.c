@@ -10,11 +10,11 @@
 
 #define NS "acme"
 
-/* id, name, type, status, config, created_at us, updated_at us (CONNECTOR_COLS) */
-static const char *const row_c1[] = {
-    "c1", "One", "custom", "ACTIVE", "{\"k\": 1}", "1700000000000000", "1700000001000000"};
-static const struct dbs_table one_row = {1, 7, row_c1, 0};
-static const struct dbs_table no_rows = {0, 7, NULL, 0};
+/* id, name, type, status, config, created_at us, updated_at us, version (CONNECTOR_COLS) */
+static const char *const row_c1[] = {"c1",        "One", "custom", "ACTIVE", "{\"k\": 1}",
+                                     "1700000000000000", "1700000001000000", "7"};
+static const struct dbs_table one_row = {1, 8, row_c1, 0};
+static const struct dbs_table no_rows = {0, 8, NULL, 0};
 
 /* tenant.c's look-up after an empty answer: the tenant exists, or it does not. */
 static const char *const one_cell[] = {"1"};
@@ -22,16 +22,21 @@ static const struct dbs_table tenant_exists = {1, 1, one_cell, 0};
 static const struct dbs_table tenant_missing = {0, 1, NULL, 0};
 
 /* A list page (aam_list_connectors): the connector columns, the total, whether the tenant
- * exists. An empty page is one row with NULL connector columns. */
-static const char *const page_cells[] = {"c1",      "One", "custom", "ACTIVE", "{}",  "0",
-                                         "0",       "3",   "t",      "c2",     "Two", "custom",
-                                         "PENDING", "{}",  "0",      "0",      "3",   "t"};
-static const struct dbs_table page = {2, 9, page_cells, 0};
-static const char *const empty_page_cells[] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, "5", "t"};
-static const struct dbs_table empty_page = {1, 9, empty_page_cells, 0};
-static const char *const list_no_tenant_cells[] = {NULL, NULL, NULL, NULL, NULL,
-                                                   NULL, NULL, "0",  "f"};
-static const struct dbs_table list_no_tenant = {1, 9, list_no_tenant_cells, 0};
+ * exists, the tenant's revision. An empty page is one row with NULL connector columns; the
+ * not-modified row (aam_list_connectors_if) has a NULL total too. */
+static const char *const page_cells[] = {
+    "c1", "One", "custom", "ACTIVE",  "{}", "0", "0", "11", "3", "t", "42",
+    "c2", "Two", "custom", "PENDING", "{}", "0", "0", "12", "3", "t", "42"};
+static const struct dbs_table page = {2, 11, page_cells, 0};
+static const char *const empty_page_cells[] = {NULL, NULL, NULL, NULL, NULL, NULL,
+                                               NULL, NULL, "5",  "t",  "42"};
+static const struct dbs_table empty_page = {1, 11, empty_page_cells, 0};
+static const char *const list_no_tenant_cells[] = {NULL, NULL, NULL, NULL, NULL, NULL,
+                                                   NULL, NULL, "0",  "f",  NULL};
+static const struct dbs_table list_no_tenant = {1, 11, list_no_tenant_cells, 0};
+static const char *const not_modified_cells[] = {NULL, NULL, NULL, NULL, NULL, NULL,
+                                                 NULL, NULL, NULL, "t",  "42"};
+static const struct dbs_table not_modified = {1, 11, not_modified_cells, 0};
 
 static void assert_scoped_to_tenant(void)
 {
@@ -237,7 +242,8 @@ END_TEST
 
 START_TEST(test_connectors_delete_204_then_404)
 {
-    const struct dbs_table deleted = {0, 0, NULL, 1}, none = {0, 0, NULL, 0};
+    static const char *const deleted_cell[] = {"deleted"}, *const absent_cell[] = {"absent"};
+    const struct dbs_table deleted = {1, 1, deleted_cell, 1}, none = {1, 1, absent_cell, 0};
     struct ht t;
     connector_request(&t, "DELETE", "c1", NULL);
     dbs_reply_ok(&deleted, 1);
@@ -270,16 +276,18 @@ END_TEST
 /* The create transaction: the quota lock (no rows), then the statement's row: tenant exists,
  * folder owned, room (below the quota, or the id taken), then CONNECTOR_COLS (NULL when
  * nothing was inserted). */
-static const char *const created_cells[] = {"t",      "t",       "t",          "c1", "One",
-                                            "custom", "PENDING", "{\"k\": 1}", "0",  "0"};
-static const char *const taken_cells[] = {"t", "t", "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const char *const no_tenant_cells[] = {"f",  "t",  "t",  NULL, NULL,
+static const char *const created_cells[] = {"t",          "t", "t", "c1", "One", "custom", "PENDING",
+                                            "{\"k\": 1}", "0", "0", "5"};
+static const char *const taken_cells[] = {"t",  "t",  "t",  NULL, NULL, NULL,
+                                          NULL, NULL, NULL, NULL, NULL};
+static const char *const no_tenant_cells[] = {"f",  "t",  "t",  NULL, NULL, NULL,
                                               NULL, NULL, NULL, NULL, NULL};
-static const char *const not_owned_cells[] = {"t",  "f",  "t",  NULL, NULL,
+static const char *const not_owned_cells[] = {"t",  "f",  "t",  NULL, NULL, NULL,
                                               NULL, NULL, NULL, NULL, NULL};
-static const char *const full_cells[] = {"t", "t", "f", NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-static const struct dbs_table created[] = {{0, 0, NULL, 0}, {1, 10, created_cells, 0}};
-static const struct dbs_table taken[] = {{0, 0, NULL, 0}, {1, 10, taken_cells, 0}};
+static const char *const full_cells[] = {"t",  "t",  "f",  NULL, NULL, NULL,
+                                         NULL, NULL, NULL, NULL, NULL};
+static const struct dbs_table created[] = {{0, 0, NULL, 0}, {1, 11, created_cells, 0}};
+static const struct dbs_table taken[] = {{0, 0, NULL, 0}, {1, 11, taken_cells, 0}};
 
 START_TEST(test_connectors_create_201)
 {
@@ -313,7 +321,7 @@ END_TEST
 /* No room below AAM_MAX_CONNECTORS_PER_TENANT: 409 whose problem type names the quota. */
 START_TEST(test_connectors_create_409_quota)
 {
-    const struct dbs_table full[] = {{0, 0, NULL, 0}, {1, 10, full_cells, 0}};
+    const struct dbs_table full[] = {{0, 0, NULL, 0}, {1, 11, full_cells, 0}};
     struct ht t;
     connector_request(&t, "POST", NULL, GOOD_BODY);
     dbs_reply_ok(full, 2);
@@ -328,8 +336,8 @@ END_TEST
  * a folder the tenant does not own (422 on config.path). Nothing is stored either way. */
 START_TEST(test_connectors_create_refused_by_the_statement)
 {
-    const struct dbs_table no_tenant[] = {{0, 0, NULL, 0}, {1, 10, no_tenant_cells, 0}};
-    const struct dbs_table not_owned[] = {{0, 0, NULL, 0}, {1, 10, not_owned_cells, 0}};
+    const struct dbs_table no_tenant[] = {{0, 0, NULL, 0}, {1, 11, no_tenant_cells, 0}};
+    const struct dbs_table not_owned[] = {{0, 0, NULL, 0}, {1, 11, not_owned_cells, 0}};
     struct ht t;
     connector_request(&t, "POST", NULL, GOOD_BODY);
     if (_i == 0)
@@ -412,9 +420,9 @@ END_TEST
 
 START_TEST(test_connectors_patch_200_and_404)
 {
-    static const char *const updated[] = {"updated", "c1", "New", "custom",
-                                          "ACTIVE",  "{}", "0",   "0"};
-    const struct dbs_table up = {1, 8, updated, 0};
+    static const char *const updated[] = {"updated", "c1", "New", "custom", "ACTIVE",
+                                          "{}",      "0",  "0",   "9"};
+    const struct dbs_table up = {1, 9, updated, 0};
     struct ht t;
     connector_request(&t, "PATCH", "c1", "{\"name\":\"New\"}");
     dbs_reply_ok(&up, 1);
@@ -472,6 +480,140 @@ START_TEST(test_connectors_patch_503)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ conditional requests */
+
+/* The list's ETag names the tenant's revision; sent back as If-None-Match for the same query,
+ * the handler asks the conditional function with that revision, and its not-modified row is a
+ * 304 with the same ETag and no body. Another query's ETag is not taken as this one's. */
+START_TEST(test_connectors_list_etag_and_304)
+{
+    struct ht t;
+    char etag[80];
+    connector_request(&t, "GET", NULL, NULL);
+    dbs_reply_ok(&page, 1);
+    ht_run(&t, connectors_list, 200);
+    ck_assert_ptr_nonnull(strstr(dbs_call_sql(0, 0), "aam_list_connectors("));
+    ck_assert_int_eq(strncmp(t.res.etag_buf, "\"r42-", 5), 0);
+    snprintf(etag, sizeof etag, "%s", t.res.etag_buf);
+    ht_done(&t);
+
+    connector_request(&t, "GET", NULL, NULL);
+    t.req.if_none_match = etag;
+    dbs_reply_ok(&not_modified, 1);
+    ht_run(&t, connectors_list, 304);
+    ck_assert_uint_eq(dbs_calls(), 1); /* one statement: no page query after it */
+    ck_assert_ptr_nonnull(strstr(dbs_call_sql(0, 0), "aam_list_connectors_if("));
+    ck_assert_str_eq(dbs_call_param(0, 0, 5), "42");
+    ck_assert_str_eq(t.res.etag_buf, etag);
+    ht_done(&t);
+
+    connector_request(&t, "GET", NULL, NULL); /* another page: the tag's hash differs */
+    ht_query(&t, "offset", "50");
+    t.req.if_none_match = etag;
+    dbs_reply_ok(&empty_page, 1);
+    ht_run(&t, connectors_list, 200);
+    ck_assert_ptr_null(strstr(dbs_call_sql(0, 0), "aam_list_connectors_if("));
+    ck_assert_str_ne(t.res.etag_buf, etag);
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_get_etag_and_304)
+{
+    static const char *const inm[] = {"\"v7\"", "W/\"v7\"", "\"v1\", \"v7\"", "*"};
+    struct ht t;
+    connector_request(&t, "GET", "c1", NULL);
+    t.req.if_none_match = inm[_i];
+    dbs_reply_ok(&one_row, 1);
+    ht_run(&t, connectors_get, 304);
+    ck_assert_str_eq(t.res.etag_buf, "\"v7\"");
+    ht_done(&t);
+
+    connector_request(&t, "GET", "c1", NULL);
+    t.req.if_none_match = "\"v6\"";
+    dbs_reply_ok(&one_row, 1);
+    ht_run(&t, connectors_get, 200);
+    ck_assert_str_eq(t.res.etag_buf, "\"v7\"");
+    ht_done(&t);
+}
+END_TEST
+
+/* If-Match goes to the statement as the versions it accepts ("*": no condition; a tag that is
+ * not ours: none, so only 412 or 404 can follow); a stale row is 412 problem+json. */
+START_TEST(test_connectors_patch_if_match)
+{
+    static const char *const stale[] = {"stale", "c1", "One", "custom", "ACTIVE",
+                                        "{}",    "0",  "0",   "8"};
+    const struct dbs_table st = {1, 9, stale, 0};
+    static const char *const headers[][2] = {
+        {"\"v7\"", "{7}"}, {"\"v7\", \"v9\"", "{7,9}"}, {"W/\"v7\"", "{}"}, {"\"x\"", "{}"}, {"*", NULL}};
+    struct ht t;
+    connector_request(&t, "PATCH", "c1", "{\"name\":\"New\"}");
+    t.req.if_match = headers[_i][0];
+    dbs_reply_ok(&st, 1);
+    ht_run(&t, connectors_patch, 412);
+    ck_assert_str_eq(t.res.detail,
+                     "the connector changed since the version named in If-Match; fetch it again "
+                     "and retry");
+    if (headers[_i][1] == NULL)
+        ck_assert_ptr_null(dbs_call_param(0, 0, 7));
+    else
+        ck_assert_str_eq(dbs_call_param(0, 0, 7), headers[_i][1]);
+    ht_done(&t);
+}
+END_TEST
+
+START_TEST(test_connectors_delete_412)
+{
+    static const char *const stale_cell[] = {"stale"};
+    const struct dbs_table stale = {1, 1, stale_cell, 0};
+    struct ht t;
+    connector_request(&t, "DELETE", "c1", NULL);
+    t.req.if_match = "\"v3\"";
+    dbs_reply_ok(&stale, 1);
+    ht_run(&t, connectors_delete, 412);
+    ck_assert_str_eq(dbs_call_param(0, 0, 2), "{3}");
+    ck_assert_str_eq(ht_str(&t, "title"), "Precondition Failed");
+    ht_done(&t);
+
+    connector_request(&t, "DELETE", "c1", NULL); /* no If-Match: no condition */
+    dbs_reply_ok(&stale, 1);
+    ht_run(&t, connectors_delete, 412);
+    ck_assert_ptr_null(dbs_call_param(0, 0, 2));
+    ht_done(&t);
+}
+END_TEST
+
+/* Writes name their actor for the history: a user token is "user" with its email, a service
+ * client's token (client_id claim) is "client"; the request id goes along. */
+START_TEST(test_connectors_writes_carry_the_actor)
+{
+    static const char *const deleted_cell[] = {"deleted"};
+    const struct dbs_table deleted = {1, 1, deleted_cell, 1};
+    struct ht t;
+    connector_request(&t, "POST", NULL, GOOD_BODY);
+    dbs_reply_ok(created, 2);
+    ht_run(&t, connectors_create, 201);
+    ck_assert_str_eq(dbs_call_actor(0, "type"), "user");
+    ck_assert_str_eq(dbs_call_actor(0, "id"), "user-1");
+    ck_assert_str_eq(dbs_call_actor(0, "email"), "a@example.com");
+    ck_assert_str_eq(dbs_call_actor(0, "request_id"), "test");
+    ck_assert_str_eq(t.res.etag_buf, "\"v5\"");
+    ht_done(&t);
+
+    connector_request(&t, "DELETE", "c1", NULL);
+    snprintf(t.who.client_id, sizeof t.who.client_id, "cl_1");
+    snprintf(t.who.sub, sizeof t.who.sub, "cl_1");
+    t.who.email[0] = '\0';
+    dbs_reply_ok(&deleted, 1);
+    ht_run(&t, connectors_delete, 204);
+    ck_assert_str_eq(dbs_call_actor(0, "type"), "client");
+    ck_assert_str_eq(dbs_call_actor(0, "id"), "cl_1");
+    ck_assert_ptr_null(dbs_call_actor(0, "email"));
+    ht_done(&t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("handlers_connectors");
@@ -507,6 +649,13 @@ int main(void)
     tcase_add_test(tc, test_connectors_patch_422_invalid_config_for_type);
     tcase_add_loop_test(tc, test_connectors_patch_422_bad_body_never_asks, 0, 4);
     tcase_add_test(tc, test_connectors_patch_503);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("conditional");
+    tcase_add_test(tc, test_connectors_list_etag_and_304);
+    tcase_add_loop_test(tc, test_connectors_get_etag_and_304, 0, 4);
+    tcase_add_loop_test(tc, test_connectors_patch_if_match, 0, 5);
+    tcase_add_test(tc, test_connectors_delete_412);
+    tcase_add_test(tc, test_connectors_writes_carry_the_actor);
     suite_add_tcase(s, tc);
     return ht_main(s);
 }
