@@ -15,6 +15,7 @@
 #include "server/core/outbound.h"
 #include "server/core/csvcache.h"
 #include "server/core/retention.h"
+#include "server/core/webhook_worker.h"
 #include "server/handlers/routes.h"
 #include "server/http/http.h"
 #include "server/core/log.h"
@@ -48,7 +49,7 @@ int cmd_serve(int argc, char **argv)
     char err[256];
     sigset_t stop;
     int sig = 0;
-    if (cfg_load(&cfg, CFG_NEED_DB | CFG_NEED_JWT, err, sizeof err) != 0) {
+    if (cfg_load(&cfg, CFG_NEED_DB | CFG_NEED_JWT | CFG_NEED_SECRET_KEYS, err, sizeof err) != 0) {
         fprintf(stderr, "aam serve: %s\n", err);
         return 2;
     }
@@ -81,11 +82,15 @@ int cmd_serve(int argc, char **argv)
     log_info("listening on http://0.0.0.0:%d; admin listener (/metrics) %s%s", cfg.port,
              cfg.admin_addr ? "on " : "off", cfg.admin_addr ? cfg.admin_addr : "");
     struct retention *retention = retention_start(db, cfg.history_days);
+    struct webhook_worker *webhooks = webhook_worker_start(db, &cfg);
     sigwait(&stop, &sig);
-    retention_stop(retention); /* before the pool goes; a batch in flight is short */
+    retention_stop(retention);            /* before the pool goes; a batch in flight is short */
+    webhook_worker_signal_stop(webhooks); /* each thread ends after the delivery it sends */
     log_info("received %s: draining in-flight requests (up to %d s)",
              sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.shutdown_grace_s);
-    if (http_drain(srv) != 0) {
+    /* A delivery takes up to 10 s; one still sending after the drain is left to its lease (the
+     * next replica to claim it sends it again), as a crash would. */
+    if (http_drain(srv) != 0 || webhook_worker_stop(webhooks, 1000) != 0) {
         /* Workers still hold the pool and the config: freeing them would pull memory from
          * under running requests. Leave with what the kernel cleans up. */
         log_info("stopped (without waiting for the rest)");

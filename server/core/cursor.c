@@ -81,7 +81,8 @@ int cursor_decode(const char *secret, size_t secret_len, enum cursor_kind kind, 
         b64[i] = c == '-' ? '+' : c == '_' ? '/' : c;
     }
     b64[CURSOR_LEN] = '\0';
-    if (base64_decode(b64, CURSOR_LEN, raw, sizeof raw) != CURSOR_RAW)
+    size_t got = 0;
+    if (base64_decode(b64, CURSOR_LEN, raw, sizeof raw, &got) != 0 || got != CURSOR_RAW)
         return -1;
     if (cursor_mac(secret, secret_len, kind, ns, scope, raw, mac) != 0 ||
         CRYPTO_memcmp(mac, raw + CURSOR_ID_BYTES, CURSOR_MAC_BYTES) != 0)

@@ -13,6 +13,7 @@
 #include "server/handlers/token.h"
 #include "server/handlers/types.h"
 #include "server/handlers/ui.h"
+#include "server/handlers/webhooks.h"
 
 /* Jobs that may wait on the hashing lane: 64 logins (urgent) ahead of 32 registrations (bulk). */
 #define ROUTES_HASH_QUEUE_LOGINS 64
@@ -88,6 +89,30 @@ static const struct router_route routes[] = {
      .handler = events_history,
      .lane = DB},
     {.method = "GET", .pattern = "/api/v1/aam/events", .handler = events_feed, .lane = DB},
+    /* Saving a URL resolves its host (up to 3 s): on the database lane with the rest. */
+    {.method = "GET", .pattern = "/api/v1/aam/webhooks", .handler = webhooks_list, .lane = DB},
+    {.method = "POST", .pattern = "/api/v1/aam/webhooks", .handler = webhooks_create, .lane = DB},
+    {.method = "GET", .pattern = "/api/v1/aam/webhooks/{id}", .handler = webhooks_get, .lane = DB},
+    {.method = "PATCH",
+     .pattern = "/api/v1/aam/webhooks/{id}",
+     .handler = webhooks_patch,
+     .lane = DB},
+    {.method = "DELETE",
+     .pattern = "/api/v1/aam/webhooks/{id}",
+     .handler = webhooks_delete,
+     .lane = DB},
+    {.method = "POST",
+     .pattern = "/api/v1/aam/webhooks/{id}/rotate-secret",
+     .handler = webhooks_rotate_secret,
+     .lane = DB},
+    {.method = "POST",
+     .pattern = "/api/v1/aam/webhooks/{id}/test",
+     .handler = webhooks_test,
+     .lane = DB},
+    {.method = "GET",
+     .pattern = "/api/v1/aam/webhooks/{id}/deliveries",
+     .handler = webhooks_deliveries,
+     .lane = DB},
     {.method = "GET",
      .pattern = "/api/v1/aam/connectors/{id}/files",
      .handler = files_list,

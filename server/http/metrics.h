@@ -23,6 +23,11 @@ struct metrics_gauges {
     unsigned long db_errors[4]; /* by class: unavailable, unique, invalid, query */
     int lane_db_queued, lane_db_busy, lane_db_workers;
     int lane_hash_queued, lane_hash_busy, lane_hash_workers;
+    /* webhook deliveries (server/core/webhook_worker.h) */
+    int webhooks_running; /* 0: this replica sends none, the queue gauges are not read */
+    unsigned long wh_succeeded, wh_failed, wh_gave_up, wh_disabled, wh_stale;
+    long long wh_queue;
+    double wh_oldest_s;
 };
 
 /* A registry for these route templates (copied; duplicates kept once), plus
