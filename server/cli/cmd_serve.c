@@ -16,6 +16,7 @@
 #include "server/core/check_sched.h"
 #include "server/core/csvcache.h"
 #include "server/core/retention.h"
+#include "server/core/webhook_worker.h"
 #include "server/handlers/routes.h"
 #include "server/http/http.h"
 #include "server/core/log.h"
@@ -83,12 +84,16 @@ int cmd_serve(int argc, char **argv)
              cfg.admin_addr ? "on " : "off", cfg.admin_addr ? cfg.admin_addr : "");
     struct retention *retention = retention_start(db, cfg.history_days);
     struct check_sched *sched = check_sched_start(&cfg, db); /* NULL: AAM_CHECK_INTERVAL_S=0 */
+    struct webhook_worker *webhooks = webhook_worker_start(db, &cfg);
     sigwait(&stop, &sig);
     retention_stop(retention); /* before the pool goes; a batch in flight is short */
     check_sched_signal(sched); /* no new background check; the running ones end during the drain */
+    webhook_worker_signal_stop(webhooks); /* each thread ends after the delivery it sends */
     log_info("received %s: draining in-flight requests (up to %d s)",
              sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.shutdown_grace_s);
-    if (http_drain(srv) != 0) {
+    /* A delivery takes up to 10 s; one still sending after the drain is left to its lease (the
+     * next replica to claim it sends it again), as a crash would. */
+    if (http_drain(srv) != 0 || webhook_worker_stop(webhooks, 1000) != 0) {
         /* Workers still hold the pool and the config: freeing them would pull memory from
          * under running requests. Leave with what the kernel cleans up. */
         log_info("stopped (without waiting for the rest)");

@@ -122,7 +122,11 @@ enum cfg_need {
     X(CUSTOM, admin_addr, "AAM_ADMIN_ADDR", "127.0.0.1:9090", 0, 0, 0, hook_admin_addr,              \
       "IP:PORT ([v6]:PORT) of the admin listener (/metrics, /health, /ready), or off")               \
     X(INT, history_days, "AAM_HISTORY_DAYS", "90", 1, 36500, 0, NULL,                                \
-      "days connector history is kept; `aam serve` prunes older events at start and every 6 h")
+      "days connector history is kept; `aam serve` prunes older events at start and every 6 h")      \
+    X(INT, webhook_workers, "AAM_WEBHOOK_WORKERS", "2", 0, 64, 0, NULL,                              \
+      "webhook delivery threads per replica; 0 = this replica sends no webhooks")                    \
+    X(INT, webhook_poll_ms, "AAM_WEBHOOK_POLL_MS", "250", 10, 10000, 0, NULL,                        \
+      "how often an idle delivery thread looks for due webhook deliveries")
 
 #define CFG_FIELD_INT(f) int f;
 #define CFG_FIELD_STR(f) char *f;

@@ -28,6 +28,7 @@
 #include "server/http/lane.h"
 #include "server/http/lifecycle.h"
 #include "server/core/log.h"
+#include "server/core/webhook_worker.h"
 #include "util/netaddr.h"
 #include "server/http/metrics.h"
 #include "server/http/path.h"
@@ -1004,5 +1005,11 @@ char *http_metrics_text(struct http_server *srv, const char *version, size_t *le
     g.lane_hash_queued = ls.queued, g.lane_hash_busy = ls.busy, g.lane_hash_workers = ls.workers;
     lane_stats(srv->check_lane, &ls);
     g.lane_check_queued = ls.queued, g.lane_check_busy = ls.busy, g.lane_check_workers = ls.workers;
+    struct webhook_worker_stats wh;
+    webhook_worker_stats(&wh);
+    g.webhooks_running = wh.running;
+    g.wh_succeeded = wh.succeeded, g.wh_failed = wh.failed, g.wh_gave_up = wh.gave_up;
+    g.wh_disabled = wh.disabled, g.wh_stale = wh.stale;
+    g.wh_queue = wh.queue, g.wh_oldest_s = wh.oldest_s;
     return metrics_render(srv->metrics, &g, version, len);
 }

@@ -300,6 +300,26 @@ static void render_db(FILE *f, const struct metrics_gauges *g)
         fprintf(f, "aam_db_errors_total{class=\"%s\"} %lu\n", classes[i], g->db_errors[i]);
 }
 
+static void render_webhooks(FILE *f, const struct metrics_gauges *g)
+{
+    put_family(f, "aam_webhook_attempts_total", "counter",
+               "webhook delivery attempts by this replica, by result");
+    fprintf(f, "aam_webhook_attempts_total{result=\"succeeded\"} %lu\n", g->wh_succeeded);
+    fprintf(f, "aam_webhook_attempts_total{result=\"failed\"} %lu\n", g->wh_failed);
+    put_family(f, "aam_webhook_deliveries_total", "counter",
+               "webhook deliveries this replica settled without success, by outcome");
+    fprintf(f, "aam_webhook_deliveries_total{outcome=\"gave_up\"} %lu\n", g->wh_gave_up);
+    fprintf(f, "aam_webhook_deliveries_total{outcome=\"endpoint_disabled\"} %lu\n", g->wh_disabled);
+    fprintf(f, "aam_webhook_deliveries_total{outcome=\"stale_claim\"} %lu\n", g->wh_stale);
+    if (!g->webhooks_running)
+        return;
+    put_gauge(f, "aam_webhook_queue_depth", "pending webhook deliveries, every tenant (2 s old)",
+              (long)g->wh_queue);
+    put_family(f, "aam_webhook_oldest_pending_seconds", "gauge",
+               "age of the oldest pending webhook delivery (2 s old)");
+    fprintf(f, "aam_webhook_oldest_pending_seconds %.3f\n", g->wh_oldest_s);
+}
+
 char *metrics_render(const struct metrics *m, const struct metrics_gauges *g, const char *version,
                      size_t *len)
 {
@@ -322,6 +342,7 @@ char *metrics_render(const struct metrics *m, const struct metrics_gauges *g, co
     render_lanes(f, g);
     render_checks(f);
     render_db(f, g);
+    render_webhooks(f, g);
     if (fclose(f) != 0) {
         free(text);
         return NULL;

@@ -24,6 +24,11 @@ struct metrics_gauges {
     int lane_db_queued, lane_db_busy, lane_db_workers;
     int lane_hash_queued, lane_hash_busy, lane_hash_workers;
     int lane_check_queued, lane_check_busy, lane_check_workers;
+    /* webhook deliveries (server/core/webhook_worker.h) */
+    int webhooks_running; /* 0: this replica sends none, the queue gauges are not read */
+    unsigned long wh_succeeded, wh_failed, wh_gave_up, wh_disabled, wh_stale;
+    long long wh_queue;
+    double wh_oldest_s;
 };
 
 /* A registry for these route templates (copied; duplicates kept once), plus

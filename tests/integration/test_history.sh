@@ -144,12 +144,11 @@ expect_json '.events[0] | [.action, .actor.id, .changes]' \
   '["updated","aam seed",{"name":{"from":"Seeded","to":"Seeded 2"}}]' "the seed's change is an updated event"
 
 # --- a check (issue 22's contract) and a background status change, standing in as the owner
-sql "ALTER TABLE connections ADD COLUMN IF NOT EXISTS last_check jsonb" >/dev/null
 sql "ALTER TABLE connections ADD COLUMN IF NOT EXISTS secrets jsonb" >/dev/null
 req GET "$C" "${A[@]}"
 L1=$(hdr ETag)
 owner_tx hist-a "SELECT set_config('aam.action', 'checked', true), set_config('aam.actor_id', 'check', true);
-  UPDATE connections SET last_check = '{\"ok\": false, \"message\": \"no\"}', status = 'ERROR' WHERE id = 'seeded'" >/dev/null
+  UPDATE connections SET last_check_ok = false, last_check_at = now(), last_check_message = 'no', status = 'ERROR' WHERE id = 'seeded'" >/dev/null
 req GET "$C/seeded/history?limit=2" "${A[@]}"
 expect_jq '[.events[] | .action] | join(",")' "status_changed,checked" "a check that turns the status appends checked, then status_changed"
 expect_json '.events[1].changes' '{"ok":{"from":null,"to":false}}' "checked: ok from the previous result (none) to false"

@@ -30,7 +30,7 @@ server_start DATABASE_URL='postgresql://aam_app:x@127.0.0.1:1/none?connect_timeo
 DOWN_URL=$BASE_URL DOWN_PID=$SERVER_PID DOWN_LOG=$SERVER_LOG
 SERVER_PID="" SERVER_LOG=""
 
-server_start AAM_LOGIN_MAX_FAILURES=2 AAM_MAX_CONNECTORS_PER_TENANT=$QUOTA || give_up "server start"
+server_start AAM_LOGIN_MAX_FAILURES=2 AAM_MAX_CONNECTORS_PER_TENANT=$QUOTA AAM_OUTBOUND_NETS=127.0.0.0/8 AAM_WEBHOOK_WORKERS=0 || give_up "server start"
 GHOST_TOKEN=$("$AAM_BIN" token --namespace "ghost-$RANDOM" --sub ghost) || give_up "aam token"
 
 if [ ! -d "$UI_DIR/node_modules/@apidevtools/swagger-parser" ] || [ ! -d "$UI_DIR/node_modules/@hey-api/openapi-ts" ]; then

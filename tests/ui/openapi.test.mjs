@@ -338,6 +338,25 @@ expectStatus(await call('GET', C, { token: T, base: DOWN_URL, label: `GET ${C} (
   expectStatus(await call('GET', '/api/v1/aam/events?limit=0', { token: T }), 422, 'events with limit=0');
   expectStatus(await call('DELETE', `${C}/${hid}`, { token: T, headers: { 'If-Match': patched.headers.get('ETag') }, label: `DELETE ${C}/{id} (If-Match)` }), 204, 'delete with the current If-Match');
 }
+// Webhooks (the server allows 127.0.0.0/8 as AAM_OUTBOUND_NETS and sends nothing itself).
+const W = '/api/v1/aam/webhooks';
+const hook = { url: 'http://127.0.0.1:9/hook', events: ['connector.created', 'connector.check_failed'], description: 'OpenAPI sample' };
+const made = await call('POST', W, { token: T, json: hook });
+expectStatus(made, 201, 'create a webhook');
+const wid = made.json?.id;
+expectStatus(await call('POST', W, { token: T, json: { ...hook, url: 'ftp://127.0.0.1/x' } }), 422, 'create a webhook with an ftp URL');
+expectStatus(await call('GET', W, { token: T }), 200, 'list webhooks');
+expectStatus(await call('GET', `${W}/${wid}`, { token: T }), 200, 'get a webhook');
+expectStatus(await call('GET', `${W}/wh_000000000000000000000000`, { token: T }), 404, 'get an unknown webhook');
+expectStatus(await call('PATCH', `${W}/${wid}`, { token: T, json: { events: ['connector.deleted'] } }), 200, 'patch a webhook');
+expectStatus(await call('PATCH', `${W}/${wid}`, { token: T, json: { active: 'yes' } }), 422, 'patch a webhook with active "yes"');
+expectStatus(await call('POST', `${W}/${wid}/rotate-secret`, { token: T }), 200, 'rotate a webhook secret');
+expectStatus(await call('POST', `${W}/${wid}/test`, { token: T }), 202, 'send a test event');
+expectStatus(await call('GET', `${W}/${wid}/deliveries?limit=5`, { token: T }), 200, 'webhook deliveries');
+expectStatus(await call('PATCH', `${W}/${wid}`, { token: T, json: { active: false } }), 200, 'deactivate a webhook');
+expectStatus(await call('POST', `${W}/${wid}/test`, { token: T }), 409, 'test an inactive webhook');
+expectStatus(await call('DELETE', `${W}/${wid}`, { token: T }), 204, 'delete a webhook');
+expectStatus(await call('DELETE', `${W}/${wid}`, { token: T }), 404, 'delete a webhook again');
 
 // The quota (the registered tenant starts empty): QUOTA creates of a type without a folder, then
 // one more is 409 with the problem type naming the quota.
