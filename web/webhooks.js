@@ -92,7 +92,7 @@ function deliveriesDialog(ctx, w, opener) {
       h(
         'div',
         { class: 'table-wrap', role: 'region', 'aria-label': 'Deliveries', tabindex: '0' },
-        h('table', {}, h('thead', {}, h('tr', {}, ['When', 'Event', 'Result', 'Response code', 'Error', 'Attempts', 'Duration'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, list.map(deliveryRow))),
+        h('table', { class: 'deliveries' }, h('thead', {}, h('tr', {}, ['When', 'Event', 'Result', 'Response code', 'Error', 'Attempts', 'Duration'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, list.map(deliveryRow))),
       ),
     );
   }
@@ -174,7 +174,7 @@ export function showWebhooks(ctx) {
     );
     return h(
       'li',
-      { class: 'card', 'aria-labelledby': titleId },
+      { class: 'card', 'aria-labelledby': titleId, 'data-wh': w.id },
       h('h3', { class: 'card-title', id: titleId }, label),
       w.description ? h('p', { class: 'card-id' }, h('code', {}, w.url)) : null,
       h('p', { class: 'card-tags' }, (w.events || []).map((ev) => h('span', { class: 'badge' }, ev))),
@@ -188,7 +188,7 @@ export function showWebhooks(ctx) {
         { class: 'card-actions' },
         btn('Deliveries', '', (b) => deliveriesDialog(ctx, w, b)),
         test,
-        btn('Rotate secret', '', (b) => rotateDialog(w, label, b)),
+        btn('Rotate secret', 'rotate', (b) => rotateDialog(w, label, b)),
         btn('Delete', 'danger-text', (b) => deleteDialog(w, label, b)),
       ),
     );
@@ -224,7 +224,11 @@ export function showWebhooks(ctx) {
       run: async (close) => {
         const r = await api.webhooks.rotate(w.id);
         close();
-        secretDialog('The new signing secret', `Deliveries to ${w.url} are now signed with this secret.`, r.secret || '', opener, () => ctx.main.querySelector('h1'));
+        // The card is drawn again (it tells until when the old secret still signs); focus then
+        // goes back to its new Rotate button.
+        const again = () => listBox.querySelector(`[data-wh="${CSS.escape(w.id)}"] .rotate`) || ctx.main.querySelector('h1');
+        secretDialog('The new signing secret', `Deliveries to ${w.url} are now signed with this secret.`, r.secret || '', opener, again);
+        load();
       },
     });
   }

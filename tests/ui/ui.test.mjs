@@ -16,6 +16,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 
 const require = createRequire(import.meta.url);
+const { Webhook } = require('standardwebhooks');
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const { BASE_URL, DOWN_URL, SHOTS, VANISHING_DIR, AAM_BIN, SERVER_PID, RESTART_LOG, LEGACY_INVITE } = process.env;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -722,7 +723,7 @@ async function main() {
     await removeMember(ed.email);
   });
 
-  await test('issue 25: webhooks (admin): add one pointing at a receiver on this host (events as checkboxes, the secret shown once verifies the signatures), send a test event, a connector change delivered, deliveries, pause, rotate, delete', async () => {
+  await test('issue 25: webhooks (admin): add one pointing at a receiver on this host (events as checkboxes, the secret shown once verifies the signatures), send a test event, a connector change delivered, deliveries, rotate (both signatures for a while), pause, delete', async () => {
     const got = [];
     let wake = null;
     const receiver = createServer((req, res) => {
@@ -750,7 +751,13 @@ async function main() {
         wake = look;
         look();
       });
+    // Verified twice: by the Standard Webhooks library a receiver would use, and by hand.
     const signedWith = (secret, hit) => {
+      try {
+        new Webhook(secret).verify(hit.body, hit.headers);
+      } catch {
+        return false;
+      }
       const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
       const want = Buffer.from(`v1,${createHmac('sha256', key).update(`${hit.headers['webhook-id']}.${hit.headers['webhook-timestamp']}.${hit.body}`).digest('base64')}`);
       return String(hit.headers['webhook-signature'] || '').split(' ').some((s) => s.length === want.length && timingSafeEqual(Buffer.from(s), want));
@@ -802,16 +809,24 @@ async function main() {
       await axe(p, 'deliveries');
       await p.screenshot({ path: `${SHOTS}/webhook-deliveries-light-1280.png` });
       await p.keyboard.press('Escape');
-      const patched = p.waitForRequest((r) => r.method() === 'PATCH');
-      await item.getByRole('switch', { name: 'Active' }).uncheck();
-      assert((await patched).postDataJSON().active === false, 'pausing did not send active:false');
-      await expectText(p.locator('#toast'), /paused/);
       await item.getByRole('button', { name: 'Rotate secret (UI receiver)' }).click();
       await p.getByRole('dialog', { name: 'Rotate the signing secret?' }).getByRole('button', { name: 'Rotate' }).click();
       const rotated = p.getByRole('dialog', { name: 'The new signing secret' });
       const fresh = await rotated.getByLabel('Signing secret', { exact: true }).inputValue();
       assert(/^whsec_/.test(fresh) && fresh !== secret, 'the rotated secret is not shown, or is the old one');
       await rotated.getByRole('button', { name: 'Done' }).click();
+      await expectText(item, /previous secret also signs until/);
+      assert(await item.getByRole('button', { name: 'Rotate secret (UI receiver)' }).evaluate((el) => el === document.activeElement), 'focus did not return to the redrawn Rotate button');
+      // For a while after a rotation a delivery carries both signatures, the new and the old.
+      const again = p.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/test'));
+      await item.getByRole('button', { name: 'Send test event (UI receiver)' }).click();
+      const againId = (await (await again).json()).webhook_id;
+      const t2 = await delivery((x) => x.headers['webhook-id'] === againId);
+      assert(signedWith(fresh, t2) && signedWith(secret, t2), `after the rotation a delivery is not signed with both secrets: ${t2.headers['webhook-signature']}`);
+      const patched = p.waitForRequest((r) => r.method() === 'PATCH');
+      await item.getByRole('switch', { name: 'Active' }).uncheck();
+      assert((await patched).postDataJSON().active === false, 'pausing did not send active:false');
+      await expectText(p.locator('#toast'), /paused/);
       await axe(p, 'webhooks');
       await narrowDark(p, 'webhooks');
       await p.screenshot({ path: `${SHOTS}/webhooks-light-1280.png` });
