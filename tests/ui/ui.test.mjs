@@ -887,9 +887,12 @@ async function main() {
     assert(refused.length === 0, `the token endpoint refused a renewal: ${refused}`);
     assert((await a.page.getByRole('heading', { name: 'Sign in to AAM' }).count()) === 0 && (await b.getByRole('heading', { name: 'Sign in to AAM' }).count()) === 0, 'a tab was signed out');
     const latest = await b.evaluate(() => localStorage.getItem('aam.refresh_token'));
-    // Signing out in tab a signs tab b out too.
+    // Signing out in tab a signs tab b out too (at once, before the server has answered the
+    // logout: the refresh token is checked once that answer is in).
+    const loggedOut = a.page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/logout'));
     await a.page.getByRole('button', { name: 'Sign out' }).click();
     await b.getByRole('heading', { name: 'Sign in to AAM' }).waitFor();
+    assert((await loggedOut).status() === 204, 'the logout was not answered 204');
     const r = await fetch(`${BASE_URL}/api/v1/auth/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: latest }) });
     assert(r.status >= 400, `the signed-out session's refresh token still works (HTTP ${r.status})`);
     a.g.check();
