@@ -22,6 +22,7 @@
 #include "server/core/log.h"
 #include "server/core/schema.h"
 #include "server/core/types.h"
+#include "server/handlers/connectors.h"
 #include "server/handlers/tenant.h"
 
 static const char *tenant_of(const struct http_req *req, struct http_res *res)
@@ -65,6 +66,40 @@ static struct check_env env_of(const struct http_req *req)
 
 /* ------------------------------------------------------------------ a stored connector */
 
+/* If-Match on a check (the contract: 412 when it names none of the connector's versions, and
+ * nothing is written: the check budget is not charged). One more read, only when the header is
+ * there. Returns 0 to go on, or -1 after answering (412, 404, 403, 503). */
+static int check_if_match(const struct http_req *req, struct http_res *res, const char *ns,
+                          const char *id)
+{
+    struct db_if_match m;
+    const struct db_if_match *want = connectors_if_match(req, &m);
+    struct db_result *r = NULL;
+    struct db_error err = {0};
+    int ret = -1;
+    if (want == NULL)
+        return 0;
+    if (db_connectors_get(req->db, ns, id, &r, &err) != 0) {
+        http_res_db_error(res, &err, "check connector");
+        return -1;
+    }
+    const char *v = db_result_rows(r) > 0 ? db_result_get(r, 0, DB_CONNECTOR_VERSION) : NULL;
+    long long version = v != NULL ? strtoll(v, NULL, 10) : -1;
+    int matches = 0;
+    for (int i = 0; i < want->n; i++)
+        matches |= want->versions[i] == version;
+    if (v == NULL) {
+        if (!tenant_answer_if_missing(req, res, ns))
+            http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
+    } else if (!matches) {
+        http_res_error(res, APP_ERR_PRECONDITION, CONNECTORS_STALE_DETAIL);
+    } else {
+        ret = 0;
+    }
+    db_result_free(r);
+    return ret;
+}
+
 void checks_connector(const struct http_req *req, struct http_res *res)
 {
     const char *ns = tenant_of(req, res);
@@ -78,6 +113,8 @@ void checks_connector(const struct http_req *req, struct http_res *res)
         http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
         return;
     }
+    if (check_if_match(req, res, ns, id) != 0)
+        return;
     if (db_checks_start(req->db, ns, id, CHECKS_PER_WINDOW, CHECKS_WINDOW_S, &found, &retry, &r,
                         &err) != 0) {
         http_res_db_error(res, &err, "start check");
@@ -93,7 +130,7 @@ void checks_connector(const struct http_req *req, struct http_res *res)
     } else {
         const struct check_env env = env_of(req);
         const struct db_check_actor actor = {
-            .type = req->who->email[0] ? "user" : "client",
+            .type = req->who->is_client || req->who->client_id[0] ? "client" : "user",
             .id = req->who->sub,
             .email = req->who->email[0] ? req->who->email : NULL,
             .request_id = req->request_id,

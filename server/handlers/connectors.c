@@ -357,10 +357,7 @@ void connectors_get(const struct http_req *req, struct http_res *res)
     db_result_free(r);
 }
 
-/* Reads If-Match into *m: NULL when there is no condition (absent, or "*", which any existing
- * connector matches), else m with the versions of its strong "v<version>" tags (none when it
- * names no tag of ours: then nothing matches, and an existing connector answers 412). */
-static const struct db_if_match *if_match_of(const struct http_req *req, struct db_if_match *m)
+const struct db_if_match *connectors_if_match(const struct http_req *req, struct db_if_match *m)
 {
     const char *p = req->if_match;
     m->n = 0;
@@ -383,9 +380,6 @@ static const struct db_if_match *if_match_of(const struct http_req *req, struct 
     return m;
 }
 
-#define STALE_DETAIL                                                                               \
-    "the connector changed since the version named in If-Match; fetch it again and retry"
-
 void connectors_delete(const struct http_req *req, struct http_res *res)
 {
     const char *ns = NULL, *id = NULL;
@@ -396,7 +390,8 @@ void connectors_delete(const struct http_req *req, struct http_res *res)
     if (route_target(req, res, &ns, &id) != 0)
         return;
     tenant_actor(req, &actor);
-    if (db_connectors_delete(req->db, ns, id, &actor, if_match_of(req, &m), &state, &err) != 0) {
+    if (db_connectors_delete(req->db, ns, id, &actor, connectors_if_match(req, &m), &state, &err) !=
+        0) {
         http_res_db_error(res, &err, "delete connector");
         return;
     }
@@ -404,7 +399,7 @@ void connectors_delete(const struct http_req *req, struct http_res *res)
         if (!tenant_answer_if_missing(req, res, ns))
             http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
     } else if (state == DB_CONNECTOR_STALE) {
-        http_res_error(res, APP_ERR_PRECONDITION, STALE_DETAIL);
+        http_res_error(res, APP_ERR_PRECONDITION, CONNECTORS_STALE_DETAIL);
     } else {
         res->status = 204;
     }
@@ -592,7 +587,8 @@ void connectors_patch(const struct http_req *req, struct http_res *res)
     struct db_actor actor;
     struct db_if_match m;
     tenant_actor(req, &actor);
-    if (db_connectors_patch(req->db, ns, id, &actor, if_match_of(req, &m), &ch, &r, &err) != 0) {
+    if (db_connectors_patch(req->db, ns, id, &actor, connectors_if_match(req, &m), &ch, &r, &err) !=
+        0) {
         http_res_db_error(res, &err, "patch connector");
         goto cleanup;
     }
@@ -601,7 +597,7 @@ void connectors_patch(const struct http_req *req, struct http_res *res)
         if (!tenant_answer_if_missing(req, res, ns))
             http_res_error(res, APP_ERR_NOT_FOUND, "no such connector");
     } else if (strcmp(state, "stale") == 0) {
-        http_res_error(res, APP_ERR_PRECONDITION, STALE_DETAIL);
+        http_res_error(res, APP_ERR_PRECONDITION, CONNECTORS_STALE_DETAIL);
     } else if (strcmp(state, "invalid") == 0) {
         http_res_field_error(res, "config.path", CONNECTOR_PATH_REFUSED); /* not the tenant's */
     } else if (strcmp(state, "replaced") == 0) {

@@ -107,6 +107,12 @@ wait "${racers[@]}"  # not a bare wait: the server is a child too
 check "two concurrent PATCHes with one If-Match: one 200, one 412" \
   test "$(sort "$TMP"/race.* | tr '\n' ' ')" = "200 412 "
 
+# --- a check with a stale If-Match: 412, and the tenant's check budget is not charged
+req POST "$C/c1/check" "${A[@]}" -H "If-Match: $E1"
+expect_status 412 "a check with a stale If-Match"
+check "…charged nothing to the check budget" \
+  test "$(sql "SELECT coalesce(sum(starts), 0) FROM check_starts WHERE namespace = 'hist-a'")" = 0
+
 # --- the application role cannot change events (a grant, not a policy)
 for stmt in "UPDATE connector_events SET action = 'deleted'" "DELETE FROM connector_events"; do
   out=$(app_sql "$stmt")

@@ -49,7 +49,7 @@ ENV=(AAM_OUTBOUND_NETS=127.0.0.0/8 AAM_WEBHOOK_POLL_MS=50)
 # --- the save-time rule, on a replica with the default AAM_OUTBOUND_NETS=public (sends nothing)
 echo "# section 1 at ${SECONDS}s"
 server_start AAM_WEBHOOK_WORKERS=0 || give_up "server (public) start"
-PUBLIC_URL=$BASE_URL PUBLIC_PID=$SERVER_PID PUBLIC_LOG=$SERVER_LOG
+PUBLIC_PID=$SERVER_PID PUBLIC_LOG=$SERVER_LOG
 for u in "$RURL/ok" "http://localhost:$RP/ok" "http://2130706433:$RP/ok" "http://[::ffff:127.0.0.1]:$RP/ok"; do
   req POST /api/v1/aam/webhooks "${AUTH[@]}" -d "{\"url\":\"$u\",\"events\":[\"connector.created\"]}"
   expect_status 422 "public: $u is refused when saved"

@@ -341,9 +341,10 @@ expectStatus(await call('GET', C, { token: T, base: DOWN_URL, label: `GET ${C} (
 // Webhooks (the server allows 127.0.0.0/8 as AAM_OUTBOUND_NETS and sends nothing itself).
 const W = '/api/v1/aam/webhooks';
 const hook = { url: 'http://127.0.0.1:9/hook', events: ['connector.created', 'connector.check_failed'], description: 'OpenAPI sample' };
-const made = await call('POST', W, { token: T, json: hook });
-expectStatus(made, 201, 'create a webhook');
-const wid = made.json?.id;
+{
+const whMade = await call('POST', W, { token: T, json: hook });
+expectStatus(whMade, 201, 'create a webhook');
+const wid = whMade.json?.id;
 expectStatus(await call('POST', W, { token: T, json: { ...hook, url: 'ftp://127.0.0.1/x' } }), 422, 'create a webhook with an ftp URL');
 expectStatus(await call('GET', W, { token: T }), 200, 'list webhooks');
 expectStatus(await call('GET', `${W}/${wid}`, { token: T }), 200, 'get a webhook');
@@ -357,6 +358,7 @@ expectStatus(await call('PATCH', `${W}/${wid}`, { token: T, json: { active: fals
 expectStatus(await call('POST', `${W}/${wid}/test`, { token: T }), 409, 'test an inactive webhook');
 expectStatus(await call('DELETE', `${W}/${wid}`, { token: T }), 204, 'delete a webhook');
 expectStatus(await call('DELETE', `${W}/${wid}`, { token: T }), 404, 'delete a webhook again');
+}
 
 // The quota (the registered tenant starts empty): QUOTA creates of a type without a folder, then
 // one more is 409 with the problem type naming the quota.

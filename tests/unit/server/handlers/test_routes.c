@@ -340,6 +340,7 @@ static const struct expected_rights {
     {"DELETE", "/api/v1/aam/webhooks/{id}", 0, 0, 0, 1, H_},
     {"POST", "/api/v1/aam/webhooks/{id}/rotate-secret", 0, 0, 0, 1, H_},
     {"GET", "/api/v1/aam/webhooks/{id}/deliveries", 0, 0, 0, 1, H_},
+    {"POST", "/api/v1/aam/webhooks/{id}/test", 0, 0, 0, 1, H_},
     {"GET", "/api/v1/aam/members", 0, 1, 1, 1, 0},
     {"POST", "/api/v1/aam/members", 0, 0, 0, 1, 0},
     {"PATCH", "/api/v1/aam/members/{user_id}", 0, 0, 0, 1, 0},
