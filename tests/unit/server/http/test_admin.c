@@ -128,6 +128,8 @@ static void setup(void)
     cfg.threads = 1;
     cfg.workers = 1;
     cfg.hash_workers = 1;
+    cfg.check_workers = 1;
+    cfg.check_queue = 1;
     cfg.shutdown_grace_s = 0;
     srv = http_start(&cfg, NULL, &public_table);
     ck_assert_ptr_nonnull(srv);
