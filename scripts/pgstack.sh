@@ -169,6 +169,10 @@ pgs_pgbouncer_ini() {
       "$addr" "$lport" "$sock"
     printf 'auth_type = scram-sha-256\nauth_file = %s/userlist.txt\n' "$dir"
     printf 'pool_mode = transaction\ndefault_pool_size = %s\nmax_client_conn = %s\n' "$pool" "$maxc"
+    # After a failed server login PgBouncer waits server_login_retry (15 s by default) before
+    # trying again, failing every client meanwhile: a query that arrives while PostgreSQL
+    # restarts (a webhook or check poll) would hold the whole service at 503 that long.
+    printf 'server_login_retry = 1\n'
     printf 'logfile = %s/pgbouncer.log\npidfile = %s/pgbouncer.pid\n' "$dir" "$dir"
     for line in "$@"; do printf '%s\n' "$line"; done
   } >"$dir/pgbouncer.ini"
