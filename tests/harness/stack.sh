@@ -79,14 +79,17 @@ stack_start() {  # exports STACK_DIR PG_PORT PGB_PORT STACK_*_PASSWORD DATABASE_
   STACK_OWNER_PASSWORD=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
   export STACK_DIR PG_PORT PGB_PORT STACK_APP_PASSWORD STACK_APP_USER STACK_OWNER_PASSWORD STACK_OWNER_USER
   pgs_initdb "$STACK_DIR/pgdata" "$STACK_DIR/initdb.log" || return 1
-  # Durability off: the data is thrown away after the run.
+  # Durability off: the data is thrown away after the run. Every test has a database of its
+  # own, and each database its own PgBouncer server pool, so PgBouncer closes idle server
+  # connections after 5 s (not 10 min): a finished test's servers (with their webhook and
+  # check threads) would otherwise hold PostgreSQL's connection slots for the tests after it.
   pgs_configure "$STACK_DIR/pgdata" "$STACK_DIR/sock" 127.0.0.1 "$PG_PORT" \
-    'fsync = off' 'full_page_writes = off'
+    'fsync = off' 'full_page_writes = off' 'max_connections = 200'
   stack_pg_start || return 1
   pgs_roles "$STACK_DIR/sock" "$PG_PORT" "$STACK_OWNER_USER" "$STACK_OWNER_PASSWORD" \
     "$STACK_APP_USER" "$STACK_APP_PASSWORD" aam >/dev/null || return 1
   pgs_pgbouncer_ini "$STACK_DIR" "$STACK_APP_USER $STACK_OWNER_USER" "$STACK_DIR/sock" "$PG_PORT" 127.0.0.1 "$PGB_PORT" '' \
-    "$STACK_PGB_POOL_SIZE" 500 "admin_users = $STACK_APP_USER" || return 1
+    "$STACK_PGB_POOL_SIZE" 500 "admin_users = $STACK_APP_USER" 'server_idle_timeout = 5' || return 1
   stack_pgb_start || { tail -20 "$STACK_DIR/pgbouncer.log" >&2; return 1; }
   DATABASE_URL=$(stack_url aam)
   DIRECT_DATABASE_URL=$(stack_url aam direct)
